@@ -1,0 +1,64 @@
+package dev.cleave.nativ;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Const;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JavaCPP binding of native/include/cleave_cpu.h (libcleave_cpu). Raw calls: arguments are
+ * validated by the callers in {@code dev.cleave.nn.CpuBackend}, and a nonzero status is turned
+ * into a {@link NativeException} by {@link #check(int)}.
+ */
+@Platform(include = "cleave_cpu.h", link = "cleave_cpu")
+public final class CpuKernels {
+    static {
+        NativeLibraries.loadOpenBlas();
+        Loader.load();
+    }
+
+    private CpuKernels() {}
+
+    /** Throws a {@link NativeException} carrying the native message when status != 0. */
+    public static void check(int status) {
+        if (status != 0) {
+            throw new NativeException(cleave_last_error().getString());
+        }
+    }
+
+    public static native @Cast("const char*") BytePointer cleave_last_error();
+
+    public static native int cleave_set_threads(int n);
+
+    public static native int cleave_get_threads();
+
+    public static native @Cast("const char*") BytePointer cleave_build_info();
+
+    public static native int cleave_linear_forward(@Const FloatPointer x, @Const FloatPointer w,
+            @Const FloatPointer b, FloatPointer y, int batch, int in, int out, int relu);
+
+    public static native int cleave_linear_backward(@Const FloatPointer x, @Const FloatPointer w,
+            @Const FloatPointer y, FloatPointer dy, FloatPointer dx, FloatPointer dw, FloatPointer db,
+            int batch, int in, int out, int relu);
+
+    public static native int cleave_softmax_xent(@Const FloatPointer logits,
+            @Cast("const int32_t*") IntPointer labels, FloatPointer dlogits, int batch, int classes,
+            float gradScale, DoublePointer lossSum, @Cast("int32_t*") IntPointer correct);
+
+    public static native int cleave_dropout_forward(FloatPointer x, FloatPointer mask,
+            @Cast("int64_t") long n, float p, @Cast("uint64_t") long seed, @Cast("uint64_t") long stream);
+
+    public static native int cleave_dropout_backward(FloatPointer dy, @Const FloatPointer mask,
+            @Cast("int64_t") long n);
+
+    public static native int cleave_weight_penalty(@Const FloatPointer w, FloatPointer g,
+            @Cast("int64_t") long n, float l1, float l2, DoublePointer value);
+
+    public static native int cleave_adam_update(FloatPointer w, @Const FloatPointer g, FloatPointer m,
+            FloatPointer v, @Cast("int64_t") long n, float lr, float beta1, float beta2, float eps,
+            @Cast("int64_t") long step);
+}

@@ -1,0 +1,71 @@
+/* Cleave CPU kernels: the C ABI that Java binds through JavaCPP (dev.cleave.nativ.CpuKernels).
+ *
+ * Conventions, shared by every op:
+ *  - Matrices are row-major float32. A linear layer's weight W is (out x in), as in PyTorch.
+ *  - Every function returns 0 on success or a nonzero status; cleave_last_error() then holds
+ *    a message naming the op, the source file and line, and what was wrong. Nothing here
+ *    exits or aborts the process. Java validates arguments before calling; the checks here
+ *    are a second line of defence.
+ *  - Op names match the Java Backend methods, the CUDA kernels, the tests and the benchmarks.
+ */
+#ifndef CLEAVE_CPU_H
+#define CLEAVE_CPU_H
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- library ---- */
+const char* cleave_last_error(void);
+/* Threads used by the kernels (OpenMP) and by OpenBLAS. n >= 1. */
+int cleave_set_threads(int n);
+int cleave_get_threads(void);
+/* One line describing the build: compiler, SIMD level in use, OpenBLAS configuration. */
+const char* cleave_build_info(void);
+
+/* ---- linear_forward: y = x w^T + b, then ReLU when relu != 0 ----
+ * x (batch x in), w (out x in), b (out) or NULL, y (batch x out). */
+int cleave_linear_forward(const float* x, const float* w, const float* b, float* y,
+                          int batch, int in, int out, int relu);
+
+/* ---- linear_backward ----
+ * dy (batch x out) holds dL/dy on entry. When relu != 0, y is the layer's (post-ReLU)
+ * output and dy is masked in place by (y > 0), so on return dy = dL/d(pre-activation).
+ * Writes dw (out x in) = dy^T x and db (out) = column sums of dy (both overwritten; db may be
+ * NULL), and dx (batch x in) = dy w unless dx is NULL (the first layer needs no dx). */
+int cleave_linear_backward(const float* x, const float* w, const float* y, float* dy,
+                           float* dx, float* dw, float* db, int batch, int in, int out,
+                           int relu);
+
+/* ---- softmax_xent: softmax cross-entropy, forward and backward fused ----
+ * logits (batch x classes), labels (batch) in [0, classes). Writes dlogits =
+ * (softmax - onehot) * grad_scale (dlogits may be NULL for evaluation), the sum of the
+ * per-sample losses into *loss_sum and the number of rows whose argmax equals the label
+ * into *correct. Fails if a label is out of range or a logit is not finite. */
+int cleave_softmax_xent(const float* logits, const int32_t* labels, float* dlogits,
+                        int batch, int classes, float grad_scale, double* loss_sum,
+                        int32_t* correct);
+
+/* ---- dropout_forward / dropout_backward (inverted dropout) ----
+ * mask[i] = 1/(1-p) if u(seed, stream, i) >= p else 0, where u is the counter-based uniform
+ * of dev.cleave.nn.Rng.uniform (same bits on every backend); x[i] *= mask[i] in place.
+ * backward: dy[i] *= mask[i] in place. 0 <= p < 1. */
+int cleave_dropout_forward(float* x, float* mask, int64_t n, float p, uint64_t seed,
+                           uint64_t stream);
+int cleave_dropout_backward(float* dy, const float* mask, int64_t n);
+
+/* ---- weight_penalty: L1/L2 penalty l1*sum|w| + l2*sum w^2 ----
+ * Adds its gradient (l1*sign(w) + 2*l2*w) to g and writes the penalty into *value. */
+int cleave_weight_penalty(const float* w, float* g, int64_t n, float l1, float l2,
+                          double* value);
+
+/* ---- adam_update: one fused pass of Adam (PyTorch's formulation, no weight decay) ----
+ * m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+ * w -= lr / (1 - b1^step) * m / (sqrt(v) / sqrt(1 - b2^step) + eps).   step >= 1. */
+int cleave_adam_update(float* w, const float* g, float* m, float* v, int64_t n, float lr,
+                       float beta1, float beta2, float eps, int64_t step);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
