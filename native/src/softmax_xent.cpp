@@ -25,6 +25,8 @@ extern "C" int cleave_softmax_xent(const float* logits, const int32_t* labels, f
                    "row %d has a non-finite logit (the network diverged: lower the learning rate)", r);
     double sum = 0.0;
     for (int j = 0; j < classes; ++j) sum += std::exp((double)(z[j] - mx));
+    CLEAVE_REQUIRE("softmax_xent", std::isfinite(sum),
+                   "row %d has a non-finite logit (the network diverged: lower the learning rate)", r);
     total += std::log(sum) + mx - z[label];
     hits += (arg == label);
     if (dlogits) {

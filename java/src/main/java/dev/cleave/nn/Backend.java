@@ -1,0 +1,125 @@
+package dev.cleave.nn;
+
+/**
+ * The ops a network needs, behind one interface; {@code java} (the plain reference),
+ * {@code cpu} (hand-written C++ kernels) and, later, {@code cuda} implement them. Each op has
+ * the same name everywhere: the C++ function {@code cleave_<op>}, the method here, the tests
+ * and the benchmarks.
+ *
+ * <p>Shapes are validated here, once, before any implementation runs, so a wrong shape is an
+ * {@link IllegalArgumentException} naming the op and both shapes, never a native crash.
+ * Tensors are row-major; a weight is (out x in); a bias is (1 x out).
+ */
+public abstract class Backend implements AutoCloseable {
+
+    /** Loss sum over a batch and the number of correct argmax predictions. */
+    public record XentResult(double lossSum, int correct) {}
+
+    /** "java", "cpu" or "cuda". */
+    public abstract String name();
+
+    /** Threads the backend computes with. */
+    public abstract int threads();
+
+    /** One line saying what this backend runs on (library, SIMD, BLAS), for logs and doctor. */
+    public abstract String describe();
+
+    /**
+     * linear_forward: y = x w^T + b, then ReLU if {@code relu}. x (batch x in), w (out x in),
+     * b (1 x out) or null, y (batch x out).
+     */
+    public final void linearForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        int batch = x.rows(), in = x.cols(), out = w.rows();
+        check(w.cols() == in, "linear_forward", "w is " + shape(w) + " but x is " + shape(x) + ": w must be out x " + in);
+        check(b == null || (b.rows() == 1 && b.cols() == out), "linear_forward", "b is " + shape(b) + ", expected 1 x " + out);
+        check(y.rows() == batch && y.cols() == out, "linear_forward", "y is " + shape(y) + ", expected " + batch + " x " + out);
+        doLinearForward(x, w, b, y, relu);
+    }
+
+    /**
+     * linear_backward. On entry dy holds dL/dy; with {@code relu} it is masked in place by
+     * (y > 0), so on return it holds dL/d(pre-activation). Writes dw = dy^T x, db = column
+     * sums of dy (db may be null) and dx = dy w (dx may be null: the first layer needs none).
+     */
+    public final void linearBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw, Tensor db,
+            boolean relu) {
+        int batch = x.rows(), in = x.cols(), out = w.rows();
+        check(w.cols() == in, "linear_backward", "w is " + shape(w) + " but x is " + shape(x));
+        check(dy.rows() == batch && dy.cols() == out, "linear_backward", "dy is " + shape(dy) + ", expected " + batch + " x " + out);
+        check(!relu || (y != null && y.rows() == batch && y.cols() == out), "linear_backward", "y is " + shape(y) + ", expected " + batch + " x " + out);
+        check(dx == null || (dx.rows() == batch && dx.cols() == in), "linear_backward", "dx is " + shape(dx) + ", expected " + batch + " x " + in);
+        check(dw.rows() == out && dw.cols() == in, "linear_backward", "dw is " + shape(dw) + ", expected " + out + " x " + in);
+        check(db == null || (db.rows() == 1 && db.cols() == out), "linear_backward", "db is " + shape(db) + ", expected 1 x " + out);
+        doLinearBackward(x, w, y, dy, dx, dw, db, relu);
+    }
+
+    /**
+     * softmax_xent: softmax cross-entropy over each row of logits (batch x classes) with
+     * labels[0..batch). Writes dlogits = (softmax - onehot) * gradScale unless dlogits is null.
+     * A non-finite logit is an {@link ArithmeticException} (the network diverged).
+     */
+    public final XentResult softmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
+        check(labels.size() >= logits.rows(), "softmax_xent", labels.size() + " labels for " + logits.rows() + " rows");
+        check(dlogits == null || (dlogits.rows() == logits.rows() && dlogits.cols() == logits.cols()),
+                "softmax_xent", "dlogits is " + shape(dlogits) + ", expected " + shape(logits));
+        return doSoftmaxXent(logits, labels, dlogits, gradScale);
+    }
+
+    /** dropout_forward: x *= mask with mask[i] = 1/(1-p) or 0 drawn from (seed, stream, i). */
+    public final void dropoutForward(Tensor x, Tensor mask, float p, long seed, long stream) {
+        check(mask.size() == x.size(), "dropout_forward", "mask is " + shape(mask) + ", x is " + shape(x));
+        check(p >= 0f && p < 1f, "dropout_forward", "p must be in [0, 1), got " + p);
+        doDropoutForward(x, mask, p, seed, stream);
+    }
+
+    /** dropout_backward: dy *= mask. */
+    public final void dropoutBackward(Tensor dy, Tensor mask) {
+        check(mask.size() == dy.size(), "dropout_backward", "mask is " + shape(mask) + ", dy is " + shape(dy));
+        doDropoutBackward(dy, mask);
+    }
+
+    /** weight_penalty: returns l1 sum|w| + l2 sum w^2 and adds its gradient to g. */
+    public final double weightPenalty(Tensor w, Tensor g, float l1, float l2) {
+        check(g.size() == w.size(), "weight_penalty", "g is " + shape(g) + ", w is " + shape(w));
+        check(l1 >= 0 && l2 >= 0, "weight_penalty", "l1 and l2 must be >= 0, got " + l1 + ", " + l2);
+        return doWeightPenalty(w, g, l1, l2);
+    }
+
+    /** adam_update: one fused Adam step on w with gradient g and moments m, v (PyTorch's formulas). */
+    public final void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
+            float eps, long step) {
+        check(g.size() == w.size() && m.size() == w.size() && v.size() == w.size(), "adam_update",
+                "w, g, m, v sizes differ: " + w.size() + ", " + g.size() + ", " + m.size() + ", " + v.size());
+        check(step >= 1, "adam_update", "step must be >= 1, got " + step);
+        doAdamUpdate(w, g, m, v, lr, beta1, beta2, eps, step);
+    }
+
+    protected abstract void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu);
+
+    protected abstract void doLinearBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
+            Tensor db, boolean relu);
+
+    protected abstract XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale);
+
+    protected abstract void doDropoutForward(Tensor x, Tensor mask, float p, long seed, long stream);
+
+    protected abstract void doDropoutBackward(Tensor dy, Tensor mask);
+
+    protected abstract double doWeightPenalty(Tensor w, Tensor g, float l1, float l2);
+
+    protected abstract void doAdamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1,
+            float beta2, float eps, long step);
+
+    @Override
+    public void close() {}
+
+    private static void check(boolean ok, String op, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(op + ": " + message);
+        }
+    }
+
+    private static String shape(Tensor t) {
+        return t == null ? "null" : t.rows() + " x " + t.cols();
+    }
+}

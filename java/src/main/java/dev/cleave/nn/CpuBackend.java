@@ -1,0 +1,98 @@
+package dev.cleave.nn;
+
+import static dev.cleave.nativ.CpuKernels.check;
+
+import dev.cleave.nativ.CpuKernels;
+import dev.cleave.nativ.NativeLibraries;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.IntPointer;
+
+/**
+ * The {@code cpu} backend: hand-written C++ kernels in libcleave_cpu (native/src), OpenMP
+ * and OpenBLAS sgemm, called on off-heap tensors with no copies. Not thread-safe: one
+ * backend per training loop (the small result buffers are reused).
+ */
+public final class CpuBackend extends Backend {
+    private final int threads;
+    private final DoublePointer scalar = new DoublePointer(1);
+    private final IntPointer count = new IntPointer(1);
+
+    /** Loads the native library and sets the kernels' and OpenBLAS's thread count. */
+    public CpuBackend(int threads) {
+        NativeLibraries.loadCpu();
+        check(CpuKernels.cleave_set_threads(threads));
+        this.threads = threads;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public String describe() {
+        return "native C++ kernels: " + CpuKernels.cleave_build_info().getString();
+    }
+
+    @Override
+    protected void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        check(CpuKernels.cleave_linear_forward(x.pointer(), w.pointer(), b == null ? null : b.pointer(), y.pointer(),
+                x.rows(), x.cols(), w.rows(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doLinearBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw, Tensor db,
+            boolean relu) {
+        check(CpuKernels.cleave_linear_backward(x.pointer(), w.pointer(), y == null ? null : y.pointer(), dy.pointer(),
+                dx == null ? null : dx.pointer(), dw.pointer(), db == null ? null : db.pointer(), x.rows(), x.cols(),
+                w.rows(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
+        int status = CpuKernels.cleave_softmax_xent(logits.pointer(), labels.pointer(),
+                dlogits == null ? null : dlogits.pointer(), logits.rows(), logits.cols(), gradScale, scalar, count);
+        if (status != 0) {
+            String message = CpuKernels.cleave_last_error().getString();
+            if (message.contains("non-finite")) {
+                throw new ArithmeticException(message);
+            }
+            throw new IllegalArgumentException(message);
+        }
+        return new XentResult(scalar.get(), count.get());
+    }
+
+    @Override
+    protected void doDropoutForward(Tensor x, Tensor mask, float p, long seed, long stream) {
+        check(CpuKernels.cleave_dropout_forward(x.pointer(), mask.pointer(), x.size(), p, seed, stream));
+    }
+
+    @Override
+    protected void doDropoutBackward(Tensor dy, Tensor mask) {
+        check(CpuKernels.cleave_dropout_backward(dy.pointer(), mask.pointer(), dy.size()));
+    }
+
+    @Override
+    protected double doWeightPenalty(Tensor w, Tensor g, float l1, float l2) {
+        check(CpuKernels.cleave_weight_penalty(w.pointer(), g.pointer(), w.size(), l1, l2, scalar));
+        return scalar.get();
+    }
+
+    @Override
+    protected void doAdamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
+            float eps, long step) {
+        check(CpuKernels.cleave_adam_update(w.pointer(), g.pointer(), m.pointer(), v.pointer(), w.size(), lr, beta1,
+                beta2, eps, step));
+    }
+
+    @Override
+    public void close() {
+        scalar.close();
+        count.close();
+    }
+}

@@ -1,0 +1,91 @@
+package dev.cleave.nn;
+
+/**
+ * The {@code java} backend: every op computed by {@link Reference} in double precision, then
+ * stored as float. Plain, readable and slow; it runs anywhere and is what the native kernels
+ * are tested against.
+ */
+public final class JavaBackend extends Backend {
+
+    @Override
+    public String name() {
+        return "java";
+    }
+
+    @Override
+    public int threads() {
+        return 1;
+    }
+
+    @Override
+    public String describe() {
+        return "plain Java reference (double precision, 1 thread)";
+    }
+
+    @Override
+    protected void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        y.copyFrom(Reference.linearForward(x.toDoubleArray(), w.toDoubleArray(), b == null ? null : b.toDoubleArray(),
+                x.rows(), x.cols(), w.rows(), relu));
+    }
+
+    @Override
+    protected void doLinearBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw, Tensor db,
+            boolean relu) {
+        Reference.LinearGrads g = Reference.linearBackward(x.toDoubleArray(), w.toDoubleArray(),
+                y == null ? null : y.toDoubleArray(), dy.toDoubleArray(), x.rows(), x.cols(), w.rows(), relu, dx != null);
+        dy.copyFrom(g.dyMasked());
+        dw.copyFrom(g.dw());
+        if (db != null) {
+            db.copyFrom(g.db());
+        }
+        if (dx != null) {
+            dx.copyFrom(g.dx());
+        }
+    }
+
+    @Override
+    protected XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
+        Reference.Xent r = Reference.softmaxXent(logits.toDoubleArray(), labels.toArray(logits.rows()),
+                logits.rows(), logits.cols(), gradScale);
+        if (dlogits != null) {
+            dlogits.copyFrom(r.dlogits());
+        }
+        return new XentResult(r.lossSum(), r.correct());
+    }
+
+    @Override
+    protected void doDropoutForward(Tensor x, Tensor mask, float p, long seed, long stream) {
+        double[] m = Reference.dropoutMask(x.size(), p, seed, stream);
+        mask.copyFrom(m);
+        for (int i = 0; i < m.length; i++) {
+            x.buffer().put(i, (float) (x.buffer().get(i) * m[i]));
+        }
+    }
+
+    @Override
+    protected void doDropoutBackward(Tensor dy, Tensor mask) {
+        for (int i = 0; i < dy.size(); i++) {
+            dy.buffer().put(i, dy.buffer().get(i) * mask.buffer().get(i));
+        }
+    }
+
+    @Override
+    protected double doWeightPenalty(Tensor w, Tensor g, float l1, float l2) {
+        double[] wd = w.toDoubleArray();
+        double[] pg = Reference.weightPenaltyGrad(wd, l1, l2);
+        for (int i = 0; i < pg.length; i++) {
+            g.buffer().put(i, (float) (g.buffer().get(i) + pg[i]));
+        }
+        return Reference.weightPenalty(wd, l1, l2);
+    }
+
+    @Override
+    protected void doAdamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
+            float eps, long step) {
+        double[] wd = w.toDoubleArray(), md = m.toDoubleArray(), vd = v.toDoubleArray();
+        Reference.adamUpdate(wd, g.toDoubleArray(), md, vd, lr, beta1, beta2, eps, step);
+        w.copyFrom(wd);
+        m.copyFrom(md);
+        v.copyFrom(vd);
+    }
+}

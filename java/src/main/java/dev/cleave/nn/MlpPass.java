@@ -1,0 +1,122 @@
+package dev.cleave.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Forward and backward passes of an {@link Mlp} on one backend, with every activation,
+ * activation gradient, dropout mask and parameter gradient allocated once for batches of up to
+ * {@code maxBatch} rows and reused. Not thread-safe.
+ */
+public final class MlpPass implements AutoCloseable {
+    private final Backend backend;
+    private final Mlp model;
+    private final int maxBatch;
+    private final List<Tensor> acts = new ArrayList<>();     // acts[0] = input, acts[l+1] = output of layer l
+    private final List<Tensor> actGrads = new ArrayList<>(); // actGrads[l] = dL/d acts[l] (index 0 unused)
+    private final List<Tensor> masks = new ArrayList<>();    // dropout masks of hidden layers
+    private final List<Tensor> weightGrads = new ArrayList<>();
+    private final List<Tensor> biasGrads = new ArrayList<>();
+    private final IntTensor labels;
+
+    public MlpPass(Backend backend, Mlp model, int maxBatch) {
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+        }
+        this.backend = backend;
+        this.model = model;
+        this.maxBatch = maxBatch;
+        int[] widths = model.widths();
+        for (int l = 0; l < widths.length; l++) {
+            acts.add(Tensor.zeros(maxBatch, widths[l]));
+            actGrads.add(l == 0 ? null : Tensor.zeros(maxBatch, widths[l]));
+        }
+        for (int l = 0; l < model.layers(); l++) {
+            masks.add(l + 1 < model.layers() ? Tensor.zeros(maxBatch, widths[l + 1]) : null);
+            weightGrads.add(Tensor.zeros(widths[l + 1], widths[l]));
+            biasGrads.add(Tensor.zeros(1, widths[l + 1]));
+        }
+        labels = new IntTensor(maxBatch);
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /** The input buffer (maxBatch x inputs): fill its first rows before {@link #forward}. */
+    public Tensor input() {
+        return acts.get(0);
+    }
+
+    /** The label buffer: fill its first entries before {@link #lossAndBackward}. */
+    public IntTensor labels() {
+        return labels;
+    }
+
+    /**
+     * Forward pass on the first {@code batch} rows of {@link #input()}. With {@code dropout} > 0
+     * each hidden layer's output is multiplied by a mask drawn from (dropoutSeed, stream = step *
+     * layers + l). Returns the logits (batch x outputs), a view into this pass's buffers.
+     */
+    public Tensor forward(int batch, float dropout, long dropoutSeed, long step) {
+        int layers = model.layers();
+        for (int l = 0; l < layers; l++) {
+            boolean hidden = l + 1 < layers;
+            Tensor y = acts.get(l + 1).rows(batch);
+            backend.linearForward(acts.get(l).rows(batch), model.weight(l), model.bias(l), y, hidden);
+            if (hidden && dropout > 0f) {
+                backend.dropoutForward(y, masks.get(l).rows(batch), dropout, dropoutSeed, step * layers + l);
+            }
+        }
+        return acts.get(layers).rows(batch);
+    }
+
+    /**
+     * Cross-entropy of the last forward pass against {@link #labels()} (mean over the batch), then
+     * the backward pass into {@link #weightGrad}/{@link #biasGrad}. Returns the summed loss and
+     * correct count of the batch.
+     */
+    public Backend.XentResult lossAndBackward(int batch, float dropout) {
+        int layers = model.layers();
+        Backend.XentResult r = backend.softmaxXent(acts.get(layers).rows(batch), labels, actGrads.get(layers).rows(batch),
+                1.0f / batch);
+        for (int l = layers - 1; l >= 0; l--) {
+            boolean hidden = l + 1 < layers;
+            Tensor dy = actGrads.get(l + 1).rows(batch);
+            if (hidden && dropout > 0f) {
+                backend.dropoutBackward(dy, masks.get(l).rows(batch));
+            }
+            backend.linearBackward(acts.get(l).rows(batch), model.weight(l), acts.get(l + 1).rows(batch), dy,
+                    l == 0 ? null : actGrads.get(l).rows(batch), weightGrads.get(l), biasGrads.get(l), hidden);
+        }
+        return r;
+    }
+
+    /** Loss sum and correct count of the last forward pass, without gradients. */
+    public Backend.XentResult loss(int batch) {
+        return backend.softmaxXent(acts.get(model.layers()).rows(batch), labels, null, 1.0f);
+    }
+
+    public Tensor weightGrad(int l) {
+        return weightGrads.get(l);
+    }
+
+    public Tensor biasGrad(int l) {
+        return biasGrads.get(l);
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : acts) {
+            t.close();
+        }
+        for (List<Tensor> list : List.of(actGrads, masks, weightGrads, biasGrads)) {
+            for (Tensor t : list) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
+        labels.close();
+    }
+}
