@@ -1,8 +1,66 @@
 package dev.cleave.cli;
 
-public final class Main {
+import dev.cleave.nativ.NativeException;
+import dev.cleave.train.TrainingDivergedException;
+import dev.cleave.util.InvalidInputException;
+import dev.cleave.util.Versions;
+import dev.cleave.util.ProgressListener;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code cleave} command. Bad input (an {@link InvalidInputException} or a picocli usage
+ * error) prints one clear message and exits 2; a diverged run exits 3; anything else is a bug
+ * and prints its stack trace (exit 1).
+ */
+@Command(name = "cleave", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Make neural networks modular, and prove it.",
+        subcommands = {TrainCommand.class, EvalCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     public static void main(String[] args) {
-        System.out.println(dev.cleave.nativ.NativeLibraries.loadCpu());
-        System.out.println(dev.cleave.nativ.CpuKernels.cleave_build_info().getString());
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code (for tests). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most tools
+        cli.setExecutionExceptionHandler((e, cmd, parseResult) -> {
+            if (e instanceof InvalidInputException) {
+                cmd.getErr().println("cleave " + cmd.getCommandName() + ": error: " + e.getMessage());
+                return 2;
+            }
+            if (e instanceof TrainingDivergedException) {
+                cmd.getErr().println("cleave " + cmd.getCommandName() + ": " + e.getMessage());
+                return 3;
+            }
+            if (e instanceof ProgressListener.CancelledException) {
+                cmd.getErr().println("cleave " + cmd.getCommandName() + ": cancelled: " + e.getMessage());
+                return 130;
+            }
+            if (e instanceof NativeException) {
+                cmd.getErr().println("cleave " + cmd.getCommandName() + ": native error: " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"cleave " + Versions.cleave()};
+        }
     }
 }

@@ -18,20 +18,26 @@ public final class NativeLibraries {
         }
     }
 
-    /** Loads libcleave_cpu (and OpenBLAS); returns the path of the loaded JNI library. */
+    /** Loads libcleave_cpu (and OpenBLAS); returns the path libcleave_cpu.so was loaded from. */
     public static String loadCpu() {
         loadOpenBlas();
-        return Loader.load(CpuKernels.class);
+        return sibling(Loader.load(CpuKernels.class), "libcleave_cpu.so");
     }
 
-    /** Loads libcleave_cuda (real or stub); returns the path of the loaded JNI library. */
+    /** Loads libcleave_cuda (real or stub); returns the path libcleave_cuda.so was loaded from. */
     public static String loadCuda() {
-        return Loader.load(CudaLib.class);
+        return sibling(Loader.load(CudaLib.class), "libcleave_cuda.so");
     }
 
+    /** Where libopenblas.so.0 was loaded from. */
     public static String openBlasPath() {
         loadOpenBlas();
-        return openBlasPath;
+        return sibling(openBlasPath, "libopenblas.so.0");
+    }
+
+    /** The library {@code name} beside the JNI glue JavaCPP loaded (they are extracted together). */
+    private static String sibling(String jniPath, String name) {
+        return jniPath == null ? name : java.nio.file.Path.of(jniPath).resolveSibling(name).toString();
     }
 
     /** Directory JavaCPP extracts native libraries into. */

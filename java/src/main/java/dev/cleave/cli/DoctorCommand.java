@@ -1,0 +1,67 @@
+package dev.cleave.cli;
+
+import dev.cleave.io.Json;
+import dev.cleave.nativ.CpuKernels;
+import dev.cleave.nativ.NativeLibraries;
+import dev.cleave.nn.CudaProbe;
+import dev.cleave.util.Versions;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code cleave doctor}: the platform, the libraries loaded and from where, the devices found. */
+@Command(name = "doctor", mixinStandardHelpOptions = true,
+        description = "Print the platform, the native libraries (and where they were loaded from), and the GPUs found.")
+final class DoctorCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        common.printHeader(out, "doctor", "auto", common.threads(), common.seed);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("cleave", Versions.cleave());
+        report.put("platform", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cores");
+        report.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + " ("
+                + System.getProperty("java.home") + ")");
+        report.put("javacpp_cache", NativeLibraries.cacheDir());
+        try {
+            report.put("cpu_library", NativeLibraries.loadCpu());
+            report.put("cpu_build", CpuKernels.cleave_build_info().getString());
+            report.put("openblas_library", NativeLibraries.openBlasPath());
+        } catch (Throwable e) {
+            report.put("cpu_library", "FAILED to load: " + e);
+        }
+        CudaProbe cuda = CudaProbe.probe();
+        report.put("cuda_library", cuda.library() + (cuda.real() ? " (real, built with CUDA "
+                + CudaProbe.version(cuda.runtimeVersion()) + ", static cudart)" : " (stub: built without nvcc)"));
+        report.put("cuda_driver", cuda.driverVersion() > 0 ? "supports CUDA " + CudaProbe.version(cuda.driverVersion()) : "none found");
+        report.put("cuda_devices", cuda.devices());
+        report.put("cuda_problem", cuda.problem());
+        report.put("auto_picks", cuda.problem() == null ? "cpu (CUDA training kernels not in this version)" : "cpu (" + cuda.problem() + ")");
+        if (common.json) {
+            out.println(Json.write(report));
+        } else {
+            for (Map.Entry<String, Object> e : report.entrySet()) {
+                Object v = e.getValue();
+                if (v instanceof java.util.List<?> list) {
+                    v = list.isEmpty() ? "none" : list.toString();
+                }
+                out.printf("%-17s %s%n", e.getKey(), v == null ? "-" : v);
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+}

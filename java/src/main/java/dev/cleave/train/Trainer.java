@@ -1,0 +1,166 @@
+package dev.cleave.train;
+
+import dev.cleave.data.Dataset;
+import dev.cleave.nn.Adam;
+import dev.cleave.nn.Backend;
+import dev.cleave.nn.Mlp;
+import dev.cleave.nn.MlpPass;
+import dev.cleave.nn.Tensor;
+import dev.cleave.util.InvalidInputException;
+import dev.cleave.util.ProgressListener;
+import dev.cleave.util.Rng;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The training loop, one epoch at a time: seeded shuffling, minibatch forward/backward on the
+ * chosen backend, optional dropout and L1/L2 penalties, and a fused Adam update per tensor.
+ *
+ * <p>Every random choice is a pure function of (seed, epoch, step): epoch e's batch order comes
+ * from the stream "batches/e" and dropout masks from (seed's "dropout" stream, step), so a run
+ * resumed from the checkpoint after epoch e reaches the same weights as an uninterrupted one.
+ * The model is updated in place; the caller owns and closes it.
+ */
+public final class Trainer implements AutoCloseable {
+    private final TrainConfig config;
+    private final Backend backend;
+    private final Mlp model;
+    private final Adam adam;
+    private final MlpPass pass;
+    private final long dropoutSeed;
+    private int epochsDone;
+
+    public Trainer(TrainConfig config, Backend backend, Mlp model) {
+        this.config = config;
+        this.backend = backend;
+        this.model = model;
+        this.adam = new Adam(model, config.lr());
+        this.pass = new MlpPass(backend, model, config.batchSize());
+        this.dropoutSeed = Rng.subSeed(config.seed(), "dropout");
+    }
+
+    public int epochsDone() {
+        return epochsDone;
+    }
+
+    public Adam adam() {
+        return adam;
+    }
+
+    public Mlp model() {
+        return model;
+    }
+
+    /** Copies of the training state after the last finished epoch. */
+    public Checkpoint checkpoint() {
+        List<float[]> params = new ArrayList<>();
+        for (int l = 0; l < model.layers(); l++) {
+            params.add(model.weight(l).toArray());
+            params.add(model.bias(l).toArray());
+        }
+        List<float[]> m = new ArrayList<>();
+        List<float[]> v = new ArrayList<>();
+        for (int i = 0; i < params.size(); i++) {
+            m.add(adam.firstMoments().get(i).toArray());
+            v.add(adam.secondMoments().get(i).toArray());
+        }
+        return new Checkpoint(epochsDone, adam.steps(), params, m, v);
+    }
+
+    /** Puts this trainer (and its model) in the state {@code c} recorded. */
+    public void restore(Checkpoint c) {
+        if (c.parameters().size() != 2 * model.layers()) {
+            throw new InvalidInputException("the checkpoint has " + c.parameters().size() + " parameter tensors but the model has "
+                    + 2 * model.layers());
+        }
+        for (int l = 0; l < model.layers(); l++) {
+            copy(c.parameters().get(2 * l), model.weight(l), "layers." + l + ".weight");
+            copy(c.parameters().get(2 * l + 1), model.bias(l), "layers." + l + ".bias");
+        }
+        for (int i = 0; i < c.parameters().size(); i++) {
+            copy(c.firstMoments().get(i), adam.firstMoments().get(i), "Adam first moment " + i);
+            copy(c.secondMoments().get(i), adam.secondMoments().get(i), "Adam second moment " + i);
+        }
+        adam.restoreSteps(c.adamSteps());
+        epochsDone = c.epochsDone();
+    }
+
+    private static void copy(float[] values, Tensor into, String what) {
+        if (values.length != into.size()) {
+            throw new InvalidInputException("checkpoint " + what + " has " + values.length + " values, the model needs "
+                    + into.size());
+        }
+        into.copyFrom(values);
+    }
+
+    /**
+     * Trains one epoch on {@code train}, then evaluates on {@code test}. Progress is reported
+     * per batch as ("epoch E/N", samples done, samples); a listener may cancel by throwing.
+     *
+     * @throws TrainingDivergedException when a loss or logit stops being finite
+     */
+    public EpochMetrics runEpoch(Dataset train, Dataset test, ProgressListener progress) {
+        Evaluation.requireCompatible(model, train);
+        int epoch = epochsDone + 1;
+        long start = System.nanoTime();
+        int n = train.count();
+        int features = train.features();
+        int[] order = permutation(n, Rng.stream(config.seed(), "batches/" + epoch));
+        String task = "epoch " + epoch + "/" + config.epochs();
+        double lossSum = 0;
+        for (int first = 0; first < n; first += config.batchSize()) {
+            int batch = Math.min(config.batchSize(), n - first);
+            for (int r = 0; r < batch; r++) {
+                int idx = order[first + r];
+                pass.input().buffer().put(r * features, train.images(), idx * features, features);
+                pass.labels().set(r, train.labels()[idx]);
+            }
+            long step = adam.steps() + 1;
+            try {
+                pass.forward(batch, config.dropout(), dropoutSeed, step);
+                lossSum += pass.lossAndBackward(batch, config.dropout()).lossSum();
+            } catch (ArithmeticException e) {
+                throw new TrainingDivergedException("training diverged in epoch " + epoch + " at step " + step
+                        + ": " + e.getMessage() + ". The checkpoint of the last finished epoch is kept; lower --lr (now "
+                        + config.lr() + ") and train again.", e);
+            }
+            if (config.l1() > 0 || config.l2() > 0) {
+                for (int l = 0; l < model.layers(); l++) {
+                    backend.weightPenalty(model.weight(l), pass.weightGrad(l), config.l1(), config.l2());
+                }
+            }
+            adam.step(backend, model, pass);
+            progress.progress(task, first + batch, n);
+        }
+        double trainSeconds = (System.nanoTime() - start) / 1e9;
+        Evaluation eval = Evaluation.of(model, test, pass);
+        if (!Double.isFinite(eval.loss())) {
+            throw new TrainingDivergedException("training diverged in epoch " + epoch + ": the test loss is "
+                    + eval.loss() + ". Lower --lr (now " + config.lr() + ") and train again.", null);
+        }
+        epochsDone = epoch;
+        return new EpochMetrics(epoch, lossSum / n, eval.loss(), eval.accuracy(), trainSeconds, n / trainSeconds);
+    }
+
+    /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
+    static int[] permutation(int n, SplittableRandom rng) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    @Override
+    public void close() {
+        adam.close();
+        pass.close();
+    }
+}

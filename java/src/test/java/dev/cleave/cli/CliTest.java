@@ -1,0 +1,177 @@
+package dev.cleave.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cleave.data.Dataset;
+import dev.cleave.data.Idx;
+import dev.cleave.train.ModelFile;
+import dev.cleave.train.RunDir;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI end to end on a small IDX data set: train, resume, eval, and the errors users meet. */
+class CliTest {
+    @TempDir
+    static Path tmp;
+    static Path data;
+
+    /** Ten classes of 8x8 images: a bright pixel band whose position is the class. */
+    @BeforeAll
+    static void writeData() throws IOException {
+        data = tmp.resolve("data");
+        Files.createDirectories(data);
+        write("train", 600, 1);
+        write("t10k", 200, 2);
+    }
+
+    static void write(String prefix, int n, long seed) throws IOException {
+        Random r = new Random(seed);
+        float[] px = new float[n * 64];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = r.nextInt(10);
+            for (int p = 0; p < 64; p++) {
+                float v = (p * 10 / 64 == labels[i] ? 0.7f : 0.1f) + 0.2f * r.nextFloat();
+                px[i * 64 + p] = Math.round(v * 255) / 255f;
+            }
+        }
+        Idx.writeImages(data.resolve(prefix + "-images-idx3-ubyte.gz"), new Idx.Images(n, 8, 8, px), true);
+        Idx.writeLabels(data.resolve(prefix + "-labels-idx1-ubyte.gz"), labels, true);
+    }
+
+    record Result(int code, String out, String err) {}
+
+    static Result cli(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true));
+            System.setErr(new PrintStream(err, true));
+            int code = Main.run(args);
+            return new Result(code, out.toString(), err.toString());
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static String[] train(Path out, String... extra) {
+        List<String> args = new java.util.ArrayList<>(List.of("train", "--dataset", "mnist-idx", "--data-dir", data.toString(),
+                "--layers", "64,32,10", "--batch-size", "50", "--lr", "0.01", "--seed", "3", "--threads", "2", "--dropout", "0.1", "--out",
+                out.toString()));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void trainWritesEverythingAndResumeMatchesUninterrupted() throws IOException {
+        Result full = cli(train(tmp.resolve("full"), "--epochs", "3", "--json"));
+        assertEquals(0, full.code(), full.err());
+        String[] lines = full.out().strip().split("\n");
+        assertEquals("{\"command\":\"train\",\"backend\":\"cpu\",\"threads\":2,\"seed\":3}", lines[0]);
+        assertEquals(4, lines.length, full.out());
+        assertTrue(lines[3].contains("\"epoch\":3"), lines[3]);
+        for (String f : List.of(RunDir.CONFIG, RunDir.MODEL, RunDir.METRICS, RunDir.CHECKPOINT)) {
+            assertTrue(Files.exists(tmp.resolve("full").resolve(f)), f);
+        }
+        assertEquals(3, Files.readAllLines(tmp.resolve("full/metrics.jsonl")).size());
+
+        // An "interrupted" run: 1 epoch, then resumed to 3.
+        assertEquals(0, cli(train(tmp.resolve("part"), "--epochs", "1")).code());
+        Result resumed = cli("train", "--resume", tmp.resolve("part").toString(), "--epochs", "3");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("resuming after epoch 1 of 3"), resumed.out());
+        assertEquals(3, Files.readAllLines(tmp.resolve("part/metrics.jsonl")).size());
+        try (ModelFile.Loaded a = ModelFile.load(tmp.resolve("full/model.safetensors"));
+                ModelFile.Loaded b = ModelFile.load(tmp.resolve("part/model.safetensors"))) {
+            for (int l = 0; l < a.model().layers(); l++) {
+                assertArrayEquals(a.model().weight(l).toArray(), b.model().weight(l).toArray(), "layer " + l);
+                assertArrayEquals(a.model().bias(l).toArray(), b.model().bias(l).toArray(), "bias " + l);
+            }
+            assertEquals(3, a.config().seed());
+            assertEquals("64-32-10", a.metadata().get("widths"));
+        }
+
+        Result eval = cli("eval", tmp.resolve("full/model.safetensors").toString(), "--dataset", "mnist-idx", "--data-dir",
+                data.toString());
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().startsWith("cleave eval: backend=cpu"), eval.out());
+        double acc = Double.parseDouble(eval.out().split("accuracy ")[1].split(",")[0]);
+        assertTrue(acc > 0.8, "a learnable toy problem should be learnt: " + eval.out());
+        assertTrue(eval.out().contains("class  9"), eval.out());
+    }
+
+    @Test
+    void refusesToOverwriteARun() {
+        assertEquals(0, cli(train(tmp.resolve("once"), "--epochs", "1")).code());
+        Result again = cli(train(tmp.resolve("once"), "--epochs", "1"));
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("already holds a training run"), again.err());
+    }
+
+    @Test
+    void badOptionsGetOneClearMessage() {
+        Result r = cli(train(tmp.resolve("bad1"), "--batch-size", "0"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--batch-size must be in [1, 65536], got 0"), r.err());
+        r = cli(train(tmp.resolve("bad2"), "--lr", "-1"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--lr must be a positive number"), r.err());
+        r = cli("train", "--dataset", "mnist-idx", "--data-dir", data.toString(), "--epochs", "1", "--out", tmp.resolve("bad3").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("first --layers width must be 64"), r.err());
+        r = cli(train(tmp.resolve("bad4"), "--backend", "tpu"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--backend tpu is not a backend"), r.err());
+        assertFalse(Files.exists(tmp.resolve("bad4")), "a failed start must not leave a run folder");
+        r = cli("train", "--resume", tmp.resolve("nothing-here").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("is not a Cleave training run"), r.err());
+    }
+
+    @Test
+    void unwritableOutputFolderIsAClearError() throws IOException {
+        Path file = tmp.resolve("a-file");
+        Files.writeString(file, "x");
+        Result r = cli(train(file.resolve("sub"), "--epochs", "1"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--out"), r.err());
+    }
+
+    @Test
+    void cudaOnAMachineWithoutOneSaysWhy() {
+        Result r = cli(train(tmp.resolve("cuda"), "--backend", "cuda", "--epochs", "1"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--backend cuda cannot run here: "), r.err());
+        assertFalse(Files.exists(tmp.resolve("cuda")));
+    }
+
+    @Test
+    void evalOfACorruptModelNamesTheFile() throws IOException {
+        Path bad = tmp.resolve("bad.safetensors");
+        Files.write(bad, new byte[] {1, 2, 3});
+        Result r = cli("eval", bad.toString(), "--dataset", "mnist-idx", "--data-dir", data.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains(bad.toString()), r.err());
+    }
+
+    @Test
+    void doctorReportsLibrariesAndCuda() {
+        Result r = cli("doctor");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("cleave doctor: backend=auto"), r.out());
+        assertTrue(r.out().contains("libcleave_cpu.so"), r.out());
+        assertTrue(r.out().contains("cuda_problem"), r.out());
+    }
+}
