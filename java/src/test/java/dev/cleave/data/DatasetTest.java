@@ -67,11 +67,11 @@ class DatasetTest {
 
     @Test
     void stratifiedSplitGivesEachClassItsRoundedShare() {
-        Dataset d = byClass(70, 21, 9, 0);
+        Dataset d = byClass(70, 21, 9, 13, 0);
         DatasetSplit split = d.stratifiedSplit(42, 1.0 / 7);
-        // round(70/7) = 10, round(21/7) = 3, round(9/7) = round(1.29) = 1, round(0) = 0
-        assertArrayEquals(new int[] {10, 3, 1, 0}, split.test().classCounts());
-        assertArrayEquals(new int[] {60, 18, 8, 0}, split.train().classCounts());
+        // round(70/7) = 10, round(21/7) = 3, round(9/7) = round(1.29) = 1, round(13/7) = round(1.86) = 2, round(0) = 0
+        assertArrayEquals(new int[] {10, 3, 1, 2, 0}, split.test().classCounts());
+        assertArrayEquals(new int[] {60, 18, 8, 11, 0}, split.train().classCounts());
         assertEquals("toy", split.train().name());
     }
 
