@@ -16,10 +16,17 @@
 // Inside a chunk, float SIMD accumulators are flushed into double every kFlush elements.
 //
 // SIMD: GCC vector extensions of 8 floats (AVX2, the x86-64-v3 baseline), 4 accumulators.
-// Explored and dropped: the same loops at 16 lanes (AVX-512 through a target attribute and
-// __builtin_cpu_supports dispatch) were no faster on this AMD EPYC at any benchmark size:
-// 4096x4096 is bound by DRAM, 256x256 and 1024x1024 by cache bandwidth. Timed with a C++
-// harness around cleave_enmeshment (min of 40 runs, 1 and 2 OpenMP threads).
+//
+// Built by `mvn -B -q -o -DskipTests package`; timed by benchmarks/.../EnmeshmentBench.java
+// (exact command in its header). Variants explored with a throwaway C++ timing loop around
+// this function (min of 40 runs, 1 and 2 OpenMP threads) and dropped:
+//  - the same loops at 16 lanes (AVX-512 through __attribute__((target("avx512f"))) and
+//    __builtin_cpu_supports dispatch): no faster on this AMD EPYC at 256, 1024 or 4096
+//    square (4096 is bound by DRAM, the smaller sizes by cache bandwidth), so one path;
+//  - pass 2 walking the rows backwards, to reuse the end of W still in L3 from pass 1:
+//    slower (the prefetchers prefer ascending rows).
+//  - lane sums added one by one in double: slow for short segments (k = width); the lanes
+//    are now added as a tree in float and only then widened.
 #include <algorithm>
 #include <cmath>
 #include <cstring>

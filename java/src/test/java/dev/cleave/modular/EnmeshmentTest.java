@@ -92,12 +92,8 @@ class EnmeshmentTest {
     private static void checkParity(SplittableRandom rnd, int rows, int cols, int k, int[] rl, int[] cl,
             String what) {
         int n = rows * cols;
-        float[] w = new float[n];
-        float[] g0 = new float[n];
-        for (int e = 0; e < n; e++) {
-            w[e] = (float) rnd.nextGaussian();
-            g0[e] = (float) rnd.nextGaussian();
-        }
+        float[] w = gaussianFloats(rnd, n);
+        float[] g0 = gaussianFloats(rnd, n);
         float scale = -7.5f;
         double[] ref = toDouble(g0);
         double refC = Enmeshment.reference(toDouble(w), rows, cols, rl, cl, k, scale, ref);
@@ -125,10 +121,7 @@ class EnmeshmentTest {
     void enmeshmentFloatMatrixApiMatchesPointerApi() {
         SplittableRandom rnd = Rng.stream(SEED, "matrix");
         int rows = 13, cols = 21, k = 3;
-        float[] w = new float[rows * cols];
-        for (int e = 0; e < w.length; e++) {
-            w[e] = (float) rnd.nextGaussian();
-        }
+        float[] w = gaussianFloats(rnd, rows * cols);
         try (Enmeshment op = Enmeshment.balanced(rows, cols, k)) {
             Enmeshment.Result r = op.forwardBackward(new FloatMatrix(rows, cols, w));
             double[] ref = new double[w.length];
@@ -163,10 +156,7 @@ class EnmeshmentTest {
     void enmeshmentOfRandomWUnderBalancedClustersIsAboutOneOverK() {
         int n = 1024;
         SplittableRandom rnd = Rng.stream(SEED, "random");
-        float[] w = new float[n * n];
-        for (int e = 0; e < w.length; e++) {
-            w[e] = (float) rnd.nextGaussian();
-        }
+        float[] w = gaussianFloats(rnd, n * n);
         for (int k : new int[] {1, 2, 4, 12}) {
             try (Enmeshment op = Enmeshment.balanced(n, n, k)) {
                 double c = op.forward(new FloatMatrix(n, n, w));
@@ -179,10 +169,7 @@ class EnmeshmentTest {
     void enmeshmentIsInvariantToScalingPermutationAndRenaming() {
         SplittableRandom rnd = Rng.stream(SEED, "invariance");
         int rows = 31, cols = 45, k = 5;
-        float[] w = new float[rows * cols];
-        for (int e = 0; e < w.length; e++) {
-            w[e] = (float) rnd.nextGaussian();
-        }
+        float[] w = gaussianFloats(rnd, rows * cols);
         int[] rl = randomLabels(rnd, rows, k);
         int[] cl = randomLabels(rnd, cols, k);
         double c = valueOf(rows, cols, k, rl, cl, w);
@@ -244,12 +231,8 @@ class EnmeshmentTest {
     void enmeshmentGivesTheSameBitsOnOneAndTwoThreads() {
         SplittableRandom rnd = Rng.stream(SEED, "threads");
         int rows = 700, cols = 333, n = rows * cols, k = 4;
-        float[] w = new float[n];
-        float[] g0 = new float[n];
-        for (int e = 0; e < n; e++) {
-            w[e] = (float) rnd.nextGaussian();
-            g0[e] = (float) rnd.nextGaussian();
-        }
+        float[] w = gaussianFloats(rnd, n);
+        float[] g0 = gaussianFloats(rnd, n);
         int before = CpuKernels.cleave_get_threads();
         try {
             for (Labels kind : new Labels[] {Labels.BALANCED, Labels.RANDOM}) {
@@ -385,6 +368,14 @@ class EnmeshmentTest {
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {
             v[i] = rnd.nextGaussian();
+        }
+        return v;
+    }
+
+    private static float[] gaussianFloats(SplittableRandom rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian();
         }
         return v;
     }
