@@ -21,10 +21,11 @@
 // (exact command in its header). Variants explored with a throwaway C++ timing loop around
 // this function (min of 40 runs, 1 and 2 OpenMP threads) and dropped:
 //  - the same loops at 16 lanes (AVX-512 through __attribute__((target("avx512f"))) and
-//    __builtin_cpu_supports dispatch): no faster on this AMD EPYC at 256, 1024 or 4096
-//    square (4096 is bound by DRAM, the smaller sizes by cache bandwidth), so one path;
+//    __builtin_cpu_supports dispatch): no measurable gain on this AMD EPYC at 256, 1024 or
+//    4096 square (differences within the run-to-run noise of the shared 2-core machine;
+//    4096 is bound by DRAM), so one path, the one the tests cover;
 //  - pass 2 walking the rows backwards, to reuse the end of W still in L3 from pass 1:
-//    slower (the prefetchers prefer ascending rows).
+//    consistently slower at 1024 and 4096 (likely the prefetchers);
 //  - lane sums added one by one in double: slow for short segments (k = width); the lanes
 //    are now added as a tree in float and only then widened.
 #include <algorithm>
@@ -36,7 +37,7 @@
 #include "common.h"
 
 namespace {
-constexpr int64_t kChunk = 1 << 14;  // elements per pass-1 chunk (rows are never split)
+constexpr int64_t kChunk = 1 << 14;  // elements per chunk of whole rows (both passes)
 constexpr int64_t kFlush = 1 << 10;  // elements per float accumulator before it goes to double
 
 constexpr int L = 8;                 // SIMD lanes
