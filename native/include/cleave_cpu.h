@@ -61,9 +61,16 @@ int cleave_weight_penalty(const float* w, float* g, int64_t n, float l1, float l
 
 /* ---- adam_update: one fused pass of Adam (PyTorch's formulation, no weight decay) ----
  * m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
- * w -= lr / (1 - b1^step) * m / (sqrt(v) / sqrt(1 - b2^step) + eps).   step >= 1. */
-int cleave_adam_update(float* w, const float* g, float* m, float* v, int64_t n, float lr,
-                       float beta1, float beta2, float eps, int64_t step);
+ * w -= lr / (1 - b1^step) * m / (sqrt(v) / sqrt(1 - b2^step) + eps).   step >= 1.
+ * When mask is not NULL, w is set to +0 wherever mask is 0 (pruned weights stay 0). */
+int cleave_adam_update(float* w, const float* g, float* m, float* v, const float* mask, int64_t n,
+                       float lr, float beta1, float beta2, float eps, int64_t step);
+
+/* ---- prune_mask: magnitude pruning of one weight tensor ----
+ * Sets mask[i] = 0 for the round(sparsity * n) entries of smallest |w| (ties broken by lower
+ * index first) and 1 elsewhere, and zeroes w where mask is 0. 0 <= sparsity <= 1.
+ * Entries already pruned (w == 0) are the smallest, so a rising schedule keeps them pruned. */
+int cleave_prune_mask(float* w, float* mask, int64_t n, float sparsity);
 
 #ifdef __cplusplus
 }

@@ -60,8 +60,9 @@ extern "C" int cleave_weight_penalty(const float* w, float* g, int64_t n, float 
   return cleave::ok();
 }
 
-extern "C" int cleave_adam_update(float* w, const float* g, float* m, float* v, int64_t n,
-                                  float lr, float beta1, float beta2, float eps, int64_t step) {
+extern "C" int cleave_adam_update(float* w, const float* g, float* m, float* v, const float* mask,
+                                  int64_t n, float lr, float beta1, float beta2, float eps,
+                                  int64_t step) {
   CLEAVE_REQUIRE("adam_update", w && g && m && v, "w, g, m and v must not be null");
   CLEAVE_REQUIRE("adam_update", n >= 0, "n must be >= 0, got %lld", (long long)n);
   CLEAVE_REQUIRE("adam_update", step >= 1, "step must be >= 1, got %lld", (long long)step);
@@ -78,7 +79,8 @@ extern "C" int cleave_adam_update(float* w, const float* g, float* m, float* v, 
     const float vi = beta2 * v[i] + a2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    w[i] -= step_size * mi / (std::sqrt(vi) * inv_sqrt_c2 + eps);
+    const float wi = w[i] - step_size * mi / (std::sqrt(vi) * inv_sqrt_c2 + eps);
+    w[i] = (mask && mask[i] == 0.0f) ? 0.0f : wi;
   }
   return cleave::ok();
 }

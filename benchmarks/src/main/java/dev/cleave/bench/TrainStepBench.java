@@ -93,7 +93,7 @@ public class TrainStepBench {
         step++;
         pass.forward(128, 0f, 0, step);
         pass.lossAndBackward(128, 0f);
-        adam.step(backend, model, pass);
+        adam.step(backend, model, pass, null);
     }
 
     /** State for the sgemm bound: n x n x n, GFLOP/s = 2 n^3 x ops/s / 1e9. */

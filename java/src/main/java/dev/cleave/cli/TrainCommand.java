@@ -6,6 +6,10 @@ import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Mlp;
 import dev.cleave.train.Checkpoint;
+import dev.cleave.train.ClusterableInit;
+import dev.cleave.train.ModularOptions;
+import dev.cleave.train.PruneOptions;
+import dev.cleave.train.SpectralOptions;
 import dev.cleave.train.EpochMetrics;
 import dev.cleave.train.RunDir;
 import dev.cleave.train.TrainConfig;
@@ -66,6 +70,36 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--l2", defaultValue = "0", paramLabel = "R", description = "L2 penalty: adds R * sum w^2 to the loss (default: ${DEFAULT-VALUE})")
     float l2;
 
+    @Option(names = "--modular", description = "train with the enmeshment loss (G24 defaults: lambda 20, k 4, hidden layers, 5 warm-up epochs)")
+    boolean modular;
+
+    @Option(names = "--modular-lambda", paramLabel = "L", description = "enmeshment loss weight (implies --modular; default 20)")
+    Float modularLambda;
+
+    @Option(names = "--modular-k", paramLabel = "K", description = "clusters per layer (implies --modular; default 4)")
+    Integer modularK;
+
+    @Option(names = "--modular-layers", paramLabel = "hidden|all|LIST", description = "layers the loss acts on (implies --modular; default hidden)")
+    String modularLayers;
+
+    @Option(names = "--warmup-epochs", paramLabel = "N", description = "plain epochs before clusters are assigned (implies --modular; default 5)")
+    Integer warmupEpochs;
+
+    @Option(names = "--assign", paramLabel = "METHOD", description = "balanced | cocluster | cocluster-compat (implies --modular; default cocluster)")
+    String assign;
+
+    @Option(names = "--prune-epochs", paramLabel = "N", description = "after --epochs, N epochs of magnitude pruning from 50% to 90% sparsity (F21)")
+    Integer pruneEpochs;
+
+    @Option(names = "--clusterable-init", description = "F21's clusterable initialisation (10 modules, down 0.6)")
+    boolean clusterableInit;
+
+    @Option(names = "--spectral-lambda", paramLabel = "L", description = "F21's spectral regulariser weight (0.1 in F21); off by default")
+    Float spectralLambda;
+
+    @Option(names = "--spectral-k", paramLabel = "K", description = "eigenvalues 2..K+1 in the spectral regulariser (default 3)")
+    Integer spectralK;
+
     @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: runs/<dataset>-<date-time>)")
     Path out;
 
@@ -80,7 +114,9 @@ final class TrainCommand implements Callable<Integer> {
         RunDir run = null;
         TrainConfig config;
         if (resume != null) {
-            rejectWithResume("--dataset", "--data-dir", "--layers", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed");
+            rejectWithResume("--dataset", "--data-dir", "--layers", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed",
+                    "--modular", "--modular-lambda", "--modular-k", "--modular-layers", "--warmup-epochs", "--assign",
+                    "--prune-epochs", "--clusterable-init", "--spectral-lambda", "--spectral-k");
             run = RunDir.open(resume);
             config = run.readConfig();
             ParseResult pr = spec.commandLine().getParseResult();
@@ -91,7 +127,11 @@ final class TrainCommand implements Callable<Integer> {
                     pr.hasMatchedOption("--threads") ? common.threads() : config.threads());
         } else {
             config = new TrainConfig(dataset, dataDir == null ? null : dataDir.toString(), layers, epochs, batchSize, lr, dropout,
-                    l1, l2, common.seed, common.backend, common.threads());
+                    l1, l2, common.seed, common.backend, common.threads(), modularOptions(),
+                    pruneEpochs == null || pruneEpochs == 0 ? null : PruneOptions.f21(pruneEpochs),
+                    clusterableInit ? ClusterableInit.f21() : null,
+                    spectralLambda == null && spectralK == null ? null
+                            : new SpectralOptions(spectralLambda == null ? 0.1f : spectralLambda, spectralK == null ? 3 : spectralK));
         }
         try (Backend backend = common.createBackend(config.backend(), config.threads(), err)) {
             common.printHeader(outw, "train", backend.name(), backend.threads(), config.seed());
@@ -113,7 +153,7 @@ final class TrainCommand implements Callable<Integer> {
                         paramCount(config.layers()), run.path());
                 outw.flush();
             }
-            try (Mlp model = Mlp.glorotUniform(config.layers(), config.seed()); Trainer trainer = new Trainer(config, backend, model)) {
+            try (Mlp model = Trainer.initialModel(config); Trainer trainer = new Trainer(config, backend, model)) {
                 if (resume != null) {
                     Checkpoint c = run.readCheckpoint();
                     if (c != null) {
@@ -121,21 +161,23 @@ final class TrainCommand implements Callable<Integer> {
                     }
                     run.trimMetrics(trainer.epochsDone());
                     if (!common.json) {
-                        outw.println("resuming after epoch " + trainer.epochsDone() + " of " + config.epochs());
+                        outw.println("resuming after epoch " + trainer.epochsDone() + " of " + config.totalEpochs());
                     }
                 }
                 EpochMetrics last = null;
                 try (Progress progress = Progress.start(common.json, err)) {
-                    while (trainer.epochsDone() < config.epochs()) {
+                    while (trainer.epochsDone() < config.totalEpochs()) {
                         last = trainer.runEpoch(data.train(), data.test(), progress);
                         progress.finishTask();
                         run.saveEpoch(trainer, config, last);
                         if (common.json) {
                             outw.println(Json.write(last));
                         } else {
-                            outw.printf("epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f samples/s%n",
-                                    last.epoch(), config.epochs(), last.trainLoss(), last.testLoss(), last.testAccuracy(),
-                                    last.seconds(), last.samplesPerSecond());
+                            outw.printf("epoch %d/%d%s  train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f samples/s%s%s%n",
+                                    last.epoch(), config.totalEpochs(), last.phase().equals("prune") ? " (prune)" : "",
+                                    last.trainLoss(), last.testLoss(), last.testAccuracy(), last.seconds(), last.samplesPerSecond(),
+                                    last.sparsity() == null ? "" : String.format("  sparsity %.3f", last.sparsity()),
+                                    last.clusterability() == null ? "" : "  C " + formatC(last.clusterability()));
                         }
                         outw.flush();
                     }
@@ -148,6 +190,17 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The modular options, when --modular or any --modular-* option is given. */
+    private ModularOptions modularOptions() {
+        if (!modular && modularLambda == null && modularK == null && modularLayers == null && warmupEpochs == null
+                && assign == null) {
+            return null;
+        }
+        return new ModularOptions(modularLambda == null ? ModularOptions.DEFAULT_LAMBDA : modularLambda,
+                modularK == null ? ModularOptions.DEFAULT_K : modularK, modularLayers,
+                warmupEpochs == null ? ModularOptions.DEFAULT_WARMUP : warmupEpochs, assign == null ? "cocluster" : assign);
+    }
+
     private void rejectWithResume(String... names) {
         ParseResult pr = spec.commandLine().getParseResult();
         List<String> given = Arrays.stream(names).filter(pr::hasMatchedOption).toList();
@@ -155,6 +208,13 @@ final class TrainCommand implements Callable<Integer> {
             throw new InvalidInputException("--resume continues a run with its saved config.json, so " + String.join(", ", given)
                     + (given.size() == 1 ? " is" : " are") + " not allowed with it (only --epochs, --backend, --threads)");
         }
+    }
+
+    private static String formatC(java.util.Map<String, Double> c) {
+        StringBuilder sb = new StringBuilder();
+        c.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " ").append(k.replace("layers.", "").replace(".weight", ""))
+                .append("=").append(String.format("%.3f", v)));
+        return sb.toString();
     }
 
     private static long paramCount(int[] widths) {

@@ -59,6 +59,8 @@ public final class CpuKernels {
             @Cast("int64_t") long n, float l1, float l2, DoublePointer value);
 
     public static native int cleave_adam_update(FloatPointer w, @Const FloatPointer g, FloatPointer m,
-            FloatPointer v, @Cast("int64_t") long n, float lr, float beta1, float beta2, float eps,
-            @Cast("int64_t") long step);
+            FloatPointer v, @Const FloatPointer mask, @Cast("int64_t") long n, float lr, float beta1, float beta2,
+            float eps, @Cast("int64_t") long step);
+
+    public static native int cleave_prune_mask(FloatPointer w, FloatPointer mask, @Cast("int64_t") long n, float sparsity);
 }

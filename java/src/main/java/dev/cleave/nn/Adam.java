@@ -28,13 +28,26 @@ public final class Adam implements AutoCloseable {
         }
     }
 
-    /** Updates every parameter of {@code model} with the gradients held by {@code pass}. */
-    public void step(Backend backend, Mlp model, MlpPass pass) {
+    /**
+     * Updates every parameter of {@code model} with the gradients held by {@code pass}. With
+     * {@code weightMasks} (one 0/1 mask per layer's weight, or null) pruned weights stay zero.
+     */
+    public void step(Backend backend, Mlp model, MlpPass pass, List<Tensor> weightMasks) {
         steps++;
         for (int l = 0; l < model.layers(); l++) {
-            backend.adamUpdate(model.weight(l), pass.weightGrad(l), m.get(2 * l), v.get(2 * l), lr, BETA1, BETA2, EPS, steps);
-            backend.adamUpdate(model.bias(l), pass.biasGrad(l), m.get(2 * l + 1), v.get(2 * l + 1), lr, BETA1, BETA2, EPS, steps);
+            Tensor mask = weightMasks == null ? null : weightMasks.get(l);
+            backend.adamUpdate(model.weight(l), pass.weightGrad(l), m.get(2 * l), v.get(2 * l), mask, lr, BETA1, BETA2, EPS,
+                    steps);
+            backend.adamUpdate(model.bias(l), pass.biasGrad(l), m.get(2 * l + 1), v.get(2 * l + 1), null, lr, BETA1, BETA2,
+                    EPS, steps);
         }
+    }
+
+    /** Starts afresh: zero moments, step 0 (F21's pruning phase uses a fresh Adam). */
+    public void reset() {
+        m.forEach(t -> t.fill(0f));
+        v.forEach(t -> t.fill(0f));
+        steps = 0;
     }
 
     public long steps() {

@@ -1,5 +1,7 @@
 package dev.cleave.nn;
 
+import dev.cleave.modular.Enmeshment;
+
 /**
  * The ops a network needs, behind one interface; {@code java} (the plain reference),
  * {@code cpu} (hand-written C++ kernels) and, later, {@code cuda} implement them. Each op has
@@ -85,14 +87,45 @@ public abstract class Backend implements AutoCloseable {
         return doWeightPenalty(w, g, l1, l2);
     }
 
-    /** adam_update: one fused Adam step on w with gradient g and moments m, v (PyTorch's formulas). */
-    public final void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
-            float eps, long step) {
+    /**
+     * adam_update: one fused Adam step on w with gradient g and moments m, v (PyTorch's
+     * formulas). With a {@code mask} (0/1, may be null) w is set to +0 wherever the mask is 0,
+     * so pruned weights stay zero.
+     */
+    public final void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, Tensor mask, float lr, float beta1,
+            float beta2, float eps, long step) {
         check(g.size() == w.size() && m.size() == w.size() && v.size() == w.size(), "adam_update",
                 "w, g, m, v sizes differ: " + w.size() + ", " + g.size() + ", " + m.size() + ", " + v.size());
+        check(mask == null || mask.size() == w.size(), "adam_update", "mask has " + (mask == null ? 0 : mask.size())
+                + " entries, w has " + w.size());
         check(step >= 1, "adam_update", "step must be >= 1, got " + step);
-        doAdamUpdate(w, g, m, v, lr, beta1, beta2, eps, step);
+        doAdamUpdate(w, g, m, v, mask, lr, beta1, beta2, eps, step);
     }
+
+    /**
+     * prune_mask: sets mask to 0 for the round(sparsity * n) entries of w with the smallest |w|
+     * (ties by lower index) and 1 elsewhere, and zeroes w where the mask is 0.
+     */
+    public final void pruneMask(Tensor w, Tensor mask, float sparsity) {
+        check(mask.size() == w.size(), "prune_mask", "mask is " + shape(mask) + ", w is " + shape(w));
+        check(sparsity >= 0f && sparsity <= 1f, "prune_mask", "sparsity must be in [0, 1], got " + sparsity);
+        doPruneMask(w, mask, sparsity);
+    }
+
+    /**
+     * enmeshment: the clusterability C of weight w under {@code op}'s row and column clusters
+     * (science.md §5); unless grad is null, adds {@code scale * dC/dw} into grad.
+     */
+    public final double enmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
+        check(w.rows() == op.rows() && w.cols() == op.cols(), "enmeshment", "w is " + shape(w) + " but the clusters are for "
+                + op.rows() + " x " + op.cols());
+        check(grad == null || (grad.rows() == w.rows() && grad.cols() == w.cols()), "enmeshment", "grad is " + shape(grad)
+                + ", w is " + shape(w));
+        check(Float.isFinite(scale), "enmeshment", "scale must be finite, got " + scale);
+        return doEnmeshment(w, op, scale, grad);
+    }
+
+    protected abstract double doEnmeshment(Tensor w, Enmeshment op, float scale, Tensor grad);
 
     protected abstract void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu);
 
@@ -107,8 +140,10 @@ public abstract class Backend implements AutoCloseable {
 
     protected abstract double doWeightPenalty(Tensor w, Tensor g, float l1, float l2);
 
-    protected abstract void doAdamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1,
+    protected abstract void doAdamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, Tensor mask, float lr, float beta1,
             float beta2, float eps, long step);
+
+    protected abstract void doPruneMask(Tensor w, Tensor mask, float sparsity);
 
     @Override
     public void close() {}

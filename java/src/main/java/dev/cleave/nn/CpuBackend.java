@@ -2,6 +2,7 @@ package dev.cleave.nn;
 
 import static dev.cleave.nativ.CpuKernels.check;
 
+import dev.cleave.modular.Enmeshment;
 import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nativ.NativeLibraries;
 import org.bytedeco.javacpp.DoublePointer;
@@ -84,10 +85,20 @@ public final class CpuBackend extends Backend {
     }
 
     @Override
-    protected void doAdamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
-            float eps, long step) {
-        check(CpuKernels.cleave_adam_update(w.pointer(), g.pointer(), m.pointer(), v.pointer(), w.size(), lr, beta1,
-                beta2, eps, step));
+    protected void doAdamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, Tensor mask, float lr, float beta1,
+            float beta2, float eps, long step) {
+        check(CpuKernels.cleave_adam_update(w.pointer(), g.pointer(), m.pointer(), v.pointer(),
+                mask == null ? null : mask.pointer(), w.size(), lr, beta1, beta2, eps, step));
+    }
+
+    @Override
+    protected double doEnmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
+        return grad == null ? op.forward(w.pointer()) : op.forwardBackward(w.pointer(), scale, grad.pointer());
+    }
+
+    @Override
+    protected void doPruneMask(Tensor w, Tensor mask, float sparsity) {
+        check(CpuKernels.cleave_prune_mask(w.pointer(), mask.pointer(), w.size(), sparsity));
     }
 
     @Override

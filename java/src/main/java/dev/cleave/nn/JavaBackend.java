@@ -1,5 +1,7 @@
 package dev.cleave.nn;
 
+import dev.cleave.modular.Enmeshment;
+
 /**
  * The {@code java} backend: every op computed by {@link Reference} in double precision, then
  * stored as float. Plain, readable and slow; it runs anywhere and is what the native kernels
@@ -80,12 +82,36 @@ public final class JavaBackend extends Backend {
     }
 
     @Override
-    protected void doAdamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
-            float eps, long step) {
+    protected void doAdamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, Tensor mask, float lr, float beta1,
+            float beta2, float eps, long step) {
         double[] wd = w.toDoubleArray(), md = m.toDoubleArray(), vd = v.toDoubleArray();
-        Reference.adamUpdate(wd, g.toDoubleArray(), md, vd, lr, beta1, beta2, eps, step);
+        Reference.adamUpdate(wd, g.toDoubleArray(), md, vd, mask == null ? null : mask.toDoubleArray(), lr, beta1, beta2,
+                eps, step);
         w.copyFrom(wd);
         m.copyFrom(md);
         v.copyFrom(vd);
+    }
+
+    @Override
+    protected double doEnmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
+        double[] g = grad == null ? null : grad.toDoubleArray();
+        double c = Enmeshment.reference(w.toDoubleArray(), w.rows(), w.cols(), op.rowLabels(), op.colLabels(), op.k(), scale, g);
+        if (grad != null) {
+            grad.copyFrom(g);
+        }
+        return c;
+    }
+
+    @Override
+    protected void doPruneMask(Tensor w, Tensor mask, float sparsity) {
+        double[] wd = w.toDoubleArray();
+        double[] md = Reference.pruneMask(wd, sparsity);
+        for (int i = 0; i < wd.length; i++) {
+            if (md[i] == 0.0) {
+                wd[i] = 0.0;
+            }
+        }
+        w.copyFrom(wd);
+        mask.copyFrom(md);
     }
 }

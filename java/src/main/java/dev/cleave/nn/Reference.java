@@ -138,15 +138,38 @@ public final class Reference {
         return g;
     }
 
-    /** adam_update, in place on w, m, v. */
-    public static void adamUpdate(double[] w, double[] g, double[] m, double[] v, double lr, double beta1,
-            double beta2, double eps, long step) {
+    /** adam_update, in place on w, m, v; with a mask (may be null) w is set to 0 where the mask is 0. */
+    public static void adamUpdate(double[] w, double[] g, double[] m, double[] v, double[] mask, double lr,
+            double beta1, double beta2, double eps, long step) {
         double c1 = 1 - Math.pow(beta1, step);
         double c2 = 1 - Math.pow(beta2, step);
         for (int i = 0; i < w.length; i++) {
             m[i] = beta1 * m[i] + (1 - beta1) * g[i];
             v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
             w[i] -= lr / c1 * m[i] / (Math.sqrt(v[i]) / Math.sqrt(c2) + eps);
+            if (mask != null && mask[i] == 0.0) {
+                w[i] = 0.0;
+            }
         }
+    }
+
+    /** prune_mask: 0 for the round(sparsity * n) smallest |w| (ties: lower index first), else 1. */
+    public static double[] pruneMask(double[] w, double sparsity) {
+        int n = w.length;
+        long drop = Math.round(sparsity * n);
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> {
+            int c = Double.compare(Math.abs(w[a]), Math.abs(w[b]));
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        double[] mask = new double[n];
+        java.util.Arrays.fill(mask, 1.0);
+        for (int r = 0; r < drop; r++) {
+            mask[order[r]] = 0.0;
+        }
+        return mask;
     }
 }

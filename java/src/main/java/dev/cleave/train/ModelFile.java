@@ -30,6 +30,11 @@ public final class ModelFile {
             model.close();
         }
 
+        /** The modular clusters recorded in the file (empty for a model trained without --modular). */
+        public java.util.List<dev.cleave.modular.LayerClusters> clusters() {
+            return RunDir.clustersOf(metadata);
+        }
+
         /** The training config recorded in the file, or null when there is none. */
         public TrainConfig config() {
             String json = metadata.get("config");

@@ -4,6 +4,7 @@ import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Json;
 import dev.cleave.io.Safetensors;
 import dev.cleave.io.SafetensorsFile;
+import dev.cleave.modular.LayerClusters;
 import dev.cleave.util.InvalidInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -88,7 +89,12 @@ public final class RunDir {
     public void saveEpoch(Trainer trainer, TrainConfig config, EpochMetrics metrics) {
         try {
             writeCheckpoint(trainer.checkpoint(), config);
-            ModelFile.save(model(), trainer.model(), config, Map.of("epochs_done", String.valueOf(trainer.epochsDone())));
+            Map<String, String> extra = new LinkedHashMap<>();
+            extra.put("epochs_done", String.valueOf(trainer.epochsDone()));
+            if (!trainer.clusters().isEmpty()) {
+                extra.put(CLUSTERS_KEY, Json.write(trainer.clusters()));
+            }
+            ModelFile.save(model(), trainer.model(), config, extra);
             AtomicFiles.appendLine(dir.resolve(METRICS), Json.write(metrics));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save epoch " + metrics.epoch() + " in " + dir + ": " + e.getMessage(), e);
@@ -102,18 +108,20 @@ public final class RunDir {
             return null;
         }
         SafetensorsFile f = Safetensors.read(file);
-        List<float[]> params = new ArrayList<>(), m = new ArrayList<>(), v = new ArrayList<>();
+        List<float[]> params = new ArrayList<>(), m = new ArrayList<>(), v = new ArrayList<>(), masks = new ArrayList<>();
         for (Map.Entry<String, Safetensors.Tensor> e : f.tensors().entrySet()) {
             String name = e.getKey();
-            List<float[]> into = name.startsWith("adam.m.") ? m : name.startsWith("adam.v.") ? v : params;
+            List<float[]> into = name.startsWith("adam.m.") ? m : name.startsWith("adam.v.") ? v
+                    : name.startsWith("prune.mask.") ? masks : params;
             into.add(e.getValue().asFloats());
         }
         try {
             int epochs = Integer.parseInt(f.metadata().getOrDefault("epochs_done", ""));
             long steps = Long.parseLong(f.metadata().getOrDefault("adam_steps", ""));
-            return new Checkpoint(epochs, steps, params, m, v);
+            long globalStep = Long.parseLong(f.metadata().getOrDefault("global_step", ""));
+            return new Checkpoint(epochs, steps, globalStep, params, m, v, masks, clustersOf(f.metadata()));
         } catch (NumberFormatException e) {
-            throw new InvalidInputException(file + ": metadata lacks epochs_done / adam_steps: the checkpoint is damaged", e);
+            throw new InvalidInputException(file + ": metadata lacks epochs_done / adam_steps / global_step: the checkpoint is damaged", e);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(file + ": " + e.getMessage(), e);
         }
@@ -127,12 +135,35 @@ public final class RunDir {
             tensors.put("adam.m." + name, flat(c.firstMoments().get(i)));
             tensors.put("adam.v." + name, flat(c.secondMoments().get(i)));
         }
+        for (int l = 0; l < c.pruneMasks().size(); l++) {
+            tensors.put("prune.mask.layers." + l + ".weight", flat(c.pruneMasks().get(l)));
+        }
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "cleave-checkpoint-v1");
         metadata.put("epochs_done", String.valueOf(c.epochsDone()));
         metadata.put("adam_steps", String.valueOf(c.adamSteps()));
+        metadata.put("global_step", String.valueOf(c.globalStep()));
+        if (!c.clusters().isEmpty()) {
+            metadata.put(CLUSTERS_KEY, Json.write(c.clusters()));
+        }
         metadata.put("config", Json.write(config));
         Safetensors.write(dir.resolve(CHECKPOINT), tensors, metadata);
+    }
+
+    /** Metadata key holding the modular clusters as a JSON list of {@link LayerClusters}. */
+    public static final String CLUSTERS_KEY = "clusters";
+
+    /** The clusters recorded in a model or checkpoint file's metadata (empty when none). */
+    public static List<LayerClusters> clustersOf(Map<String, String> metadata) {
+        String json = metadata.get(CLUSTERS_KEY);
+        if (json == null) {
+            return List.of();
+        }
+        try {
+            return List.of(Json.mapper().readValue(json, LayerClusters[].class));
+        } catch (java.io.IOException e) {
+            throw new InvalidInputException("the '" + CLUSTERS_KEY + "' metadata is not a valid cluster list: " + e.getMessage(), e);
+        }
     }
 
     private static Safetensors.Tensor flat(float[] values) {

@@ -22,6 +22,10 @@ import java.util.Arrays;
  * @param seed         the one seed (init, batch order, dropout)
  * @param backend      java, cpu, cuda or auto
  * @param threads      threads for the backend
+ * @param modular      enmeshment-loss training, or null
+ * @param prune        magnitude-pruning fine-tuning after the epochs, or null
+ * @param clusterableInit F21's clusterable initialisation, or null
+ * @param spectral     F21's spectral regulariser, or null
  */
 public record TrainConfig(
         @JsonProperty("dataset") String dataset,
@@ -35,7 +39,11 @@ public record TrainConfig(
         @JsonProperty("l2") float l2,
         @JsonProperty("seed") long seed,
         @JsonProperty("backend") String backend,
-        @JsonProperty("threads") int threads) {
+        @JsonProperty("threads") int threads,
+        @JsonProperty("modular") ModularOptions modular,
+        @JsonProperty("prune") PruneOptions prune,
+        @JsonProperty("clusterable_init") ClusterableInit clusterableInit,
+        @JsonProperty("spectral") SpectralOptions spectral) {
 
     public static final int DEFAULT_BATCH = 128;
     public static final float DEFAULT_LR = 1e-3f;
@@ -67,20 +75,54 @@ public record TrainConfig(
         if (backend == null || backend.isBlank()) {
             throw new InvalidInputException("--backend must be one of java, cpu, cuda, auto");
         }
+        if (modular != null) {
+            modular.layerIndices(layers.length - 1); // validates the layer selection against the widths
+            if (modular.warmupEpochs() >= epochs) {
+                throw new InvalidInputException("--warmup-epochs (" + modular.warmupEpochs() + ") must be less than --epochs ("
+                        + epochs + "), or the enmeshment loss never runs");
+            }
+        }
+    }
+
+    /** Epochs including the pruning phase. */
+    public int totalEpochs() {
+        return epochs + (prune == null ? 0 : prune.epochs());
     }
 
     /** A config with F21's defaults for everything but the data set, epochs and seed. */
     public static TrainConfig defaults(String dataset, int epochs, long seed) {
         return new TrainConfig(dataset, null, Mlp.F21_WIDTHS, epochs, DEFAULT_BATCH, DEFAULT_LR, 0f, 0f, 0f, seed, "cpu",
-                Math.max(1, Runtime.getRuntime().availableProcessors()));
+                Math.max(1, Runtime.getRuntime().availableProcessors()), null, null, null, null);
     }
 
     public TrainConfig withEpochs(int newEpochs) {
-        return new TrainConfig(dataset, dataDir, layers, newEpochs, batchSize, lr, dropout, l1, l2, seed, backend, threads);
+        return new TrainConfig(dataset, dataDir, layers, newEpochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
+                modular, prune, clusterableInit, spectral);
     }
 
     public TrainConfig withBackend(String newBackend, int newThreads) {
-        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, newBackend, newThreads);
+        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, newBackend, newThreads,
+                modular, prune, clusterableInit, spectral);
+    }
+
+    public TrainConfig withModular(ModularOptions m) {
+        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, m,
+                prune, clusterableInit, spectral);
+    }
+
+    public TrainConfig withPrune(PruneOptions p) {
+        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
+                modular, p, clusterableInit, spectral);
+    }
+
+    public TrainConfig withClusterableInit(ClusterableInit c) {
+        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
+                modular, prune, c, spectral);
+    }
+
+    public TrainConfig withSpectral(SpectralOptions sp) {
+        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
+                modular, prune, clusterableInit, sp);
     }
 
     @Override
@@ -102,6 +144,7 @@ public record TrainConfig(
     public String toString() {
         return "TrainConfig[dataset=" + dataset + ", dataDir=" + dataDir + ", layers=" + Arrays.toString(layers)
                 + ", epochs=" + epochs + ", batchSize=" + batchSize + ", lr=" + lr + ", dropout=" + dropout + ", l1=" + l1
-                + ", l2=" + l2 + ", seed=" + seed + ", backend=" + backend + ", threads=" + threads + "]";
+                + ", l2=" + l2 + ", seed=" + seed + ", backend=" + backend + ", threads=" + threads + ", modular=" + modular
+                + ", prune=" + prune + ", clusterableInit=" + clusterableInit + ", spectral=" + spectral + "]";
     }
 }

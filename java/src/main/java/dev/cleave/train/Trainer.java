@@ -1,6 +1,7 @@
 package dev.cleave.train;
 
 import dev.cleave.data.Dataset;
+import dev.cleave.modular.LayerClusters;
 import dev.cleave.nn.Adam;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Mlp;
@@ -10,17 +11,21 @@ import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.ProgressListener;
 import dev.cleave.util.Rng;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * The training loop, one epoch at a time: seeded shuffling, minibatch forward/backward on the
- * chosen backend, optional dropout and L1/L2 penalties, and a fused Adam update per tensor.
+ * chosen backend, optional dropout and L1/L2 penalties, the enmeshment loss on the clustered
+ * layers once they are assigned, magnitude pruning in the fine-tuning phase, and a fused Adam
+ * update per tensor.
  *
  * <p>Every random choice is a pure function of (seed, epoch, step): epoch e's batch order comes
- * from the stream "batches/e" and dropout masks from (seed's "dropout" stream, step), so a run
- * resumed from the checkpoint after epoch e reaches the same weights as an uninterrupted one.
- * The model is updated in place; the caller owns and closes it.
+ * from the stream "batches/e" and dropout masks from (the "dropout" stream, global step), so a
+ * run resumed from the checkpoint after epoch e reaches the same weights as an uninterrupted
+ * one. The model is updated in place; the caller owns and closes it.
  */
 public final class Trainer implements AutoCloseable {
     private final TrainConfig config;
@@ -29,7 +34,10 @@ public final class Trainer implements AutoCloseable {
     private final Adam adam;
     private final MlpPass pass;
     private final long dropoutSeed;
+    private final ModularLoss modular;
+    private List<Tensor> pruneMasks; // one per layer's weight during the pruning phase, else null
     private int epochsDone;
+    private long globalStep;
 
     public Trainer(TrainConfig config, Backend backend, Mlp model) {
         this.config = config;
@@ -38,6 +46,16 @@ public final class Trainer implements AutoCloseable {
         this.adam = new Adam(model, config.lr());
         this.pass = new MlpPass(backend, model, config.batchSize());
         this.dropoutSeed = Rng.subSeed(config.seed(), "dropout");
+        this.modular = config.modular() == null ? null : new ModularLoss(config.modular(), model);
+    }
+
+    /** The model a run starts from: Glorot-uniform from the seed, then the clusterable init if configured. */
+    public static Mlp initialModel(TrainConfig config) {
+        Mlp model = Mlp.glorotUniform(config.layers(), config.seed());
+        if (config.clusterableInit() != null) {
+            config.clusterableInit().apply(model, config.seed());
+        }
+        return model;
     }
 
     public int epochsDone() {
@@ -50,6 +68,16 @@ public final class Trainer implements AutoCloseable {
 
     public Mlp model() {
         return model;
+    }
+
+    /** The clusters of the modular layers, or an empty list before they are assigned (or without --modular). */
+    public List<LayerClusters> clusters() {
+        return modular == null ? List.of() : modular.clusters();
+    }
+
+    /** Whether the next epoch belongs to the pruning phase. */
+    private boolean pruningPhase(int epoch) {
+        return config.prune() != null && epoch > config.epochs();
     }
 
     /** Copies of the training state after the last finished epoch. */
@@ -65,7 +93,13 @@ public final class Trainer implements AutoCloseable {
             m.add(adam.firstMoments().get(i).toArray());
             v.add(adam.secondMoments().get(i).toArray());
         }
-        return new Checkpoint(epochsDone, adam.steps(), params, m, v);
+        List<float[]> masks = new ArrayList<>();
+        if (pruneMasks != null) {
+            for (Tensor t : pruneMasks) {
+                masks.add(t.toArray());
+            }
+        }
+        return new Checkpoint(epochsDone, adam.steps(), globalStep, params, m, v, masks, clusters());
     }
 
     /** Puts this trainer (and its model) in the state {@code c} recorded. */
@@ -83,7 +117,17 @@ public final class Trainer implements AutoCloseable {
             copy(c.secondMoments().get(i), adam.secondMoments().get(i), "Adam second moment " + i);
         }
         adam.restoreSteps(c.adamSteps());
+        if (!c.pruneMasks().isEmpty()) {
+            allocatePruneMasks();
+            for (int l = 0; l < model.layers(); l++) {
+                copy(c.pruneMasks().get(l), pruneMasks.get(l), "pruning mask " + l);
+            }
+        }
+        if (modular != null && !c.clusters().isEmpty()) {
+            modular.restore(c.clusters());
+        }
         epochsDone = c.epochsDone();
+        globalStep = c.globalStep();
     }
 
     private static void copy(float[] values, Tensor into, String what) {
@@ -92,6 +136,17 @@ public final class Trainer implements AutoCloseable {
                     + into.size());
         }
         into.copyFrom(values);
+    }
+
+    private void allocatePruneMasks() {
+        if (pruneMasks == null) {
+            pruneMasks = new ArrayList<>();
+            for (int l = 0; l < model.layers(); l++) {
+                Tensor mask = Tensor.zeros(model.weight(l).rows(), model.weight(l).cols());
+                mask.fill(1f);
+                pruneMasks.add(mask);
+            }
+        }
     }
 
     /**
@@ -103,25 +158,40 @@ public final class Trainer implements AutoCloseable {
     public EpochMetrics runEpoch(Dataset train, Dataset test, ProgressListener progress) {
         Evaluation.requireCompatible(model, train);
         int epoch = epochsDone + 1;
+        boolean pruning = pruningPhase(epoch);
         long start = System.nanoTime();
         int n = train.count();
         int features = train.features();
+        int batches = (n + config.batchSize() - 1) / config.batchSize();
+        if (pruning && pruneMasks == null) {
+            adam.reset(); // F21: fine-tuning with a fresh Adam
+            allocatePruneMasks();
+        }
+        if (modular != null && !modular.assigned() && epochsDone >= config.modular().warmupEpochs()) {
+            modular.assign(backend, config.seed());
+        }
+        long pruneTotal = pruning ? (long) config.prune().epochs() * batches : 0;
+        long pruneStepBase = pruning ? (long) (epoch - config.epochs() - 1) * batches : 0;
         int[] order = permutation(n, Rng.stream(config.seed(), "batches/" + epoch));
-        String task = "epoch " + epoch + "/" + config.epochs();
+        String task = "epoch " + epoch + "/" + config.totalEpochs();
         double lossSum = 0;
-        for (int first = 0; first < n; first += config.batchSize()) {
+        int batchIndex = 0;
+        for (int first = 0; first < n; first += config.batchSize(), batchIndex++) {
             int batch = Math.min(config.batchSize(), n - first);
+            if (pruning && (pruneStepBase + batchIndex) % config.prune().every() == 0) {
+                prune(config.prune().sparsity(pruneStepBase + batchIndex, pruneTotal));
+            }
             for (int r = 0; r < batch; r++) {
                 int idx = order[first + r];
                 pass.input().buffer().put(r * features, train.images(), idx * features, features);
                 pass.labels().set(r, train.labels()[idx]);
             }
-            long step = adam.steps() + 1;
+            globalStep++;
             try {
-                pass.forward(batch, config.dropout(), dropoutSeed, step);
+                pass.forward(batch, config.dropout(), dropoutSeed, globalStep);
                 lossSum += pass.lossAndBackward(batch, config.dropout()).lossSum();
             } catch (ArithmeticException e) {
-                throw new TrainingDivergedException("training diverged in epoch " + epoch + " at step " + step
+                throw new TrainingDivergedException("training diverged in epoch " + epoch + " at step " + globalStep
                         + ": " + e.getMessage() + ". The checkpoint of the last finished epoch is kept; lower --lr (now "
                         + config.lr() + ") and train again.", e);
             }
@@ -130,8 +200,14 @@ public final class Trainer implements AutoCloseable {
                     backend.weightPenalty(model.weight(l), pass.weightGrad(l), config.l1(), config.l2());
                 }
             }
-            adam.step(backend, model, pass);
+            if (modular != null && modular.assigned()) {
+                modular.addGradients(backend, pass);
+            }
+            adam.step(backend, model, pass, pruning ? pruneMasks : null);
             progress.progress(task, first + batch, n);
+        }
+        if (pruning && epoch == config.totalEpochs()) {
+            prune(config.prune().to()); // the schedule ends exactly at its target sparsity
         }
         double trainSeconds = (System.nanoTime() - start) / 1e9;
         Evaluation eval = Evaluation.of(model, test, pass);
@@ -140,7 +216,28 @@ public final class Trainer implements AutoCloseable {
                     + eval.loss() + ". Lower --lr (now " + config.lr() + ") and train again.", null);
         }
         epochsDone = epoch;
-        return new EpochMetrics(epoch, lossSum / n, eval.loss(), eval.accuracy(), trainSeconds, n / trainSeconds);
+        Map<String, Double> c = modular != null && modular.assigned() ? modular.clusterability(backend) : null;
+        return new EpochMetrics(epoch, pruning ? "prune" : "train", lossSum / n, eval.loss(), eval.accuracy(),
+                trainSeconds, n / trainSeconds, c, pruning ? sparsity() : null);
+    }
+
+    private void prune(float sparsity) {
+        for (int l = 0; l < model.layers(); l++) {
+            backend.pruneMask(model.weight(l), pruneMasks.get(l), sparsity);
+        }
+    }
+
+    /** Fraction of weights that are exactly zero, over all layers. */
+    private double sparsity() {
+        long zeros = 0, total = 0;
+        for (int l = 0; l < model.layers(); l++) {
+            Tensor w = model.weight(l);
+            for (int i = 0; i < w.size(); i++) {
+                zeros += w.buffer().get(i) == 0f ? 1 : 0;
+            }
+            total += w.size();
+        }
+        return (double) zeros / total;
     }
 
     /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
@@ -162,5 +259,12 @@ public final class Trainer implements AutoCloseable {
     public void close() {
         adam.close();
         pass.close();
+        if (pruneMasks != null) {
+            pruneMasks.forEach(Tensor::close);
+        }
+        if (modular != null) {
+            modular.close();
+        }
     }
+
 }

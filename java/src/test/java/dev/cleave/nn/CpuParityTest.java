@@ -148,18 +148,55 @@ class CpuParityTest {
     void adamUpdateMatchesReference() {
         Random r = new Random(16);
         for (int n : new int[] {1, 31, 70_000}) {
+            for (boolean masked : new boolean[] {false, true}) {
             try (Tensor w1 = random(r, 1, n); Tensor w2 = copy(w1); Tensor m1 = Tensor.zeros(1, n); Tensor m2 = Tensor.zeros(1, n);
-                    Tensor v1 = Tensor.zeros(1, n); Tensor v2 = Tensor.zeros(1, n); Tensor g = Tensor.zeros(1, n)) {
+                    Tensor v1 = Tensor.zeros(1, n); Tensor v2 = Tensor.zeros(1, n); Tensor g = Tensor.zeros(1, n);
+                    Tensor mask = Tensor.zeros(1, n)) {
+                for (int i = 0; i < n; i++) {
+                    mask.buffer().put(i, r.nextBoolean() ? 1f : 0f);
+                }
                 for (long step = 1; step <= 3; step++) {
                     for (int i = 0; i < n; i++) {
                         g.buffer().put(i, (float) r.nextGaussian());
                     }
-                    ref.adamUpdate(w1, g, m1, v1, 1e-3f, 0.9f, 0.999f, 1e-8f, step);
-                    cpu.adamUpdate(w2, g, m2, v2, 1e-3f, 0.9f, 0.999f, 1e-8f, step);
+                    ref.adamUpdate(w1, g, m1, v1, masked ? mask : null, 1e-3f, 0.9f, 0.999f, 1e-8f, step);
+                    cpu.adamUpdate(w2, g, m2, v2, masked ? mask : null, 1e-3f, 0.9f, 0.999f, 1e-8f, step);
+                }
+                if (masked) {
+                    for (int i = 0; i < n; i++) {
+                        if (mask.buffer().get(i) == 0f) {
+                            assertEquals(0f, w2.buffer().get(i), "masked weight " + i + " must stay zero");
+                        }
+                    }
                 }
                 Parity.assertClose("adam_update w n=" + n, Parity.toDouble(w1.toArray()), w2.toArray(), 1e-6, 1e-6);
                 Parity.assertClose("adam_update m n=" + n, Parity.toDouble(m1.toArray()), m2.toArray(), 1e-7, 1e-6);
                 Parity.assertClose("adam_update v n=" + n, Parity.toDouble(v1.toArray()), v2.toArray(), 1e-7, 1e-5);
+            }
+            }
+        }
+    }
+
+    @Test
+    void pruneMaskMatchesReferenceAndPrunesExactly() {
+        Random r = new Random(17);
+        for (int n : new int[] {1, 10, 33, 65_536}) {
+            for (float sparsity : new float[] {0f, 0.5f, 0.73f, 0.9f, 1f}) {
+                try (Tensor w1 = random(r, 1, n); Tensor w2 = copy(w1); Tensor m1 = Tensor.zeros(1, n); Tensor m2 = Tensor.zeros(1, n)) {
+                    for (int i = 0; i < n; i += 7) {
+                        w1.buffer().put(i, 0.25f); // ties, broken by index
+                        w2.buffer().put(i, 0.25f);
+                    }
+                    ref.pruneMask(w1, m1, sparsity);
+                    cpu.pruneMask(w2, m2, sparsity);
+                    assertArrayEquals(m1.toArray(), m2.toArray(), "prune_mask n=" + n + " sparsity=" + sparsity);
+                    assertArrayEquals(w1.toArray(), w2.toArray());
+                    int zeros = 0;
+                    for (float v : m2.toArray()) {
+                        zeros += v == 0f ? 1 : 0;
+                    }
+                    assertEquals(Math.round(sparsity * n), zeros, "pruned count n=" + n + " sparsity=" + sparsity);
+                }
             }
         }
     }

@@ -118,7 +118,7 @@ class ReferenceGradientTest {
     void adamFirstStepMovesEachWeightByLearningRate() {
         // With zero moments, step 1 gives m/c1 = g and sqrt(v/c2) = |g|: w moves by lr * sign(g).
         double[] w = {1, 2, 3}, g = {0.5, -2, 1e-3}, m = new double[3], v = new double[3];
-        Reference.adamUpdate(w, g, m, v, 0.1, 0.9, 0.999, 1e-12, 1);
+        Reference.adamUpdate(w, g, m, v, null, 0.1, 0.9, 0.999, 1e-12, 1);
         Parity.assertClose("adam step 1", new double[] {0.9, 2.1, 2.9}, w, 1e-9, 1e-9);
     }
 }

@@ -38,7 +38,7 @@ class TrainerTest {
     }
 
     static TrainConfig config(int epochs, float dropout) {
-        return new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, epochs, 32, 1e-3f, dropout, 1e-5f, 1e-4f, 7, "cpu", 2);
+        return new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, epochs, 32, 1e-3f, dropout, 1e-5f, 1e-4f, 7, "cpu", 2, null, null, null, null);
     }
 
     @Test
@@ -111,7 +111,7 @@ class TrainerTest {
     @Test
     void divergenceIsAClearError() {
         Dataset train = blobs(128, 7), test = blobs(32, 8);
-        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 4}, 1, 32, 1e30f, 0f, 0f, 0f, 1, "cpu", 1);
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 4}, 1, 32, 1e30f, 0f, 0f, 0f, 1, "cpu", 1, null, null, null, null);
         try (Backend backend = new CpuBackend(1); Mlp model = Mlp.glorotUniform(cfg.layers(), 1);
                 Trainer t = new Trainer(cfg, backend, model)) {
             TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
@@ -123,7 +123,7 @@ class TrainerTest {
     @Test
     void widthThatDoesNotFitTheDataIsAClearError() {
         Dataset train = blobs(64, 9);
-        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {784, 32, 4}, 1, 32, 1e-3f, 0f, 0f, 0f, 1, "cpu", 1);
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {784, 32, 4}, 1, 32, 1e-3f, 0f, 0f, 0f, 1, "cpu", 1, null, null, null, null);
         try (Backend backend = new CpuBackend(1); Mlp model = Mlp.glorotUniform(cfg.layers(), 1);
                 Trainer t = new Trainer(cfg, backend, model)) {
             InvalidInputException e = assertThrows(InvalidInputException.class, () -> t.runEpoch(train, train, ProgressListener.NONE));
@@ -133,10 +133,116 @@ class TrainerTest {
 
     @Test
     void configRejectsBadOptions() {
-        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 0, 1e-3f, 0, 0, 0, 1, "cpu", 1));
-        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, -1f, 0, 0, 0, 1, "cpu", 1));
-        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, Float.NaN, 0, 0, 0, 1, "cpu", 1));
-        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, 1e-3f, 1f, 0, 0, 1, "cpu", 1));
-        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, new int[] {784}, 1, 128, 1e-3f, 0, 0, 0, 1, "cpu", 1));
+        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 0, 1e-3f, 0, 0, 0, 1, "cpu", 1, null, null, null, null));
+        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, -1f, 0, 0, 0, 1, "cpu", 1, null, null, null, null));
+        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, Float.NaN, 0, 0, 0, 1, "cpu", 1, null, null, null, null));
+        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, 1e-3f, 1f, 0, 0, 1, "cpu", 1, null, null, null, null));
+        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, new int[] {784}, 1, 128, 1e-3f, 0, 0, 0, 1, "cpu", 1, null, null, null, null));
+    }
+
+    private static List<EpochMetrics> run(TrainConfig cfg, Dataset train, Dataset test) {
+        List<EpochMetrics> m = new ArrayList<>();
+        try (Backend backend = new CpuBackend(2); Mlp model = Trainer.initialModel(cfg); Trainer t = new Trainer(cfg, backend, model)) {
+            while (t.epochsDone() < cfg.totalEpochs()) {
+                m.add(t.runEpoch(train, test, ProgressListener.NONE));
+            }
+        }
+        return m;
+    }
+
+    @Test
+    void enmeshmentLossMakesClusteredLayersBlockDiagonal() {
+        Dataset train = blobs(640, 11), test = blobs(200, 12);
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, 4, 16, 5e-3f, 0f, 0f, 0f, 7, "cpu", 2,
+                new ModularOptions(20f, 2, "hidden", 1, "balanced"), null, null, null);
+        List<EpochMetrics> m = run(cfg, train, test);
+        assertEquals(null, m.get(0).clusterability(), "no clusters during the warm-up");
+        double c = m.get(3).clusterability().get("layers.1.weight");
+        assertTrue(c > 0.95, "C after 3 epochs of the loss: " + m);
+        assertTrue(m.get(3).testAccuracy() > 0.8, m.toString());
+    }
+
+    @Test
+    void pruningReachesTheScheduledSparsityExactly() {
+        Dataset train = blobs(320, 13), test = blobs(64, 14);
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, 1, 16, 1e-3f, 0f, 0f, 0f, 7, "cpu", 2,
+                null, PruneOptions.f21(2), null, null);
+        try (Backend backend = new CpuBackend(2); Mlp model = Trainer.initialModel(cfg); Trainer t = new Trainer(cfg, backend, model)) {
+            EpochMetrics first = t.runEpoch(train, test, ProgressListener.NONE);
+            assertEquals("train", first.phase());
+            EpochMetrics mid = t.runEpoch(train, test, ProgressListener.NONE);
+            assertEquals("prune", mid.phase());
+            assertTrue(mid.sparsity() > 0.5 && mid.sparsity() < 0.9, "sparsity after the first pruning epoch " + mid.sparsity());
+            EpochMetrics last = t.runEpoch(train, test, ProgressListener.NONE);
+            for (int l = 0; l < model.layers(); l++) {
+                float[] w = model.weight(l).toArray();
+                int zeros = 0;
+                for (float v : w) {
+                    zeros += v == 0f ? 1 : 0;
+                }
+                assertEquals(Math.round(0.9 * w.length), zeros, "layer " + l + " zeros");
+            }
+            assertEquals(0.9, last.sparsity(), 1e-3);
+            assertTrue(last.testAccuracy() > 0.5, last.toString());
+        }
+    }
+
+    @Test
+    void pruneScheduleIsCubicFromFiftyToNinety() {
+        PruneOptions p = PruneOptions.f21(3);
+        assertEquals(0.5f, p.sparsity(0, 100), 1e-6);
+        assertEquals(0.9f, p.sparsity(100, 100), 1e-6);
+        assertEquals(0.9 - 0.4 * 0.125, p.sparsity(50, 100), 1e-6);
+    }
+
+    @Test
+    void clusterableInitScalesWithinAndAcrossModules() {
+        TrainConfig plain = config(1, 0f);
+        TrainConfig ci = plain.withClusterableInit(ClusterableInit.f21());
+        try (Mlp a = Trainer.initialModel(plain); Mlp b = Trainer.initialModel(ci)) {
+            assertArrayEquals(a.weight(0).toArray(), b.weight(0).toArray(), "the first layer is left alone");
+            float up = ClusterableInit.f21().up();
+            assertEquals(4.6f, up, 1e-6);
+            float[] wa = a.weight(1).toArray(), wb = b.weight(1).toArray();
+            int ups = 0;
+            for (int i = 0; i < wa.length; i++) {
+                float ratio = wb[i] / wa[i];
+                boolean isUp = Math.abs(ratio - up) < 1e-4;
+                assertTrue(isUp || Math.abs(ratio - 0.6f) < 1e-5, "ratio " + ratio);
+                ups += isUp ? 1 : 0;
+            }
+            assertTrue(ups > wa.length / 20 && ups < wa.length / 5, "about 1/10 within a module: " + ups + " of " + wa.length);
+        }
+    }
+
+    @Test
+    void resumeMidPruningWithModularClustersEqualsUninterrupted() {
+        Dataset train = blobs(256, 15), test = blobs(64, 16);
+        TrainConfig cfg = config(2, 0.1f).withModular(new ModularOptions(5f, 2, "all", 1, "balanced")).withPrune(PruneOptions.f21(2));
+        Checkpoint straight;
+        Checkpoint half;
+        try (Backend backend = new CpuBackend(2); Mlp model = Trainer.initialModel(cfg); Trainer t = new Trainer(cfg, backend, model)) {
+            for (int e = 0; e < 4; e++) {
+                t.runEpoch(train, test, ProgressListener.NONE);
+            }
+            straight = t.checkpoint();
+        }
+        try (Backend backend = new CpuBackend(2); Mlp model = Trainer.initialModel(cfg); Trainer t = new Trainer(cfg, backend, model)) {
+            for (int e = 0; e < 3; e++) {
+                t.runEpoch(train, test, ProgressListener.NONE);
+            }
+            half = t.checkpoint();
+        }
+        assertEquals(3, half.clusters().size());
+        assertEquals(3, half.pruneMasks().size());
+        try (Backend backend = new CpuBackend(2); Mlp model = Trainer.initialModel(cfg); Trainer t = new Trainer(cfg, backend, model)) {
+            t.restore(half);
+            t.runEpoch(train, test, ProgressListener.NONE);
+            Checkpoint resumed = t.checkpoint();
+            for (int i = 0; i < straight.parameters().size(); i++) {
+                assertArrayEquals(straight.parameters().get(i), resumed.parameters().get(i), "parameter tensor " + i);
+            }
+            assertEquals(straight.clusters(), resumed.clusters());
+        }
     }
 }

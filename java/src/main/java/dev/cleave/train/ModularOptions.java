@@ -1,0 +1,85 @@
+package dev.cleave.train;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.cleave.util.InvalidInputException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Modular training with the enmeshment loss (G24, science.md §5): after {@code warmupEpochs} of
+ * plain training, each chosen layer's weight gets k row and column clusters (fixed from then
+ * on), and the loss becomes CE - lambda * mean over those layers of C(W).
+ *
+ * @param lambda       weight of the clusterability term (G24: 20)
+ * @param k            clusters per layer (G24: 4)
+ * @param layers       "hidden" (hidden-to-hidden weights, the default), "all", or a comma list of layer indices
+ * @param warmupEpochs plain epochs before clusters are assigned (G24: 5)
+ * @param assign       "balanced", "cocluster" (Dhillon, one k-means over rows and columns) or "cocluster-compat"
+ */
+public record ModularOptions(
+        @JsonProperty("lambda") float lambda,
+        @JsonProperty("k") int k,
+        @JsonProperty("layers") String layers,
+        @JsonProperty("warmup_epochs") int warmupEpochs,
+        @JsonProperty("assign") String assign) {
+
+    public static final float DEFAULT_LAMBDA = 20f;
+    public static final int DEFAULT_K = 4;
+    public static final int DEFAULT_WARMUP = 5;
+    public static final List<String> ASSIGN_METHODS = List.of("balanced", "cocluster", "cocluster-compat");
+
+    public ModularOptions {
+        if (!(lambda >= 0f) || !Float.isFinite(lambda)) {
+            throw new InvalidInputException("--modular-lambda must be >= 0, got " + lambda);
+        }
+        if (k < 1) {
+            throw new InvalidInputException("--modular-k must be >= 1, got " + k);
+        }
+        if (warmupEpochs < 0) {
+            throw new InvalidInputException("--warmup-epochs must be >= 0, got " + warmupEpochs);
+        }
+        if (!ASSIGN_METHODS.contains(assign)) {
+            throw new InvalidInputException("--assign must be one of " + String.join(", ", ASSIGN_METHODS) + ", got " + assign);
+        }
+        layers = layers == null ? "hidden" : layers.trim();
+    }
+
+    /** The layer indices this selects in a network of {@code layerCount} weight matrices. */
+    public List<Integer> layerIndices(int layerCount) {
+        List<Integer> out = new ArrayList<>();
+        switch (layers) {
+            case "hidden" -> {
+                for (int l = 1; l + 1 < layerCount; l++) {
+                    out.add(l);
+                }
+            }
+            case "all" -> {
+                for (int l = 0; l < layerCount; l++) {
+                    out.add(l);
+                }
+            }
+            default -> {
+                for (String part : layers.split(",")) {
+                    int l;
+                    try {
+                        l = Integer.parseInt(part.trim());
+                    } catch (NumberFormatException e) {
+                        throw new InvalidInputException("--modular-layers must be hidden, all or a list like 1,2,3; got " + layers);
+                    }
+                    if (l < 0 || l >= layerCount) {
+                        throw new InvalidInputException("--modular-layers: layer " + l + " does not exist (the model has layers 0.."
+                                + (layerCount - 1) + ")");
+                    }
+                    if (!out.contains(l)) {
+                        out.add(l);
+                    }
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            throw new InvalidInputException("--modular-layers " + layers + " selects no layer of a " + layerCount
+                    + "-layer network (hidden-to-hidden needs at least 3 layers): use all or a list");
+        }
+        return out;
+    }
+}
