@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cleave", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Make neural networks modular, and prove it.",
-        subcommands = {TrainCommand.class, EvalCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, ReportCommand.class, DoctorCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -27,6 +28,7 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit code (for tests). */
     public static int run(String... args) {
+        System.setProperty("java.awt.headless", "true"); // charts render without a display
         CommandLine cli = new CommandLine(new Main());
         cli.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most tools
         cli.setExecutionExceptionHandler((e, cmd, parseResult) -> {

@@ -84,6 +84,49 @@ public record TrainConfig(
         }
     }
 
+    /** The {@code cleave train} command that reproduces this config (without --out). */
+    public String commandLine() {
+        StringBuilder sb = new StringBuilder("cleave train --dataset ").append(dataset);
+        if (dataDir != null) {
+            sb.append(" --data-dir ").append(dataDir);
+        }
+        if (!Arrays.equals(layers, Mlp.F21_WIDTHS)) {
+            sb.append(" --layers ").append(Arrays.toString(layers).replaceAll("[\\[\\] ]", ""));
+        }
+        sb.append(" --epochs ").append(epochs);
+        if (batchSize != DEFAULT_BATCH) {
+            sb.append(" --batch-size ").append(batchSize);
+        }
+        if (lr != DEFAULT_LR) {
+            sb.append(" --lr ").append(lr);
+        }
+        if (dropout > 0) {
+            sb.append(" --dropout ").append(dropout);
+        }
+        if (l1 > 0) {
+            sb.append(" --l1 ").append(l1);
+        }
+        if (l2 > 0) {
+            sb.append(" --l2 ").append(l2);
+        }
+        if (modular != null) {
+            sb.append(" --modular-lambda ").append(modular.lambda()).append(" --modular-k ").append(modular.k())
+                    .append(" --modular-layers ").append(modular.layers()).append(" --warmup-epochs ")
+                    .append(modular.warmupEpochs()).append(" --assign ").append(modular.assign());
+        }
+        if (prune != null) {
+            sb.append(" --prune-epochs ").append(prune.epochs());
+        }
+        if (clusterableInit != null) {
+            sb.append(" --clusterable-init");
+        }
+        if (spectral != null) {
+            sb.append(" --spectral-lambda ").append(spectral.lambda()).append(" --spectral-k ").append(spectral.k());
+        }
+        return sb.append(" --seed ").append(seed).append(" --backend ").append(backend).append(" --threads ").append(threads)
+                .toString();
+    }
+
     /** Epochs including the pruning phase. */
     public int totalEpochs() {
         return epochs + (prune == null ? 0 : prune.epochs());

@@ -1,0 +1,369 @@
+package dev.cleave.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cleave.io.AtomicFiles;
+import dev.cleave.modular.LayerClusters;
+import dev.cleave.train.EpochMetrics;
+import dev.cleave.util.FloatMatrix;
+import dev.cleave.util.InvalidInputException;
+import dev.cleave.util.Versions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.XYChart;
+
+/**
+ * {@code cleave report}: one self-contained HTML file (no network, no scripts; charts are
+ * embedded PNGs) comparing one or more training runs: training curves, clustered weight
+ * matrices reordered by cluster, eigenvalue spectra, shuffle tests, cluster ablations,
+ * effective circuit sizes, and a table of key numbers with the commands that produced them.
+ */
+public final class Report {
+    private final List<RunData> runs;
+    private final StringBuilder html = new StringBuilder();
+
+    private Report(List<RunData> runs) {
+        this.runs = runs;
+    }
+
+    /** Reads the run folders and writes the report to {@code out}, atomically. */
+    public static void write(List<Path> runDirs, Path out) throws IOException {
+        if (runDirs.isEmpty()) {
+            throw new InvalidInputException("cleave report needs at least one run folder");
+        }
+        List<RunData> runs = new ArrayList<>();
+        for (Path dir : runDirs) {
+            runs.add(RunData.load(dir));
+        }
+        String page = new Report(runs).render();
+        AtomicFiles.writeString(out, page);
+    }
+
+    String render() {
+        html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Cleave report</title>\n<style>")
+                .append("body{font-family:sans-serif;margin:2em;max-width:1250px;color:#222}")
+                .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}")
+                .append("th{background:#f0f0f0}td.l,th.l{text-align:left}code{font-size:90%;background:#f6f6f6;padding:1px 3px}")
+                .append(".row{display:flex;flex-wrap:wrap;gap:16px}.fig{margin:8px 0}.fig p{margin:2px 0;font-size:90%}")
+                .append("h2{border-bottom:1px solid #ccc;padding-bottom:3px;margin-top:2em}</style></head><body>\n");
+        html.append("<h1>Cleave report</h1>\n<p>").append(runs.size()).append(" run(s), written ")
+                .append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append(" by Cleave ")
+                .append(esc(Versions.cleave())).append(".</p>\n");
+        keyNumbers();
+        trainingCurves();
+        weightMatrices();
+        spectra();
+        shuffleTests();
+        ablations();
+        circuitSizes();
+        html.append("</body></html>\n");
+        return html.toString();
+    }
+
+    private void keyNumbers() {
+        html.append("<h2 id=\"numbers\">Key numbers</h2>\n<table><tr><th class=\"l\">run</th><th>test accuracy</th>")
+                .append("<th>C per clustered layer</th><th>n-cut</th><th>shuffled n-cut</th><th>z</th><th>p</th>")
+                .append("<th>mean ECS</th><th>specialisation</th></tr>\n");
+        for (RunData r : runs) {
+            EpochMetrics last = r.last();
+            html.append("<tr><td class=\"l\">").append(esc(r.name())).append("</td><td>")
+                    .append(last == null ? "-" : fmt(last.testAccuracy(), 4)).append("</td><td>")
+                    .append(last == null || last.clusterability() == null ? "-" : esc(formatC(last.clusterability())))
+                    .append("</td>");
+            JsonNode shuffle = r.cluster() == null ? null : r.cluster().get("shuffle");
+            html.append("<td>").append(num(r.cluster(), "ncut", 3)).append("</td><td>")
+                    .append(shuffle == null ? "-" : num(shuffle, "mean", 3) + " &plusmn; " + num(shuffle, "sd", 3))
+                    .append("</td><td>").append(num(shuffle, "z", 2)).append("</td><td>").append(num(shuffle, "p", 4))
+                    .append("</td><td>").append(num(r.circuits(), "mean_ecs", 4)).append("</td><td>")
+                    .append(r.circuits() == null ? "-" : num(r.circuits().get("ablation"), "specialisation", 3))
+                    .append("</td></tr>\n");
+        }
+        html.append("</table>\n<p>Commands that produced these numbers:</p>\n<ul>\n");
+        for (RunData r : runs) {
+            html.append("<li><b>").append(esc(r.name())).append("</b>: <code>").append(esc(r.config().commandLine()))
+                    .append(" --out ").append(esc(r.dir().toString())).append("</code>");
+            for (JsonNode node : new JsonNode[] {r.cluster(), r.circuits()}) {
+                if (node != null && node.has("command")) {
+                    html.append("<br><code>").append(esc(node.get("command").asText())).append("</code>");
+                }
+            }
+            html.append("</li>\n");
+        }
+        html.append("</ul>\n");
+    }
+
+    private void trainingCurves() {
+        html.append("<h2 id=\"training\">Training curves</h2>\n<div class=\"row\">");
+        XYChart loss = Charts.line("Loss", "epoch", "cross-entropy");
+        XYChart acc = Charts.line("Test accuracy", "epoch", "accuracy");
+        XYChart c = Charts.line("Clusterability C of clustered layers", "epoch", "C");
+        boolean anyC = false;
+        for (RunData r : runs) {
+            if (r.metrics().isEmpty()) {
+                continue;
+            }
+            double[] x = r.metrics().stream().mapToDouble(EpochMetrics::epoch).toArray();
+            loss.addSeries(r.name() + " train", x, r.metrics().stream().mapToDouble(EpochMetrics::trainLoss).toArray());
+            loss.addSeries(r.name() + " test", x, r.metrics().stream().mapToDouble(EpochMetrics::testLoss).toArray());
+            acc.addSeries(r.name(), x, r.metrics().stream().mapToDouble(EpochMetrics::testAccuracy).toArray());
+            TreeSet<String> layers = new TreeSet<>();
+            r.metrics().stream().filter(m -> m.clusterability() != null).forEach(m -> layers.addAll(m.clusterability().keySet()));
+            for (String layer : layers) {
+                List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
+                for (EpochMetrics m : r.metrics()) {
+                    if (m.clusterability() != null && m.clusterability().containsKey(layer)) {
+                        xs.add((double) m.epoch());
+                        ys.add(m.clusterability().get(layer));
+                    }
+                }
+                c.addSeries(r.name() + " " + layer, xs, ys);
+                anyC = true;
+            }
+        }
+        figure(Charts.png(loss), "Training and test cross-entropy per epoch.");
+        figure(Charts.png(acc), "Test accuracy per epoch.");
+        if (anyC) {
+            figure(Charts.png(c), "C (share of each layer's squared weight mass inside its k diagonal blocks) once clusters are assigned.");
+        }
+        html.append("</div>\n");
+    }
+
+    private void weightMatrices() {
+        TreeSet<Integer> layers = new TreeSet<>();
+        runs.forEach(r -> r.clusters().forEach(c -> layers.add(c.layer())));
+        html.append("<h2 id=\"weights\">Weight matrices</h2>\n");
+        if (layers.isEmpty()) {
+            html.append("<p>No run has clusters (train with --modular, or run cleave cocluster on a model).</p>\n");
+            return;
+        }
+        html.append("<p>|W| of each clustered layer (out rows x in columns), darker = larger (scaled to the 99th percentile),"
+                + " rows and columns reordered by each run's own clusters, red lines between clusters.</p>\n");
+        for (int layer : layers) {
+            html.append("<h3>layers.").append(layer).append(".weight</h3>\n<div class=\"row\">");
+            for (RunData r : runs) {
+                FloatMatrix w = r.weights().get(layer);
+                LayerClusters cl = r.clustersOf(layer);
+                int[] rowOrder = cl == null ? identity(w.rows()) : orderBy(cl.rowLabels(), cl.k());
+                int[] colOrder = cl == null ? identity(w.cols()) : orderBy(cl.colLabels(), cl.k());
+                int[] rowBreaks = cl == null ? new int[0] : breaks(cl.rowLabels(), cl.k());
+                int[] colBreaks = cl == null ? new int[0] : breaks(cl.colLabels(), cl.k());
+                figure(Charts.weightImage(w.data(), w.rows(), w.cols(), rowOrder, colOrder, rowBreaks, colBreaks),
+                        esc(r.name()) + (cl == null ? " (no clusters: original order)" : " (k = " + cl.k() + ")"));
+            }
+            html.append("</div>\n");
+        }
+    }
+
+    private void spectra() {
+        html.append("<h2 id=\"spectrum\">Eigenvalue spectrum</h2>\n");
+        XYChart chart = Charts.line("Smallest eigenvalues of the normalized Laplacian", "index", "eigenvalue");
+        boolean any = false;
+        for (RunData r : runs) {
+            JsonNode ev = r.cluster() == null ? null : r.cluster().get("eigenvalues");
+            if (ev != null && ev.isArray()) {
+                double[] y = doubles(ev);
+                double[] x = new double[y.length];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = i + 1;
+                }
+                chart.addSeries(r.name(), x, y);
+                any = true;
+            }
+        }
+        if (any) {
+            figure(Charts.png(chart), "The k smallest eigenvalues of L = I - D^-1/2 A D^-1/2 of each network's graph.");
+        } else {
+            html.append("<p>No cluster results (run cleave cluster --json into cluster.json).</p>\n");
+        }
+    }
+
+    private void shuffleTests() {
+        html.append("<h2 id=\"shuffle\">Shuffle test</h2>\n<div class=\"row\">");
+        boolean any = false;
+        for (RunData r : runs) {
+            JsonNode shuffle = r.cluster() == null ? null : r.cluster().get("shuffle");
+            if (shuffle == null || !shuffle.has("ncuts")) {
+                continue;
+            }
+            double[] ncuts = doubles(shuffle.get("ncuts"));
+            double trained = r.cluster().get("ncut").asDouble();
+            CategoryChart chart = Charts.bars(r.name() + ": n-cut, trained vs shuffled", "n-cut", "shuffles");
+            double lo = Math.min(trained, min(ncuts)), hi = Math.max(trained, max(ncuts));
+            int bins = 20;
+            double width = (hi - lo) / bins + 1e-12;
+            List<String> labels = new ArrayList<>();
+            List<Integer> counts = new ArrayList<>(), mark = new ArrayList<>();
+            for (int b = 0; b < bins; b++) {
+                labels.add(fmt(lo + (b + 0.5) * width, 3));
+                counts.add(0);
+                mark.add(0);
+            }
+            for (double v : ncuts) {
+                int b = (int) Math.min(bins - 1, Math.floor((v - lo) / width));
+                counts.set(b, counts.get(b) + 1);
+            }
+            mark.set((int) Math.min(bins - 1, Math.floor((trained - lo) / width)), Math.max(1, ncuts.length / 10));
+            chart.addSeries("shuffled (" + ncuts.length + ")", labels, counts);
+            chart.addSeries("trained network", labels, mark);
+            chart.getStyler().setOverlapped(true).setXAxisLabelRotation(60);
+            figure(Charts.png(chart), esc(r.name()) + ": n-cut " + fmt(trained, 3) + " vs shuffled " + num(shuffle, "mean", 3)
+                    + " &plusmn; " + num(shuffle, "sd", 3) + ", z = " + num(shuffle, "z", 2) + ", p = " + num(shuffle, "p", 4)
+                    + " (" + esc(shuffle.path("method").asText("layer")) + " shuffles)");
+            any = true;
+        }
+        if (!any) {
+            html.append("<p>No shuffle tests (cleave cluster --shuffles N --json into cluster.json).</p>");
+        }
+        html.append("</div>\n");
+    }
+
+    private void ablations() {
+        html.append("<h2 id=\"ablation\">Cluster ablation</h2>\n<div class=\"row\">");
+        boolean any = false;
+        for (RunData r : runs) {
+            JsonNode ab = r.circuits() == null ? null : r.circuits().get("ablation");
+            if (ab == null || !ab.has("off_drop")) {
+                continue;
+            }
+            double[][] off = matrix(ab.get("off_drop"));
+            List<String> labels = new ArrayList<>(), clusters = new ArrayList<>();
+            for (int j = 0; j < off[0].length; j++) {
+                labels.add(String.valueOf(j));
+            }
+            for (int c = 0; c < off.length; c++) {
+                clusters.add("cluster " + c);
+            }
+            figure(Charts.png(Charts.heatMap(r.name() + ": accuracy drop when a cluster is off", labels, clusters, off, "label",
+                    "cluster")), esc(r.name()) + ": test accuracy drop per label when each cluster is ablated (OFF); "
+                    + "specialisation " + num(ab, "specialisation", 3) + ".");
+            any = true;
+        }
+        if (!any) {
+            html.append("<p>No ablation results (cleave circuits --json into circuits.json).</p>");
+        }
+        html.append("</div>\n");
+    }
+
+    private void circuitSizes() {
+        html.append("<h2 id=\"ecs\">Effective circuit size per label</h2>\n");
+        CategoryChart chart = Charts.bars("Effective circuit size (fraction of weights kept)", "label", "ECS");
+        boolean any = false;
+        for (RunData r : runs) {
+            JsonNode ecs = r.circuits() == null ? null : r.circuits().get("ecs");
+            if (ecs != null && ecs.isArray() && ecs.size() > 0) {
+                List<String> labels = new ArrayList<>();
+                List<Double> values = new ArrayList<>();
+                for (int i = 0; i < ecs.size(); i++) {
+                    labels.add(String.valueOf(i));
+                    values.add(ecs.get(i).asDouble());
+                }
+                chart.addSeries(r.name(), labels, values);
+                any = true;
+            }
+        }
+        if (any) {
+            figure(Charts.png(chart), "Smaller means a smaller circuit suffices for that label.");
+        } else {
+            html.append("<p>No circuit results (cleave circuits --json into circuits.json).</p>\n");
+        }
+    }
+
+    private void figure(String dataUri, String caption) {
+        html.append("<div class=\"fig\"><img alt=\"").append(esc(caption.replaceAll("<[^>]*>", ""))).append("\" src=\"")
+                .append(dataUri).append("\"><p>").append(caption).append("</p></div>\n");
+    }
+
+    static int[] identity(int n) {
+        int[] o = new int[n];
+        for (int i = 0; i < n; i++) {
+            o[i] = i;
+        }
+        return o;
+    }
+
+    /** Indices sorted by label (stable): cluster 0's first. */
+    static int[] orderBy(int[] labels, int k) {
+        int[] o = new int[labels.length];
+        int p = 0;
+        for (int c = 0; c < k; c++) {
+            for (int i = 0; i < labels.length; i++) {
+                if (labels[i] == c) {
+                    o[p++] = i;
+                }
+            }
+        }
+        return o;
+    }
+
+    /** Positions (in the reordered axis) where a new cluster starts. */
+    static int[] breaks(int[] labels, int k) {
+        int[] counts = new int[k];
+        for (int l : labels) {
+            counts[l]++;
+        }
+        int[] b = new int[Math.max(0, k - 1)];
+        int acc = 0;
+        for (int c = 0; c + 1 < k; c++) {
+            acc += counts[c];
+            b[c] = acc;
+        }
+        return b;
+    }
+
+    private static double[] doubles(JsonNode array) {
+        double[] out = new double[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asDouble();
+        }
+        return out;
+    }
+
+    private static double[][] matrix(JsonNode rows) {
+        double[][] out = new double[rows.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = doubles(rows.get(i));
+        }
+        return out;
+    }
+
+    private static double min(double[] a) {
+        double m = Double.POSITIVE_INFINITY;
+        for (double v : a) {
+            m = Math.min(m, v);
+        }
+        return m;
+    }
+
+    private static double max(double[] a) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (double v : a) {
+            m = Math.max(m, v);
+        }
+        return m;
+    }
+
+    private static String num(JsonNode node, String field, int digits) {
+        return node == null || !node.has(field) || !node.get(field).isNumber() ? "-" : fmt(node.get(field).asDouble(), digits);
+    }
+
+    private static String fmt(double v, int digits) {
+        return String.format("%." + digits + "f", v);
+    }
+
+    private static String formatC(Map<String, Double> c) {
+        StringBuilder sb = new StringBuilder();
+        c.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k.replace(".weight", "")).append(" ").append(fmt(v, 3)));
+        return sb.toString();
+    }
+
+    static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+}
