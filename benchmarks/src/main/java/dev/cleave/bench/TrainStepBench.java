@@ -1,13 +1,14 @@
 package dev.cleave.bench;
 
+import dev.cleave.modular.Enmeshment;
 import dev.cleave.nn.Adam;
 import dev.cleave.nn.CpuBackend;
 import dev.cleave.nn.Mlp;
 import dev.cleave.nn.MlpPass;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.openblas.global.openblas_nolapack;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -24,14 +25,15 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One training step of F21's MLP (784-256-256-256-256-10, batch 128: forward, softmax
- * cross-entropy, backward, Adam) on the cpu backend, next to the hardware bound measured in the
- * same run: OpenBLAS sgemm on large square matrices. Derived rates:
- * samples/s = 128 x steps/s; GFLOP/s = samples/s x {@link #FLOP_PER_SAMPLE}.
+ * cross-entropy, backward, Adam) on the cpu backend, with and without the enmeshment loss, next
+ * to the hardware bound measured in the same run by {@link SgemmBench}: OpenBLAS sgemm on large
+ * square matrices. Derived rates: samples/s = 128 x steps/s; GFLOP/s = samples/s x
+ * {@link #FLOP_PER_SAMPLE}.
  *
  * <pre>
  * mvn -B -q -DskipTests package
  * OMP_WAIT_POLICY=passive java --enable-native-access=ALL-UNNAMED -jar benchmarks/target/benchmarks.jar \
- *     'TrainStepBench' -f 1 -t 1 -wi 3 -i 5 -w 2s -r 2s
+ *     'TrainStepBench|SgemmBench' -f 1 -t 1 -wi 3 -i 5 -w 2s -r 2s
  * </pre>
  */
 @State(Scope.Thread)
@@ -59,6 +61,12 @@ public class TrainStepBench {
     @Param({"1", "2"})
     public int threads;
 
+    /** "none": plain cross-entropy; "enmeshment": plus G24's loss on the three hidden-to-hidden layers (k = 4). */
+    @Param({"none", "enmeshment"})
+    public String loss;
+
+    private final List<Enmeshment> enmeshment = new ArrayList<>();
+
     private CpuBackend backend;
     private Mlp model;
     private MlpPass pass;
@@ -78,10 +86,16 @@ public class TrainStepBench {
         for (int i = 0; i < 128; i++) {
             pass.labels().set(i, r.nextInt(10));
         }
+        if (loss.equals("enmeshment")) {
+            for (int l = 1; l <= 3; l++) {
+                enmeshment.add(Enmeshment.balanced(256, 256, 4));
+            }
+        }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        enmeshment.forEach(Enmeshment::close);
         adam.close();
         pass.close();
         model.close();
@@ -93,41 +107,9 @@ public class TrainStepBench {
         step++;
         pass.forward(128, 0f, 0, step);
         pass.lossAndBackward(128, 0f);
+        for (int i = 0; i < enmeshment.size(); i++) {
+            backend.enmeshment(model.weight(i + 1), enmeshment.get(i), -20f / 3, pass.weightGrad(i + 1));
+        }
         adam.step(backend, model, pass, null);
-    }
-
-    /** State for the sgemm bound: n x n x n, GFLOP/s = 2 n^3 x ops/s / 1e9. */
-    @State(Scope.Thread)
-    public static class Square {
-        @Param({"2048"})
-        public int n;
-
-        FloatPointer a, b, c;
-
-        @Setup(Level.Trial)
-        public void setUp(TrainStepBench outer) { // outer's CpuBackend set OpenBLAS's threads
-            long size = (long) n * n;
-            a = new FloatPointer(size);
-            b = new FloatPointer(size);
-            c = new FloatPointer(size);
-            SplittableRandom r = new SplittableRandom(3);
-            for (long i = 0; i < size; i++) {
-                a.put(i, (float) r.nextDouble());
-                b.put(i, (float) r.nextDouble());
-            }
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            a.close();
-            b.close();
-            c.close();
-        }
-    }
-
-    @Benchmark
-    public void sgemmSquare(Square s) {
-        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
-                openblas_nolapack.CblasNoTrans, s.n, s.n, s.n, 1f, s.a, s.n, s.b, s.n, 0f, s.c, s.n);
     }
 }
