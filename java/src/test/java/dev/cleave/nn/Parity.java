@@ -6,10 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Compares arrays with tolerance abs + |ref| * rel; on failure reports the worst errors and the first mismatches. */
-final class Parity {
+public final class Parity {
     private Parity() {}
 
-    static void assertClose(String what, double[] ref, float[] got, double abs, double rel) {
+    public static void assertClose(String what, double[] ref, float[] got, double abs, double rel) {
         double[] g = new double[got.length];
         for (int i = 0; i < got.length; i++) {
             g[i] = got[i];
@@ -17,7 +17,7 @@ final class Parity {
         assertClose(what, ref, g, abs, rel);
     }
 
-    static void assertClose(String what, double[] ref, double[] got, double abs, double rel) {
+    public static void assertClose(String what, double[] ref, double[] got, double abs, double rel) {
         if (ref.length != got.length) {
             fail(what + ": length " + got.length + " != reference length " + ref.length);
         }
@@ -44,7 +44,7 @@ final class Parity {
         }
     }
 
-    static double[] toDouble(float[] a) {
+    public static double[] toDouble(float[] a) {
         double[] d = new double[a.length];
         for (int i = 0; i < a.length; i++) {
             d[i] = a[i];

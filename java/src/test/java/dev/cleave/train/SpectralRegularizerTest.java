@@ -1,0 +1,172 @@
+package dev.cleave.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.cleave.nn.Backend;
+import dev.cleave.nn.JavaBackend;
+import dev.cleave.nn.Mlp;
+import dev.cleave.nn.MlpPass;
+import dev.cleave.nn.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class SpectralRegularizerTest {
+    /** Eigenpairs of a small dense symmetric matrix by cyclic Jacobi rotations; eigenvalues descending. */
+    static double[][] eigen(double[][] a0, double[] valuesOut) {
+        int n = a0.length;
+        double[][] a = new double[n][];
+        for (int i = 0; i < n; i++) {
+            a[i] = a0[i].clone();
+        }
+        double[][] v = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            v[i][i] = 1;
+        }
+        for (int sweep = 0; sweep < 100; sweep++) {
+            double off = 0;
+            for (int p = 0; p < n; p++) {
+                for (int q = p + 1; q < n; q++) {
+                    off += a[p][q] * a[p][q];
+                }
+            }
+            if (off < 1e-30) {
+                break;
+            }
+            for (int p = 0; p < n; p++) {
+                for (int q = p + 1; q < n; q++) {
+                    if (Math.abs(a[p][q]) < 1e-300) {
+                        continue;
+                    }
+                    double theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+                    double t = Math.signum(theta) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+                    if (theta == 0) {
+                        t = 1;
+                    }
+                    double c = 1 / Math.sqrt(t * t + 1), s = t * c;
+                    for (int k = 0; k < n; k++) {
+                        double akp = a[k][p], akq = a[k][q];
+                        a[k][p] = c * akp - s * akq;
+                        a[k][q] = s * akp + c * akq;
+                    }
+                    for (int k = 0; k < n; k++) {
+                        double apk = a[p][k], aqk = a[q][k];
+                        a[p][k] = c * apk - s * aqk;
+                        a[q][k] = s * apk + c * aqk;
+                    }
+                    for (int k = 0; k < n; k++) {
+                        double vkp = v[k][p], vkq = v[k][q];
+                        v[k][p] = c * vkp - s * vkq;
+                        v[k][q] = s * vkp + c * vkq;
+                    }
+                }
+            }
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (x, y) -> Double.compare(a[y][y], a[x][x]));
+        double[][] vectors = new double[n][n];
+        for (int r = 0; r < n; r++) {
+            valuesOut[r] = a[order[r]][order[r]];
+            for (int i = 0; i < n; i++) {
+                vectors[r][i] = v[i][order[r]];
+            }
+        }
+        return vectors;
+    }
+
+    /** (lambda/k) * sum of Laplacian eigenvalues 2..k+1 of the network graph, and its eigenpairs. */
+    static double regulariser(int[] widths, float[][] w, int k, float lambda, double[] muOut, double[][] vOut) {
+        int[] off = SpectralRegularizer.offsets(widths);
+        int n = off[widths.length];
+        double[] d = SpectralRegularizer.degrees(widths, w);
+        double[][] nm = new double[n][n];
+        for (int l = 0; l < w.length; l++) {
+            for (int i = 0; i < widths[l + 1]; i++) {
+                for (int j = 0; j < widths[l]; j++) {
+                    int a = off[l + 1] + i, b = off[l] + j;
+                    double x = Math.abs(w[l][i * widths[l] + j]) / Math.sqrt(d[a] * d[b]);
+                    nm[a][b] = x;
+                    nm[b][a] = x;
+                }
+            }
+        }
+        double[] values = new double[n];
+        double[][] vectors = eigen(nm, values);
+        double sum = 0;
+        for (int p = 1; p <= k; p++) {
+            sum += 1 - values[p];
+            if (muOut != null) {
+                muOut[p - 1] = values[p];
+                vOut[p - 1] = vectors[p];
+            }
+        }
+        return lambda / (double) k * sum;
+    }
+
+    @Test
+    void gradientMatchesFiniteDifferences() {
+        int[] widths = {3, 4, 4, 2};
+        Random r = new Random(5);
+        float[][] w = new float[3][];
+        for (int l = 0; l < 3; l++) {
+            w[l] = new float[widths[l] * widths[l + 1]];
+            for (int i = 0; i < w[l].length; i++) {
+                w[l][i] = (float) (r.nextGaussian() + (r.nextBoolean() ? 0.3 : -0.3));
+            }
+        }
+        int k = 3;
+        float lambda = 0.7f;
+        double[] mu = new double[k];
+        double[][] v = new double[k][];
+        double value = regulariser(widths, w, k, lambda, mu, v);
+        float[][] g = new float[3][];
+        for (int l = 0; l < 3; l++) {
+            g[l] = new float[w[l].length];
+        }
+        assertEquals(value, SpectralRegularizer.addGradient(widths, w, mu, v, lambda, g), 1e-9);
+        double h = 1e-3;
+        for (int l = 0; l < 3; l++) {
+            double[] numeric = new double[w[l].length];
+            for (int i = 0; i < w[l].length; i++) {
+                float keep = w[l][i];
+                w[l][i] = (float) (keep + h);
+                double up = regulariser(widths, w, k, lambda, null, null);
+                w[l][i] = (float) (keep - h);
+                double down = regulariser(widths, w, k, lambda, null, null);
+                w[l][i] = keep;
+                numeric[i] = (up - down) / (2 * h);
+            }
+            dev.cleave.nn.Parity.assertClose("spectral gradient layer " + l, numeric, g[l], 2e-4, 2e-3);
+        }
+    }
+
+    @Test
+    void rescalingLeavesOutputsUnchanged() {
+        try (Backend backend = new JavaBackend(); Mlp model = Mlp.glorotUniform(new int[] {6, 5, 4, 3}, 2);
+                MlpPass pass = new MlpPass(backend, model, 7)) {
+            Random r = new Random(3);
+            for (int i = 0; i < pass.input().size(); i++) {
+                pass.input().buffer().put(i, r.nextFloat());
+            }
+            for (int l = 0; l < model.layers(); l++) {
+                for (int i = 0; i < model.bias(l).size(); i++) {
+                    model.bias(l).buffer().put(i, (float) r.nextGaussian() * 0.1f);
+                }
+            }
+            float[] before = pass.forward(7, 0f, 0, 0).toArray();
+            SpectralRegularizer.rescaleHiddenUnits(model);
+            float[] after = pass.forward(7, 0f, 0, 0).toArray();
+            for (int i = 0; i < before.length; i++) {
+                assertEquals(before[i], after[i], 1e-5 * Math.max(1, Math.abs(before[i])), "logit " + i);
+            }
+            Tensor w0 = model.weight(0), b0 = model.bias(0);
+            double norm = b0.get(0, 2) * b0.get(0, 2);
+            for (int j = 0; j < w0.cols(); j++) {
+                norm += w0.get(2, j) * w0.get(2, j);
+            }
+            assertEquals(2.0, norm, 1e-5, "incoming norm^2 of a hidden unit");
+        }
+    }
+}
