@@ -78,7 +78,7 @@ public class TrainStepBench {
         backend = new CpuBackend(threads);
         model = Mlp.glorotUniform(Mlp.F21_WIDTHS, 1);
         pass = new MlpPass(backend, model, 128);
-        adam = new Adam(model, 1e-3f);
+        adam = new Adam(backend, model, 1e-3f);
         SplittableRandom r = new SplittableRandom(2);
         for (int i = 0; i < pass.input().size(); i++) {
             pass.input().buffer().put(i, (float) r.nextDouble());

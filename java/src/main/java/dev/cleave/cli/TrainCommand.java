@@ -153,7 +153,7 @@ final class TrainCommand implements Callable<Integer> {
                         paramCount(config.layers()), run.path());
                 outw.flush();
             }
-            try (Mlp model = Trainer.initialModel(config); Trainer trainer = new Trainer(config, backend, model)) {
+            try (Mlp model = Trainer.initialModel(config, backend); Trainer trainer = new Trainer(config, backend, model)) {
                 if (resume != null) {
                     Checkpoint c = run.readCheckpoint();
                     if (c != null) {

@@ -18,12 +18,12 @@ public final class Adam implements AutoCloseable {
     private long steps;
 
     /** Moments for the model's parameters in the order w0, b0, w1, b1, ... */
-    public Adam(Mlp model, float lr) {
+    public Adam(Backend backend, Mlp model, float lr) {
         this.lr = lr;
         for (int l = 0; l < model.layers(); l++) {
             for (Tensor p : List.of(model.weight(l), model.bias(l))) {
-                m.add(Tensor.zeros(p.rows(), p.cols()));
-                v.add(Tensor.zeros(p.rows(), p.cols()));
+                m.add(backend.zeros(p.rows(), p.cols()));
+                v.add(backend.zeros(p.rows(), p.cols()));
             }
         }
     }

@@ -17,6 +17,22 @@ public abstract class Backend implements AutoCloseable {
     /** Loss sum over a batch and the number of correct argmax predictions. */
     public record XentResult(double lossSum, int correct) {}
 
+    /** Where this backend's tensors live: null for host memory, else the device's memory. */
+    public DeviceMemory deviceMemory() {
+        return null;
+    }
+
+    /** A zero-filled tensor in this backend's memory. */
+    public final Tensor zeros(int rows, int cols) {
+        DeviceMemory d = deviceMemory();
+        return d == null ? Tensor.zeros(rows, cols) : Tensor.zeros(rows, cols, d);
+    }
+
+    /** A zero-filled int32 vector in this backend's memory. */
+    public final IntTensor ints(int size) {
+        return new IntTensor(size, deviceMemory());
+    }
+
     /** "java", "cpu" or "cuda". */
     public abstract String name();
 

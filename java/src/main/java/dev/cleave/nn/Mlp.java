@@ -144,9 +144,24 @@ public final class Mlp implements AutoCloseable {
         return n;
     }
 
-    /** A deep copy. */
+    /** A deep copy in host memory. */
     public Mlp copy() {
         return fromMatrices(weightMatrices(), biasVectors());
+    }
+
+    /** A deep copy in {@code backend}'s memory (host or device). */
+    public Mlp copyTo(Backend backend) {
+        List<Tensor> ws = new ArrayList<>();
+        List<Tensor> bs = new ArrayList<>();
+        for (int l = 0; l < layers(); l++) {
+            Tensor w = backend.zeros(weights.get(l).rows(), weights.get(l).cols());
+            w.copyFrom(weights.get(l));
+            ws.add(w);
+            Tensor b = backend.zeros(1, biases.get(l).cols());
+            b.copyFrom(biases.get(l));
+            bs.add(b);
+        }
+        return new Mlp(widths, ws, bs);
     }
 
     @Override

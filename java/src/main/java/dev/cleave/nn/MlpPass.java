@@ -18,6 +18,7 @@ public final class MlpPass implements AutoCloseable {
     private final List<Tensor> weightGrads = new ArrayList<>();
     private final List<Tensor> biasGrads = new ArrayList<>();
     private final IntTensor labels;
+    private final float[] staging; // batch gathered on the host before one upload (device backends)
 
     public MlpPass(Backend backend, Mlp model, int maxBatch) {
         if (maxBatch < 1) {
@@ -28,19 +29,42 @@ public final class MlpPass implements AutoCloseable {
         this.maxBatch = maxBatch;
         int[] widths = model.widths();
         for (int l = 0; l < widths.length; l++) {
-            acts.add(Tensor.zeros(maxBatch, widths[l]));
-            actGrads.add(l == 0 ? null : Tensor.zeros(maxBatch, widths[l]));
+            acts.add(backend.zeros(maxBatch, widths[l]));
+            actGrads.add(l == 0 ? null : backend.zeros(maxBatch, widths[l]));
         }
         for (int l = 0; l < model.layers(); l++) {
-            masks.add(l + 1 < model.layers() ? Tensor.zeros(maxBatch, widths[l + 1]) : null);
-            weightGrads.add(Tensor.zeros(widths[l + 1], widths[l]));
-            biasGrads.add(Tensor.zeros(1, widths[l + 1]));
+            masks.add(l + 1 < model.layers() ? backend.zeros(maxBatch, widths[l + 1]) : null);
+            weightGrads.add(backend.zeros(widths[l + 1], widths[l]));
+            biasGrads.add(backend.zeros(1, widths[l + 1]));
         }
-        labels = new IntTensor(maxBatch);
+        labels = backend.ints(maxBatch);
+        staging = backend.deviceMemory() == null ? null : new float[maxBatch * widths[0]];
     }
 
     public int maxBatch() {
         return maxBatch;
+    }
+
+    /**
+     * Loads images {@code order[first .. first+batch)} (or first .. first+batch when order is
+     * null) of a row-major image array into the input rows, and their labels.
+     */
+    public void loadBatch(float[] images, int[] imageLabels, int[] order, int first, int batch) {
+        int features = acts.get(0).cols();
+        int[] batchLabels = new int[batch];
+        for (int r = 0; r < batch; r++) {
+            int idx = order == null ? first + r : order[first + r];
+            if (staging == null) {
+                acts.get(0).buffer().put(r * features, images, idx * features, features);
+            } else {
+                System.arraycopy(images, idx * features, staging, r * features, features);
+            }
+            batchLabels[r] = imageLabels[idx];
+        }
+        if (staging != null) {
+            acts.get(0).copyFrom(staging, 0, 0, batch * features);
+        }
+        labels.copyFrom(batchLabels, 0, batch);
     }
 
     /** The input buffer (maxBatch x inputs): fill its first rows before {@link #forward}. */

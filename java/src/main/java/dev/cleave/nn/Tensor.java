@@ -6,31 +6,56 @@ import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
- * A row-major float32 matrix in native (off-heap) memory: what every {@link Backend} op
- * reads and writes. Hot buffers (weights, gradients, optimizer state, activations) are
- * allocated once and reused across steps, so native kernels get raw pointers with no copies.
- * The Java reference backend reads the same memory through a {@link FloatBuffer} view.
+ * A row-major float32 matrix in native memory: what every {@link Backend} op reads and writes.
+ * Hot buffers (weights, gradients, optimizer state, activations) are allocated once and reused
+ * across steps, so kernels get raw pointers with no copies.
+ *
+ * <p>Host tensors ({@link #zeros}) live in off-heap host memory; the Java reference backend
+ * reads them through a {@link FloatBuffer} view. Device tensors ({@link #zeros(int, int,
+ * DeviceMemory)}) live in a GPU's memory: element access ({@link #buffer()}, {@link #get},
+ * {@link #set}) is refused, and the bulk copies ({@link #copyFrom}, {@link #toArray}) go through
+ * their {@link DeviceMemory}.
  *
  * <p>A tensor owns its memory unless it is a {@link #rows(int) view}; {@link #close()} frees
  * owned memory at once (use try-with-resources or close what you allocate).
  */
 public final class Tensor implements AutoCloseable {
     private final FloatPointer pointer;
-    private final FloatBuffer buffer;
+    private final FloatBuffer buffer;   // null for device tensors
+    private final DeviceMemory device;  // null for host tensors
     private final int rows;
     private final int cols;
     private final boolean owner;
 
-    private Tensor(FloatPointer pointer, FloatBuffer buffer, int rows, int cols, boolean owner) {
+    private Tensor(FloatPointer pointer, FloatBuffer buffer, DeviceMemory device, int rows, int cols, boolean owner) {
         this.pointer = pointer;
         this.buffer = buffer;
+        this.device = device;
         this.rows = rows;
         this.cols = cols;
         this.owner = owner;
     }
 
-    /** A zero-filled rows x cols tensor. */
+    /** A zero-filled rows x cols host tensor. */
     public static Tensor zeros(int rows, int cols) {
+        long n = checkedSize(rows, cols);
+        FloatPointer p = new FloatPointer(n);
+        if (p.isNull()) {
+            throw new OutOfMemoryError("could not allocate " + (4 * n) + " bytes of native memory for a "
+                    + rows + " x " + cols + " tensor");
+        }
+        p.zero();
+        return new Tensor(p, p.asBuffer(), null, rows, cols, true);
+    }
+
+    /** A zero-filled rows x cols tensor in {@code device}'s memory. */
+    public static Tensor zeros(int rows, int cols, DeviceMemory device) {
+        long n = checkedSize(rows, cols);
+        FloatPointer p = new FloatPointer(device.allocate(4 * n)).capacity(n).limit(n);
+        return new Tensor(p, null, device, rows, cols, true);
+    }
+
+    private static long checkedSize(int rows, int cols) {
         if (rows <= 0 || cols <= 0) {
             throw new InvalidInputException("tensor shape must be positive, got " + rows + " x " + cols);
         }
@@ -38,26 +63,20 @@ public final class Tensor implements AutoCloseable {
         if (n > Integer.MAX_VALUE) {
             throw new InvalidInputException("tensor " + rows + " x " + cols + " is larger than 2^31 - 1 elements");
         }
-        FloatPointer p = new FloatPointer(n);
-        if (p.isNull()) {
-            throw new OutOfMemoryError("could not allocate " + (4 * n) + " bytes of native memory for a "
-                    + rows + " x " + cols + " tensor");
-        }
-        p.zero();
-        return new Tensor(p, p.asBuffer(), rows, cols, true);
+        return n;
     }
 
-    /** A new tensor holding a copy of {@code m}. */
+    /** A new host tensor holding a copy of {@code m}. */
     public static Tensor of(FloatMatrix m) {
         Tensor t = zeros(m.rows(), m.cols());
-        t.buffer.put(0, m.data(), 0, m.data().length);
+        t.copyFrom(m.data());
         return t;
     }
 
-    /** A new 1 x n tensor holding a copy of {@code values}. */
+    /** A new 1 x n host tensor holding a copy of {@code values}. */
     public static Tensor row(float[] values) {
         Tensor t = zeros(1, values.length);
-        t.buffer.put(0, values, 0, values.length);
+        t.copyFrom(values);
         return t;
     }
 
@@ -70,7 +89,7 @@ public final class Tensor implements AutoCloseable {
             return this;
         }
         FloatPointer p = new FloatPointer(pointer).capacity((long) n * cols).limit((long) n * cols);
-        return new Tensor(p, buffer.slice(0, n * cols), n, cols, false);
+        return new Tensor(p, buffer == null ? null : buffer.slice(0, n * cols), device, n, cols, false);
     }
 
     public int rows() {
@@ -85,22 +104,30 @@ public final class Tensor implements AutoCloseable {
         return rows * cols;
     }
 
-    /** The native pointer, for native kernels. */
+    /** Whether this tensor lives in device memory (no element access from Java). */
+    public boolean onDevice() {
+        return device != null;
+    }
+
+    /** The native pointer (host or device address), for kernels. */
     public FloatPointer pointer() {
         return pointer;
     }
 
-    /** A view of the same memory for Java code (absolute get/put; native byte order). */
+    /** A view of the same host memory for Java code (absolute get/put; native byte order). */
     public FloatBuffer buffer() {
+        if (buffer == null) {
+            throw new IllegalStateException("a device tensor has no host view: use toArray() / copyFrom()");
+        }
         return buffer;
     }
 
     public float get(int r, int c) {
-        return buffer.get(r * cols + c);
+        return buffer().get(r * cols + c);
     }
 
     public void set(int r, int c, float v) {
-        buffer.put(r * cols + c, v);
+        buffer().put(r * cols + c, v);
     }
 
     /** Overwrites the contents with {@code values} (length must equal {@link #size()}). */
@@ -108,46 +135,79 @@ public final class Tensor implements AutoCloseable {
         if (values.length != size()) {
             throw new IllegalArgumentException("copyFrom: " + values.length + " values into a " + rows + " x " + cols + " tensor");
         }
-        buffer.put(0, values, 0, values.length);
+        copyFrom(values, 0, 0, values.length);
     }
 
-    /** Overwrites the contents with those of {@code other} (same shape). */
+    /** Copies {@code count} values from {@code src[srcOffset..]} to elements {@code dstOffset..}. */
+    public void copyFrom(float[] src, int srcOffset, int dstOffset, int count) {
+        if (dstOffset < 0 || count < 0 || dstOffset + count > size() || srcOffset < 0 || srcOffset + count > src.length) {
+            throw new IllegalArgumentException("copyFrom: " + count + " values at " + dstOffset + " of a " + rows + " x " + cols
+                    + " tensor from offset " + srcOffset + " of " + src.length);
+        }
+        if (device == null) {
+            buffer.put(dstOffset, src, srcOffset, count);
+        } else {
+            try (FloatPointer host = new FloatPointer(count)) {
+                host.put(src, srcOffset, count);
+                device.upload(pointer, 4L * dstOffset, host, 4L * count);
+            }
+        }
+    }
+
+    /** Overwrites the contents with those of {@code other} (same shape, host or device). */
     public void copyFrom(Tensor other) {
         requireSameShape(other, "copyFrom");
-        buffer.put(0, other.buffer, 0, size());
+        if (device == null && other.device == null) {
+            buffer.put(0, other.buffer, 0, size());
+        } else if (device != null && other.device != null) {
+            device.copy(pointer, other.pointer, 4L * size());
+        } else {
+            copyFrom(other.toArray());
+        }
     }
 
     public void fill(float value) {
         if (value == 0f) {
-            pointer.zero();
-        } else {
-            for (int i = 0; i < size(); i++) {
-                buffer.put(i, value);
+            if (device == null) {
+                pointer.zero();
+            } else {
+                device.zero(pointer, 4L * size());
             }
+        } else {
+            float[] v = new float[size()];
+            java.util.Arrays.fill(v, value);
+            copyFrom(v);
         }
     }
 
     public float[] toArray() {
         float[] out = new float[size()];
-        buffer.get(0, out, 0, out.length);
+        if (device == null) {
+            buffer.get(0, out, 0, out.length);
+        } else {
+            try (FloatPointer host = new FloatPointer(out.length)) {
+                device.download(host, pointer, 4L * out.length);
+                host.get(out);
+            }
+        }
         return out;
     }
 
     public double[] toDoubleArray() {
-        double[] out = new double[size()];
+        float[] f = toArray();
+        double[] out = new double[f.length];
         for (int i = 0; i < out.length; i++) {
-            out[i] = buffer.get(i);
+            out[i] = f[i];
         }
         return out;
     }
 
     public void copyFrom(double[] values) {
-        if (values.length != size()) {
-            throw new IllegalArgumentException("copyFrom: " + values.length + " values into a " + rows + " x " + cols + " tensor");
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
         }
-        for (int i = 0; i < values.length; i++) {
-            buffer.put(i, (float) values[i]);
-        }
+        copyFrom(f);
     }
 
     public FloatMatrix toMatrix() {
@@ -164,12 +224,17 @@ public final class Tensor implements AutoCloseable {
     @Override
     public void close() {
         if (owner && !pointer.isNull()) {
-            pointer.close();
+            if (device == null) {
+                pointer.close();
+            } else {
+                device.free(pointer);
+                pointer.setNull();
+            }
         }
     }
 
     @Override
     public String toString() {
-        return "Tensor[" + rows + " x " + cols + "]";
+        return "Tensor[" + rows + " x " + cols + (device == null ? "" : ", device") + "]";
     }
 }

@@ -40,21 +40,17 @@ public record Evaluation(
         int[] counts = new int[classes];
         double lossSum = 0;
         int correct = 0;
-        int features = data.features();
         for (int start = 0; start < data.count(); start += pass.maxBatch()) {
             int batch = Math.min(pass.maxBatch(), data.count() - start);
-            pass.input().buffer().put(0, data.images(), start * features, batch * features);
-            for (int r = 0; r < batch; r++) {
-                pass.labels().set(r, data.labels()[start + r]);
-            }
-            Tensor logits = pass.forward(batch, 0f, 0, 0);
+            pass.loadBatch(data.images(), data.labels(), null, start, batch);
+            float[] logits = pass.forward(batch, 0f, 0, 0).toArray();
             Backend.XentResult res = pass.loss(batch);
             lossSum += res.lossSum();
             correct += res.correct();
             for (int r = 0; r < batch; r++) {
                 int label = data.labels()[start + r];
                 counts[label]++;
-                if (argmax(logits, r) == label) {
+                if (argmax(logits, r, classes) == label) {
                     hits[label]++;
                 }
             }
@@ -80,10 +76,10 @@ public record Evaluation(
         }
     }
 
-    private static int argmax(Tensor logits, int row) {
+    private static int argmax(float[] logits, int row, int classes) {
         int best = 0;
-        for (int j = 1; j < logits.cols(); j++) {
-            if (logits.get(row, j) > logits.get(row, best)) {
+        for (int j = 1; j < classes; j++) {
+            if (logits[row * classes + j] > logits[row * classes + best]) {
                 best = j;
             }
         }

@@ -1,7 +1,6 @@
 package dev.cleave.train;
 
 import dev.cleave.nn.Mlp;
-import dev.cleave.nn.Tensor;
 
 /**
  * The math of F21's spectral regulariser, given the eigenpairs: the network graph has a node per
@@ -104,26 +103,33 @@ final class SpectralRegularizer {
      */
     static void rescaleHiddenUnits(Mlp model) {
         double target = Math.sqrt(2);
+        float[] w = model.weight(0).toArray();
         for (int l = 0; l + 1 < model.layers(); l++) {
-            Tensor w = model.weight(l), b = model.bias(l), next = model.weight(l + 1);
-            for (int i = 0; i < w.rows(); i++) {
-                double norm = (double) b.get(0, i) * b.get(0, i);
-                for (int j = 0; j < w.cols(); j++) {
-                    norm += (double) w.get(i, j) * w.get(i, j);
+            int out = model.weight(l).rows(), in = model.weight(l).cols();
+            float[] b = model.bias(l).toArray();
+            float[] next = model.weight(l + 1).toArray();
+            for (int i = 0; i < out; i++) {
+                double norm = (double) b[i] * b[i];
+                for (int j = 0; j < in; j++) {
+                    norm += (double) w[i * in + j] * w[i * in + j];
                 }
                 norm = Math.sqrt(norm);
                 if (norm == 0) {
                     continue; // a dead unit stays dead
                 }
                 float s = (float) (target / norm);
-                for (int j = 0; j < w.cols(); j++) {
-                    w.set(i, j, w.get(i, j) * s);
+                for (int j = 0; j < in; j++) {
+                    w[i * in + j] *= s;
                 }
-                b.set(0, i, b.get(0, i) * s);
-                for (int o = 0; o < next.rows(); o++) {
-                    next.set(o, i, next.get(o, i) / s);
+                b[i] *= s;
+                for (int o = 0; o < next.length / out; o++) {
+                    next[o * out + i] /= s;
                 }
             }
+            model.weight(l).copyFrom(w);
+            model.bias(l).copyFrom(b);
+            w = next;
         }
+        model.weight(model.layers() - 1).copyFrom(w);
     }
 }

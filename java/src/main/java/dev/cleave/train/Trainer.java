@@ -43,7 +43,7 @@ public final class Trainer implements AutoCloseable {
         this.config = config;
         this.backend = backend;
         this.model = model;
-        this.adam = new Adam(model, config.lr());
+        this.adam = new Adam(backend, model, config.lr());
         this.pass = new MlpPass(backend, model, config.batchSize());
         this.dropoutSeed = Rng.subSeed(config.seed(), "dropout");
         this.modular = config.modular() == null ? null : new ModularLoss(config.modular(), model);
@@ -56,6 +56,17 @@ public final class Trainer implements AutoCloseable {
             config.clusterableInit().apply(model, config.seed());
         }
         return model;
+    }
+
+    /** {@link #initialModel(TrainConfig)} in {@code backend}'s memory. */
+    public static Mlp initialModel(TrainConfig config, Backend backend) {
+        Mlp host = initialModel(config);
+        if (backend.deviceMemory() == null) {
+            return host;
+        }
+        try (host) {
+            return host.copyTo(backend);
+        }
     }
 
     public int epochsDone() {
@@ -142,7 +153,7 @@ public final class Trainer implements AutoCloseable {
         if (pruneMasks == null) {
             pruneMasks = new ArrayList<>();
             for (int l = 0; l < model.layers(); l++) {
-                Tensor mask = Tensor.zeros(model.weight(l).rows(), model.weight(l).cols());
+                Tensor mask = backend.zeros(model.weight(l).rows(), model.weight(l).cols());
                 mask.fill(1f);
                 pruneMasks.add(mask);
             }
@@ -161,7 +172,6 @@ public final class Trainer implements AutoCloseable {
         boolean pruning = pruningPhase(epoch);
         long start = System.nanoTime();
         int n = train.count();
-        int features = train.features();
         int batches = (n + config.batchSize() - 1) / config.batchSize();
         if (pruning && pruneMasks == null) {
             adam.reset(); // F21: fine-tuning with a fresh Adam
@@ -181,11 +191,7 @@ public final class Trainer implements AutoCloseable {
             if (pruning && (pruneStepBase + batchIndex) % config.prune().every() == 0) {
                 prune(config.prune().sparsity(pruneStepBase + batchIndex, pruneTotal));
             }
-            for (int r = 0; r < batch; r++) {
-                int idx = order[first + r];
-                pass.input().buffer().put(r * features, train.images(), idx * features, features);
-                pass.labels().set(r, train.labels()[idx]);
-            }
+            pass.loadBatch(train.images(), train.labels(), order, first, batch);
             globalStep++;
             try {
                 pass.forward(batch, config.dropout(), dropoutSeed, globalStep);
@@ -231,11 +237,10 @@ public final class Trainer implements AutoCloseable {
     private double sparsity() {
         long zeros = 0, total = 0;
         for (int l = 0; l < model.layers(); l++) {
-            Tensor w = model.weight(l);
-            for (int i = 0; i < w.size(); i++) {
-                zeros += w.buffer().get(i) == 0f ? 1 : 0;
+            for (float v : model.weight(l).toArray()) {
+                zeros += v == 0f ? 1 : 0;
+                total++;
             }
-            total += w.size();
         }
         return (double) zeros / total;
     }
