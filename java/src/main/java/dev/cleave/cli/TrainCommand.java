@@ -164,23 +164,18 @@ final class TrainCommand implements Callable<Integer> {
                         outw.println("resuming after epoch " + trainer.epochsDone() + " of " + config.totalEpochs());
                     }
                 }
-                EpochMetrics last = null;
+                EpochMetrics last;
+                TrainConfig cfg = config;
                 try (Progress progress = Progress.start(common.json, err)) {
-                    while (trainer.epochsDone() < config.totalEpochs()) {
-                        last = trainer.runEpoch(data.train(), data.test(), progress);
+                    last = run.trainToEnd(trainer, cfg, data, progress, m -> {
                         progress.finishTask();
-                        run.saveEpoch(trainer, config, last);
                         if (common.json) {
-                            outw.println(Json.write(last));
+                            outw.println(Json.write(m));
                         } else {
-                            outw.printf("epoch %d/%d%s  train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f samples/s%s%s%n",
-                                    last.epoch(), config.totalEpochs(), last.phase().equals("prune") ? " (prune)" : "",
-                                    last.trainLoss(), last.testLoss(), last.testAccuracy(), last.seconds(), last.samplesPerSecond(),
-                                    last.sparsity() == null ? "" : String.format("  sparsity %.3f", last.sparsity()),
-                                    last.clusterability() == null ? "" : "  C " + formatC(last.clusterability()));
+                            outw.println(describe(m, cfg));
                         }
                         outw.flush();
-                    }
+                    });
                 }
                 if (!common.json) {
                     outw.println("model written to " + run.model() + (last == null ? " (nothing left to train)" : ""));
@@ -208,6 +203,15 @@ final class TrainCommand implements Callable<Integer> {
             throw new InvalidInputException("--resume continues a run with its saved config.json, so " + String.join(", ", given)
                     + (given.size() == 1 ? " is" : " are") + " not allowed with it (only --epochs, --backend, --threads)");
         }
+    }
+
+    /** One human-readable line per epoch. */
+    static String describe(EpochMetrics m, TrainConfig config) {
+        return String.format("epoch %d/%d%s  train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f samples/s%s%s",
+                m.epoch(), config.totalEpochs(), m.phase().equals("prune") ? " (prune)" : "", m.trainLoss(), m.testLoss(),
+                m.testAccuracy(), m.seconds(), m.samplesPerSecond(),
+                m.sparsity() == null ? "" : String.format("  sparsity %.3f", m.sparsity()),
+                m.clusterability() == null ? "" : "  C " + formatC(m.clusterability()));
     }
 
     private static String formatC(java.util.Map<String, Double> c) {

@@ -1,11 +1,13 @@
 package dev.cleave.train;
 
+import dev.cleave.data.DatasetSplit;
 import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Json;
 import dev.cleave.io.Safetensors;
 import dev.cleave.io.SafetensorsFile;
 import dev.cleave.modular.LayerClusters;
 import dev.cleave.util.InvalidInputException;
+import dev.cleave.util.ProgressListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * A training run's folder: config.json, model.safetensors (the latest weights), metrics.jsonl
@@ -83,6 +86,22 @@ public final class RunDir {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir.resolve(CONFIG), e);
         }
+    }
+
+    /**
+     * Trains until {@code config.totalEpochs()} are done, saving after every epoch; each epoch's
+     * metrics go to {@code onEpoch} after they are saved. Returns the last epoch's metrics, or
+     * null when nothing was left to train.
+     */
+    public EpochMetrics trainToEnd(Trainer trainer, TrainConfig config, DatasetSplit data, ProgressListener progress,
+            Consumer<EpochMetrics> onEpoch) {
+        EpochMetrics last = null;
+        while (trainer.epochsDone() < config.totalEpochs()) {
+            last = trainer.runEpoch(data.train(), data.test(), progress);
+            saveEpoch(trainer, config, last);
+            onEpoch.accept(last);
+        }
+        return last;
     }
 
     /** Saves the state after an epoch: checkpoint, then model, then the metrics line. */
