@@ -1,27 +1,51 @@
 package dev.cleave.nn;
 
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
  * Memory that the JVM cannot address directly (a GPU's): how a {@link Tensor} or
  * {@link IntTensor} living there is allocated, freed, filled and read. Host tensors have none.
- * All sizes are in bytes; copies are synchronous.
+ * Device addresses are plain {@code long}s; sizes are in bytes; copies are synchronous.
  */
 public interface DeviceMemory {
-    /** A new block of {@code bytes}, zero-filled. */
-    Pointer allocate(long bytes);
+    /** A new zero-filled block of {@code bytes}; returns its device address. */
+    long allocate(long bytes);
 
-    void free(Pointer p);
+    void free(long address);
 
-    /** Copies {@code bytes} from host memory {@code src} to device memory at {@code dst} + {@code dstOffset} bytes. */
-    void upload(Pointer dst, long dstOffset, Pointer src, long bytes);
+    /** Copies {@code bytes} from host memory {@code src} to device address {@code dst}. */
+    void upload(long dst, Pointer src, long bytes);
 
-    /** Copies {@code bytes} from device memory {@code src} to host memory {@code dst}. */
-    void download(Pointer dst, Pointer src, long bytes);
+    /** Copies {@code bytes} from device address {@code src} to host memory {@code dst}. */
+    void download(Pointer dst, long src, long bytes);
 
     /** Copies {@code bytes} between two device blocks. */
-    void copy(Pointer dst, Pointer src, long bytes);
+    void copy(long dst, long src, long bytes);
 
-    /** Zero-fills {@code bytes} of device memory. */
-    void zero(Pointer p, long bytes);
+    /** Zero-fills {@code bytes} at a device address. */
+    void zero(long address, long bytes);
+
+    /** A FloatPointer carrying a device address (never dereferenced on the host). */
+    static FloatPointer floats(long address, long count) {
+        return new FloatPointer() {
+            {
+                this.address = address;
+                this.capacity = count;
+                this.limit = count;
+            }
+        };
+    }
+
+    /** An IntPointer carrying a device address (never dereferenced on the host). */
+    static IntPointer ints(long address, long count) {
+        return new IntPointer() {
+            {
+                this.address = address;
+                this.capacity = count;
+                this.limit = count;
+            }
+        };
+    }
 }

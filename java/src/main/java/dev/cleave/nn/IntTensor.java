@@ -28,7 +28,7 @@ public final class IntTensor implements AutoCloseable {
             this.pointer.zero();
             this.buffer = pointer.asBuffer();
         } else {
-            this.pointer = new IntPointer(device.allocate(4L * size)).capacity(size).limit(size);
+            this.pointer = DeviceMemory.ints(device.allocate(4L * size), size);
             this.buffer = null;
         }
     }
@@ -51,7 +51,7 @@ public final class IntTensor implements AutoCloseable {
         } else {
             try (IntPointer host = new IntPointer(count)) {
                 host.put(src, offset, count);
-                device.upload(pointer, 0, host, 4L * count);
+                device.upload(pointer.address(), host, 4L * count);
             }
         }
     }
@@ -65,7 +65,7 @@ public final class IntTensor implements AutoCloseable {
         } else {
             try (IntPointer host = new IntPointer(1)) {
                 host.put(0, v);
-                device.upload(pointer, 4L * i, host, 4);
+                device.upload(pointer.address() + 4L * i, host, 4);
             }
         }
     }
@@ -76,7 +76,7 @@ public final class IntTensor implements AutoCloseable {
             buffer.get(0, out, 0, n);
         } else {
             try (IntPointer host = new IntPointer(n)) {
-                device.download(host, pointer, 4L * n);
+                device.download(host, pointer.address(), 4L * n);
                 host.get(out);
             }
         }
@@ -91,7 +91,7 @@ public final class IntTensor implements AutoCloseable {
         if (device == null) {
             pointer.close();
         } else {
-            device.free(pointer);
+            device.free(pointer.address());
             pointer.setNull();
         }
     }

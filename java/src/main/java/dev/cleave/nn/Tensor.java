@@ -51,7 +51,7 @@ public final class Tensor implements AutoCloseable {
     /** A zero-filled rows x cols tensor in {@code device}'s memory. */
     public static Tensor zeros(int rows, int cols, DeviceMemory device) {
         long n = checkedSize(rows, cols);
-        FloatPointer p = new FloatPointer(device.allocate(4 * n)).capacity(n).limit(n);
+        FloatPointer p = DeviceMemory.floats(device.allocate(4 * n), n);
         return new Tensor(p, null, device, rows, cols, true);
     }
 
@@ -88,7 +88,8 @@ public final class Tensor implements AutoCloseable {
         if (n == rows) {
             return this;
         }
-        FloatPointer p = new FloatPointer(pointer).capacity((long) n * cols).limit((long) n * cols);
+        FloatPointer p = device == null ? new FloatPointer(pointer).capacity((long) n * cols).limit((long) n * cols)
+                : DeviceMemory.floats(pointer.address(), (long) n * cols);
         return new Tensor(p, buffer == null ? null : buffer.slice(0, n * cols), device, n, cols, false);
     }
 
@@ -149,7 +150,7 @@ public final class Tensor implements AutoCloseable {
         } else {
             try (FloatPointer host = new FloatPointer(count)) {
                 host.put(src, srcOffset, count);
-                device.upload(pointer, 4L * dstOffset, host, 4L * count);
+                device.upload(pointer.address() + 4L * dstOffset, host, 4L * count);
             }
         }
     }
@@ -160,7 +161,7 @@ public final class Tensor implements AutoCloseable {
         if (device == null && other.device == null) {
             buffer.put(0, other.buffer, 0, size());
         } else if (device != null && other.device != null) {
-            device.copy(pointer, other.pointer, 4L * size());
+            device.copy(pointer.address(), other.pointer.address(), 4L * size());
         } else {
             copyFrom(other.toArray());
         }
@@ -171,7 +172,7 @@ public final class Tensor implements AutoCloseable {
             if (device == null) {
                 pointer.zero();
             } else {
-                device.zero(pointer, 4L * size());
+                device.zero(pointer.address(), 4L * size());
             }
         } else {
             float[] v = new float[size()];
@@ -186,7 +187,7 @@ public final class Tensor implements AutoCloseable {
             buffer.get(0, out, 0, out.length);
         } else {
             try (FloatPointer host = new FloatPointer(out.length)) {
-                device.download(host, pointer, 4L * out.length);
+                device.download(host, pointer.address(), 4L * out.length);
                 host.get(out);
             }
         }
@@ -227,7 +228,7 @@ public final class Tensor implements AutoCloseable {
             if (device == null) {
                 pointer.close();
             } else {
-                device.free(pointer);
+                device.free(pointer.address());
                 pointer.setNull();
             }
         }
