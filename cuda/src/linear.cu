@@ -23,23 +23,40 @@
 namespace {
 constexpr int kBK = 16;
 
-template <int BM, int BN, int TM, int TN, bool kAKContig, bool kBKContig>
+template <int BM, int BN, int TM, int TN>
 struct GemmShape {
   static constexpr int kThreads = (BM / TM) * (BN / TN);
   static constexpr int kColThreads = BN / TN;  // threads along n
   static constexpr int kRowThreads = BM / TM;  // threads along m
-  static constexpr int kALoads = BM * kBK / kThreads;
-  static constexpr int kBLoads = BN * kBK / kThreads;
   static_assert(kThreads % 32 == 0, "block size must be a multiple of 32");
-  static_assert(BM * kBK % kThreads == 0 && BN * kBK % kThreads == 0, "tile loads must divide evenly");
 };
+
+// Copies the kBK x R tile of a matrix X (R = BM rows of A, or BN columns of B) at (r0, k0)
+// into shared memory as tile[k][r], zero-filling what lies outside r_total x K. X(r, k) is
+// X[r * ld + k] when k-contiguous, else X[k * ld + r]; consecutive threads read consecutive
+// addresses either way.
+template <int R, int kThreads, bool kKContig>
+__device__ __forceinline__ void stage_tile(const float* X, int ld, int r0, int r_total, int k0, int K,
+                                           float (*tile)[R + 1], int tid) {
+  static_assert(R * kBK % kThreads == 0, "tile loads must divide evenly");
+#pragma unroll
+  for (int l = 0; l < R * kBK / kThreads; ++l) {
+    const int e = tid + l * kThreads;
+    const int r = kKContig ? e / kBK : e % R;
+    const int k = kKContig ? e % kBK : e / R;
+    const int gr = r0 + r, gk = k0 + k;
+    float v = 0.0f;
+    if (gr < r_total && gk < K) v = kKContig ? X[(int64_t)gr * ld + gk] : X[(int64_t)gk * ld + gr];
+    tile[k][r] = v;
+  }
+}
 
 // C = A B (+ bias, ReLU). lda, ldb, ldc are the row strides of A, B and C as stored.
 template <int BM, int BN, int TM, int TN, bool kAKContig, bool kBKContig>
 __global__ void __launch_bounds__((BM / TM) * (BN / TN))
     gemm_kernel(const float* A, const float* B, const float* bias, float* C, int M, int N, int K,
                 int lda, int ldb, int ldc, int relu) {
-  using S = GemmShape<BM, BN, TM, TN, kAKContig, kBKContig>;
+  using S = GemmShape<BM, BN, TM, TN>;
   // +1 column: the transposed stores of k-contiguous tiles hit different banks.
   __shared__ float As[kBK][BM + 1];
   __shared__ float Bs[kBK][BN + 1];
@@ -57,29 +74,8 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN))
     for (int j = 0; j < TN; ++j) acc[i][j] = 0.0f;
 
   for (int k0 = 0; k0 < K; k0 += kBK) {
-#pragma unroll
-    for (int l = 0; l < S::kALoads; ++l) {
-      const int e = tid + l * S::kThreads;
-      // consecutive threads read consecutive addresses of global memory
-      const int m = kAKContig ? e / kBK : e % BM;
-      const int k = kAKContig ? e % kBK : e / BM;
-      const int gm = m0 + m, gk = k0 + k;
-      float v = 0.0f;
-      if (gm < M && gk < K)
-        v = kAKContig ? A[(int64_t)gm * lda + gk] : A[(int64_t)gk * lda + gm];
-      As[k][m] = v;
-    }
-#pragma unroll
-    for (int l = 0; l < S::kBLoads; ++l) {
-      const int e = tid + l * S::kThreads;
-      const int n = kBKContig ? e / kBK : e % BN;
-      const int k = kBKContig ? e % kBK : e / BN;
-      const int gn = n0 + n, gk = k0 + k;
-      float v = 0.0f;
-      if (gn < N && gk < K)
-        v = kBKContig ? B[(int64_t)gn * ldb + gk] : B[(int64_t)gk * ldb + gn];
-      Bs[k][n] = v;
-    }
+    stage_tile<BM, S::kThreads, kAKContig>(A, lda, m0, M, k0, K, As, tid);
+    stage_tile<BN, S::kThreads, kBKContig>(B, ldb, n0, N, k0, K, Bs, tid);
     __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < kBK; ++kk) {

@@ -111,6 +111,16 @@ int sum_pairs(const char* op, const double2* partials, int count, double2* out) 
 
 using cleave_cuda::ok;
 
+namespace {
+int copy(const char* op, void* dst, const void* src, int64_t bytes, cudaMemcpyKind kind) {
+  CLEAVE_REQUIRE(op, bytes >= 0, "bytes must be >= 0, got %lld", (long long)bytes);
+  if (bytes == 0) return ok();
+  CLEAVE_REQUIRE(op, dst && src, "dst and src must not be null");
+  CLEAVE_CUDA_TRY(op, cudaMemcpy(dst, src, (size_t)bytes, kind));
+  return ok();
+}
+}  // namespace
+
 extern "C" {
 const char* CLEAVE_CUDA_FN(last_error)(void) { return cleave_cuda::last_error(); }
 
@@ -154,27 +164,15 @@ int CLEAVE_CUDA_FN(free)(void* ptr) {
 }
 
 int CLEAVE_CUDA_FN(memcpy_htod)(void* dst, const void* src, int64_t bytes) {
-  CLEAVE_REQUIRE("memcpy_htod", bytes >= 0, "bytes must be >= 0, got %lld", (long long)bytes);
-  if (bytes == 0) return ok();
-  CLEAVE_REQUIRE("memcpy_htod", dst && src, "dst and src must not be null");
-  CLEAVE_CUDA_TRY("memcpy_htod", cudaMemcpy(dst, src, (size_t)bytes, cudaMemcpyHostToDevice));
-  return ok();
+  return copy("memcpy_htod", dst, src, bytes, cudaMemcpyHostToDevice);
 }
 
 int CLEAVE_CUDA_FN(memcpy_dtoh)(void* dst, const void* src, int64_t bytes) {
-  CLEAVE_REQUIRE("memcpy_dtoh", bytes >= 0, "bytes must be >= 0, got %lld", (long long)bytes);
-  if (bytes == 0) return ok();
-  CLEAVE_REQUIRE("memcpy_dtoh", dst && src, "dst and src must not be null");
-  CLEAVE_CUDA_TRY("memcpy_dtoh", cudaMemcpy(dst, src, (size_t)bytes, cudaMemcpyDeviceToHost));
-  return ok();
+  return copy("memcpy_dtoh", dst, src, bytes, cudaMemcpyDeviceToHost);
 }
 
 int CLEAVE_CUDA_FN(memcpy_dtod)(void* dst, const void* src, int64_t bytes) {
-  CLEAVE_REQUIRE("memcpy_dtod", bytes >= 0, "bytes must be >= 0, got %lld", (long long)bytes);
-  if (bytes == 0) return ok();
-  CLEAVE_REQUIRE("memcpy_dtod", dst && src, "dst and src must not be null");
-  CLEAVE_CUDA_TRY("memcpy_dtod", cudaMemcpy(dst, src, (size_t)bytes, cudaMemcpyDeviceToDevice));
-  return ok();
+  return copy("memcpy_dtod", dst, src, bytes, cudaMemcpyDeviceToDevice);
 }
 
 int CLEAVE_CUDA_FN(memset)(void* ptr, int value, int64_t bytes) {
