@@ -3,11 +3,15 @@
 // without a GPU. cuda/emu/CMakeLists.txt builds libcleave_cuda_emu.so this way.
 //
 // What it provides (the subset the kernels are written in):
-//  - __global__ / __device__ / __host__ / __forceinline__ / __launch_bounds__ (no-ops);
-//    __shared__ = a static variable in the section "cleave_emu_shared": one copy per kernel,
-//    shared by the threads of the block that runs (blocks run one at a time, launches one at a
-//    time in the process), and poisoned (every byte 0xFF: float NaN, int -1) before each block,
-//    as real shared memory starts undefined. Only static shared memory (no `extern __shared__`).
+//  - __global__ / __device__ / __host__ / __forceinline__ / __launch_bounds__ (no-ops).
+//  - CLEAVE_SHARED(type, name, dims) declares shared memory (`__shared__ type name dims` under
+//    nvcc): here a static variable, one copy per kernel (per template instance), shared by the
+//    threads of the block that runs (blocks run one at a time, launches one at a time in the
+//    process), registered with the runtime the first time it is reached and poisoned (every byte
+//    0xFF: float NaN, int -1) then and before every block, as real shared memory starts
+//    undefined. A bare __shared__ does not compile here: GCC drops section attributes on static
+//    locals of function templates, so only explicit registration finds every variable. Only
+//    static shared memory (no `extern __shared__`).
 //  - threadIdx, blockIdx, blockDim, gridDim, warpSize; dim3, uint3, float2/4, double2, int2.
 //  - __syncthreads, __syncwarp, __shfl_sync / _up / _down / _xor (4- and 8-byte types),
 //    __ballot_sync, __any_sync, __all_sync, __popc, __ffs, __clz, atomicAdd (float, double,
@@ -44,7 +48,8 @@
 #define __host__
 #define __forceinline__ inline __attribute__((always_inline))
 #define __launch_bounds__(...)
-#define __shared__ static __attribute__((section("cleave_emu_shared"), aligned(16)))
+// Shared memory: see CLEAVE_SHARED below.
+#define __shared__ use_CLEAVE_SHARED_from_cuda_src_common_cuh_instead_of___shared__
 #define CUDART_VERSION 13000
 
 // ---- vector types ----
@@ -180,6 +185,10 @@ struct PointerArg {
 cudaError_t run_launch(const char* name, dim3 grid, dim3 block, Task task, const PointerArg* ptrs,
                        int n_ptrs);
 
+// Registers a shared-memory variable (CLEAVE_SHARED) and poisons it; the runtime poisons every
+// registered variable again before each block. Returns true.
+bool register_shared(void* p, size_t bytes);
+
 template <typename T>
 inline void collect_pointer(PointerArg* out, int* n, int index, const T& value) {
   if constexpr (std::is_pointer<T>::value) {
@@ -220,6 +229,12 @@ inline T from_bits(uint64_t bits) {
   return v;
 }
 }  // namespace cleave_emu
+
+// Shared memory of a kernel or device function: `CLEAVE_SHARED(float, tile, [16][65]);`.
+#define CLEAVE_SHARED(type, name, dims)                                                       \
+  alignas(16) static type name dims;                                                          \
+  [[maybe_unused]] static const bool name##_cleave_emu_registered =                           \
+      ::cleave_emu::register_shared(&name, sizeof(name))
 
 #define threadIdx (::cleave_emu::ctx().thread_idx)
 #define blockIdx (::cleave_emu::ctx().block_idx)

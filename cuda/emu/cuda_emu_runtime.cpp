@@ -24,10 +24,6 @@
 #include <thread>
 #include <vector>
 
-// Every __shared__ variable lives in this section; the linker defines its bounds.
-extern "C" char __start_cleave_emu_shared[] __attribute__((weak, visibility("hidden")));
-extern "C" char __stop_cleave_emu_shared[] __attribute__((weak, visibility("hidden")));
-
 namespace cleave_emu {
 thread_local ThreadCtx* tls_ctx = nullptr;
 
@@ -127,6 +123,16 @@ std::string check_guards() {
     }
   }
   return problem;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared memory: every variable declared with CLEAVE_SHARED that has been reached.
+std::mutex g_shared_mu;
+std::map<void*, size_t> g_shared;
+
+void poison_shared() {
+  std::lock_guard<std::mutex> lock(g_shared_mu);
+  for (const auto& [p, bytes] : g_shared) std::memset(p, 0xFF, bytes);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,6 +263,8 @@ struct BlockRun {
   bool faulted = false;
   std::string fault;
   int64_t block_barriers = 0, warp_barriers = 0;
+  int schedule = 0;                // see cleave_cuda_emu_set_schedule
+  std::mt19937_64* rng = nullptr;  // the shuffled schedule's
   std::mutex mu;  // threads mode only
   Fiber sched;    // fibers: the scheduler's context
 };
@@ -354,6 +362,17 @@ void park(BlockRun& B, EThread& me, Guard& g) {
   if (B.faulted) throw Abort{};
 }
 
+// Fibers: a thread that has just released a barrier either runs on (forward and reverse orders:
+// it gets ahead of the threads it released) or yields, so that every released thread resumes in
+// schedule order (lockstep: all threads advance one phase at a time; shuffled: a coin flip).
+void after_release(BlockRun& B, EThread& me) {
+  if (B.threads_mode) return;
+  const bool yield = B.schedule == 4 || (B.schedule == 2 && ((*B.rng)() & 1));
+  if (!yield) return;
+  fiber_switch(&me.fiber, &B.sched);
+  if (B.faulted) throw Abort{};
+}
+
 // An emulated thread returns from its kernel.
 void thread_exit(BlockRun& B, EThread& me) {
   Guard g(B);
@@ -402,7 +421,10 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t value, int src) {
   W.arrived |= bit;
   me.wait = Wait::Warp;
   ++B.waiting;
-  if (W.arrived == W.want) release_warp(B, w);
+  if (W.arrived == W.want) {
+    release_warp(B, w);
+    after_release(B, me);
+  }
   if (me.wait != Wait::None) park(B, me, g);
   if (op == WarpOp::Exchange) {
     if (src < 0 || src >= 32 || !(mask & (1u << src)))
@@ -463,7 +485,7 @@ void run_block_fibers(BlockRun& B, int schedule, std::mt19937_64& rng) {
   }
   std::vector<int> order(n);
   std::iota(order.begin(), order.end(), 0);
-  if (schedule == 1) std::reverse(order.begin(), order.end());
+  if (schedule == 1) std::reverse(order.begin(), order.end());  // 0 and 4: forward
   while (B.live > 0 && !B.faulted) {
     if (schedule == 2) std::shuffle(order.begin(), order.end(), rng);
     bool ran = false;
@@ -514,6 +536,13 @@ void run_block_threads(BlockRun& B) {
 
 extern "C" void cleave_emu_fiber_main() { fiber_entry(); }
 
+bool register_shared(void* p, size_t bytes) {
+  std::lock_guard<std::mutex> lock(g_shared_mu);
+  g_shared[p] = bytes;
+  std::memset(p, 0xFF, bytes);  // reached for the first time inside a block: poison it now too
+  return true;
+}
+
 // ---- the barrier entry points called by the kernels ----
 void block_barrier() {
   BlockRun& B = *tls_block;
@@ -523,7 +552,10 @@ void block_barrier() {
   me.wait = Wait::Block;
   ++B.waiting;
   ++B.bar_arrived;
-  if (B.bar_arrived == B.live) release_block(B);
+  if (B.bar_arrived == B.live) {
+    release_block(B);
+    after_release(B, me);
+  }
   if (me.wait != Wait::None) park(B, me, g);
 }
 
@@ -556,10 +588,13 @@ cudaError_t run_launch(const char* name, dim3 grid, dim3 block, Task task, const
                       name, ptrs[i].index, ptrs[i].ptr);
   }
   const int schedule = g_schedule.load();
-  std::mt19937_64 rng(g_seed.load() ^ (uint64_t)g_stats.launches * 0x9E3779B97F4A7C15ULL);
+  static uint64_t launch_number = 0;  // guarded by g_launch_mu: every launch gets its own order
+  std::mt19937_64 rng(g_seed.load() ^ ++launch_number * 0x9E3779B97F4A7C15ULL);
 
   BlockRun B;
   B.threads_mode = schedule == 3;
+  B.schedule = schedule;
+  B.rng = &rng;
   B.task = &task;
   for (uint64_t i = 0; i < nthreads; ++i) B.th.emplace_back();
   const int nwarps = (int)((nthreads + 31) / 32);
@@ -568,7 +603,6 @@ cudaError_t run_launch(const char* name, dim3 grid, dim3 block, Task task, const
     const uint64_t lanes = std::min<uint64_t>(32, nthreads - (uint64_t)w * 32);
     B.warps[w].exists = lanes == 32 ? 0xffffffffu : (uint32_t)((1ull << lanes) - 1);
   }
-  const size_t shared_bytes = (size_t)(__stop_cleave_emu_shared - __start_cleave_emu_shared);
   BlockRun* saved_block = tls_block;
   EThread* saved_self = tls_self;
   ThreadCtx* saved_ctx = tls_ctx;
@@ -577,7 +611,7 @@ cudaError_t run_launch(const char* name, dim3 grid, dim3 block, Task task, const
   for (unsigned bz = 0; bz < grid.z && !B.faulted; ++bz) {
     for (unsigned by = 0; by < grid.y && !B.faulted; ++by) {
       for (unsigned bx = 0; bx < grid.x && !B.faulted; ++bx) {
-        if (shared_bytes) std::memset(__start_cleave_emu_shared, 0xFF, shared_bytes);
+        poison_shared();
         for (uint64_t l = 0; l < nthreads; ++l) {
           EThread& t = B.th[l];
           t.wait = Wait::None;
@@ -808,7 +842,7 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
 // The emulator's own controls (cleave_cuda_emu.h).
 extern "C" {
 int cleave_cuda_emu_set_schedule(int schedule, uint64_t seed) {
-  if (schedule < 0 || schedule > 3) return 1;
+  if (schedule < 0 || schedule > 4) return 1;
   cleave_emu::g_schedule = schedule;
   cleave_emu::g_seed = seed;
   return 0;

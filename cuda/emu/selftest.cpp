@@ -30,7 +30,7 @@ struct Buf {
 
 // ---- barrier: every thread reads its neighbour's value written before the barrier ----
 __global__ void neighbour_kernel(int* out) {
-  __shared__ int s[96];
+  CLEAVE_SHARED(int, s, [96]);
   const int t = threadIdx.x;
   s[t] = t * 7 + blockIdx.x;
   __syncthreads();
@@ -49,7 +49,7 @@ int barrier() {
 
 // ---- the same without the barrier: some thread must see an unwritten (poisoned) value ----
 __global__ void racy_kernel(int* out) {
-  __shared__ int s[64];
+  CLEAVE_SHARED(int, s, [64]);
   const int t = threadIdx.x;
   s[t] = t;
   __syncwarp();  // orders the warp, not the block
@@ -150,10 +150,29 @@ int atomics() {
 
 // ---- shared memory starts poisoned in every block, and device memory after cudaMalloc ----
 __global__ void poison_kernel(unsigned* out) {
-  __shared__ unsigned s[32];
+  CLEAVE_SHARED(unsigned, s, [32]);
   out[blockIdx.x * 32 + threadIdx.x] = s[threadIdx.x];  // read before any write: undefined
   __syncthreads();
   s[threadIdx.x] = 12345;  // the next block must not see this
+}
+
+// The same in a template device function called from a template kernel (GCC drops section
+// attributes on their static locals: the reason shared memory is registered, not sectioned).
+template <int N>
+__device__ unsigned template_shared_read(unsigned value) {
+  CLEAVE_SHARED(unsigned, t, [N]);
+  const unsigned before = t[threadIdx.x % N];
+  __syncthreads();
+  t[threadIdx.x % N] = value;
+  return before;
+}
+
+template <int N>
+__global__ void poison_template_kernel(unsigned* out) {
+  CLEAVE_SHARED(unsigned, s, [N]);
+  out[blockIdx.x * N + threadIdx.x] = s[threadIdx.x] & template_shared_read<N>(7);
+  __syncthreads();
+  s[threadIdx.x] = 12345;
 }
 
 int poison() {
@@ -161,6 +180,9 @@ int poison() {
   for (unsigned v : out.get()) EXPECT(v == 0xffffffffu, "fresh device memory holds 0x%08x, not the poison", v);
   CLEAVE_LAUNCH(op, poison_kernel, dim3(2), dim3(32), out.p);
   for (unsigned v : out.get()) EXPECT(v == 0xffffffffu, "shared memory held 0x%08x at block start, not the poison", v);
+  CLEAVE_LAUNCH(op, (poison_template_kernel<32>), dim3(2), dim3(32), out.p);
+  for (unsigned v : out.get())
+    EXPECT(v == 0xffffffffu, "shared memory of a template kernel held 0x%08x at block start, not the poison", v);
   return 0;
 }
 

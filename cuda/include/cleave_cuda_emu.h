@@ -18,12 +18,15 @@ extern "C" {
 
 /* How the threads of a block are scheduled. Blocks always run one after another.
  *  0 fibers, forward: each thread runs until it blocks (barrier, shuffle, vote), threads in
- *    increasing index order; deterministic.
+ *    increasing index order, and the thread that releases a barrier runs on; deterministic.
  *  1 fibers, reverse: the same in decreasing order (a missing __syncthreads shows up in one of
  *    the two orders whichever thread writes first).
- *  2 fibers, shuffled: a new random order, drawn from `seed`, at every scheduling round.
+ *  2 fibers, shuffled: a new random order, drawn from `seed`, at every scheduling round, and a
+ *    coin flip at every release whether the releasing thread runs on.
  *  3 real threads: one std::thread per CUDA thread, barriers on a mutex and condition variable;
- *    the OS interleaves them (slow: for a few small launches). */
+ *    the OS interleaves them (slow: for a few small launches).
+ *  4 fibers, lockstep: forward order, but the releasing thread yields too, so all threads advance
+ *    one barrier phase at a time in index order. */
 int cleave_cuda_emu_set_schedule(int schedule, uint64_t seed);
 
 /* Counters since the last reset: kernel launches, blocks, CUDA threads, block barriers

@@ -2,8 +2,9 @@
 // memory, launch sizes and warp/block reductions. Every file here compiles two ways: with nvcc
 // into libcleave_cuda (the real kernels), and with the host compiler plus cuda/emu/cuda_emu.h
 // into libcleave_cuda_emu (the same kernels run on the CPU for the tests). So kernels use only
-// what the emulator provides (see cuda/emu/cuda_emu.h): static __shared__ arrays, block sizes
-// that are multiples of 32, full-warp masks, and cleave_cuda::launch instead of <<<>>>.
+// what the emulator provides (see cuda/emu/cuda_emu.h): static shared arrays declared with
+// CLEAVE_SHARED, block sizes that are multiples of 32, full-warp masks, and cleave_cuda::launch
+// instead of <<<>>>.
 #ifndef CLEAVE_CUDA_COMMON_CUH
 #define CLEAVE_CUDA_COMMON_CUH
 
@@ -37,6 +38,10 @@ int ok();
 const char* last_error();
 
 #ifndef CLEAVE_CUDA_EMU
+// Shared memory: `CLEAVE_SHARED(float, tile, [16][65]);` is `__shared__ float tile[16][65];`.
+// The emulator (cuda_emu.h) registers each such variable so it can poison it before every block.
+#define CLEAVE_SHARED(type, name, dims) __shared__ type name dims
+
 // kernel<<<grid, block>>>(args...) behind a function both builds share (cuda_emu.h has the
 // emulated one). Returns the launch error, if any.
 template <typename... Params, typename... Args>
@@ -88,7 +93,8 @@ template <int kThreads>
 __device__ __forceinline__ double2 block_sum2(double a, double b) {
   static_assert(kThreads % 32 == 0 && kThreads <= 1024, "block size must be a multiple of 32");
   constexpr int kWarps = kThreads / 32;
-  __shared__ double sa[kWarps], sb[kWarps];
+  CLEAVE_SHARED(double, sa, [kWarps]);
+  CLEAVE_SHARED(double, sb, [kWarps]);
   a = warp_sum(a);
   b = warp_sum(b);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;

@@ -58,8 +58,8 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN))
                 int lda, int ldb, int ldc, int relu) {
   using S = GemmShape<BM, BN, TM, TN>;
   // +1 column: the transposed stores of k-contiguous tiles hit different banks.
-  __shared__ float As[kBK][BM + 1];
-  __shared__ float Bs[kBK][BN + 1];
+  CLEAVE_SHARED(float, As, [kBK][BM + 1]);
+  CLEAVE_SHARED(float, Bs, [kBK][BN + 1]);
 
   const int tid = threadIdx.x;
   const int tx = tid % S::kColThreads;
@@ -141,7 +141,7 @@ constexpr int kMaskRowGroups = 8;
 // dy (batch x out): dy *= (y > 0) when relu; db[c] = sum_r dy[r][c] when db != null.
 __global__ void __launch_bounds__(kMaskCols * kMaskRowGroups)
     relu_mask_bias_grad(const float* y, float* dy, float* db, int batch, int out, int relu) {
-  __shared__ float part[kMaskRowGroups][kMaskCols + 1];
+  CLEAVE_SHARED(float, part, [kMaskRowGroups][kMaskCols + 1]);
   const int tx = threadIdx.x % kMaskCols;
   const int ty = threadIdx.x / kMaskCols;
   const int c = blockIdx.x * kMaskCols + tx;

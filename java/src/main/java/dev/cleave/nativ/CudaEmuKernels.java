@@ -26,8 +26,12 @@ public final class CudaEmuKernels {
 
     private CudaEmuKernels() {}
 
-    /** Schedules for {@link #cleave_cuda_emu_set_schedule}: fibers in forward, reverse or shuffled order, or OS threads. */
-    public static final int SCHEDULE_FORWARD = 0, SCHEDULE_REVERSE = 1, SCHEDULE_SHUFFLED = 2, SCHEDULE_THREADS = 3;
+    /**
+     * Schedules for {@link #cleave_cuda_emu_set_schedule} (cleave_cuda_emu.h): fibers in forward, reverse
+     * or shuffled order, OS threads, or fibers in lockstep (forward, one barrier phase at a time).
+     */
+    public static final int SCHEDULE_FORWARD = 0, SCHEDULE_REVERSE = 1, SCHEDULE_SHUFFLED = 2, SCHEDULE_THREADS = 3,
+            SCHEDULE_LOCKSTEP = 4;
 
     public static native int cleave_cuda_emu_set_schedule(int schedule, @Cast("uint64_t") long seed);
 
