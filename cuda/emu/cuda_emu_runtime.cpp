@@ -156,8 +156,8 @@ void fiber_entry();
 // On x86-64 a fiber is its saved stack pointer: cleave_emu_switch pushes the callee-saved
 // registers and the SSE/x87 control words, stores the stack pointer, loads the other fiber's and
 // pops its registers (about 20 instructions; glibc's swapcontext also makes a sigprocmask system
-// call per switch, 50x slower). Elsewhere ucontext does the same job.
-#if defined(__x86_64__)
+// call per switch, 50x slower). Elsewhere, or with -DCLEAVE_EMU_UCONTEXT, ucontext does the job.
+#if defined(__x86_64__) && !defined(CLEAVE_EMU_UCONTEXT)
 struct Fiber {
   void* sp = nullptr;
 };
@@ -458,15 +458,27 @@ char* stack_for(size_t i) {
   return g_stacks[i] + g_page;
 }
 
-void fiber_entry() {
-  BlockRun& B = *tls_block;
-  EThread& me = *tls_self;
+// Runs the kernel in the calling emulated thread; a fault elsewhere unwinds it with Abort, and any
+// other exception becomes a fault of the launch instead of ending the process.
+void run_kernel(BlockRun& B) {
   try {
     B.task->run(B.task->self);
   } catch (const Abort&) {
+  } catch (const std::exception& e) {
+    Guard g(B);
+    set_fault(B, format("a C++ exception escaped the kernel: %s", e.what()));
+  } catch (...) {
+    Guard g(B);
+    set_fault(B, "a C++ exception escaped the kernel");
   }
+}
+
+void fiber_entry() {
+  BlockRun& B = *tls_block;
+  EThread& me = *tls_self;
+  run_kernel(B);
   thread_exit(B, me);
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(CLEAVE_EMU_UCONTEXT)
   fiber_switch(&me.fiber, &B.sched);  // never resumed: the next block makes a fresh fiber
 #endif
   // with ucontext, returning resumes uc_link: the scheduler
@@ -513,10 +525,7 @@ void run_block_threads(BlockRun& B) {
         tls_block = &B;
         tls_self = &B.th[started];
         tls_ctx = &B.th[started].ctx;
-        try {
-          B.task->run(B.task->self);
-        } catch (const Abort&) {
-        }
+        run_kernel(B);
         thread_exit(B, B.th[started]);
       });
     }
