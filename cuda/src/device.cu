@@ -3,12 +3,9 @@
 // statically; it opens libcuda (the driver) itself on first use.
 #include <cstdio>
 #include <cstring>
-#include <cuda_runtime.h>
-#include "cleave_cuda.h"
+#include "common.cuh"
 
 namespace {
-thread_local char g_error[512] = "";
-
 int fail(const char* what, cudaError_t err) {
   const char* hint = "";
   switch (err) {
@@ -24,11 +21,11 @@ int fail(const char* what, cudaError_t err) {
     default:
       break;
   }
-  std::snprintf(g_error, sizeof g_error, "%s: %s [cuda error %d: %s]%s", what,
-                err == cudaErrorInsufficientDriver || err == 35
-                    ? "no usable NVIDIA driver was found"
-                    : cudaGetErrorString(err),
-                (int)err, cudaGetErrorName(err), hint);
+  cleave_cuda::set_error(what, __FILE__, __LINE__, "%s [cuda error %d: %s]%s",
+                         err == cudaErrorInsufficientDriver || (int)err == 35
+                             ? "no usable NVIDIA driver was found"
+                             : cudaGetErrorString(err),
+                         (int)err, cudaGetErrorName(err), hint);
   return (int)err;
 }
 
@@ -36,34 +33,33 @@ __global__ void probe_kernel(int* out) { *out = 1; }
 }  // namespace
 
 extern "C" {
-const char* cleave_cuda_last_error(void) { return g_error; }
-int cleave_cuda_is_real(void) { return 1; }
-int cleave_cuda_runtime_version(void) { return CUDART_VERSION; }
+int CLEAVE_CUDA_FN(is_real)(void) { return CLEAVE_CUDA_BUILD_KIND; }
+int CLEAVE_CUDA_FN(runtime_version)(void) { return CUDART_VERSION; }
 
-int cleave_cuda_driver_version(int* version) {
+int CLEAVE_CUDA_FN(driver_version)(int* version) {
   int v = 0;
   cudaError_t err = cudaDriverGetVersion(&v);
   if (version) *version = v;
   if (err != cudaSuccess) return fail("cudaDriverGetVersion", err);
   if (v == 0) {
-    std::snprintf(g_error, sizeof g_error,
-                  "no NVIDIA driver was found (libcuda.so.1 could not be loaded): install the "
-                  "NVIDIA driver, R580 or newer");
+    cleave_cuda::set_error("cudaDriverGetVersion", __FILE__, __LINE__,
+                           "no NVIDIA driver was found (libcuda.so.1 could not be loaded): install "
+                           "the NVIDIA driver, R580 or newer");
     return 35;
   }
-  return 0;
+  return cleave_cuda::ok();
 }
 
-int cleave_cuda_device_count(int* count) {
+int CLEAVE_CUDA_FN(device_count)(int* count) {
   int n = 0;
   cudaError_t err = cudaGetDeviceCount(&n);
   if (count) *count = (err == cudaSuccess) ? n : 0;
   if (err != cudaSuccess) return fail("cudaGetDeviceCount", err);
-  return 0;
+  return cleave_cuda::ok();
 }
 
-int cleave_cuda_device_info(int index, char* name, int name_len, int* major, int* minor,
-                            long long* total_mem, int* has_kernel_image) {
+int CLEAVE_CUDA_FN(device_info)(int index, char* name, int name_len, int* major, int* minor,
+                                long long* total_mem, int* has_kernel_image) {
   cudaDeviceProp prop;
   cudaError_t err = cudaGetDeviceProperties(&prop, index);
   if (err != cudaSuccess) return fail("cudaGetDeviceProperties", err);
@@ -83,6 +79,6 @@ int cleave_cuda_device_info(int index, char* name, int name_len, int* major, int
     cudaGetLastError();
     cudaSetDevice(prev);
   }
-  return 0;
+  return cleave_cuda::ok();
 }
 }

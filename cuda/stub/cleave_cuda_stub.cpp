@@ -1,5 +1,7 @@
-// Stub CUDA library, built when nvcc is absent: the same C ABI as cuda/src, every call
-// reports that this build has no CUDA support.
+// Stub CUDA library, built when nvcc is absent: the same C ABI as cuda/src (every function of
+// cuda/include/cleave_cuda.h; cuda/CMakeLists.txt links a check program against it), every call
+// reporting that this build has no CUDA support.
+#include <stddef.h>
 #include "cleave_cuda.h"
 
 static const char* kNoCuda =
@@ -7,13 +9,55 @@ static const char* kNoCuda =
     "install the CUDA toolkit (nvcc) and rebuild with 'mvn package' to get GPU kernels";
 
 extern "C" {
-const char* cleave_cuda_last_error(void) { return kNoCuda; }
-int cleave_cuda_is_real(void) { return 0; }
-int cleave_cuda_runtime_version(void) { return 0; }
-int cleave_cuda_driver_version(int* version) { if (version) *version = 0; return 1; }
-int cleave_cuda_device_count(int* count) { if (count) *count = 0; return 1; }
-int cleave_cuda_device_info(int, char* name, int name_len, int*, int*, long long*, int*) {
+const char* CLEAVE_CUDA_FN(last_error)(void) { return kNoCuda; }
+int CLEAVE_CUDA_FN(is_real)(void) { return 0; }
+int CLEAVE_CUDA_FN(runtime_version)(void) { return 0; }
+int CLEAVE_CUDA_FN(driver_version)(int* version) {
+  if (version) *version = 0;
+  return 1;
+}
+int CLEAVE_CUDA_FN(device_count)(int* count) {
+  if (count) *count = 0;
+  return 1;
+}
+int CLEAVE_CUDA_FN(device_info)(int, char* name, int name_len, int*, int*, long long*, int*) {
   if (name && name_len > 0) name[0] = '\0';
+  return 1;
+}
+int CLEAVE_CUDA_FN(set_device)(int) { return 1; }
+int CLEAVE_CUDA_FN(mem_info)(int64_t*, int64_t*) { return 1; }
+int CLEAVE_CUDA_FN(malloc)(void** ptr, int64_t) {
+  if (ptr) *ptr = NULL;
+  return 1;
+}
+int CLEAVE_CUDA_FN(free)(void*) { return 1; }
+int CLEAVE_CUDA_FN(memcpy_htod)(void*, const void*, int64_t) { return 1; }
+int CLEAVE_CUDA_FN(memcpy_dtoh)(void*, const void*, int64_t) { return 1; }
+int CLEAVE_CUDA_FN(memcpy_dtod)(void*, const void*, int64_t) { return 1; }
+int CLEAVE_CUDA_FN(memset)(void*, int, int64_t) { return 1; }
+int CLEAVE_CUDA_FN(synchronize)(void) { return 1; }
+
+int CLEAVE_CUDA_KERNEL(linear_forward)(const float*, const float*, const float*, float*, int, int,
+                                       int, int) {
+  return 1;
+}
+int CLEAVE_CUDA_KERNEL(linear_backward)(const float*, const float*, const float*, float*, float*,
+                                        float*, float*, int, int, int, int) {
+  return 1;
+}
+int CLEAVE_CUDA_KERNEL(softmax_xent)(const float*, const int32_t*, float*, int, int, float, double*,
+                                     int32_t*) {
+  return 1;
+}
+int CLEAVE_CUDA_KERNEL(dropout_forward)(float*, float*, int64_t, float, uint64_t, uint64_t) { return 1; }
+int CLEAVE_CUDA_KERNEL(dropout_backward)(float*, const float*, int64_t) { return 1; }
+int CLEAVE_CUDA_KERNEL(weight_penalty)(const float*, float*, int64_t, float, float, double*) { return 1; }
+int CLEAVE_CUDA_KERNEL(adam_update)(float*, const float*, float*, float*, const float*, int64_t, float,
+                                    float, float, float, int64_t) {
+  return 1;
+}
+int CLEAVE_CUDA_KERNEL(enmeshment)(const float*, const int32_t*, const int32_t*, int, int, int, float,
+                                   float*, double*) {
   return 1;
 }
 }

@@ -1,0 +1,272 @@
+// cuda_kernel_bench: GPU timings of every kernel of libcleave_cuda (cuda/include/cleave_cuda.h),
+// each next to the hardware limit it is bound by: GFLOP/s against the FP32 peak for the GEMMs
+// of linear_forward / linear_backward, GB/s against the DRAM peak for everything else, plus a
+// device-to-device copy measured in the same run (the bandwidth a kernel can actually reach).
+//
+// Each case runs once untimed, then `repeats` times; before every timed run the L2 cache is
+// flushed (a memset of twice its size), and the run is bracketed by CUDA events on the default
+// stream. Reported: median and minimum time, and throughput from the median. The ops with a
+// host result (softmax_xent, weight_penalty, enmeshment) include their result copy and
+// synchronisation, as a training loop sees them.
+//
+// Build (CMake builds it whenever nvcc is found) and run on a GPU box:
+//   mvn -B -q -DskipTests package            # or: cmake --build java/target/cmake --target cleave_cuda_kernel_bench
+//   java/target/cmake/bin/cleave_cuda_kernel_bench [--repeats 20] [--op linear_forward]
+//   (benchmarks/scripts/cuda_kernel_bench.sh wraps this and saves the table with the device name)
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cleave_cuda.h"
+
+namespace {
+#define CHECK_CUDA(call)                                                                      \
+  do {                                                                                        \
+    cudaError_t e_ = (call);                                                                  \
+    if (e_ != cudaSuccess) {                                                                  \
+      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
+      std::exit(2);                                                                           \
+    }                                                                                         \
+  } while (0)
+#define CHECK_OP(call)                                                                        \
+  do {                                                                                        \
+    if ((call) != 0) {                                                                        \
+      std::fprintf(stderr, "%s failed: %s\n", #call, cleave_cuda_last_error());              \
+      std::exit(2);                                                                           \
+    }                                                                                         \
+  } while (0)
+
+struct Peak {
+  double gbps = 0;    // DRAM bandwidth, GB/s
+  double gflops = 0;  // FP32 FMA throughput, GFLOP/s
+  std::string name;
+  size_t l2 = 0;
+};
+
+int fp32_cores_per_sm(int major, int minor) {
+  if (major == 8 && minor == 0) return 64;  // A100
+  if (major >= 8) return 128;               // 8.6, 8.9, 9.0, 10.x, 12.x
+  return 64;
+}
+
+Peak device_peak() {
+  int dev = 0;
+  CHECK_CUDA(cudaGetDevice(&dev));
+  cudaDeviceProp p;
+  CHECK_CUDA(cudaGetDeviceProperties(&p, dev));
+  int mem_khz = 0, bus_bits = 0, sm_khz = 0, sms = 0, l2 = 0;
+  cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, dev);
+  cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, dev);
+  cudaDeviceGetAttribute(&sm_khz, cudaDevAttrClockRate, dev);
+  cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+  cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev);
+  Peak k;
+  k.name = p.name;
+  k.gbps = 2.0 * mem_khz * 1e3 * (bus_bits / 8.0) / 1e9;  // double data rate
+  k.gflops = 2.0 * sms * fp32_cores_per_sm(p.major, p.minor) * sm_khz * 1e3 / 1e9;
+  k.l2 = (size_t)l2;
+  return k;
+}
+
+struct Bench {
+  int repeats = 20;
+  std::string only;
+  Peak peak;
+  void* flush = nullptr;
+  size_t flush_bytes = 0;
+  cudaEvent_t start, stop;
+
+  void init() {
+    peak = device_peak();
+    flush_bytes = std::max<size_t>(2 * peak.l2, 64 << 20);
+    CHECK_CUDA(cudaMalloc(&flush, flush_bytes));
+    CHECK_CUDA(cudaEventCreate(&start));
+    CHECK_CUDA(cudaEventCreate(&stop));
+    std::printf("device: %s; peaks from the device attributes: DRAM %.0f GB/s, FP32 %.0f GFLOP/s; L2 %zu MiB "
+                "(flushed before every timed run)\n",
+                peak.name.c_str(), peak.gbps, peak.gflops, peak.l2 >> 20);
+    std::printf("%-18s %-34s %10s %10s %12s %8s\n", "op", "shape", "median ms", "min ms", "throughput", "of peak");
+  }
+
+  // Times fn; `bytes` moved or `flops` done per call (one of them nonzero).
+  void run(const char* op, const std::string& shape, double bytes, double flops,
+           const std::function<void()>& fn) {
+    if (!only.empty() && only != op) return;
+    fn();
+    CHECK_CUDA(cudaDeviceSynchronize());
+    std::vector<float> ms;
+    for (int r = 0; r < repeats; ++r) {
+      CHECK_CUDA(cudaMemsetAsync(flush, r & 0xFF, flush_bytes));
+      CHECK_CUDA(cudaEventRecord(start));
+      fn();
+      CHECK_CUDA(cudaEventRecord(stop));
+      CHECK_CUDA(cudaEventSynchronize(stop));
+      float t = 0;
+      CHECK_CUDA(cudaEventElapsedTime(&t, start, stop));
+      ms.push_back(t);
+    }
+    std::sort(ms.begin(), ms.end());
+    const double med = ms[ms.size() / 2], best = ms[0];
+    char tp[64], pct[32];
+    if (flops > 0) {
+      const double g = flops / (med * 1e-3) / 1e9;
+      std::snprintf(tp, sizeof tp, "%.0f GFLOP/s", g);
+      std::snprintf(pct, sizeof pct, "%.0f%%", 100.0 * g / peak.gflops);
+    } else {
+      const double g = bytes / (med * 1e-3) / 1e9;
+      std::snprintf(tp, sizeof tp, "%.0f GB/s", g);
+      std::snprintf(pct, sizeof pct, "%.0f%%", 100.0 * g / peak.gbps);
+    }
+    std::printf("%-18s %-34s %10.4f %10.4f %12s %8s\n", op, shape.c_str(), med, best, tp, pct);
+    std::fflush(stdout);
+  }
+};
+
+float* device_floats(size_t n, float scale, unsigned seed) {
+  std::vector<float> h(n);
+  unsigned s = seed;
+  for (size_t i = 0; i < n; ++i) {
+    s = s * 1664525u + 1013904223u;
+    h[i] = scale * ((float)(s >> 8) / 16777216.0f - 0.5f);
+  }
+  void* d = nullptr;
+  CHECK_OP(cleave_cuda_malloc(&d, (int64_t)(n * sizeof(float))));
+  CHECK_OP(cleave_cuda_memcpy_htod(d, h.data(), (int64_t)(n * sizeof(float))));
+  return static_cast<float*>(d);
+}
+
+int32_t* device_labels(size_t n, int k, unsigned seed, bool contiguous) {
+  std::vector<int32_t> h(n);
+  unsigned s = seed;
+  for (size_t i = 0; i < n; ++i) {
+    s = s * 1664525u + 1013904223u;
+    h[i] = contiguous ? (int32_t)(i * k / n) : (int32_t)((s >> 8) % k);
+  }
+  void* d = nullptr;
+  CHECK_OP(cleave_cuda_malloc(&d, (int64_t)(n * sizeof(int32_t))));
+  CHECK_OP(cleave_cuda_memcpy_htod(d, h.data(), (int64_t)(n * sizeof(int32_t))));
+  return static_cast<int32_t*>(d);
+}
+
+std::string dims(std::initializer_list<long long> v, const char* sep = " x ") {
+  std::string s;
+  for (long long x : v) s += (s.empty() ? "" : sep) + std::to_string(x);
+  return s;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  Bench b;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--repeats") && i + 1 < argc) b.repeats = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--op") && i + 1 < argc) b.only = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: %s [--repeats N] [--op name]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (b.repeats < 1) b.repeats = 1;
+  int count = 0;
+  if (cleave_cuda_device_count(&count) != 0 || count == 0) {
+    std::fprintf(stderr, "no usable CUDA device: %s\n", cleave_cuda_last_error());
+    return 1;
+  }
+  b.init();
+
+  // Device-to-device copy: the bandwidth an elementwise kernel can reach on this device.
+  {
+    const size_t n = 64 << 20;
+    float* src = device_floats(n, 1, 1);
+    float* dst = device_floats(n, 1, 2);
+    b.run("copy (reference)", dims({(long long)n}), 2.0 * n * 4, 0,
+          [&] { CHECK_OP(cleave_cuda_memcpy_dtod(dst, src, (int64_t)(n * 4))); });
+    cleave_cuda_free(src);
+    cleave_cuda_free(dst);
+  }
+
+  // The linear layer: F21's MLP layer shapes at batch 128, and a large square case.
+  const int shapes[][3] = {{128, 784, 256}, {128, 256, 256}, {128, 256, 10}, {1024, 4096, 4096}};
+  for (const auto& s : shapes) {
+    const int batch = s[0], in = s[1], out = s[2];
+    float* x = device_floats((size_t)batch * in, 2, 3);
+    float* w = device_floats((size_t)out * in, 0.1f, 4);
+    float* bias = device_floats(out, 0.1f, 5);
+    float* y = device_floats((size_t)batch * out, 1, 6);
+    float* dy = device_floats((size_t)batch * out, 1, 7);
+    float* dx = device_floats((size_t)batch * in, 1, 8);
+    float* dw = device_floats((size_t)out * in, 1, 9);
+    float* db = device_floats(out, 1, 10);
+    const double f = 2.0 * batch * in * out;
+    b.run("linear_forward", dims({batch, in, out}) + " relu", 0, f,
+          [&] { CHECK_OP(cleave_cuda_linear_forward(x, w, bias, y, batch, in, out, 1)); });
+    b.run("linear_backward", dims({batch, in, out}) + " relu dx", 0, 2 * f,
+          [&] { CHECK_OP(cleave_cuda_linear_backward(x, w, y, dy, dx, dw, db, batch, in, out, 1)); });
+    for (float* p : {x, w, bias, y, dy, dx, dw, db}) cleave_cuda_free(p);
+  }
+
+  // softmax cross-entropy: MNIST-like (10 classes) and wide rows.
+  const int xent[][2] = {{128, 10}, {65536, 10}, {4096, 1000}};
+  for (const auto& s : xent) {
+    const int batch = s[0], classes = s[1];
+    float* z = device_floats((size_t)batch * classes, 8, 11);
+    float* dz = device_floats((size_t)batch * classes, 1, 12);
+    int32_t* labels = device_labels(batch, classes, 13, false);
+    double loss = 0;
+    int32_t correct = 0;
+    b.run("softmax_xent", dims({batch, classes}), (2.0 * batch * classes + batch) * 4, 0, [&] {
+      CHECK_OP(cleave_cuda_softmax_xent(z, labels, dz, batch, classes, 1.0f / batch, &loss, &correct));
+    });
+    cleave_cuda_free(z);
+    cleave_cuda_free(dz);
+    cleave_cuda_free(labels);
+  }
+
+  // Elementwise ops over 16M parameters (and the 200k of F21's MLP).
+  for (const long long n : {200000LL, 16LL << 20}) {
+    float* w = device_floats(n, 1, 14);
+    float* g = device_floats(n, 1, 15);
+    float* m = device_floats(n, 1, 16);
+    float* v = device_floats(n, 1, 17);
+    for (float* p : {v}) CHECK_OP(cleave_cuda_memset(p, 0, n * 4));
+    float* mask = device_floats(n, 1, 18);
+    const std::string shape = dims({n});
+    b.run("dropout_forward", shape, 2.0 * n * 4 + n * 4, 0,
+          [&] { CHECK_OP(cleave_cuda_dropout_forward(w, mask, n, 0.5f, 42, 1)); });
+    b.run("dropout_backward", shape, 3.0 * n * 4, 0,
+          [&] { CHECK_OP(cleave_cuda_dropout_backward(g, mask, n)); });
+    double value = 0;
+    b.run("weight_penalty", shape, 3.0 * n * 4, 0,
+          [&] { CHECK_OP(cleave_cuda_weight_penalty(w, g, n, 1e-5f, 1e-4f, &value)); });
+    b.run("adam_update", shape, 7.0 * n * 4, 0,
+          [&] { CHECK_OP(cleave_cuda_adam_update(w, g, m, v, nullptr, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 10)); });
+    for (float* p : {w, g, m, v, mask}) cleave_cuda_free(p);
+  }
+
+  // enmeshment: a hidden layer of F21 and a large matrix, k = 4, contiguous and scattered labels.
+  const int enm[][2] = {{256, 256}, {4096, 4096}};
+  for (const auto& s : enm) {
+    const int rows = s[0], cols = s[1], k = 4;
+    float* w = device_floats((size_t)rows * cols, 0.1f, 19);
+    float* g = device_floats((size_t)rows * cols, 0.1f, 20);
+    for (bool contiguous : {true, false}) {
+      int32_t* rl = device_labels(rows, k, 21, contiguous);
+      int32_t* cl = device_labels(cols, k, 22, contiguous);
+      double c = 0;
+      const double n = (double)rows * cols;
+      b.run("enmeshment", dims({rows, cols}) + (contiguous ? " k=4 contiguous" : " k=4 scattered"),
+            n * 4 * 4, 0,  // minimum DRAM traffic: w twice, grad read and written
+            [&] { CHECK_OP(cleave_cuda_enmeshment(w, rl, cl, rows, cols, k, 1.0f, g, &c)); });
+      cleave_cuda_free(rl);
+      cleave_cuda_free(cl);
+    }
+    cleave_cuda_free(w);
+    cleave_cuda_free(g);
+  }
+  return 0;
+}

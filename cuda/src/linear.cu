@@ -1,0 +1,205 @@
+// linear_forward / linear_backward: the MLP's dense layer on the GPU, with one hand-written
+// tiled GEMM (no cuBLAS) used three ways:
+//   forward  y  = x w^T (+ b, ReLU)   A = x  (batch x in, k-contiguous), B = w (out x in, k-contiguous)
+//   backward dw = dy^T x              A = dy (batch x out, stored k-major), B = x (batch x in, n-contiguous)
+//            dx = dy w                A = dy (k-contiguous),               B = w (out x in, n-contiguous)
+// C[m][n] = sum_k A(m, k) B(k, n). A block computes a BM x BN tile of C, walking k in steps of
+// BK: it stages the A and B tiles in shared memory (transposed to k-major, so the inner loop
+// reads a row of each), then each thread accumulates a TM x TN micro-tile in registers, its rows
+// and columns strided by the thread grid so that shared-memory reads are broadcasts or
+// consecutive and the stores to C are coalesced. Out-of-range elements of partial tiles load as
+// zero and are not stored. The forward epilogue adds the bias and applies the ReLU.
+//
+// Two tile shapes: 64 x 64 (256 threads, 4 x 4 per thread) when that already gives every SM a
+// block, else 32 x 32 (64 threads, 4 x 4 per thread) so that small layers spread over more SMs.
+//
+// linear_backward first runs relu_mask_bias_grad: one pass over dy that applies the ReLU mask in
+// place and sums the columns into db (a block per 32 columns; 8 row groups, then a fixed-order
+// sum over the groups: deterministic).
+//
+// Timed by cuda/bench/cuda_kernel_bench.cu (command in its header).
+#include "common.cuh"
+
+namespace {
+constexpr int kBK = 16;
+
+template <int BM, int BN, int TM, int TN>
+struct GemmShape {
+  static constexpr int kThreads = (BM / TM) * (BN / TN);
+  static constexpr int kColThreads = BN / TN;  // threads along n
+  static constexpr int kRowThreads = BM / TM;  // threads along m
+  static_assert(kThreads % 32 == 0, "block size must be a multiple of 32");
+};
+
+// Copies the kBK x R tile of a matrix X (R = BM rows of A, or BN columns of B) at (r0, k0)
+// into shared memory as tile[k][r], zero-filling what lies outside r_total x K. X(r, k) is
+// X[r * ld + k] when k-contiguous, else X[k * ld + r]; consecutive threads read consecutive
+// addresses either way.
+template <int R, int kThreads, bool kKContig>
+__device__ __forceinline__ void stage_tile(const float* X, int ld, int r0, int r_total, int k0, int K,
+                                           float (*tile)[R + 1], int tid) {
+  static_assert(R * kBK % kThreads == 0, "tile loads must divide evenly");
+#pragma unroll
+  for (int l = 0; l < R * kBK / kThreads; ++l) {
+    const int e = tid + l * kThreads;
+    const int r = kKContig ? e / kBK : e % R;
+    const int k = kKContig ? e % kBK : e / R;
+    const int gr = r0 + r, gk = k0 + k;
+    float v = 0.0f;
+    if (gr < r_total && gk < K) v = kKContig ? X[(int64_t)gr * ld + gk] : X[(int64_t)gk * ld + gr];
+    tile[k][r] = v;
+  }
+}
+
+// C = A B (+ bias, ReLU). lda, ldb, ldc are the row strides of A, B and C as stored.
+template <int BM, int BN, int TM, int TN, bool kAKContig, bool kBKContig>
+__global__ void __launch_bounds__((BM / TM) * (BN / TN))
+    gemm_kernel(const float* A, const float* B, const float* bias, float* C, int M, int N, int K,
+                int lda, int ldb, int ldc, int relu) {
+  using S = GemmShape<BM, BN, TM, TN>;
+  // +1 column: the transposed stores of k-contiguous tiles hit different banks.
+  CLEAVE_SHARED(float, As, [kBK][BM + 1]);
+  CLEAVE_SHARED(float, Bs, [kBK][BN + 1]);
+
+  const int tid = threadIdx.x;
+  const int tx = tid % S::kColThreads;
+  const int ty = tid / S::kColThreads;
+  const int m0 = blockIdx.y * BM;
+  const int n0 = blockIdx.x * BN;
+
+  float acc[TM][TN];
+#pragma unroll
+  for (int i = 0; i < TM; ++i)
+#pragma unroll
+    for (int j = 0; j < TN; ++j) acc[i][j] = 0.0f;
+
+  for (int k0 = 0; k0 < K; k0 += kBK) {
+    stage_tile<BM, S::kThreads, kAKContig>(A, lda, m0, M, k0, K, As, tid);
+    stage_tile<BN, S::kThreads, kBKContig>(B, ldb, n0, N, k0, K, Bs, tid);
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < kBK; ++kk) {
+      float a[TM], b[TN];
+#pragma unroll
+      for (int i = 0; i < TM; ++i) a[i] = As[kk][ty + i * S::kRowThreads];
+#pragma unroll
+      for (int j = 0; j < TN; ++j) b[j] = Bs[kk][tx + j * S::kColThreads];
+#pragma unroll
+      for (int i = 0; i < TM; ++i)
+#pragma unroll
+        for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    }
+    __syncthreads();
+  }
+
+#pragma unroll
+  for (int i = 0; i < TM; ++i) {
+    const int m = m0 + ty + i * S::kRowThreads;
+    if (m >= M) continue;
+#pragma unroll
+    for (int j = 0; j < TN; ++j) {
+      const int n = n0 + tx + j * S::kColThreads;
+      if (n >= N) continue;
+      float v = acc[i][j];
+      if (bias) v += bias[n];
+      if (relu) v = v > 0.0f ? v : 0.0f;
+      C[(int64_t)m * ldc + n] = v;
+    }
+  }
+}
+
+// Launches C (M x N) = A B with the tile shape that suits the problem size.
+template <bool kAKContig, bool kBKContig>
+int gemm(const char* op, const float* A, const float* B, const float* bias, float* C, int M, int N,
+         int K, int lda, int ldb, int ldc, int relu) {
+  // Names for errors and the emulator's launch log: tile, then A and B as stored (k = k-contiguous).
+  static const char* const kNames[2][2][2] = {
+      {{"gemm_kernel<32x32,A:m,B:n>", "gemm_kernel<32x32,A:m,B:k>"},
+       {"gemm_kernel<32x32,A:k,B:n>", "gemm_kernel<32x32,A:k,B:k>"}},
+      {{"gemm_kernel<64x64,A:m,B:n>", "gemm_kernel<64x64,A:m,B:k>"},
+       {"gemm_kernel<64x64,A:k,B:n>", "gemm_kernel<64x64,A:k,B:k>"}}};
+  const int64_t big_tiles = (int64_t)((M + 63) / 64) * ((N + 63) / 64);
+  const bool big = big_tiles >= cleave_cuda::sm_count();
+  const char* name = kNames[big][kAKContig][kBKContig];
+  cudaError_t err;
+  if (big) {
+    const dim3 grid((N + 63) / 64, (M + 63) / 64);
+    err = cleave_cuda::launch(name, gemm_kernel<64, 64, 4, 4, kAKContig, kBKContig>, grid, dim3(256),
+                              A, B, bias, C, M, N, K, lda, ldb, ldc, relu);
+  } else {
+    const dim3 grid((N + 31) / 32, (M + 31) / 32);
+    err = cleave_cuda::launch(name, gemm_kernel<32, 32, 4, 4, kAKContig, kBKContig>, grid, dim3(64),
+                              A, B, bias, C, M, N, K, lda, ldb, ldc, relu);
+  }
+  if (err != cudaSuccess) return cleave_cuda::cuda_error(op, __FILE__, __LINE__, name, err);
+  return 0;
+}
+
+constexpr int kMaskCols = 32;
+constexpr int kMaskRowGroups = 8;
+
+// dy (batch x out): dy *= (y > 0) when relu; db[c] = sum_r dy[r][c] when db != null.
+__global__ void __launch_bounds__(kMaskCols * kMaskRowGroups)
+    relu_mask_bias_grad(const float* y, float* dy, float* db, int batch, int out, int relu) {
+  CLEAVE_SHARED(float, part, [kMaskRowGroups][kMaskCols + 1]);
+  const int tx = threadIdx.x % kMaskCols;
+  const int ty = threadIdx.x / kMaskCols;
+  const int c = blockIdx.x * kMaskCols + tx;
+  float sum = 0.0f;
+  if (c < out) {
+    for (int r = ty; r < batch; r += kMaskRowGroups) {
+      const int64_t i = (int64_t)r * out + c;
+      float v = dy[i];
+      if (relu) {
+        v = y[i] > 0.0f ? v : 0.0f;
+        dy[i] = v;
+      }
+      sum += v;
+    }
+  }
+  if (!db) return;  // uniform over the block
+  part[ty][tx] = sum;
+  __syncthreads();
+  if (ty == 0 && c < out) {
+    float total = 0.0f;
+#pragma unroll
+    for (int g = 0; g < kMaskRowGroups; ++g) total += part[g][tx];
+    db[c] = total;
+  }
+}
+
+const char* const kForward = "linear_forward";
+const char* const kBackward = "linear_backward";
+}  // namespace
+
+extern "C" {
+int CLEAVE_CUDA_KERNEL(linear_forward)(const float* x, const float* w, const float* b, float* y,
+                                       int batch, int in, int out, int relu) {
+  CLEAVE_REQUIRE(kForward, x && w && y, "x, w and y must not be null");
+  CLEAVE_REQUIRE(kForward, batch > 0 && in > 0 && out > 0,
+                 "batch, in and out must be positive, got %d, %d, %d", batch, in, out);
+  // y (batch x out) = x (batch x in) . w^T: A = x (k-contiguous), B(k, n) = w[n][k].
+  CLEAVE_RETURN_IF((gemm<true, true>(kForward, x, w, b, y, batch, out, in, in, in, out, relu)));
+  return cleave_cuda::ok();
+}
+
+int CLEAVE_CUDA_KERNEL(linear_backward)(const float* x, const float* w, const float* y, float* dy,
+                                        float* dx, float* dw, float* db, int batch, int in,
+                                        int out, int relu) {
+  CLEAVE_REQUIRE(kBackward, x && w && dy && dw, "x, w, dy and dw must not be null");
+  CLEAVE_REQUIRE(kBackward, !relu || y, "relu backward needs the layer output y");
+  CLEAVE_REQUIRE(kBackward, batch > 0 && in > 0 && out > 0,
+                 "batch, in and out must be positive, got %d, %d, %d", batch, in, out);
+  if (relu || db) {
+    const dim3 grid((out + kMaskCols - 1) / kMaskCols);
+    CLEAVE_LAUNCH(kBackward, relu_mask_bias_grad, grid, dim3(kMaskCols * kMaskRowGroups), y, dy, db,
+                  batch, out, relu);
+  }
+  // dw (out x in) = dy^T x: A(m, k) = dy[k][m] (stored k-major), B(k, n) = x[k][n].
+  CLEAVE_RETURN_IF((gemm<false, false>(kBackward, dy, x, nullptr, dw, out, in, batch, out, in, in, 0)));
+  // dx (batch x in) = dy w: A = dy (k-contiguous), B(k, n) = w[k][n].
+  if (dx)
+    CLEAVE_RETURN_IF((gemm<true, false>(kBackward, dy, w, nullptr, dx, batch, in, out, out, in, in, 0)));
+  return cleave_cuda::ok();
+}
+}

@@ -1,0 +1,85 @@
+package dev.cleave.nativ;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Const;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JavaCPP binding of the device-memory and kernel functions of cuda/include/cleave_cuda.h in
+ * libcleave_cuda (the nvcc build, or the stub where nvcc was absent: every call then fails with
+ * "built without CUDA"). Device pointers are {@code long} addresses from {@link #cleave_cuda_malloc};
+ * host results come back through JavaCPP pointers. Raw calls returning a status: use
+ * {@link CudaApi#device()} for the same functions behind an interface, with {@code check}.
+ * {@link CudaEmuKernels} is the same ABI on the CPU emulation. The device-query functions are in
+ * {@link CudaLib}.
+ *
+ * <p>{@link CudaEmuKernels} declares the same functions under the emu names: change both together
+ * (CudaEmuParityTest fails when a kernel of the header lacks a binding or a parity test).
+ */
+@Platform(include = "cleave_cuda.h", link = "cleave_cuda")
+public final class CudaKernels {
+    static {
+        Loader.load();
+    }
+
+    private CudaKernels() {}
+
+    public static native @Cast("const char*") BytePointer cleave_cuda_last_error();
+
+    /** 1 = built by nvcc, 0 = the stub, 2 = the CPU emulation. */
+    public static native int cleave_cuda_is_real();
+
+    public static native int cleave_cuda_runtime_version();
+
+    public static native int cleave_cuda_set_device(int index);
+
+    public static native int cleave_cuda_mem_info(@Cast("int64_t*") LongPointer freeBytes, @Cast("int64_t*") LongPointer totalBytes);
+
+    public static native int cleave_cuda_malloc(@Cast("void**") LongPointer ptr, @Cast("int64_t") long bytes);
+
+    public static native int cleave_cuda_free(@Cast("void*") long ptr);
+
+    public static native int cleave_cuda_memcpy_htod(@Cast("void*") long dst, @Const Pointer src, @Cast("int64_t") long bytes);
+
+    public static native int cleave_cuda_memcpy_dtoh(Pointer dst, @Cast("const void*") long src, @Cast("int64_t") long bytes);
+
+    public static native int cleave_cuda_memcpy_dtod(@Cast("void*") long dst, @Cast("const void*") long src, @Cast("int64_t") long bytes);
+
+    public static native int cleave_cuda_memset(@Cast("void*") long ptr, int value, @Cast("int64_t") long bytes);
+
+    public static native int cleave_cuda_synchronize();
+
+    public static native int cleave_cuda_linear_forward(@Cast("const float*") long x, @Cast("const float*") long w,
+            @Cast("const float*") long b, @Cast("float*") long y, int batch, int in, int out, int relu);
+
+    public static native int cleave_cuda_linear_backward(@Cast("const float*") long x, @Cast("const float*") long w,
+            @Cast("const float*") long y, @Cast("float*") long dy, @Cast("float*") long dx, @Cast("float*") long dw,
+            @Cast("float*") long db, int batch, int in, int out, int relu);
+
+    public static native int cleave_cuda_softmax_xent(@Cast("const float*") long logits, @Cast("const int32_t*") long labels,
+            @Cast("float*") long dlogits, int batch, int classes, float gradScale, DoublePointer lossSum,
+            @Cast("int32_t*") IntPointer correct);
+
+    public static native int cleave_cuda_dropout_forward(@Cast("float*") long x, @Cast("float*") long mask,
+            @Cast("int64_t") long n, float p, @Cast("uint64_t") long seed, @Cast("uint64_t") long stream);
+
+    public static native int cleave_cuda_dropout_backward(@Cast("float*") long dy, @Cast("const float*") long mask,
+            @Cast("int64_t") long n);
+
+    public static native int cleave_cuda_weight_penalty(@Cast("const float*") long w, @Cast("float*") long g,
+            @Cast("int64_t") long n, float l1, float l2, DoublePointer value);
+
+    public static native int cleave_cuda_adam_update(@Cast("float*") long w, @Cast("const float*") long g,
+            @Cast("float*") long m, @Cast("float*") long v, @Cast("const float*") long mask, @Cast("int64_t") long n,
+            float lr, float beta1, float beta2, float eps, @Cast("int64_t") long step);
+
+    public static native int cleave_cuda_enmeshment(@Cast("const float*") long w, @Cast("const int32_t*") long rowLabels,
+            @Cast("const int32_t*") long colLabels, int rows, int cols, int k, float scale, @Cast("float*") long grad,
+            DoublePointer cOut);
+}
