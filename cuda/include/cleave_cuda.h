@@ -110,8 +110,8 @@ int CLEAVE_CUDA_KERNEL(weight_penalty)(const float* w, float* g, int64_t n, floa
 /* adam_update: one fused Adam step (PyTorch's formulation, no weight decay), step >= 1:
  * m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
  * w -= lr / (1 - b1^step) * m / (sqrt(v) / sqrt(1 - b2^step) + eps).
- * When mask (device, 0 or 1) is not NULL the updated w is multiplied by it, so pruned weights
- * stay 0. */
+ * When mask (device, 0 or 1) is not NULL, w is set to +0 wherever mask is 0, so pruned
+ * weights stay 0. */
 int CLEAVE_CUDA_KERNEL(adam_update)(float* w, const float* g, float* m, float* v, const float* mask, int64_t n, float lr, float beta1, float beta2, float eps, int64_t step);
 
 /* enmeshment: clusterability C of w (rows x cols) for row_labels (rows) and col_labels (cols)

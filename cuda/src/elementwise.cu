@@ -69,7 +69,7 @@ __global__ void __launch_bounds__(kThreads)
     m[i] = mi;
     v[i] = vi;
     const float wi = w[i] - step_size * mi / (sqrtf(vi) * inv_sqrt_c2 + eps);
-    w[i] = mask ? wi * mask[i] : wi;
+    w[i] = (mask && mask[i] == 0.0f) ? 0.0f : wi;  // pruned weights stay +0, as on the cpu
   }
 }
 }  // namespace

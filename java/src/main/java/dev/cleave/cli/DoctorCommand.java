@@ -48,7 +48,7 @@ final class DoctorCommand implements Callable<Integer> {
         report.put("cuda_driver", cuda.driverVersion() > 0 ? "supports CUDA " + CudaProbe.version(cuda.driverVersion()) : "none found");
         report.put("cuda_devices", cuda.devices());
         report.put("cuda_problem", cuda.problem());
-        report.put("auto_picks", cuda.problem() == null ? "cpu (CUDA training kernels not in this version)" : "cpu (" + cuda.problem() + ")");
+        report.put("auto_picks", cuda.problem() == null ? "cuda (" + cuda.devices().get(0).name() + ")" : "cpu (" + cuda.problem() + ")");
         if (common.json) {
             out.println(Json.write(report));
         } else {

@@ -1,11 +1,12 @@
 package dev.cleave.nn;
 
+import dev.cleave.nativ.CudaApi;
 import dev.cleave.util.InvalidInputException;
 import java.util.function.Consumer;
 
 /** Creates a {@link Backend} from its name: {@code java}, {@code cpu}, {@code cuda} or {@code auto}. */
 public final class Backends {
-    public static final String NAMES = "java, cpu, cuda, auto";
+    public static final String NAMES = "java, cpu, cuda, auto (and cuda-emu: the CUDA kernels emulated on the CPU, for testing)";
 
     private Backends() {}
 
@@ -24,12 +25,23 @@ public final class Backends {
                 return new JavaBackend();
             case "cpu":
                 return new CpuBackend(threads);
-            case "cuda":
-                throw new InvalidInputException("--backend cuda cannot run here: " + cudaUnavailableReason(CudaProbe.probe())
-                        + ". Use --backend cpu, or run 'cleave doctor' for details.");
+            case "cuda": {
+                CudaProbe probe = CudaProbe.probe();
+                if (probe.problem() != null) {
+                    throw new InvalidInputException("--backend cuda cannot run here: " + probe.problem()
+                            + ". Use --backend cpu, or run 'cleave doctor' for details.");
+                }
+                return new CudaBackend(CudaApi.device());
+            }
+            case "cuda-emu":
+                return new CudaBackend(CudaApi.emulator());
             case "auto": {
-                String reason = cudaUnavailableReason(CudaProbe.probe());
-                log.accept("backend auto: chose cpu (cuda not used: " + reason + ")");
+                CudaProbe probe = CudaProbe.probe();
+                if (probe.problem() == null) {
+                    log.accept("backend auto: chose cuda (" + probe.devices().get(0).name() + ")");
+                    return new CudaBackend(CudaApi.device());
+                }
+                log.accept("backend auto: chose cpu (cuda not usable: " + probe.problem() + ")");
                 return new CpuBackend(threads);
             }
             default:
@@ -37,12 +49,4 @@ public final class Backends {
         }
     }
 
-    /** Why training cannot use CUDA here. */
-    static String cudaUnavailableReason(CudaProbe probe) {
-        if (probe.problem() != null) {
-            return probe.problem();
-        }
-        return "a GPU was found (" + probe.devices().get(0).name() + ") but this version of Cleave has no CUDA "
-                + "training kernels yet (they arrive with the CUDA backend)";
-    }
 }

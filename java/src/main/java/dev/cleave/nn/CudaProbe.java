@@ -53,7 +53,7 @@ public record CudaProbe(String library, boolean real, int runtimeVersion, int dr
                     IntPointer image = new IntPointer(1)) {
                 for (int i = 0; i < n.get(); i++) {
                     if (CudaLib.cleave_cuda_device_info(i, name, 256, major, minor, mem, image) == 0) {
-                        devices.add(new Device(i, name.getString(), major.get(), minor.get(), mem.get(), image.get() != 0));
+                        devices.add(new Device(i, cString(name), major.get(), minor.get(), mem.get(), image.get() != 0));
                     }
                 }
             }
@@ -67,6 +67,13 @@ public record CudaProbe(String library, boolean real, int runtimeVersion, int dr
             }
             return new CudaProbe(library, true, runtime, driver, List.copyOf(devices), problem);
         }
+    }
+
+    /** The NUL-terminated string in a fixed-size buffer. */
+    private static String cString(BytePointer buffer) {
+        String s = buffer.getString();
+        int end = s.indexOf('\0');
+        return end < 0 ? s : s.substring(0, end);
     }
 
     /** CUDA version number (e.g. 13000) as "13.0". */

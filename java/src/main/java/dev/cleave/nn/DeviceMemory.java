@@ -28,23 +28,24 @@ public interface DeviceMemory {
     void zero(long address, long bytes);
 
     /** A FloatPointer carrying a device address (never dereferenced on the host). */
-    static FloatPointer floats(long address, long count) {
+    static FloatPointer floats(long deviceAddress, long count) {
+        // (inside the anonymous class, "address", "capacity" and "limit" name Pointer's fields)
         return new FloatPointer() {
             {
-                this.address = address;
-                this.capacity = count;
-                this.limit = count;
+                address = deviceAddress;
+                capacity = count;
+                limit = count;
             }
         };
     }
 
     /** An IntPointer carrying a device address (never dereferenced on the host). */
-    static IntPointer ints(long address, long count) {
+    static IntPointer ints(long deviceAddress, long count) {
         return new IntPointer() {
             {
-                this.address = address;
-                this.capacity = count;
-                this.limit = count;
+                address = deviceAddress;
+                capacity = count;
+                limit = count;
             }
         };
     }

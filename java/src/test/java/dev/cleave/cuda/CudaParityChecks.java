@@ -407,11 +407,8 @@ abstract class CudaParityChecks {
     /** The cpu Adam step, then w *= mask when there is one (the cpu ABI on this branch has no mask yet). */
     private void cpuAdam(Tensor w, Tensor g, Tensor m, Tensor v, float[] mask, float lr, float b1, float b2, float eps,
             long step) {
-        cpu.adamUpdate(w, g, m, v, lr, b1, b2, eps, step);
-        if (mask != null) {
-            for (int i = 0; i < mask.length; i++) {
-                w.buffer().put(i, w.buffer().get(i) * mask[i]);
-            }
+        try (Tensor tmask = mask == null ? null : Tensor.row(mask)) {
+            cpu.adamUpdate(w, g, m, v, tmask, lr, b1, b2, eps, step);
         }
     }
 
@@ -618,10 +615,10 @@ abstract class CudaParityChecks {
                 cpu.dropoutBackward(dh, mask);
                 cpu.linearBackward(tx, tw1, h, dh, null, gw1, gb1, true);
                 losses[step - 1] += (float) cpu.weightPenalty(tw1, gw1, 1e-4f, 1e-3f);
-                cpu.adamUpdate(tw1, gw1, m1, v1, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
-                cpu.adamUpdate(tb1, gb1, mb1, vb1, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
-                cpu.adamUpdate(tw2, gw2, m2, v2, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
-                cpu.adamUpdate(tb2, gb2, mb2, vb2, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
+                cpu.adamUpdate(tw1, gw1, m1, v1, null, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
+                cpu.adamUpdate(tb1, gb1, mb1, vb1, null, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
+                cpu.adamUpdate(tw2, gw2, m2, v2, null, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
+                cpu.adamUpdate(tb2, gb2, mb2, vb2, null, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
             }
             return new float[][] {tw1.toArray(), tb1.toArray(), tw2.toArray(), tb2.toArray(), losses};
         }
