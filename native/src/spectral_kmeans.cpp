@@ -54,6 +54,15 @@ class KMeans {
     }
   }
 
+  double dist2(int /*unused*/, const double* a, const double* b) const {
+    double s = 0.0;
+    for (int j = 0; j < d_; ++j) {
+      const double t = a[j] - b[j];
+      s += t * t;
+    }
+    return s;
+  }
+
   double dist2(int64_t i, const double* center) const {
     const double* xi = x_ + i * d_;
     double s = 0.0;
@@ -105,31 +114,12 @@ class KMeans {
     (void)pot;
   }
 
-  // Assigns every point to its nearest center; returns how many labels changed.
-  int64_t assign(const double* centers, int32_t* labels, double* dist) const {
-    std::vector<double> ct((size_t)d_ * kp_, 0.0), dd(kp_);
-    for (int c = 0; c < k_; ++c)
-      for (int j = 0; j < d_; ++j) ct[(size_t)j * kp_ + c] = centers[(size_t)c * d_ + j];
-    for (int c = k_; c < kp_; ++c)
-      for (int j = 0; j < d_; ++j) ct[(size_t)j * kp_ + c] = INFINITY;
-    int64_t changed = 0;
-    for (int64_t i = 0; i < n_; ++i) {
-      distances(i, ct.data(), dd.data());
-      int best = 0;
-      for (int c = 1; c < k_; ++c)
-        if (dd[c] < dd[best]) best = c;
-      if (labels[i] != best) ++changed;
-      labels[i] = best;
-      dist[i] = dd[best];
-    }
-    return changed;
-  }
-
-  // Empty clusters take the point farthest from its center (among clusters with > 1 point),
-  // then every center becomes the mean of its points.
-  void update(int32_t* labels, double* dist, double* centers) const {
+  // Empty clusters take the point farthest from its center (among clusters with > 1 point);
+  // the point becomes the center of its new cluster. Returns whether any cluster was empty.
+  bool relocate_empty(int32_t* labels, double* dist, double* centers) const {
     std::vector<int64_t> count(k_, 0);
     for (int64_t i = 0; i < n_; ++i) ++count[labels[i]];
+    bool any = false;
     for (int c = 0; c < k_; ++c) {
       if (count[c] > 0) continue;
       int64_t far = -1;
@@ -140,9 +130,18 @@ class KMeans {
       labels[far] = c;
       dist[far] = 0.0;
       count[c] = 1;
+      std::memcpy(centers + (size_t)c * d_, x_ + far * d_, sizeof(double) * d_);
+      any = true;
     }
+    return any;
+  }
+
+  // Every center becomes the mean of its points (none is empty: relocate_empty ran first).
+  void update_means(const int32_t* labels, double* centers) const {
+    std::vector<int64_t> count(k_, 0);
     std::fill(centers, centers + (size_t)k_ * d_, 0.0);
     for (int64_t i = 0; i < n_; ++i) {
+      ++count[labels[i]];
       double* ci = centers + (size_t)labels[i] * d_;
       const double* xi = x_ + i * d_;
       for (int j = 0; j < d_; ++j) ci[j] += xi[j];
@@ -151,27 +150,108 @@ class KMeans {
       for (int j = 0; j < d_; ++j) centers[(size_t)c * d_ + j] /= (double)count[c];
   }
 
+  // Lloyd's iterations in Hamerly's exact form: per point an upper bound u on the distance to
+  // its center and a lower bound l on the distance to any other; a point whose u is below
+  // max(l, half the distance from its center to the nearest other center) cannot change label,
+  // so its k distances are skipped. Same assignments as plain Lloyd (which the Java reference
+  // runs) up to rounding at exact ties.
   void run(uint64_t seed, int max_iter, double shift_tol, Run& out) const {
     out.labels.assign(n_, -1);
     out.centers.assign((size_t)k_ * d_, 0.0);
     seed_plusplus(seed, out.centers.data());
-    std::vector<double> dist(n_), prev((size_t)k_ * d_);
+    std::vector<double> dist(n_), prev((size_t)k_ * d_), upper(n_), lower(n_), half_gap(k_), moved(k_),
+        ct((size_t)d_ * kp_), dd(kp_);
+    int32_t* lab = out.labels.data();
+    double* cen = out.centers.data();
+    auto transpose_centers = [&]() {
+      for (int c = 0; c < kp_; ++c)
+        for (int j = 0; j < d_; ++j) ct[(size_t)j * kp_ + c] = c < k_ ? cen[(size_t)c * d_ + j] : INFINITY;
+    };
+    auto full_assign = [&](int64_t i) -> bool {  // returns whether the label changed
+      distances(i, ct.data(), dd.data());
+      int best = 0;
+      for (int c = 1; c < k_; ++c)
+        if (dd[c] < dd[best]) best = c;
+      double second = INFINITY;
+      for (int c = 0; c < k_; ++c)
+        if (c != best && dd[c] < second) second = dd[c];
+      const bool changed = lab[i] != best;
+      lab[i] = best;
+      dist[i] = dd[best];
+      upper[i] = std::sqrt(dd[best]);
+      lower[i] = std::sqrt(second);
+      return changed;
+    };
     bool strict = false;
     int it = 0;
+    transpose_centers();
     while (it < max_iter) {
       ++it;
-      const int64_t changed = assign(out.centers.data(), out.labels.data(), dist.data());
+      int64_t changed = 0;
+      if (it == 1) {
+        for (int64_t i = 0; i < n_; ++i) changed += full_assign(i);
+      } else {
+        for (int c = 0; c < k_; ++c) {  // half the distance to the nearest other center
+          double m = INFINITY;
+          for (int o = 0; o < k_; ++o)
+            if (o != c) m = std::min(m, dist2(0, cen + (size_t)c * d_, cen + (size_t)o * d_));
+          half_gap[c] = 0.5 * std::sqrt(m);
+        }
+        for (int64_t i = 0; i < n_; ++i) {
+          const double bound = std::max(half_gap[lab[i]], lower[i]);
+          if (upper[i] <= bound) continue;
+          const double du = dist2(i, cen + (size_t)lab[i] * d_);
+          upper[i] = std::sqrt(du);
+          dist[i] = du;
+          if (upper[i] <= bound) continue;
+          changed += full_assign(i);
+        }
+      }
       if (changed == 0 && it > 1) {
         strict = true;
         break;
       }
       prev = out.centers;
-      update(out.labels.data(), dist.data(), out.centers.data());
-      double shift = 0.0;
-      for (size_t e = 0; e < prev.size(); ++e) shift += (prev[e] - out.centers[e]) * (prev[e] - out.centers[e]);
+      // exact distances for the relocation of empty clusters (rare): only then
+      bool empty = false;
+      {
+        std::vector<int64_t> count(k_, 0);
+        for (int64_t i = 0; i < n_; ++i) ++count[lab[i]];
+        for (int c = 0; c < k_; ++c) empty |= count[c] == 0;
+      }
+      if (empty)
+        for (int64_t i = 0; i < n_; ++i) dist[i] = dist2(i, cen + (size_t)lab[i] * d_);
+      relocate_empty(lab, dist.data(), cen);
+      update_means(lab, cen);
+      transpose_centers();
+      double shift = 0.0, max_move = 0.0, second_move = 0.0;
+      int max_at = -1;
+      for (int c = 0; c < k_; ++c) {
+        const double m2 = dist2(0, prev.data() + (size_t)c * d_, cen + (size_t)c * d_);
+        shift += m2;
+        moved[c] = std::sqrt(m2);
+        if (moved[c] > max_move) {
+          second_move = max_move;
+          max_move = moved[c];
+          max_at = c;
+        } else if (moved[c] > second_move) {
+          second_move = moved[c];
+        }
+      }
+      for (int64_t i = 0; i < n_; ++i) {
+        upper[i] += moved[lab[i]];
+        lower[i] -= lab[i] == max_at ? second_move : max_move;
+        if (empty) upper[i] = INFINITY, lower[i] = 0.0;  // relocated points: bounds restart
+      }
       if (shift <= shift_tol) break;
     }
-    if (!strict) assign(out.centers.data(), out.labels.data(), dist.data());
+    // Exact final distances (and, unless Lloyd converged strictly, the final assignment, after
+    // which no cluster may be left empty).
+    for (int64_t i = 0; i < n_; ++i) {
+      if (!strict) full_assign(i);
+      else dist[i] = dist2(i, cen + (size_t)lab[i] * d_);
+    }
+    if (!strict) relocate_empty(lab, dist.data(), cen);
     double inertia = 0.0;
     for (int64_t i = 0; i < n_; ++i) inertia += dist[i];
     out.inertia = inertia;

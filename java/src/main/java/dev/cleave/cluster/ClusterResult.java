@@ -78,6 +78,11 @@ public record ClusterResult(int nodes, int totalNodes, long edges, int k, double
         return labels[node];
     }
 
+    /** Largest eigenpair residual. */
+    public double maxResidual() {
+        return Arrays.stream(residuals).max().orElse(0.0);
+    }
+
     /** Number of non-empty clusters (k unless points coincided). */
     public int clusters() {
         return clusterSizes.length;

@@ -11,7 +11,9 @@ import java.util.Arrays;
  * candidates per center, the one that lowers the potential most is kept), Lloyd iterations
  * until no label changes (or the center shift falls below the tolerance, or the iteration cap),
  * {@code nInit} restarts, the lowest inertia kept. Empty clusters take the point farthest from
- * its center. Restart r is seeded from stream "kmeans/r" of the options' seed and runs on one
+ * its center, so all k clusters are non-empty. The native Lloyd loop uses Hamerly's bounds to
+ * skip distance computations that cannot change a label (same assignments as plain Lloyd up to
+ * exact ties); the reference runs plain Lloyd. Restart r is seeded from stream "kmeans/r" of the options' seed and runs on one
  * thread; restarts run in parallel, and the result does not depend on the thread count.
  *
  * <p>{@link Backend#NATIVE} runs native/src/spectral_kmeans.cpp; {@link Backend#JAVA} runs the
@@ -247,7 +249,7 @@ public final class KMeans {
             return changed;
         }
 
-        void update(double[] dist) {
+        void relocateEmpty(double[] dist) {
             long[] count = new long[k];
             for (int i = 0; i < n; i++) {
                 count[labels[i]]++;
@@ -269,9 +271,15 @@ public final class KMeans {
                 labels[far] = c;
                 dist[far] = 0.0;
                 count[c] = 1;
+                System.arraycopy(x, far * d, centers, c * d, d);
             }
+        }
+
+        void updateMeans() {
+            long[] count = new long[k];
             Arrays.fill(centers, 0.0);
             for (int i = 0; i < n; i++) {
+                count[labels[i]]++;
                 int off = labels[i] * d;
                 for (int j = 0; j < d; j++) {
                     centers[off + j] += x[i * d + j];
@@ -300,7 +308,8 @@ public final class KMeans {
                     break;
                 }
                 double[] prev = centers.clone();
-                update(dist);
+                relocateEmpty(dist);
+                updateMeans();
                 double shift = 0.0;
                 for (int e = 0; e < prev.length; e++) {
                     shift += (prev[e] - centers[e]) * (prev[e] - centers[e]);
@@ -311,6 +320,7 @@ public final class KMeans {
             }
             if (!strict) {
                 assign(dist);
+                relocateEmpty(dist);
             }
             double s = 0.0;
             for (int i = 0; i < n; i++) {

@@ -246,12 +246,14 @@ public final class CsrGraph {
         }
         int[] tCol = new int[columns.length];
         float[] tW = new float[columns.length];
+        int[] tSrc = new int[columns.length];
         long[] fill = Arrays.copyOf(tOff, nodes);
         for (int i = 0; i < nodes; i++) {
             for (long e = offsets[i]; e < offsets[i + 1]; e++) {
                 int at = (int) fill[columns[(int) e]]++;
                 tCol[at] = i;
                 tW[at] = weights[(int) e];
+                tSrc[at] = source[(int) e];
             }
         }
         for (int i = 0; i < nodes; i++) {
@@ -279,8 +281,8 @@ public final class CsrGraph {
                             + " (" + where.apply(source[e]) + ") but A[" + c + "][" + i
                             + "] is missing; store both directions of every edge (or a symmetric Matrix Market file)");
                 }
-                throw new InvalidInputException("not symmetric: A[" + tc + "][" + i + "] = " + tW[t] + " but A[" + i
-                        + "][" + tc + "] is missing; store both directions of every edge (or a symmetric "
+                throw new InvalidInputException("not symmetric: A[" + tc + "][" + i + "] = " + tW[t] + " ("
+                        + where.apply(tSrc[t]) + ") but A[" + i + "][" + tc + "] is missing; store both directions of every edge (or a symmetric "
                         + "Matrix Market file)");
             }
         }
