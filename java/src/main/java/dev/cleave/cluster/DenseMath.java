@@ -1,0 +1,190 @@
+package dev.cleave.cluster;
+
+/**
+ * Small dense linear algebra for the Java reference: row-major blocks, double precision,
+ * written for clarity (it checks the native engine; it is not the fast path).
+ */
+final class DenseMath {
+    private DenseMath() {}
+
+    /** G (a x b) = X[:, 0:a]^T Y[:, 0:b]; X has leading dimension ldx, Y ldy, n rows. */
+    static double[] gram(int n, double[] x, int ldx, int a, double[] y, int ldy, int b) {
+        double[] g = new double[a * b];
+        for (int i = 0; i < n; i++) {
+            for (int r = 0; r < a; r++) {
+                double xr = x[i * ldx + r];
+                for (int s = 0; s < b; s++) {
+                    g[r * b + s] += xr * y[i * ldy + s];
+                }
+            }
+        }
+        return g;
+    }
+
+    /** Y[:, 0:b] -= X[:, 0:a] G (G a x b). */
+    static void subMul(int n, double[] x, int ldx, int a, double[] g, double[] y, int ldy, int b) {
+        for (int i = 0; i < n; i++) {
+            for (int r = 0; r < a; r++) {
+                double xr = x[i * ldx + r];
+                for (int s = 0; s < b; s++) {
+                    y[i * ldy + s] -= xr * g[r * b + s];
+                }
+            }
+        }
+    }
+
+    /** X[:, 0:c] = X[:, 0:c] Q (Q c x c), in place. */
+    static void mulSquare(int n, double[] x, int ldx, int c, double[] q) {
+        double[] row = new double[c];
+        for (int i = 0; i < n; i++) {
+            java.util.Arrays.fill(row, 0.0);
+            for (int r = 0; r < c; r++) {
+                double xr = x[i * ldx + r];
+                for (int s = 0; s < c; s++) {
+                    row[s] += xr * q[r * c + s];
+                }
+            }
+            System.arraycopy(row, 0, x, i * ldx, c);
+        }
+    }
+
+    /**
+     * Replaces the c columns of X (n x c, leading dimension ldx) by an orthonormal basis of
+     * their span (Householder QR, Q formed explicitly). Rank-deficient blocks still get
+     * orthonormal columns.
+     */
+    static void orthonormalize(int n, double[] x, int ldx, int c) {
+        double[] v = new double[n * c];
+        double[] tau = new double[c];
+        for (int j = 0; j < c; j++) {
+            double norm2 = 0.0;
+            for (int i = j; i < n; i++) {
+                norm2 += x[i * ldx + j] * x[i * ldx + j];
+            }
+            double norm = Math.sqrt(norm2);
+            double xjj = x[j * ldx + j];
+            if (norm == 0.0) {
+                tau[j] = 0.0;
+                continue;
+            }
+            double alpha = xjj >= 0 ? -norm : norm;
+            double vnorm2 = norm2 - xjj * xjj + (xjj - alpha) * (xjj - alpha);
+            for (int i = j; i < n; i++) {
+                v[i * c + j] = x[i * ldx + j];
+            }
+            v[j * c + j] = xjj - alpha;
+            tau[j] = vnorm2 > 0 ? 2.0 / vnorm2 : 0.0;
+            for (int col = j; col < c; col++) {
+                double w = 0.0;
+                for (int i = j; i < n; i++) {
+                    w += v[i * c + j] * x[i * ldx + col];
+                }
+                w *= tau[j];
+                for (int i = j; i < n; i++) {
+                    x[i * ldx + col] -= w * v[i * c + j];
+                }
+            }
+        }
+        // Q = H_0 H_1 ... H_{c-1} [I; 0], applied from the last reflector back.
+        for (int i = 0; i < n; i++) {
+            for (int col = 0; col < c; col++) {
+                x[i * ldx + col] = i == col ? 1.0 : 0.0;
+            }
+        }
+        for (int j = c - 1; j >= 0; j--) {
+            if (tau[j] == 0.0) {
+                continue;
+            }
+            for (int col = j; col < c; col++) {
+                double w = 0.0;
+                for (int i = j; i < n; i++) {
+                    w += v[i * c + j] * x[i * ldx + col];
+                }
+                w *= tau[j];
+                for (int i = j; i < n; i++) {
+                    x[i * ldx + col] -= w * v[i * c + j];
+                }
+            }
+        }
+    }
+
+    /**
+     * Eigen-decomposition of a symmetric n x n matrix (row-major; only read) by cyclic Jacobi
+     * rotations. Returns eigenvalues descending in {@code values} and the matching unit
+     * eigenvectors as the columns of the returned n x n row-major matrix.
+     */
+    static double[] symmetricEigen(double[] a0, int n, double[] values) {
+        double[] a = a0.clone();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < i; j++) {
+                double m = 0.5 * (a[i * n + j] + a[j * n + i]);
+                a[i * n + j] = m;
+                a[j * n + i] = m;
+            }
+        }
+        double[] v = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            v[i * n + i] = 1.0;
+        }
+        for (int sweep = 0; sweep < 100; sweep++) {
+            double off = 0.0;
+            double diag = 0.0;
+            for (int i = 0; i < n; i++) {
+                diag += a[i * n + i] * a[i * n + i];
+                for (int j = i + 1; j < n; j++) {
+                    off += a[i * n + j] * a[i * n + j];
+                }
+            }
+            if (off <= 1e-32 * (diag + off) || off == 0.0) {
+                break;
+            }
+            for (int p = 0; p < n - 1; p++) {
+                for (int q = p + 1; q < n; q++) {
+                    double apq = a[p * n + q];
+                    if (apq == 0.0) {
+                        continue;
+                    }
+                    double theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
+                    double t = Math.signum(theta) / (Math.abs(theta) + Math.sqrt(theta * theta + 1.0));
+                    if (theta == 0.0) {
+                        t = 1.0;
+                    }
+                    double c = 1.0 / Math.sqrt(t * t + 1.0);
+                    double s = t * c;
+                    for (int r = 0; r < n; r++) { // columns p, q
+                        double arp = a[r * n + p];
+                        double arq = a[r * n + q];
+                        a[r * n + p] = c * arp - s * arq;
+                        a[r * n + q] = s * arp + c * arq;
+                    }
+                    for (int r = 0; r < n; r++) { // rows p, q
+                        double apr = a[p * n + r];
+                        double aqr = a[q * n + r];
+                        a[p * n + r] = c * apr - s * aqr;
+                        a[q * n + r] = s * apr + c * aqr;
+                    }
+                    for (int r = 0; r < n; r++) {
+                        double vrp = v[r * n + p];
+                        double vrq = v[r * n + q];
+                        v[r * n + p] = c * vrp - s * vrq;
+                        v[r * n + q] = s * vrp + c * vrq;
+                    }
+                }
+            }
+        }
+        Integer[] idx = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
+        }
+        final double[] d = a;
+        java.util.Arrays.sort(idx, (x, y) -> Double.compare(d[y * n + y], d[x * n + x]));
+        double[] out = new double[n * n];
+        for (int j = 0; j < n; j++) {
+            values[j] = a[idx[j] * n + idx[j]];
+            for (int i = 0; i < n; i++) {
+                out[i * n + j] = v[i * n + idx[j]];
+            }
+        }
+        return out;
+    }
+}

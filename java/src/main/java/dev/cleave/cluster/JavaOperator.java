@@ -1,0 +1,135 @@
+package dev.cleave.cluster;
+
+import java.util.Arrays;
+
+/** The Java reference of native/src/spectral_op.cpp: the same operator, plain loops, double. */
+final class JavaOperator implements OperatorHandle {
+    private final GraphOperator g;
+
+    JavaOperator(GraphOperator g) {
+        this.g = g;
+    }
+
+    @Override
+    public int dim(int which) {
+        return which == M ? g.half : g.n;
+    }
+
+    @Override
+    public double flops() {
+        return g.flops();
+    }
+
+    @Override
+    public void apply(int which, double[] x, double[] y, int c) {
+        int n = g.n;
+        int s = g.half;
+        double[] sc = g.scale;
+        if (which == N) {
+            double[] t = new double[n * c];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < c; j++) {
+                    t[i * c + j] = sc[i] * x[i * c + j];
+                }
+            }
+            Arrays.fill(y, 0, n * c, 0.0);
+            for (GraphOperator.Piece p : g.pieces) {
+                addPiece(p, t, 0, y, 0, c);
+            }
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < c; j++) {
+                    y[i * c + j] *= sc[i];
+                }
+            }
+        } else {
+            double[] t = new double[s * c];
+            for (int i = 0; i < s; i++) {
+                for (int j = 0; j < c; j++) {
+                    t[i * c + j] = sc[i] * x[i * c + j];
+                }
+            }
+            double[] u = new double[(n - s) * c];
+            for (GraphOperator.Piece p : g.pieces) {
+                if (p.src() < s && p.dst() >= s) {
+                    addPiece(p, t, 0, u, s, c);
+                }
+            }
+            for (int i = 0; i < n - s; i++) {
+                double f = sc[s + i] * sc[s + i];
+                for (int j = 0; j < c; j++) {
+                    u[i * c + j] *= f;
+                }
+            }
+            Arrays.fill(y, 0, s * c, 0.0);
+            for (GraphOperator.Piece p : g.pieces) {
+                if (p.src() >= s && p.dst() < s) {
+                    addPiece(p, u, s, y, 0, c);
+                }
+            }
+            for (int i = 0; i < s; i++) {
+                for (int j = 0; j < c; j++) {
+                    y[i * c + j] *= sc[i];
+                }
+            }
+        }
+    }
+
+    // y[(p.dst - yoff + i)] += sum_j A_ij x[(p.src - xoff + j)], rows of c values.
+    private static void addPiece(GraphOperator.Piece p, double[] x, int xoff, double[] y, int yoff, int c) {
+        int rows = p.rows();
+        int cols = p.cols();
+        for (int i = 0; i < rows; i++) {
+            int yr = (p.dst() - yoff + i) * c;
+            if (p.isDense()) {
+                float[] a = p.dense();
+                for (int j = 0; j < cols; j++) {
+                    double v = p.transpose() ? a[j * rows + i] : a[i * cols + j];
+                    if (v != 0.0) {
+                        int xr = (p.src() - xoff + j) * c;
+                        for (int q = 0; q < c; q++) {
+                            y[yr + q] += v * x[xr + q];
+                        }
+                    }
+                }
+            } else {
+                for (long e = p.offsets()[i]; e < p.offsets()[i + 1]; e++) {
+                    double v = p.weights()[(int) e];
+                    int xr = (p.src() - xoff + p.columns()[(int) e]) * c;
+                    for (int q = 0; q < c; q++) {
+                        y[yr + q] += v * x[xr + q];
+                    }
+                }
+            }
+        }
+    }
+
+    private SymmetricOperator operator(int which) {
+        int d = dim(which);
+        return new SymmetricOperator() {
+            @Override
+            public int size() {
+                return d;
+            }
+
+            @Override
+            public void apply(double[] x, double[] y, int cols) {
+                JavaOperator.this.apply(which, x, y, cols);
+            }
+        };
+    }
+
+    @Override
+    public Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled,
+            int maxIter, int maxDegree, double amplification, double[] x0) {
+        return ChebyshevEigensolver.largest(operator(which), k, p, lower, upper, tol, sqrtScaled, maxIter, maxDegree,
+                amplification, x0);
+    }
+
+    @Override
+    public Eigenpairs dense(int which, int k) {
+        return ChebyshevEigensolver.dense(operator(which), k);
+    }
+
+    @Override
+    public void close() {}
+}

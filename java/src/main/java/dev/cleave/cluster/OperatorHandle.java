@@ -1,0 +1,33 @@
+package dev.cleave.cluster;
+
+/**
+ * A {@link GraphOperator} made live on a backend: the native op (weights off-heap, released by
+ * {@link #close()}) or the Java reference. {@code which} selects N (the full normalized
+ * adjacency, dimension n) or M (the bipartite half, dimension half).
+ */
+interface OperatorHandle extends AutoCloseable {
+    int N = 0;
+    int M = 1;
+
+    int dim(int which);
+
+    /** y = op x for cols vectors (row-major dim x cols). */
+    void apply(int which, double[] x, double[] y, int cols);
+
+    /** Chebyshev-filtered subspace iteration; see ChebyshevEigensolver for the parameters. */
+    Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled, int maxIter,
+            int maxDegree, double amplification, double[] x0);
+
+    /** The k largest pairs from the dense matrix. */
+    Eigenpairs dense(int which, int k);
+
+    /** Floating-point operations of one application to one vector. */
+    double flops();
+
+    @Override
+    void close();
+
+    static OperatorHandle open(GraphOperator g, Backend backend, int threads) {
+        return backend == Backend.NATIVE ? new NativeOperator(g, threads) : new JavaOperator(g);
+    }
+}

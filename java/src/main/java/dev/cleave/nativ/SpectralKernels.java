@@ -1,0 +1,81 @@
+package dev.cleave.nativ;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.ByPtrPtr;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Const;
+import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.Opaque;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JavaCPP binding of native/include/cleave_spectral.h (the spectral engine in libcleave_cpu):
+ * spectral_op, spectral_eigs, spectral_dense_eigs and kmeans. Raw calls: the callers in
+ * {@code dev.cleave.cluster} validate arguments first, and a nonzero status becomes a
+ * {@link NativeException} through {@link CpuKernels#check(int)}. Arrays are copied per call
+ * (construction and results only); the operator's weights live off-heap in the op, which its
+ * owner frees with {@link #cleave_spectral_op_free}.
+ */
+@Platform(include = "cleave_spectral.h", link = "cleave_cpu")
+public final class SpectralKernels {
+    static {
+        NativeLibraries.loadOpenBlas();
+        Loader.load();
+    }
+
+    private SpectralKernels() {}
+
+    /** Loads the library (and OpenBLAS); returns the path of the loaded JNI library. */
+    public static String loadSpectral() {
+        return Loader.load(SpectralKernels.class);
+    }
+
+    /** Handle of a native cleave_spectral_op. */
+    @Opaque
+    @Name("cleave_spectral_op")
+    public static class SpectralOp extends Pointer {
+        public SpectralOp() {
+            super((Pointer) null);
+        }
+
+        public SpectralOp(Pointer p) {
+            super(p);
+        }
+    }
+
+    public static final int N = 0;
+    public static final int M = 1;
+
+    public static native int cleave_spectral_op_create(@Cast("int64_t") long n, @Cast("int64_t") long half,
+            @Const double[] scale, @ByPtrPtr SpectralOp out);
+
+    public static native int cleave_spectral_op_add_dense(SpectralOp op, @Cast("int64_t") long dst,
+            @Cast("int64_t") long rows, @Cast("int64_t") long src, @Cast("int64_t") long cols, @Const float[] a,
+            int transpose);
+
+    public static native int cleave_spectral_op_add_csr(SpectralOp op, @Cast("int64_t") long dst,
+            @Cast("int64_t") long rows, @Cast("int64_t") long src, @Cast("int64_t") long cols,
+            @Cast("const int64_t*") long[] offsets, @Cast("const int32_t*") int[] columns, @Const float[] weights);
+
+    public static native void cleave_spectral_op_free(SpectralOp op);
+
+    public static native @Cast("int64_t") long cleave_spectral_op_bytes(@Const SpectralOp op);
+
+    public static native double cleave_spectral_op_flops(@Const SpectralOp op, int which);
+
+    public static native int cleave_spectral_op_apply(@Const SpectralOp op, int which, @Const double[] x,
+            double[] y, int cols, int threads);
+
+    public static native int cleave_spectral_eigs(@Const SpectralOp op, int which, int k, int p, double lower,
+            double upper, double tol, int tolMode, int maxIter, int maxDegree, double amplification,
+            @Const double[] x0, int threads, double[] values, double[] vectors, double[] residuals,
+            @Cast("int32_t*") int[] stats, @Cast("int64_t*") long[] applications);
+
+    public static native int cleave_spectral_dense_eigs(@Const SpectralOp op, int which, int k, int threads,
+            double[] values, double[] vectors, double[] residuals);
+
+    public static native int cleave_kmeans(@Const double[] x, @Cast("int64_t") long n, int d, int k, int nInit,
+            int maxIter, double tol, @Cast("const uint64_t*") long[] seeds, int threads,
+            @Cast("int32_t*") int[] labels, double[] centers, double[] inertia, @Cast("int32_t*") int[] stats);
+}

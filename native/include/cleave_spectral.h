@@ -1,0 +1,97 @@
+/* Cleave spectral engine: the C ABI that Java binds through JavaCPP
+ * (dev.cleave.nativ.SpectralKernels). Java validates every argument first; the checks here are a
+ * second line of defence. Every function returns 0 on success or a nonzero status, and
+ * cleave_last_error() (cleave_cpu.h) then names the op, the source file and line, and the fault.
+ * Nothing here exits or aborts the process.
+ *
+ * Ops (one name everywhere: C++, Java binding, Java reference, tests, benchmarks):
+ *  - spectral_op:    the normalized adjacency N = D^-1/2 A D^-1/2 of a graph, applied to a block
+ *                    of vectors without forming it, and, for bipartite graphs, the half operator
+ *                    M = N_ST N_TS on the side S (its eigenvalues are the squared singular values
+ *                    of N_ST). A is stored as "pieces": dense float blocks (the layers of a
+ *                    network graph) or CSR blocks; the op owns copies of them.
+ *  - spectral_eigs:  k largest eigenpairs of N or M by Chebyshev-filtered subspace iteration
+ *                    with Rayleigh-Ritz, soft locking and per-step deflation.
+ *  - spectral_dense_eigs: the same pairs from the dense matrix and LAPACK dsyevr (small graphs).
+ *  - kmeans:         k-means++ (greedy, 2 + floor(ln k) local trials) with Lloyd iterations,
+ *                    n_init restarts in parallel, the lowest inertia kept.
+ *
+ * Blocks of vectors are row-major (rows = nodes, columns = vectors). Determinism: no result
+ * depends on the thread count (reductions use fixed chunks summed in order).
+ */
+#ifndef CLEAVE_SPECTRAL_H
+#define CLEAVE_SPECTRAL_H
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cleave_spectral_op cleave_spectral_op;
+
+/* Which operator: the full normalized adjacency (size n) or the bipartite half (size half). */
+#define CLEAVE_SPECTRAL_N 0
+#define CLEAVE_SPECTRAL_M 1
+
+/* ---- spectral_op: construction ----
+ * n nodes; the first `half` nodes are the side S of a bipartition (0 = not bipartite; then only
+ * N is available). scale[n] = d^-1/2 > 0. The op starts with no pieces. */
+int cleave_spectral_op_create(int64_t n, int64_t half, const double* scale, cleave_spectral_op** out);
+/* Adds y[dst + i] += sum_j a[i][j] x[src + j] for a dense block. With transpose = 0, a is
+ * (rows x cols) row-major; with transpose = 1, a is (cols x rows) row-major and the op stores its
+ * transpose. Entries must be finite and >= 0. */
+int cleave_spectral_op_add_dense(cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t src,
+                                 int64_t cols, const float* a, int transpose);
+/* Adds a CSR block: rows rows, column indices in [0, cols) (relative to src), offsets[rows + 1]. */
+int cleave_spectral_op_add_csr(cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t src,
+                               int64_t cols, const int64_t* offsets, const int32_t* columns,
+                               const float* weights);
+void cleave_spectral_op_free(cleave_spectral_op* op);
+/* Bytes of native memory the op holds. */
+int64_t cleave_spectral_op_bytes(const cleave_spectral_op* op);
+/* Floating-point operations of one application to one vector (2 per stored entry it touches). */
+double cleave_spectral_op_flops(const cleave_spectral_op* op, int which);
+
+/* ---- spectral_op: application ----
+ * y = N x (which = 0; x, y are n x cols) or y = M x (which = 1; half x cols). */
+int cleave_spectral_op_apply(const cleave_spectral_op* op, int which, const double* x, double* y,
+                             int cols, int threads);
+
+/* ---- spectral_eigs: k largest eigenpairs of N or M ----
+ * p: block size (k < p <= dim); lower: a lower bound of the spectrum (-1 for N, 0 for M);
+ * upper: an upper bound (1 for both). Convergence of pair j: ||op v_j - theta_j v_j|| <= tol_j,
+ * tol_j = tol (tol_mode 0) or tol * 0.5 * sqrt(2 max(theta_j, 1e-6)) (tol_mode 1: M, whose
+ * lifted N residual is ||r_M|| / (sigma sqrt 2)). max_degree caps the Chebyshev degree per
+ * iteration; amplification caps the growth of the filtered block (the degree is lowered so that
+ * no direction grows by more than this factor relative to the damped interval).
+ * x0 (dim x p): start block. Outputs: values[p] (descending Ritz values), vectors (dim x k),
+ * residuals[k], stats[0] = iterations, stats[1] = leading converged pairs,
+ * applications[0] = operator applications to single vectors.
+ * Not converging is not an error here: stats[1] < k says so and the caller decides. */
+int cleave_spectral_eigs(const cleave_spectral_op* op, int which, int k, int p, double lower,
+                         double upper, double tol, int tol_mode, int max_iter, int max_degree,
+                         double amplification, const double* x0, int threads, double* values,
+                         double* vectors, double* residuals, int32_t* stats,
+                         int64_t* applications);
+
+/* ---- spectral_dense_eigs: k largest eigenpairs from the dense matrix (LAPACK dsyevr) ----
+ * Forms the dim x dim matrix by applying the op to the identity; needs 8 dim^2 bytes.
+ * values[k] descending, vectors (dim x k), residuals[k] (computed, not assumed). */
+int cleave_spectral_dense_eigs(const cleave_spectral_op* op, int which, int k, int threads,
+                               double* values, double* vectors, double* residuals);
+
+/* ---- kmeans: k-means++ with n_init restarts, the lowest inertia kept ----
+ * x (n x d) row-major. Restart r draws its random numbers from seeds[r] alone (counter-based,
+ * the same generator as dev.cleave.cluster.KMeans.uniform), so the result does not depend on
+ * threads. Lloyd stops when no label changes, when the squared center shift falls to
+ * tol * (mean per-dimension variance of x), or after max_iter iterations. Empty clusters take
+ * the point farthest from its center. Ties between restarts go to the lowest index.
+ * Outputs: labels[n] (raw, not canonical), centers (k x d), inertia[0], stats[0] = Lloyd
+ * iterations of the kept restart, stats[1] = index of the kept restart. */
+int cleave_kmeans(const double* x, int64_t n, int d, int k, int n_init, int max_iter, double tol,
+                  const uint64_t* seeds, int threads, int32_t* labels, double* centers,
+                  double* inertia, int32_t* stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,361 @@
+// spectral_eigs / spectral_dense_eigs: the k largest eigenpairs of the normalized adjacency N or
+// of its bipartite half M. The Java reference (dev.cleave.cluster.ChebyshevEigensolver) runs
+// the same algorithm; the tests compare the two.
+//
+// Chebyshev-filtered subspace iteration (Zhou & Saad 2007) with a block of p > k vectors:
+//   1. Rayleigh-Ritz on the whole block (dsyev on p x p), residuals of the leading k pairs;
+//      the leading converged pairs are soft-locked: kept in the block, not filtered.
+//   2. The other columns go through a Chebyshev filter of degree m that damps [lower, b]
+//      (b = smallest Ritz value of the block) and amplifies everything above it; every step
+//      is deflated against the locked vectors so their rounding errors never get amplified.
+//      m is the largest degree (<= max_degree) whose growth at the largest unlocked Ritz
+//      value (the spectrum's upper bound in the first iteration) stays below `amplification`,
+//      so far outliers cannot swamp the wanted directions in floating point.
+//   3. Orthonormalization: shifted Cholesky QR + 2 Cholesky QR passes, Householder (LAPACK)
+//      where Cholesky breaks down.
+// Clustered spectra (trained networks) and nearly degenerate ones (random layered nets) both
+// converge because the filter works on the whole unlocked block at once: the residual of a
+// pair falls with the gap between the block's edge b and the pair, not between neighbours.
+#include <lapacke.h>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <vector>
+#include "cleave_cpu.h"
+#include "common.h"
+#include "spectral_internal.h"
+
+namespace cleave::spectral {
+namespace {
+
+// Fixed row chunks for reductions: depends on n only, never on the thread count.
+inline int64_t chunk_rows(int64_t n) {
+  const int64_t chunks = std::min<int64_t>(256, (n + 255) / 256);
+  return (n + chunks - 1) / chunks;
+}
+
+// Cholesky G = R^T R (upper R, c x c, row-major) in place. False if G is not positive definite.
+bool cholesky(double* g, int c) {
+  for (int j = 0; j < c; ++j) {
+    double d = g[j * c + j];
+    for (int i = 0; i < j; ++i) d -= g[i * c + j] * g[i * c + j];
+    if (!(d > 0.0) || !std::isfinite(d)) return false;
+    const double r = std::sqrt(d);
+    g[j * c + j] = r;
+    for (int l = j + 1; l < c; ++l) {
+      double s = g[j * c + l];
+      for (int i = 0; i < j; ++i) s -= g[i * c + j] * g[i * c + l];
+      g[j * c + l] = s / r;
+    }
+    for (int l = 0; l < j; ++l) g[j * c + l] = 0.0;
+  }
+  return true;
+}
+
+// X[:, 0:c] = X[:, 0:c] R^-1 (R upper c x c), row by row.
+void right_solve_upper(int64_t n, double* x, int64_t ldx, int c, const double* r, int threads) {
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * c > 4096)
+  for (int64_t i = 0; i < n; ++i) {
+    double* xi = x + i * ldx;
+    for (int j = 0; j < c; ++j) {
+      double s = xi[j];
+      for (int l = 0; l < j; ++l) s -= xi[l] * r[l * c + j];
+      xi[j] = s / r[j * c + j];
+    }
+  }
+}
+
+bool cholqr_pass(int64_t n, double* x, int64_t ldx, int c, int threads, bool shifted) {
+  std::vector<double> g((size_t)c * c);
+  gram(n, x, ldx, c, x, ldx, c, g.data(), threads);
+  if (shifted) {
+    double tr = 0.0;
+    for (int j = 0; j < c; ++j) tr += g[j * c + j];
+    const double s = 11.0 * ((double)n * c + (double)c * (c + 1)) * 1.1102230246251565e-16 * tr;
+    for (int j = 0; j < c; ++j) g[j * c + j] += s;
+  }
+  if (!cholesky(g.data(), c)) return false;
+  right_solve_upper(n, x, ldx, c, g.data(), threads);
+  return true;
+}
+
+void householder_qr(int64_t n, double* x, int64_t ldx, int c) {
+  std::vector<double> tau(c);
+  LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)n, c, x, (lapack_int)ldx, tau.data());
+  LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)n, c, c, x, (lapack_int)ldx, tau.data());
+}
+
+// Column norms of AX[:, j] - theta_j X[:, j], j < k, by fixed chunks.
+void residual_norms(int64_t n, const double* x, const double* ax, int64_t ld, int k,
+                    const double* theta, double* out, int threads) {
+  const int64_t ch = chunk_rows(n), chunks = (n + ch - 1) / ch;
+  std::vector<double> part((size_t)chunks * k, 0.0);
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * k > 4096)
+  for (int64_t b = 0; b < chunks; ++b) {
+    double* pb = &part[b * k];
+    const int64_t i1 = std::min(n, (b + 1) * ch);
+    for (int64_t i = b * ch; i < i1; ++i)
+      for (int j = 0; j < k; ++j) {
+        const double r = ax[i * ld + j] - theta[j] * x[i * ld + j];
+        pb[j] += r * r;
+      }
+  }
+  for (int j = 0; j < k; ++j) {
+    double s = 0.0;
+    for (int64_t b = 0; b < chunks; ++b) s += part[b * k + j];
+    out[j] = std::sqrt(s);
+  }
+}
+
+double pair_tol(double tol, int mode, double theta) {
+  return mode == 0 ? tol : tol * 0.5 * std::sqrt(2.0 * std::max(theta, 1e-6));
+}
+
+}  // namespace
+
+void gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64_t ldy, int b,
+          double* g, int threads) {
+  const int64_t ch = chunk_rows(n), chunks = (n + ch - 1) / ch;
+  const size_t ab = (size_t)a * b;
+  std::vector<double> part(chunks * ab, 0.0);
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > 16384)
+  for (int64_t c = 0; c < chunks; ++c) {
+    double* pc = &part[c * ab];
+    const int64_t i1 = std::min(n, (c + 1) * ch);
+    for (int64_t i = c * ch; i < i1; ++i) {
+      const double* xi = x + i * ldx;
+      const double* yi = y + i * ldy;
+      for (int r = 0; r < a; ++r) {
+        const double xr = xi[r];
+        double* pr = pc + (size_t)r * b;
+        for (int s = 0; s < b; ++s) pr[s] += xr * yi[s];
+      }
+    }
+  }
+  std::fill(g, g + ab, 0.0);
+  for (int64_t c = 0; c < chunks; ++c)
+    for (size_t e = 0; e < ab; ++e) g[e] += part[c * ab + e];
+}
+
+void sub_mul(int64_t n, const double* x, int64_t ldx, int a, const double* g, double* y,
+             int64_t ldy, int b, int threads) {
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > 16384)
+  for (int64_t i = 0; i < n; ++i) {
+    const double* xi = x + i * ldx;
+    double* yi = y + i * ldy;
+    for (int r = 0; r < a; ++r) {
+      const double xr = xi[r];
+      const double* gr = g + (size_t)r * b;
+      for (int s = 0; s < b; ++s) yi[s] -= xr * gr[s];
+    }
+  }
+}
+
+void mul_square(int64_t n, double* x, int64_t ldx, int c, const double* q, int threads) {
+#pragma omp parallel num_threads(threads) if (n * c * c > 16384)
+  {
+    std::vector<double> row(c);
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      double* xi = x + i * ldx;
+      std::fill(row.begin(), row.end(), 0.0);
+      for (int r = 0; r < c; ++r) {
+        const double xr = xi[r];
+        const double* qr = q + (size_t)r * c;
+        for (int s = 0; s < c; ++s) row[s] += xr * qr[s];
+      }
+      std::memcpy(xi, row.data(), sizeof(double) * c);
+    }
+  }
+}
+
+void orthonormalize(int64_t n, double* x, int64_t ldx, int c, int threads) {
+  if (cholqr_pass(n, x, ldx, c, threads, true) && cholqr_pass(n, x, ldx, c, threads, false) &&
+      cholqr_pass(n, x, ldx, c, threads, false))
+    return;
+  householder_qr(n, x, ldx, c);
+}
+
+}  // namespace cleave::spectral
+
+namespace cs = cleave::spectral;
+
+extern "C" int cleave_spectral_eigs(const cleave_spectral_op* op, int which, int k, int p, double lower,
+                                    double upper, double tol, int tol_mode, int max_iter, int max_degree,
+                                    double amplification, const double* x0, int threads, double* values,
+                                    double* vectors, double* residuals, int32_t* stats,
+                                    int64_t* applications) {
+  const char* OP = "spectral_eigs";
+  CLEAVE_REQUIRE(OP, op && x0 && values && vectors && residuals && stats && applications,
+                 "op, x0 and the output arrays must not be null");
+  CLEAVE_REQUIRE(OP, which == CLEAVE_SPECTRAL_N || (which == CLEAVE_SPECTRAL_M && op->half > 0),
+                 "which must be 0 (N) or, for a bipartite op, 1 (M); got %d", which);
+  const int64_t n = cs::dim(*op, which);
+  CLEAVE_REQUIRE(OP, k >= 1 && p >= k && p <= n, "need 1 <= k <= p <= dim = %lld, got k = %d, p = %d",
+                 (long long)n, k, p);
+  CLEAVE_REQUIRE(OP, lower < upper, "lower (%g) must be below upper (%g)", lower, upper);
+  CLEAVE_REQUIRE(OP, tol > 0.0 && (tol_mode == 0 || tol_mode == 1), "tol must be > 0 and tol_mode 0 or 1");
+  CLEAVE_REQUIRE(OP, max_iter >= 1 && max_degree >= 1 && amplification > 1.0,
+                 "max_iter and max_degree must be >= 1 and amplification > 1");
+  CLEAVE_REQUIRE(OP, threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got %d", threads);
+  try {
+    cs::Work work;
+    int64_t apps = 0;
+    const int pw = cs::round4(p);
+    std::vector<double> X((size_t)n * p), AX((size_t)n * p), buf((size_t)n * pw, 0.0),
+        abuf((size_t)n * pw), Y0((size_t)n * pw), Y1((size_t)n * pw), Y2((size_t)n * pw),
+        H((size_t)p * p), theta(p), res(k), G;
+    // Applies the op to columns [c0, c0 + c) of M (ld p) into columns [c0, c0 + c) of OUT.
+    auto apply_cols = [&](const double* m, double* out, int c0, int c) {
+      const int cw = cs::round4(c);
+      for (int64_t i = 0; i < n; ++i) {
+        std::memcpy(&buf[i * cw], m + i * p + c0, sizeof(double) * c);
+        for (int j = c; j < cw; ++j) buf[i * cw + j] = 0.0;
+      }
+      cs::apply(*op, which, buf.data(), cw, abuf.data(), cw, cw, threads, work);
+      for (int64_t i = 0; i < n; ++i) std::memcpy(out + i * p + c0, &abuf[i * cw], sizeof(double) * c);
+      apps += c;
+    };
+    std::memcpy(X.data(), x0, sizeof(double) * n * p);
+    cs::orthonormalize(n, X.data(), p, p, threads);
+    apply_cols(X.data(), AX.data(), 0, p);
+    int nc = 0, it = 0;
+    for (;;) {
+      // Rayleigh-Ritz on the whole block.
+      cs::gram(n, X.data(), p, p, AX.data(), p, p, H.data(), threads);
+      for (int i = 0; i < p; ++i)
+        for (int j = 0; j < i; ++j) H[i * p + j] = H[j * p + i] = 0.5 * (H[i * p + j] + H[j * p + i]);
+      std::vector<double> w(p);
+      const lapack_int info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', p, H.data(), p, w.data());
+      CLEAVE_REQUIRE(OP, info == 0, "dsyev failed on the %d x %d Rayleigh quotient (info %d)", p, p, (int)info);
+      std::vector<double> Q((size_t)p * p);
+      for (int j = 0; j < p; ++j) {  // descending order
+        theta[j] = w[p - 1 - j];
+        for (int i = 0; i < p; ++i) Q[i * p + j] = H[i * p + (p - 1 - j)];
+      }
+      cs::mul_square(n, X.data(), p, p, Q.data(), threads);
+      cs::mul_square(n, AX.data(), p, p, Q.data(), threads);
+      cs::residual_norms(n, X.data(), AX.data(), p, k, theta.data(), res.data(), threads);
+      nc = 0;
+      while (nc < k && res[nc] <= cs::pair_tol(tol, tol_mode, theta[nc])) ++nc;
+      if (nc >= k || it >= max_iter) break;
+      ++it;
+      // Chebyshev filter of the unlocked columns on [lower, b].
+      const int nf = p - nc, fw = cs::round4(nf);
+      double b = theta[p - 1];
+      if (b - lower < 1e-12 * (upper - lower)) b = lower + 1e-12 * (upper - lower);
+      const double e = 0.5 * (b - lower), c = 0.5 * (b + lower);
+      const double top = it == 1 ? upper : std::max(theta[nc], b + 1e-15);
+      const double xt = (top - c) / e;
+      int m = max_degree;
+      if (xt > 1.0) m = std::max(1, std::min(max_degree, (int)std::floor(std::acosh(amplification) / std::acosh(xt))));
+      auto deflate = [&](double* y, int ld) {
+        if (nc == 0) return;
+        G.resize((size_t)nc * nf);
+        cs::gram(n, X.data(), p, nc, y, ld, nf, G.data(), threads);
+        cs::sub_mul(n, X.data(), p, nc, G.data(), y, ld, nf, threads);
+      };
+      for (int64_t i = 0; i < n; ++i) {
+        std::memcpy(&Y0[i * fw], &X[i * p + nc], sizeof(double) * nf);
+        for (int j = nf; j < fw; ++j) Y0[i * fw + j] = 0.0;
+      }
+      double* y0 = Y0.data();
+      double* y1 = Y1.data();
+      double* y2 = Y2.data();
+      const double sigma1 = e / (top - c);
+      double sigma = sigma1;
+      cs::apply(*op, which, y0, fw, y1, fw, fw, threads, work);
+      apps += nf;
+      {
+        const double f = sigma1 / e;
+        for (int64_t i = 0; i < n * fw; ++i) y1[i] = f * (y1[i] - c * y0[i]);
+      }
+      deflate(y1, fw);
+      for (int deg = 2; deg <= m; ++deg) {
+        const double s2 = 1.0 / (2.0 / sigma1 - sigma);
+        cs::apply(*op, which, y1, fw, y2, fw, fw, threads, work);
+        apps += nf;
+        const double f = 2.0 * s2 / e, g = sigma * s2;
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * fw > 65536)
+        for (int64_t i = 0; i < n * fw; ++i) y2[i] = f * (y2[i] - c * y1[i]) - g * y0[i];
+        deflate(y2, fw);
+        std::swap(y0, y1);
+        std::swap(y1, y2);
+        sigma = s2;
+      }
+      deflate(y1, fw);  // twice against the locked block, then orthonormalize
+      cs::orthonormalize(n, y1, fw, nf, threads);
+      deflate(y1, fw);
+      cs::orthonormalize(n, y1, fw, nf, threads);
+      for (int64_t i = 0; i < n; ++i) std::memcpy(&X[i * p + nc], &y1[i * fw], sizeof(double) * nf);
+      apply_cols(X.data(), AX.data(), nc, nf);
+    }
+    std::memcpy(values, theta.data(), sizeof(double) * p);
+    for (int64_t i = 0; i < n; ++i) std::memcpy(vectors + i * k, &X[i * p], sizeof(double) * k);
+    std::memcpy(residuals, res.data(), sizeof(double) * k);
+    stats[0] = it;
+    stats[1] = nc;
+    applications[0] = apps;
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error(OP, __FILE__, __LINE__, "out of memory for a %lld x %d block", (long long)n, p);
+  }
+  return cleave::ok();
+}
+
+extern "C" int cleave_spectral_dense_eigs(const cleave_spectral_op* op, int which, int k, int threads,
+                                          double* values, double* vectors, double* residuals) {
+  const char* OP = "spectral_dense_eigs";
+  CLEAVE_REQUIRE(OP, op && values && vectors && residuals, "op and the output arrays must not be null");
+  CLEAVE_REQUIRE(OP, which == CLEAVE_SPECTRAL_N || (which == CLEAVE_SPECTRAL_M && op->half > 0),
+                 "which must be 0 (N) or, for a bipartite op, 1 (M); got %d", which);
+  const int64_t n = cs::dim(*op, which);
+  CLEAVE_REQUIRE(OP, k >= 1 && k <= n, "need 1 <= k <= dim = %lld, got %d", (long long)n, k);
+  CLEAVE_REQUIRE(OP, threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got %d", threads);
+  try {
+    cs::Work work;
+    std::vector<double> A((size_t)n * n), E, Y;
+    const int64_t B = 64;
+    for (int64_t c0 = 0; c0 < n; c0 += B) {
+      const int cols = (int)std::min<int64_t>(B, n - c0), cw = cs::round4(cols);
+      E.assign((size_t)n * cw, 0.0);
+      Y.resize((size_t)n * cw);
+      for (int j = 0; j < cols; ++j) E[(c0 + j) * cw + j] = 1.0;
+      cs::apply(*op, which, E.data(), cw, Y.data(), cw, cw, threads, work);
+      for (int j = 0; j < cols; ++j)  // symmetric: column c0 + j is row c0 + j
+        for (int64_t i = 0; i < n; ++i) A[(c0 + j) * n + i] = Y[i * cw + j];
+    }
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < i; ++j) A[i * n + j] = A[j * n + i] = 0.5 * (A[i * n + j] + A[j * n + i]);
+    std::vector<double> w(n), Z((size_t)n * k);
+    std::vector<lapack_int> isuppz(2 * (size_t)k);
+    lapack_int found = 0;
+    const lapack_int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)n, A.data(), (lapack_int)n,
+                                           0.0, 0.0, (lapack_int)(n - k + 1), (lapack_int)n, 0.0, &found, w.data(),
+                                           Z.data(), k, isuppz.data());
+    CLEAVE_REQUIRE(OP, info == 0 && found == k, "dsyevr failed on the %lld x %lld matrix (info %d, found %d of %d)",
+                   (long long)n, (long long)n, (int)info, (int)found, k);
+    for (int j = 0; j < k; ++j) {
+      values[j] = w[k - 1 - j];
+      for (int64_t i = 0; i < n; ++i) vectors[i * k + j] = Z[i * k + (k - 1 - j)];
+    }
+    // Residuals from the operator itself, not assumed from LAPACK.
+    const int kw = cs::round4(k);
+    E.assign((size_t)n * kw, 0.0);
+    Y.resize((size_t)n * kw);
+    for (int64_t i = 0; i < n; ++i) std::memcpy(&E[i * kw], vectors + i * k, sizeof(double) * k);
+    cs::apply(*op, which, E.data(), kw, Y.data(), kw, kw, threads, work);
+    for (int j = 0; j < k; ++j) {
+      double s = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double r = Y[i * kw + j] - values[j] * E[i * kw + j];
+        s += r * r;
+      }
+      residuals[j] = std::sqrt(s);
+    }
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error(OP, __FILE__, __LINE__, "out of memory for a dense %lld x %lld matrix", (long long)n,
+                             (long long)n);
+  }
+  return cleave::ok();
+}

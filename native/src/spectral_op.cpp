@@ -1,0 +1,316 @@
+// spectral_op: the normalized adjacency N = D^-1/2 A D^-1/2 (and the bipartite half operator
+// M = N_ST N_TS) applied to a block of vectors without forming either.
+//
+// A is stored exactly as given (float weights: the graph's own values), vectors and sums are
+// double, and the scaling by d^-1/2 is applied to the vectors, so the operator carries no
+// rounding beyond double arithmetic. Dense blocks (network layers) go through a register-tiled
+// kernel (4 rows x 8 columns of accumulators, float weights widened on the fly); CSR blocks
+// through a row kernel vectorized across the block's columns. Both parallelize over output rows
+// only, so every output element is summed by one thread in one order: results do not depend on
+// the thread count.
+#include <cmath>
+#include <cstring>
+#include <new>
+#include "cleave_cpu.h"
+#include "common.h"
+#include "spectral_internal.h"
+
+namespace cleave::spectral {
+namespace {
+
+typedef double v4d __attribute__((vector_size(32)));
+
+inline v4d load4(const double* p) {
+  v4d v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store4(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
+inline v4d splat(double s) { return (v4d){s, s, s, s}; }
+
+// y[r][0:4V] += sum_j a[r][j] x[j][0:4V] for R rows of a.
+template <int R, int V>
+inline void dense_tile(const float* a, int64_t lda, int64_t cols, const double* x, int64_t ldx,
+                       double* y, int64_t ldy) {
+  v4d acc[R][V];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) acc[r][v] = splat(0.0);
+  for (int64_t j = 0; j < cols; ++j) {
+    v4d xv[V];
+    for (int v = 0; v < V; ++v) xv[v] = load4(x + j * ldx + 4 * v);
+    for (int r = 0; r < R; ++r) {
+      const v4d ar = splat((double)a[r * lda + j]);
+      for (int v = 0; v < V; ++v) acc[r][v] += ar * xv[v];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) store4(y + r * ldy + 4 * v, load4(y + r * ldy + 4 * v) + acc[r][v]);
+}
+
+template <int R>
+inline void dense_rows(const float* a, int64_t lda, int64_t cols, const double* x, int64_t ldx,
+                       double* y, int64_t ldy, int c) {
+  int c0 = 0;
+  for (; c0 + 8 <= c; c0 += 8) dense_tile<R, 2>(a, lda, cols, x + c0, ldx, y + c0, ldy);
+  if (c0 < c) dense_tile<R, 1>(a, lda, cols, x + c0, ldx, y + c0, ldy);
+}
+
+// Rows [r0, r1) of a dense piece.
+void dense_range(const Piece& p, int64_t r0, int64_t r1, const double* x, int64_t ldx, double* y,
+                 int64_t ldy, int c) {
+  const float* a = p.a.data();
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) dense_rows<4>(a + r * p.cols, p.cols, p.cols, x, ldx, y + r * ldy, ldy, c);
+  switch (r1 - r) {
+    case 3: dense_rows<3>(a + r * p.cols, p.cols, p.cols, x, ldx, y + r * ldy, ldy, c); break;
+    case 2: dense_rows<2>(a + r * p.cols, p.cols, p.cols, x, ldx, y + r * ldy, ldy, c); break;
+    case 1: dense_rows<1>(a + r * p.cols, p.cols, p.cols, x, ldx, y + r * ldy, ldy, c); break;
+    default: break;
+  }
+}
+
+template <int V>
+inline void csr_row(const int32_t* col, const float* w, int64_t e0, int64_t e1, const double* x,
+                    int64_t ldx, double* y) {
+  v4d acc[V];
+  for (int v = 0; v < V; ++v) acc[v] = splat(0.0);
+  for (int64_t e = e0; e < e1; ++e) {
+    const v4d we = splat((double)w[e]);
+    const double* xr = x + (int64_t)col[e] * ldx;
+    for (int v = 0; v < V; ++v) acc[v] += we * load4(xr + 4 * v);
+  }
+  for (int v = 0; v < V; ++v) store4(y + 4 * v, load4(y + 4 * v) + acc[v]);
+}
+
+void csr_one(const Piece& p, int64_t i, const double* x, int64_t ldx, double* y, int c) {
+  const int64_t e0 = p.off[i], e1 = p.off[i + 1];
+  const int32_t* col = p.col.data();
+  const float* w = p.w.data();
+  int c0 = 0;
+  for (; c0 + 16 <= c; c0 += 16) csr_row<4>(col, w, e0, e1, x + c0, ldx, y + c0);
+  switch ((c - c0) / 4) {
+    case 3: csr_row<3>(col, w, e0, e1, x + c0, ldx, y + c0); break;
+    case 2: csr_row<2>(col, w, e0, e1, x + c0, ldx, y + c0); break;
+    case 1: csr_row<1>(col, w, e0, e1, x + c0, ldx, y + c0); break;
+    default: break;
+  }
+}
+
+// Inside a parallel region: y[dst..] += piece * x[src..] (x, y point at row 0 of their spaces).
+void piece_apply(const Piece& p, const double* x, int64_t ldx, int64_t xoff, double* y,
+                 int64_t ldy, int64_t yoff, int c) {
+  const double* xs = x + (p.src - xoff) * ldx;
+  double* yd = y + (p.dst - yoff) * ldy;
+  if (p.dense) {
+    const int64_t tiles = (p.rows + 15) / 16;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tiles; ++t) {
+      const int64_t r0 = t * 16, r1 = r0 + 16 < p.rows ? r0 + 16 : p.rows;
+      dense_range(p, r0, r1, xs, ldx, yd, ldy, c);
+    }
+  } else {
+#pragma omp for schedule(dynamic, 64)
+    for (int64_t i = 0; i < p.rows; ++i) csr_one(p, i, xs, ldx, yd + i * ldy, c);
+  }
+}
+
+// Inside a parallel region: out[i][0:c] = s[i]^power * in[i][0:c] for rows [0, rows).
+void scale_rows(int64_t rows, const double* s, int power, const double* in, int64_t ldi,
+                double* out, int64_t ldo, int c) {
+#pragma omp for schedule(static)
+  for (int64_t i = 0; i < rows; ++i) {
+    const double f = power == 2 ? s[i] * s[i] : s[i];
+    for (int j = 0; j < c; ++j) out[i * ldo + j] = f * in[i * ldi + j];
+  }
+}
+
+void zero_rows(int64_t rows, double* y, int64_t ldy, int c) {
+#pragma omp for schedule(static)
+  for (int64_t i = 0; i < rows; ++i) std::memset(y + i * ldy, 0, sizeof(double) * c);
+}
+
+}  // namespace
+
+int64_t dim(const cleave_spectral_op& op, int which) { return which == CLEAVE_SPECTRAL_M ? op.half : op.n; }
+
+void apply(const cleave_spectral_op& op, int which, const double* x, int64_t ldx, double* y,
+           int64_t ldy, int c, int threads, Work& work) {
+  const int64_t n = op.n, S = op.half, T = op.n - op.half;
+  const double* s = op.scale.data();
+  if (which == CLEAVE_SPECTRAL_N) {
+    work.t.resize((size_t)n * c);
+    double* t = work.t.data();
+#pragma omp parallel num_threads(threads)
+    {
+      scale_rows(n, s, 1, x, ldx, t, c, c);
+      zero_rows(n, y, ldy, c);
+      for (const Piece& p : op.pieces) piece_apply(p, t, c, 0, y, ldy, 0, c);
+      scale_rows(n, s, 1, y, ldy, y, ldy, c);
+    }
+  } else {
+    work.t.resize((size_t)S * c);
+    work.u.resize((size_t)T * c);
+    double* t = work.t.data();
+    double* u = work.u.data();
+#pragma omp parallel num_threads(threads)
+    {
+      scale_rows(S, s, 1, x, ldx, t, c, c);
+      zero_rows(T, u, c, c);
+      for (const Piece& p : op.pieces)
+        if (p.src < S && p.dst >= S) piece_apply(p, t, c, 0, u, c, S, c);
+      scale_rows(T, s + S, 2, u, c, u, c, c);
+      zero_rows(S, y, ldy, c);
+      for (const Piece& p : op.pieces)
+        if (p.src >= S && p.dst < S) piece_apply(p, u, c, S, y, ldy, 0, c);
+      scale_rows(S, s, 1, y, ldy, y, ldy, c);
+    }
+  }
+}
+
+}  // namespace cleave::spectral
+
+using cleave::spectral::Piece;
+
+extern "C" int cleave_spectral_op_create(int64_t n, int64_t half, const double* scale,
+                                         cleave_spectral_op** out) {
+  CLEAVE_REQUIRE("spectral_op", out && scale, "scale and out must not be null");
+  CLEAVE_REQUIRE("spectral_op", n > 0 && n <= INT32_MAX, "n must be in [1, 2^31), got %lld", (long long)n);
+  CLEAVE_REQUIRE("spectral_op", half >= 0 && half < n, "half must be in [0, n), got %lld", (long long)half);
+  for (int64_t i = 0; i < n; ++i)
+    CLEAVE_REQUIRE("spectral_op", std::isfinite(scale[i]) && scale[i] > 0.0,
+                   "scale[%lld] = %g must be finite and > 0 (a node of degree 0?)", (long long)i, scale[i]);
+  cleave_spectral_op* op = new (std::nothrow) cleave_spectral_op();
+  CLEAVE_REQUIRE("spectral_op", op, "out of memory");
+  try {
+    op->n = n;
+    op->half = half;
+    op->scale.assign(scale, scale + n);
+  } catch (const std::bad_alloc&) {
+    delete op;
+    return cleave::set_error("spectral_op", __FILE__, __LINE__, "out of memory for %lld nodes", (long long)n);
+  }
+  *out = op;
+  return cleave::ok();
+}
+
+namespace {
+int check_range(const cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t src, int64_t cols) {
+  CLEAVE_REQUIRE("spectral_op", op, "op must not be null");
+  CLEAVE_REQUIRE("spectral_op", rows > 0 && cols > 0 && dst >= 0 && src >= 0 && dst + rows <= op->n &&
+                                    src + cols <= op->n,
+                 "piece rows [%lld, %lld) x cols [%lld, %lld) must lie in [0, %lld)", (long long)dst,
+                 (long long)(dst + rows), (long long)src, (long long)(src + cols), (long long)op->n);
+  if (op->half > 0) {
+    const bool s2t = src + cols <= op->half && dst >= op->half;
+    const bool t2s = src >= op->half && dst + rows <= op->half;
+    CLEAVE_REQUIRE("spectral_op", s2t || t2s,
+                   "bipartite op (half = %lld): a piece must map side S to side T or T to S, got rows "
+                   "[%lld, %lld) x cols [%lld, %lld)",
+                   (long long)op->half, (long long)dst, (long long)(dst + rows), (long long)src,
+                   (long long)(src + cols));
+  }
+  return 0;
+}
+}  // namespace
+
+extern "C" int cleave_spectral_op_add_dense(cleave_spectral_op* op, int64_t dst, int64_t rows,
+                                            int64_t src, int64_t cols, const float* a, int transpose) {
+  if (check_range(op, dst, rows, src, cols)) return 1;
+  CLEAVE_REQUIRE("spectral_op", a, "a must not be null");
+  const int64_t total = rows * cols;
+  for (int64_t i = 0; i < total; ++i)
+    CLEAVE_REQUIRE("spectral_op", std::isfinite(a[i]) && a[i] >= 0.0f,
+                   "dense entry %lld = %g must be finite and >= 0", (long long)i, a[i]);
+  try {
+    Piece p;
+    p.dst = dst; p.rows = rows; p.src = src; p.cols = cols; p.dense = true;
+    p.a.resize((size_t)total);
+    if (!transpose) {
+      std::memcpy(p.a.data(), a, sizeof(float) * total);
+    } else {
+      // a is (cols x rows): p.a[i][j] = a[j][i], transposed in cache-sized tiles.
+      const int64_t B = 64;
+      for (int64_t j0 = 0; j0 < cols; j0 += B)
+        for (int64_t i0 = 0; i0 < rows; i0 += B)
+          for (int64_t j = j0; j < j0 + B && j < cols; ++j)
+            for (int64_t i = i0; i < i0 + B && i < rows; ++i) p.a[i * cols + j] = a[j * rows + i];
+    }
+    op->pieces.push_back(std::move(p));
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error("spectral_op", __FILE__, __LINE__, "out of memory for a %lld x %lld block",
+                             (long long)rows, (long long)cols);
+  }
+  return cleave::ok();
+}
+
+extern "C" int cleave_spectral_op_add_csr(cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t src,
+                                          int64_t cols, const int64_t* offsets, const int32_t* columns,
+                                          const float* weights) {
+  if (check_range(op, dst, rows, src, cols)) return 1;
+  CLEAVE_REQUIRE("spectral_op", offsets && (offsets[rows] == 0 || (columns && weights)),
+                 "offsets, columns and weights must not be null");
+  CLEAVE_REQUIRE("spectral_op", offsets[0] == 0, "offsets[0] must be 0, got %lld", (long long)offsets[0]);
+  for (int64_t i = 0; i < rows; ++i)
+    CLEAVE_REQUIRE("spectral_op", offsets[i + 1] >= offsets[i], "offsets must not decrease (row %lld)", (long long)i);
+  const int64_t nnz = offsets[rows];
+  for (int64_t e = 0; e < nnz; ++e) {
+    CLEAVE_REQUIRE("spectral_op", columns[e] >= 0 && columns[e] < cols, "column %d at entry %lld is outside [0, %lld)",
+                   columns[e], (long long)e, (long long)cols);
+    CLEAVE_REQUIRE("spectral_op", std::isfinite(weights[e]) && weights[e] >= 0.0f,
+                   "weight %g at entry %lld must be finite and >= 0", weights[e], (long long)e);
+  }
+  try {
+    Piece p;
+    p.dst = dst; p.rows = rows; p.src = src; p.cols = cols; p.dense = false;
+    p.off.assign(offsets, offsets + rows + 1);
+    p.col.assign(columns, columns + nnz);
+    p.w.assign(weights, weights + nnz);
+    op->pieces.push_back(std::move(p));
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error("spectral_op", __FILE__, __LINE__, "out of memory for %lld entries", (long long)nnz);
+  }
+  return cleave::ok();
+}
+
+extern "C" void cleave_spectral_op_free(cleave_spectral_op* op) { delete op; }
+
+extern "C" int64_t cleave_spectral_op_bytes(const cleave_spectral_op* op) {
+  if (!op) return 0;
+  int64_t b = (int64_t)sizeof(*op) + (int64_t)op->scale.size() * 8;
+  for (const Piece& p : op->pieces)
+    b += (int64_t)(p.a.size() * 4 + p.off.size() * 8 + p.col.size() * 4 + p.w.size() * 4);
+  return b;
+}
+
+extern "C" double cleave_spectral_op_flops(const cleave_spectral_op* op, int which) {
+  if (!op) return 0.0;
+  double f = 0.0;
+  for (const Piece& p : op->pieces) f += 2.0 * (double)p.entries();
+  return f;  // N touches every piece once; M touches every piece once as well (S->T, then T->S)
+}
+
+extern "C" int cleave_spectral_op_apply(const cleave_spectral_op* op, int which, const double* x, double* y,
+                                        int cols, int threads) {
+  CLEAVE_REQUIRE("spectral_op_apply", op && x && y, "op, x and y must not be null");
+  CLEAVE_REQUIRE("spectral_op_apply", which == CLEAVE_SPECTRAL_N || (which == CLEAVE_SPECTRAL_M && op->half > 0),
+                 "which must be 0 (N) or, for a bipartite op, 1 (M); got %d", which);
+  CLEAVE_REQUIRE("spectral_op_apply", cols >= 1, "cols must be >= 1, got %d", cols);
+  CLEAVE_REQUIRE("spectral_op_apply", threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got %d", threads);
+  const int64_t d = cleave::spectral::dim(*op, which);
+  const int c = cleave::spectral::round4(cols);
+  try {
+    cleave::spectral::Work work;
+    if (c == cols) {
+      cleave::spectral::apply(*op, which, x, cols, y, cols, c, threads, work);
+    } else {
+      std::vector<double> xp((size_t)d * c, 0.0), yp((size_t)d * c);
+      for (int64_t i = 0; i < d; ++i) std::memcpy(&xp[i * c], x + i * cols, sizeof(double) * cols);
+      cleave::spectral::apply(*op, which, xp.data(), c, yp.data(), c, c, threads, work);
+      for (int64_t i = 0; i < d; ++i) std::memcpy(y + i * cols, &yp[i * c], sizeof(double) * cols);
+    }
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error("spectral_op_apply", __FILE__, __LINE__, "out of memory for %lld x %d vectors",
+                             (long long)d, cols);
+  }
+  return cleave::ok();
+}
