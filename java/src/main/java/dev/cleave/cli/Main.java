@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cleave", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Make neural networks modular, and prove it.",
-        subcommands = {TrainCommand.class, EvalCommand.class, ReportCommand.class, DoctorCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, ClusterCommand.class, CoclusterCommand.class, ReportCommand.class,
+                DoctorCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -43,6 +44,10 @@ public final class Main implements Runnable {
             if (e instanceof ProgressListener.CancelledException) {
                 cmd.getErr().println("cleave " + cmd.getCommandName() + ": cancelled: " + e.getMessage());
                 return 130;
+            }
+            if (e instanceof dev.cleave.cluster.EigenNotConvergedException) {
+                cmd.getErr().println("cleave " + cmd.getCommandName() + ": " + e.getMessage());
+                return 4;
             }
             if (e instanceof NativeException) {
                 cmd.getErr().println("cleave " + cmd.getCommandName() + ": native error: " + e.getMessage());

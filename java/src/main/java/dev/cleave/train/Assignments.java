@@ -1,14 +1,24 @@
 package dev.cleave.train;
 
+import dev.cleave.cluster.CoClusterOptions;
+import dev.cleave.cluster.CoClusterResult;
+import dev.cleave.cluster.CoClusterVariant;
+import dev.cleave.cluster.CoClustering;
 import dev.cleave.modular.LayerClusters;
 import dev.cleave.util.FloatMatrix;
-import dev.cleave.util.InvalidInputException;
 
-/** Cluster assignment by co-clustering a weight matrix (filled in when the clustering engine lands). */
-final class Assignments {
+/** Cluster assignment of one weight matrix by bipartite spectral co-clustering (science.md §5). */
+public final class Assignments {
     private Assignments() {}
 
-    static LayerClusters cocluster(int layer, FloatMatrix w, int k, boolean compat, long seed) {
-        throw new InvalidInputException("--assign cocluster needs the co-clustering engine, which this build lacks: use --assign balanced");
+    /**
+     * Co-clusters {@code w} (out x in) into k row/column clusters: Dhillon's joint embedding
+     * (default) or, with {@code compat}, the G24 code's two separate k-means.
+     */
+    public static LayerClusters cocluster(int layer, FloatMatrix w, int k, boolean compat, long seed) {
+        CoClusterOptions options = CoClusterOptions.defaults().withK(k).withSeed(seed)
+                .withVariant(compat ? CoClusterVariant.SEPARATE : CoClusterVariant.JOINT);
+        CoClusterResult r = CoClustering.cocluster(w, options);
+        return new LayerClusters(layer, k, r.rowLabels(), r.columnLabels());
     }
 }
