@@ -50,6 +50,23 @@ public final class ChebyshevEigensolver {
                 DEFAULT_AMPLIFICATION, startBlock(n, blockSize, seed, "eigen/start"));
     }
 
+    /**
+     * As {@link #largest(SymmetricOperator, int, int, double, double, double, int, long)}, but
+     * starting from {@code start} (n x blockSize, row-major; not modified): a warm start for a
+     * slowly changing operator, such as the previous training step's eigenvectors padded with
+     * random columns.
+     */
+    public static Eigenpairs largestFrom(SymmetricOperator op, int k, int blockSize, double lower, double upper,
+            double tolerance, int maxIterations, double[] start) {
+        int n = op.size();
+        if (k < 1 || blockSize < k || blockSize > n || start.length != (long) n * blockSize) {
+            throw new InvalidInputException("need 1 <= k <= blockSize <= size = " + n + " and an n x blockSize start, got k = "
+                    + k + ", blockSize = " + blockSize + ", start of " + start.length);
+        }
+        return largest(op, k, blockSize, lower, upper, tolerance, false, maxIterations, DEFAULT_MAX_DEGREE,
+                DEFAULT_AMPLIFICATION, start);
+    }
+
     /** A Gaussian n x p start block from stream {@code purpose} of {@code seed}. */
     static double[] startBlock(int n, int p, long seed, String purpose) {
         SplittableRandom r = Rng.stream(seed, purpose);

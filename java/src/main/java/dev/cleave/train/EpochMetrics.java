@@ -10,6 +10,7 @@ import java.util.Map;
  * @param phase          "train", or "prune" in the pruning fine-tuning phase
  * @param clusterability C of each clustered layer's weight ("layers.N.weight"), once clusters are assigned
  * @param sparsity       fraction of zero weights over all layers, in the pruning phase
+ * @param spectral       mean value of the spectral regulariser over the epoch's steps, when it is on
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record EpochMetrics(
@@ -21,4 +22,5 @@ public record EpochMetrics(
         @JsonProperty("seconds") double seconds,
         @JsonProperty("samples_per_s") double samplesPerSecond,
         @JsonProperty("clusterability") Map<String, Double> clusterability,
-        @JsonProperty("sparsity") Double sparsity) {}
+        @JsonProperty("sparsity") Double sparsity,
+        @JsonProperty("spectral") Double spectral) {}

@@ -35,6 +35,7 @@ public final class Trainer implements AutoCloseable {
     private final MlpPass pass;
     private final long dropoutSeed;
     private final ModularLoss modular;
+    private final SpectralLoss spectral;
     private List<Tensor> pruneMasks; // one per layer's weight during the pruning phase, else null
     private int epochsDone;
     private long globalStep;
@@ -47,6 +48,7 @@ public final class Trainer implements AutoCloseable {
         this.pass = new MlpPass(backend, model, config.batchSize());
         this.dropoutSeed = Rng.subSeed(config.seed(), "dropout");
         this.modular = config.modular() == null ? null : new ModularLoss(config.modular(), model);
+        this.spectral = config.spectral() == null ? null : new SpectralLoss(config.spectral(), config.threads(), config.seed());
     }
 
     /** The model a run starts from: Glorot-uniform from the seed, then the clusterable init if configured. */
@@ -185,6 +187,7 @@ public final class Trainer implements AutoCloseable {
         int[] order = permutation(n, Rng.stream(config.seed(), "batches/" + epoch));
         String task = "epoch " + epoch + "/" + config.totalEpochs();
         double lossSum = 0;
+        double spectralSum = 0;
         int batchIndex = 0;
         for (int first = 0; first < n; first += config.batchSize(), batchIndex++) {
             int batch = Math.min(config.batchSize(), n - first);
@@ -193,6 +196,9 @@ public final class Trainer implements AutoCloseable {
             }
             pass.loadBatch(train.images(), train.labels(), order, first, batch);
             globalStep++;
+            if (spectral != null) {
+                spectral.beforeStep(model);
+            }
             try {
                 pass.forward(batch, config.dropout(), dropoutSeed, globalStep);
                 lossSum += pass.lossAndBackward(batch, config.dropout()).lossSum();
@@ -209,6 +215,9 @@ public final class Trainer implements AutoCloseable {
             if (modular != null && modular.assigned()) {
                 modular.addGradients(backend, pass);
             }
+            if (spectral != null) {
+                spectralSum += spectral.addGradients(model, pass) * batch;
+            }
             adam.step(backend, model, pass, pruning ? pruneMasks : null);
             progress.progress(task, first + batch, n);
         }
@@ -224,7 +233,7 @@ public final class Trainer implements AutoCloseable {
         epochsDone = epoch;
         Map<String, Double> c = modular != null && modular.assigned() ? modular.clusterability(backend) : null;
         return new EpochMetrics(epoch, pruning ? "prune" : "train", lossSum / n, eval.loss(), eval.accuracy(),
-                trainSeconds, n / trainSeconds, c, pruning ? sparsity() : null);
+                trainSeconds, n / trainSeconds, c, pruning ? sparsity() : null, spectral == null ? null : spectralSum / n);
     }
 
     private void prune(float sparsity) {
