@@ -9,12 +9,13 @@
  * an incremental update in another). Every quantity is therefore an integer count of the
  * grid 2^-S (S = scale_bits):
  *   input      h0[j] = rint(x[j] * 2^S)
- *   layer l    z[i]  = rint(b[i] * 2^S) + sum_j rint(w[i][j] * h[j])   (product in double)
+ *   layer l    z[i]  = rint(b[i] * 2^S) + sum_j rint(w[i][j] * h[j])   (exact product, fma)
  *   hidden     h[i]  = max(z[i], 0)
  *   loss       CE    = log(sum_c exp((z[c] - z_max) 2^-S)) + (z_max - z[label]) 2^-S, in double,
  *              stored as rint(min(CE, 2^16) * 2^32)
- * rint rounds half to even. Each product is rounded on its own and the sums are exact int64
- * additions, so removing one term from a sum gives exactly the sum recomputed without it.
+ * rint rounds half to even. Each product is rounded once, from its exact value (one fused
+ * multiply-add), and the sums are exact int64 additions, so removing one term from a sum gives
+ * exactly the sum recomputed without it.
  * The caller picks S so that every |product| and |sum| stays below 2^50 for any pruning of
  * the weights (Java: dev.cleave.circuits.CircuitArithmetic). A label's loss total is the sum
  * of its images' stored losses (at most 16384 images, so it cannot overflow).

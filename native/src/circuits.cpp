@@ -5,12 +5,14 @@
 // for each image the trial changes only z[l][i], by -rint(w * h[j]), and only for the images
 // with h[j] != 0 (listed once per pass). For the logit layer that moves one logit. For a
 // hidden layer it may change unit i's activation; the change enters the next layer's
-// pre-activations through column i of its weight (subtract the old product, add the new
-// one: exact), and from there only the units whose activation changed are carried on,
-// through the columns that still hold a non-zero weight. Changed rows are written to a
-// per-image scratch area and copied into the cached state only when the trial is kept. The
-// loss total is updated by the changed images' loss differences (exact integers), so it
-// equals the total a full forward pass would compute, bit for bit.
+// pre-activations through the non-zeros of column i of its weight (subtract the old product,
+// add the new one: exact), and from there only the units whose activation changed are carried
+// on, again through their columns' non-zeros. The layers above l are fixed during l's pass
+// and, after the search has been through them, very sparse (a trained F21 MLP keeps about 1%
+// of them), so they are held as compressed columns. The new pre-activations go to a scratch
+// list and into the cached state only when the trial is kept. The loss total is updated by the
+// changed images' loss differences (exact integers), so it equals the total a full forward
+// pass would compute, bit for bit.
 //
 // Everything is single-threaded: Java runs labels in parallel, one state per label.
 #include <algorithm>
@@ -29,10 +31,12 @@ constexpr double kLossScale = 4294967296.0;  // losses are stored in units of 2^
 constexpr double kMaxLoss = 65536.0;         // a per-image loss saturates here
 constexpr int kMaxImages = 16384;            // so a label's total (< 2^14 * 2^48) fits int64
 
-// rint(x) for |x| < 2^51, rounding half to even; vectorizes (no double -> int64 instruction
-// exists in AVX2).
-inline int64_t qround(double x) {
-  const double t = x + kMagic;
+// rint(a * b) of the exact product, rounding half to even, for |a * b| < 2^51: one fused
+// multiply-add puts the product's integer part in the low mantissa bits of a double near
+// 1.5 * 2^52. Explicit fma, so no compiler contraction can round any call differently, and it
+// vectorizes (AVX2 has no double -> int64 conversion).
+inline int64_t qmul(double a, double b) {
+  const double t = std::fma(a, b, kMagic);
   int64_t bits;
   std::memcpy(&bits, &t, sizeof bits);
   return bits - kMagicBits;
@@ -52,32 +56,28 @@ __attribute__((noinline)) int64_t image_loss(const int64_t* z, int classes, int 
   return std::llrint(std::min(ce, kMaxLoss) * kLossScale);
 }
 
-// row[r] += rint(col[r] * after) - rint(col[r] * before): unit k's activation went from
-// `before` to `after`, col is column k of the next layer's weight.
-void replace_products(int64_t* __restrict row, const float* __restrict col, int n, double before,
-                      double after) {
-  if (before == 0.0) {
-    for (int r = 0; r < n; ++r) row[r] += qround((double)col[r] * after);
-  } else if (after == 0.0) {
-    for (int r = 0; r < n; ++r) row[r] -= qround((double)col[r] * before);
-  } else {
-    for (int r = 0; r < n; ++r) {
-      const double c = col[r];
-      row[r] += qround(c * after) - qround(c * before);
-    }
-  }
-}
-
-struct Change {  // unit's activation before and after, grid units
+struct Change {  // a unit's activation before and after, grid units
   int unit;
   int64_t before, after;
 };
 
+struct Entry {  // a trial's new pre-activation of one unit above the pruned layer
+  int layer, unit;
+  int64_t z;
+};
+
 struct Slot {  // one image a trial changes
   int image;
-  int top;  // highest layer whose scratch row is valid (== the pruned layer when none)
-  int64_t z_new;
+  size_t begin, end;  // its entries
+  int64_t z_new;      // its new z[l][i]
   int64_t loss_new;
+};
+
+// A weight matrix by columns, non-zeros only.
+struct Columns {
+  std::vector<int> start;  // column k's non-zeros are [start[k], start[k + 1])
+  std::vector<int> row;
+  std::vector<double> value;
 };
 }  // namespace
 
@@ -94,15 +94,15 @@ struct cleave_circuit {
 
   // Cache of the layer whose pass is running (rebuilt whenever the layer changes).
   int cached = -1;
-  std::vector<std::vector<float>> wt;     // wt[m] (m > cached): w[m] transposed, in x out
-  std::vector<std::vector<char>> live;    // live[m][k]: column k of w[m] has a non-zero
-  std::vector<int> act_start, act_list;   // images with h[j] != 0, grouped by j
-  std::vector<int> offset;                // offset[m] of layer m's row in a scratch slot
-  size_t stride = 0;
-  std::vector<int64_t> scratch;           // count slots x stride
+  std::vector<Columns> cols;              // cols[m] (m > cached): w[m]'s non-zeros by column
+  std::vector<int> act_start, act_image;  // images with h[j] != 0, grouped by j ...
+  std::vector<double> act_value;          // ... and their h[j]
   std::vector<Slot> slots;
+  std::vector<Entry> entries;
   std::vector<Change> cur, next;
   std::vector<int64_t> logits;
+  std::vector<int64_t> delta;             // change of each unit of the layer being updated; 0 between uses
+  std::vector<int> touched;               // units whose delta may be non-zero (repeats allowed)
 
   int in(int l) const { return widths[l]; }
   int out(int l) const { return widths[l + 1]; }
@@ -122,7 +122,7 @@ struct cleave_circuit {
         for (int i = 0; i < out(l); ++i) {
           const float* row = &w[l][(size_t)i * in(l)];
           int64_t acc = bias[l][i];
-          for (int j = 0; j < in(l); ++j) acc += qround((double)row[j] * h[j]);
+          for (int j = 0; j < in(l); ++j) acc += qmul(row[j], h[j]);
           zr[i] = acc;
           hn[i] = (double)relu(acc);
         }
@@ -136,57 +136,87 @@ struct cleave_circuit {
   }
 
   void build_cache(int l) {
-    wt.assign(layers, {});
-    live.assign(layers, {});
-    offset.assign(layers, 0);
-    stride = 0;
+    cols.assign(layers, {});
+    int widest = out(layers - 1);
     for (int m = l + 1; m < layers; ++m) {
-      wt[m].resize((size_t)in(m) * out(m));
-      live[m].assign(in(m), 0);
-      for (int r = 0; r < out(m); ++r)
-        for (int k = 0; k < in(m); ++k) {
+      Columns& c = cols[m];
+      c.start.assign(in(m) + 1, 0);
+      c.row.clear();
+      c.value.clear();
+      for (int k = 0; k < in(m); ++k) {
+        for (int r = 0; r < out(m); ++r) {
           const float v = w[m][(size_t)r * in(m) + k];
-          wt[m][(size_t)k * out(m) + r] = v;
-          if (v != 0.0f) live[m][k] = 1;
+          if (v != 0.0f) {
+            c.row.push_back(r);
+            c.value.push_back(v);
+          }
         }
-      offset[m] = (int)stride;
-      stride += out(m);
+        c.start[k + 1] = (int)c.row.size();
+      }
+      widest = std::max(widest, out(m));
     }
     act_start.assign(in(l) + 1, 0);
-    act_list.clear();
+    act_image.clear();
+    act_value.clear();
     for (int j = 0; j < in(l); ++j) {
-      for (int n = 0; n < count; ++n)
-        if (act(l, n, j) != 0) act_list.push_back(n);
-      act_start[j + 1] = (int)act_list.size();
+      for (int n = 0; n < count; ++n) {
+        const int64_t h = act(l, n, j);
+        if (h != 0) {
+          act_image.push_back(n);
+          act_value.push_back((double)h);
+        }
+      }
+      act_start[j + 1] = (int)act_image.size();
     }
-    scratch.resize((size_t)count * stride);
     slots.resize(count);
     logits.resize(out(layers - 1));
+    delta.assign(widest, 0);
     cached = l;
   }
 
-  // Carries `first` (a change of unit first.unit's activation in layer l's output) upward for
-  // image n, writing the new pre-activation rows into scratch slot `slot`. Returns the
-  // image's new loss and sets *top to the highest layer written.
-  int64_t propagate(int n, size_t slot, int l, Change first, int* top) {
+  // Carries `first` (a change of one unit's activation in layer l's output) upward for image
+  // n, appending the new pre-activations to `entries`. Returns the image's new loss.
+  int64_t propagate(int n, int l, Change first) {
     cur.assign(1, first);
     for (int m = l + 1; m < layers; ++m) {
-      cur.erase(std::remove_if(cur.begin(), cur.end(), [&](const Change& c) { return !live[m][c.unit]; }),
-                cur.end());
-      if (cur.empty()) return loss[n];
+      const Columns& c = cols[m];
+      touched.clear();
+      for (const Change& ch : cur) {
+        // The unit came alive, died, or changed: one product per weight, or two.
+        const int begin = c.start[ch.unit], nnz = c.start[ch.unit + 1] - begin;
+        const int* rows = &c.row[begin];
+        const double* v = &c.value[begin];
+        const double before = (double)ch.before, after = (double)ch.after;
+        for (int p = 0; p < nnz; ++p) {
+          const int r = rows[p];
+          if (delta[r] == 0) touched.push_back(r);
+          delta[r] += ch.before == 0 ? qmul(v[p], after)
+                      : ch.after == 0 ? -qmul(v[p], before)
+                                      : qmul(v[p], after) - qmul(v[p], before);
+        }
+      }
+      // Collect the units that changed (a repeat finds its delta already taken) and reset delta.
       const int width = out(m);
-      int64_t* row = &scratch[slot * stride + offset[m]];
       const int64_t* old = &z[m][(size_t)n * width];
-      std::memcpy(row, old, sizeof(int64_t) * width);
-      for (const Change& c : cur)
-        replace_products(row, &wt[m][(size_t)c.unit * width], width, (double)c.before, (double)c.after);
-      *top = m;
-      if (m == layers - 1) return image_loss(row, width, label, inv_scale);
+      const size_t first_entry = entries.size();
+      for (int r : touched) {
+        if (delta[r] == 0) continue;
+        entries.push_back({m, r, old[r] + delta[r]});
+        delta[r] = 0;
+      }
+      if (entries.size() == first_entry) return loss[n];
+      if (m == layers - 1) {
+        std::memcpy(logits.data(), old, sizeof(int64_t) * width);
+        for (size_t e = first_entry; e < entries.size(); ++e) logits[entries[e].unit] = entries[e].z;
+        return image_loss(logits.data(), width, label, inv_scale);
+      }
       next.clear();
-      for (int r = 0; r < width; ++r) {
-        const int64_t before = relu(old[r]), after = relu(row[r]);
+      for (size_t e = first_entry; e < entries.size(); ++e) {
+        const int r = entries[e].unit;
+        const int64_t before = relu(old[r]), after = relu(entries[e].z);
         if (before != after) next.push_back({r, before, after});
       }
+      if (next.empty()) return loss[n];
       cur.swap(next);
     }
     return loss[n];
@@ -199,13 +229,14 @@ struct cleave_circuit {
     const double wd = w[l][(size_t)i * in(l) + j];
     int64_t delta = 0;
     size_t used = 0;
+    entries.clear();
     for (int p = act_start[j]; p < act_start[j + 1]; ++p) {
-      const int n = act_list[p];
-      const int64_t t = qround(wd * (double)act(l, n, j));
+      const int n = act_image[p];
+      const int64_t t = qmul(wd, act_value[p]);
       if (t == 0) continue;
       Slot& s = slots[used];
       s.image = n;
-      s.top = l;
+      s.begin = entries.size();
       const int64_t zi = z[l][(size_t)n * width + i];
       s.z_new = zi - t;
       if (last) {
@@ -214,8 +245,9 @@ struct cleave_circuit {
         s.loss_new = image_loss(logits.data(), width, label, inv_scale);
       } else {
         const int64_t before = relu(zi), after = relu(s.z_new);
-        s.loss_new = before == after ? loss[n] : propagate(n, used, l, {i, before, after}, &s.top);
+        s.loss_new = before == after ? loss[n] : propagate(n, l, {i, before, after});
       }
+      s.end = entries.size();
       delta += s.loss_new - loss[n];
       ++used;
     }
@@ -225,9 +257,8 @@ struct cleave_circuit {
     for (size_t k = 0; k < used; ++k) {
       const Slot& s = slots[k];
       z[l][(size_t)s.image * width + i] = s.z_new;
-      for (int m = l + 1; m <= s.top; ++m)
-        std::memcpy(&z[m][(size_t)s.image * out(m)], &scratch[k * stride + offset[m]],
-                    sizeof(int64_t) * out(m));
+      for (size_t e = s.begin; e < s.end; ++e)
+        z[entries[e].layer][(size_t)s.image * out(entries[e].layer) + entries[e].unit] = entries[e].z;
       loss[s.image] = s.loss_new;
     }
   }
@@ -256,13 +287,13 @@ cleave_circuit* build(int layers, const int32_t* widths, const float* weights, c
   const double scale = std::ldexp(1.0, scale_bits);
   c->widths.assign(widths, widths + layers + 1);
   c->input.resize((size_t)count * widths[0]);
-  for (size_t k = 0; k < c->input.size(); ++k) c->input[k] = qround((double)images[k] * scale);
+  for (size_t k = 0; k < c->input.size(); ++k) c->input[k] = qmul(images[k], scale);
   for (int l = 0; l < layers; ++l) {
     const size_t n = (size_t)c->in(l) * c->out(l);
     c->w.emplace_back(weights, weights + n);
     weights += n;
     c->bias.emplace_back(c->out(l));
-    for (int i = 0; i < c->out(l); ++i) c->bias[l][i] = qround((double)biases[i] * scale);
+    for (int i = 0; i < c->out(l); ++i) c->bias[l][i] = qmul(biases[i], scale);
     biases += c->out(l);
     c->z.emplace_back((size_t)count * c->out(l));
   }

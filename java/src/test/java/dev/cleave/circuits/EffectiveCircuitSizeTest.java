@@ -162,7 +162,7 @@ class EffectiveCircuitSizeTest {
             }
         }
         // Not vacuous: the searches kept some weights and pruned others.
-        assertTrue(kept > 0.05 * weights && kept < 0.8 * weights, kept + " of " + weights + " weights kept");
+        assertTrue(kept > 0.02 * weights && kept < 0.8 * weights, kept + " of " + weights + " weights kept");
     }
 
     @Test
