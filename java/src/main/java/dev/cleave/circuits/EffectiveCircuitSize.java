@@ -52,7 +52,15 @@ import org.bytedeco.javacpp.Pointer;
  * <p><b>Approximations.</b> {@code images_per_label} (use the first N images of each label)
  * and {@code layers} (search only those layers; the others keep every weight and do not count)
  * make the search cheaper; a result that used either says so in
- * {@link EcsResult#approximation()}.
+ * {@link EcsResult#approximation()}. Since the search runs last layer first, leaving out only
+ * the first layers (for example {@code layers = 1..4} of the F21 MLP, whose first layer holds
+ * half the weights and takes most of the time) still finds exactly the full search's masks on
+ * the layers it searches; only the ECS denominator changes.
+ *
+ * <p><b>Cost.</b> On a trained F21 MLP (Fashion-MNIST, 5 epochs) the exact fast search of all
+ * 10 labels on their 1000 test images each took 571 CPU-seconds (with threads = 2, about 5
+ * minutes of wall time on two free cores); the naive search would need about 0.1 s per weight
+ * per label there, some 12 hours per label.
  *
  * <p>Progress goes to the listener as task {@value #TASK}, counted in weights visited over all
  * labels, after every row; a listener cancels by throwing
