@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cleave", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Make neural networks modular, and prove it.",
-        subcommands = {TrainCommand.class, EvalCommand.class, ClusterCommand.class, CoclusterCommand.class, ReportCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, ClusterCommand.class, CoclusterCommand.class, CircuitsCommand.class,
+                ReportCommand.class,
                 DoctorCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
