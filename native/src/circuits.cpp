@@ -10,7 +10,7 @@
 // on, again through their columns' non-zeros. The layers above l are fixed during l's pass
 // and, after the search has been through them, very sparse (a trained F21 MLP keeps about 1%
 // of them), so they are held as compressed columns. The new pre-activations go to a scratch
-// list and into the cached state only when the trial is kept. The loss total is updated by the
+// list and go into the cached state only when the trial is kept. The loss total is updated by the
 // changed images' loss differences (exact integers), so it equals the total a full forward
 // pass would compute, bit for bit.
 //
@@ -184,8 +184,8 @@ struct cleave_circuit {
       for (const Change& ch : cur) {
         // The unit came alive, died, or changed: one product per weight, or two.
         const int begin = c.start[ch.unit], nnz = c.start[ch.unit + 1] - begin;
-        const int* rows = &c.row[begin];
-        const double* v = &c.value[begin];
+        const int* rows = c.row.data() + begin;
+        const double* v = c.value.data() + begin;
         const double before = (double)ch.before, after = (double)ch.after;
         for (int p = 0; p < nnz; ++p) {
           const int r = rows[p];
@@ -227,7 +227,7 @@ struct cleave_circuit {
     const bool last = l == layers - 1;
     const int width = out(l);
     const double wd = w[l][(size_t)i * in(l) + j];
-    int64_t delta = 0;
+    int64_t loss_change = 0;
     size_t used = 0;
     entries.clear();
     for (int p = act_start[j]; p < act_start[j + 1]; ++p) {
@@ -248,12 +248,12 @@ struct cleave_circuit {
         s.loss_new = before == after ? loss[n] : propagate(n, l, {i, before, after});
       }
       s.end = entries.size();
-      delta += s.loss_new - loss[n];
+      loss_change += s.loss_new - loss[n];
       ++used;
     }
-    if (total + delta > baseline) return;
+    if (total + loss_change > baseline) return;
     w[l][(size_t)i * in(l) + j] = 0.0f;
-    total += delta;
+    total += loss_change;
     for (size_t k = 0; k < used; ++k) {
       const Slot& s = slots[k];
       z[l][(size_t)s.image * width + i] = s.z_new;

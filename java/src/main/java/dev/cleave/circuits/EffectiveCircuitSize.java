@@ -290,6 +290,12 @@ public final class EffectiveCircuitSize {
                 }
             }
             CpuKernels.check(CircuitsKernels.cleave_circuit_state(state, w, totals));
+            // Self-check, one forward pass: the incrementally kept total is the circuit's loss.
+            long recomputed = net.lossTotal(w, images, count, label);
+            if (recomputed != totals.get(1)) {
+                throw new IllegalStateException("circuit_prune's loss total " + totals.get(1) + " for label " + label
+                        + " differs from the recomputed " + recomputed + ": a bug in native/src/circuits.cpp");
+            }
             float[] out = new float[(int) net.weightOffsets[net.layers()]];
             w.get(out);
             return new Outcome(out, totals.get(0), totals.get(1));
