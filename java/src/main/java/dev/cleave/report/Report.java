@@ -74,7 +74,7 @@ public final class Report {
             EpochMetrics last = r.last();
             html.append("<tr><td class=\"l\">").append(esc(r.name())).append("</td><td>")
                     .append(last == null ? "-" : fmt(last.testAccuracy(), 4)).append("</td><td>")
-                    .append(last == null || last.clusterability() == null ? "-" : esc(formatC(last.clusterability())))
+                    .append(last != null && last.clusterability() != null ? esc(formatC(last.clusterability())) : coclusterC(r))
                     .append("</td>");
             JsonNode shuffle = r.cluster() == null ? null : r.cluster().get("shuffle");
             html.append("<td>").append(num(r.cluster(), "ncut", 3)).append("</td><td>")
@@ -88,7 +88,7 @@ public final class Report {
         for (RunData r : runs) {
             html.append("<li><b>").append(esc(r.name())).append("</b>: <code>").append(esc(r.config().commandLine()))
                     .append(" --out ").append(esc(r.dir().toString())).append("</code>");
-            for (JsonNode node : new JsonNode[] {r.cluster(), r.circuits()}) {
+            for (JsonNode node : new JsonNode[] {r.cluster(), r.cocluster(), r.circuits()}) {
                 if (node != null && node.has("command")) {
                     html.append("<br><code>").append(esc(node.get("command").asText())).append("</code>");
                 }
@@ -96,6 +96,19 @@ public final class Report {
             html.append("</li>\n");
         }
         html.append("</ul>\n");
+    }
+
+    /** C under the run's co-clusters (cleave cocluster), for runs trained without modular clusters. */
+    private static String coclusterC(RunData r) {
+        if (r.cocluster() == null || !r.cocluster().has("layers")) {
+            return "-";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode l : r.cocluster().get("layers")) {
+            sb.append(sb.length() == 0 ? "" : ", ").append("layers.").append(l.get("layer").asInt()).append(" ")
+                    .append(fmt(l.get("c").asDouble(), 3));
+        }
+        return esc(sb.toString()) + " (co-clusters)";
     }
 
     private void trainingCurves() {

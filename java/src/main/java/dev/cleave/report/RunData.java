@@ -23,7 +23,7 @@ import java.util.List;
  * without them).
  */
 record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> metrics, List<FloatMatrix> weights,
-        List<LayerClusters> clusters, JsonNode cluster, JsonNode circuits) {
+        List<LayerClusters> clusters, JsonNode cluster, JsonNode circuits, JsonNode cocluster) {
 
     static final String CLUSTER_FILE = "cluster.json";
     static final String CIRCUITS_FILE = "circuits.json";
@@ -58,7 +58,7 @@ record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> met
             clusters = List.of(Json.mapper().convertValue(cocluster.get("clusters"), LayerClusters[].class));
         }
         return new RunData(dir.getFileName().toString(), dir, config, List.copyOf(metrics), weights, clusters,
-                readJson(dir.resolve(CLUSTER_FILE)), readJson(dir.resolve(CIRCUITS_FILE)));
+                readJson(dir.resolve(CLUSTER_FILE)), readJson(dir.resolve(CIRCUITS_FILE)), cocluster);
     }
 
     private static JsonNode readJson(Path file) {
