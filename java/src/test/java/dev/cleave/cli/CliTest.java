@@ -174,4 +174,66 @@ class CliTest {
         assertTrue(r.out().contains("libcleave_cpu.so"), r.out());
         assertTrue(r.out().contains("cuda_problem"), r.out());
     }
+
+    @Test
+    void clusterCoclusterCircuitsAndReportEndToEnd() throws IOException {
+        Path base = tmp.resolve("r-base"), mod = tmp.resolve("r-mod");
+        String[] common = {"--dataset", "mnist-idx", "--data-dir", data.toString(), "--layers", "64,24,16,10", "--epochs", "3",
+                "--lr", "0.01", "--batch-size", "50", "--threads", "2"};
+        List<String> a = new java.util.ArrayList<>(List.of("train"));
+        a.addAll(List.of(common));
+        a.addAll(List.of("--out", base.toString()));
+        assertEquals(0, cli(a.toArray(String[]::new)).code());
+        a.addAll(List.of("--modular", "--modular-k", "2", "--warmup-epochs", "1", "--out", mod.toString()));
+        Result trained = cli(a.toArray(String[]::new));
+        assertEquals(0, trained.code(), trained.err());
+        assertTrue(trained.out().contains("C 1="), trained.out());
+
+        for (Path run : List.of(base, mod)) {
+            Result c = cli("cluster", run.resolve("model.safetensors").toString(), "--k", "4", "--shuffles", "5", "--out",
+                    run.resolve("cluster.json").toString());
+            assertEquals(0, c.code(), c.err());
+            assertTrue(c.out().contains("shuffle test (layer, 5 shuffles)"), c.out());
+        }
+        Result co = cli("cocluster", base.resolve("model.safetensors").toString(), "--k", "2", "--out",
+                base.resolve("cocluster.json").toString());
+        assertEquals(0, co.code(), co.err());
+        assertTrue(co.out().contains("layers.1.weight: C = "), co.out());
+        Result circ = cli("circuits", base.resolve("model.safetensors").toString(), "--dataset", "mnist-idx", "--data-dir",
+                data.toString(), "--clusters", base.resolve("cocluster.json").toString(), "--images-per-label", "5", "--out",
+                base.resolve("circuits.json").toString());
+        assertEquals(0, circ.code(), circ.err());
+        assertTrue(circ.out().contains("effective circuit size per label"), circ.out());
+        circ = cli("circuits", mod.resolve("model.safetensors").toString(), "--dataset", "mnist-idx", "--data-dir", data.toString(),
+                "--images-per-label", "5", "--json", "--out", mod.resolve("circuits.json").toString());
+        assertEquals(0, circ.code(), circ.err());
+        assertTrue(circ.out().contains("\"clusters_from\":\"model metadata (modular training)\""), circ.out());
+
+        Path html = tmp.resolve("report.html");
+        Result rep = cli("report", base.toString(), mod.toString(), "--out", html.toString());
+        assertEquals(0, rep.code(), rep.err());
+        String page = Files.readString(html);
+        assertTrue(page.startsWith("<!DOCTYPE html>") && page.strip().endsWith("</html>"));
+        for (String id : List.of("numbers", "training", "weights", "spectrum", "shuffle", "ablation", "ecs")) {
+            assertTrue(page.contains("id=\"" + id + "\""), "section " + id);
+        }
+        assertFalse(page.contains("http://") || page.contains("https://") || page.contains("<script") || page.contains("<link"),
+                "the report must be self-contained");
+        int images = page.split("<img ", -1).length - 1;
+        // loss, accuracy, C; 2 runs x 1 clustered layer (hidden-to-hidden: layer 1); spectrum; 2 shuffle histograms;
+        // 2 ablations; ECS
+        assertEquals(3 + 2 + 1 + 2 + 2 + 1, images, "plots in the report");
+        assertFalse(page.contains("No cluster results") || page.contains("No ablation") || page.contains("No circuit"));
+    }
+
+    @Test
+    void clusterAnyGraphFromMatrixMarket() throws IOException {
+        Path mtx = tmp.resolve("two-triangles.mtx");
+        Files.writeString(mtx, "%%MatrixMarket matrix coordinate real symmetric\n6 6 7\n2 1 1\n3 1 1\n3 2 1\n5 4 1\n6 4 1\n6 5 1\n4 3 0.01\n");
+        Result r = cli("cluster", "--graph", mtx.toString(), "--k", "2", "--json");
+        assertEquals(0, r.code(), r.err());
+        String json = r.out().strip().split("\n")[1];
+        assertTrue(json.contains("\"labels\":[0,0,0,1,1,1]"), json);
+        assertTrue(json.contains("\"ncut\":"), json);
+    }
 }
