@@ -100,6 +100,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--spectral-k", paramLabel = "K", description = "eigenvalues 2..K+1 in the spectral regulariser (default 3)")
     Integer spectralK;
 
+    @Option(names = "--spectral-no-rescale", description = "skip F21's per-step sqrt(2) rescaling of hidden units")
+    boolean spectralNoRescale;
+
     @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: runs/<dataset>-<date-time>)")
     Path out;
 
@@ -116,7 +119,7 @@ final class TrainCommand implements Callable<Integer> {
         if (resume != null) {
             rejectWithResume("--dataset", "--data-dir", "--layers", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed",
                     "--modular", "--modular-lambda", "--modular-k", "--modular-layers", "--warmup-epochs", "--assign",
-                    "--prune-epochs", "--clusterable-init", "--spectral-lambda", "--spectral-k");
+                    "--prune-epochs", "--clusterable-init", "--spectral-lambda", "--spectral-k", "--spectral-no-rescale");
             run = RunDir.open(resume);
             config = run.readConfig();
             ParseResult pr = spec.commandLine().getParseResult();
@@ -131,7 +134,8 @@ final class TrainCommand implements Callable<Integer> {
                     pruneEpochs == null || pruneEpochs == 0 ? null : PruneOptions.f21(pruneEpochs),
                     clusterableInit ? ClusterableInit.f21() : null,
                     spectralLambda == null && spectralK == null ? null
-                            : new SpectralOptions(spectralLambda == null ? 0.1f : spectralLambda, spectralK == null ? 3 : spectralK));
+                            : new SpectralOptions(spectralLambda == null ? 0.1f : spectralLambda, spectralK == null ? 3 : spectralK,
+                                    !spectralNoRescale));
         }
         try (Backend backend = common.createBackend(config.backend(), config.threads(), err)) {
             common.printHeader(outw, "train", backend.name(), backend.threads(), config.seed());

@@ -38,7 +38,9 @@ final class SpectralLoss {
     }
 
     void beforeStep(Mlp model) {
-        SpectralRegularizer.rescaleHiddenUnits(model);
+        if (options.rescale()) {
+            SpectralRegularizer.rescaleHiddenUnits(model);
+        }
     }
 
     /** Adds the regulariser's gradient to the pass's weight gradients; returns its value. */

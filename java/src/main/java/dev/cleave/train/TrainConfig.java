@@ -122,6 +122,9 @@ public record TrainConfig(
         }
         if (spectral != null) {
             sb.append(" --spectral-lambda ").append(spectral.lambda()).append(" --spectral-k ").append(spectral.k());
+            if (!spectral.rescale()) {
+                sb.append(" --spectral-no-rescale");
+            }
         }
         return sb.append(" --seed ").append(seed).append(" --backend ").append(backend).append(" --threads ").append(threads)
                 .toString();

@@ -250,7 +250,7 @@ class TrainerTest {
     void spectralRegulariserLowersTheLaplacianEigenvalues() {
         Dataset train = blobs(640, 17), test = blobs(128, 18);
         TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, 3, 32, 1e-3f, 0f, 0f, 0f, 7, "cpu", 2,
-                null, null, null, new SpectralOptions(5f, 3));
+                null, null, null, new SpectralOptions(5f, 3, true));
         List<EpochMetrics> m = run(cfg, train, test);
         assertTrue(m.get(2).spectral() < m.get(0).spectral(), "regulariser value should fall: " + m);
         assertTrue(m.get(2).testAccuracy() > 0.8, m.toString());
