@@ -11,7 +11,6 @@ import dev.cleave.circuits.LabelCircuit;
 import dev.cleave.cluster.CoClusterVariant;
 import dev.cleave.data.Dataset;
 import dev.cleave.data.Datasets;
-import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Json;
 import dev.cleave.modular.LayerClusters;
 import dev.cleave.nn.Backend;
@@ -95,16 +94,7 @@ final class CircuitsCommand implements Callable<Integer> {
                         : new EffectiveCircuitSize.Options(null, imagesPerLabel, ecsLayers, method, common.threads());
                 result = circuits(model, clustersFile, k, test, backend, ecs, common.seed, progress);
             }
-            result.put("command", "cleave " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
-            if (out != null) {
-                AtomicFiles.writeString(out, Json.writePretty(result) + "\n");
-            }
-            if (common.json) {
-                w.println(Json.write(result));
-            } else {
-                printText(w, result);
-            }
-            w.flush();
+            common.emit(spec, w, result, out, r -> printText(w, r));
         }
         return 0;
     }

@@ -9,7 +9,6 @@ import dev.cleave.cluster.ShuffleResult;
 import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.cluster.SpectralClustering;
 import dev.cleave.graph.MatrixMarket;
-import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Json;
 import dev.cleave.train.ModelFile;
 import dev.cleave.util.FloatMatrix;
@@ -79,22 +78,12 @@ final class ClusterCommand implements Callable<Integer> {
         }
         ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
                 .withSeed(common.seed).withThreads(threads);
-        String command = "cleave " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         ObjectNode result;
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
             result = graph != null ? clusterGraph(graph, options)
                     : clusterModel(model, options, shuffles, ShuffleMethod.parse(shuffleMethod), progress);
         }
-        result.put("command", command);
-        if (out != null) {
-            AtomicFiles.writeString(out, Json.writePretty(result) + "\n");
-        }
-        if (common.json) {
-            w.println(Json.write(result));
-        } else {
-            printText(w, result);
-        }
-        w.flush();
+        common.emit(spec, w, result, out, r -> printText(w, r));
         return 0;
     }
 

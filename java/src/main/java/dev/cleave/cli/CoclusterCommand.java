@@ -6,7 +6,6 @@ import dev.cleave.cluster.CoClusterOptions;
 import dev.cleave.cluster.CoClusterResult;
 import dev.cleave.cluster.CoClusterVariant;
 import dev.cleave.cluster.CoClustering;
-import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Json;
 import dev.cleave.modular.Enmeshment;
 import dev.cleave.modular.LayerClusters;
@@ -57,19 +56,12 @@ final class CoclusterCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         common.printHeader(w, "cocluster", "cpu", common.threads(), common.seed);
         ObjectNode result = cocluster(model, k, layers, CoClusterVariant.parse(variant), common.seed, common.threads());
-        result.put("command", "cleave " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
-        if (out != null) {
-            AtomicFiles.writeString(out, Json.writePretty(result) + "\n");
-        }
-        if (common.json) {
-            w.println(Json.write(result));
-        } else {
-            for (var layer : result.get("layers")) {
+        common.emit(spec, w, result, out, r -> {
+            for (var layer : r.get("layers")) {
                 w.printf("layers.%d.weight: C = %.4f, row cluster sizes %s, column cluster sizes %s%n", layer.get("layer").asInt(),
                         layer.get("c").asDouble(), layer.get("row_sizes"), layer.get("column_sizes"));
             }
-        }
-        w.flush();
+        });
         return 0;
     }
 

@@ -148,6 +148,11 @@ public abstract class Backend implements AutoCloseable {
     protected abstract void doLinearBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
             Tensor db, boolean relu);
 
+    /** The exception for a failed softmax_xent: a non-finite logit is divergence, anything else bad input. */
+    protected static RuntimeException softmaxXentFailure(String message) {
+        return message.contains("non-finite") ? new ArithmeticException(message) : new IllegalArgumentException(message);
+    }
+
     protected abstract XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale);
 
     protected abstract void doDropoutForward(Tensor x, Tensor mask, float p, long seed, long stream);

@@ -59,11 +59,7 @@ public final class CpuBackend extends Backend {
         int status = CpuKernels.cleave_softmax_xent(logits.pointer(), labels.pointer(),
                 dlogits == null ? null : dlogits.pointer(), logits.rows(), logits.cols(), gradScale, scalar, count);
         if (status != 0) {
-            String message = CpuKernels.cleave_last_error().getString();
-            if (message.contains("non-finite")) {
-                throw new ArithmeticException(message);
-            }
-            throw new IllegalArgumentException(message);
+            throw softmaxXentFailure(CpuKernels.cleave_last_error().getString());
         }
         return new XentResult(scalar.get(), count.get());
     }

@@ -108,11 +108,7 @@ public final class CudaBackend extends Backend {
         int status = api.softmaxXent(a(logits), labels.pointer().address(), a(dlogits), logits.rows(), logits.cols(),
                 gradScale, scalar, count);
         if (status != 0) {
-            String message = api.lastError();
-            if (message.contains("non-finite")) {
-                throw new ArithmeticException(message);
-            }
-            throw new IllegalArgumentException(message);
+            throw softmaxXentFailure(api.lastError());
         }
         return new XentResult(scalar.get(), count.get());
     }

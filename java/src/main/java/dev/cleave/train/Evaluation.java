@@ -5,7 +5,6 @@ import dev.cleave.data.Dataset;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Mlp;
 import dev.cleave.nn.MlpPass;
-import dev.cleave.nn.Tensor;
 import dev.cleave.util.InvalidInputException;
 
 /**

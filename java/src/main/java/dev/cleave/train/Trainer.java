@@ -11,7 +11,6 @@ import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.ProgressListener;
 import dev.cleave.util.Rng;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;

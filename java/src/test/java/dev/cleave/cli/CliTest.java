@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cleave.data.Dataset;
 import dev.cleave.data.Idx;
 import dev.cleave.train.ModelFile;
 import dev.cleave.train.RunDir;
