@@ -29,6 +29,45 @@ inline double uniform(uint64_t seed, uint64_t i) {
   return (double)(mix64(seed + (i + 1) * 0x9E3779B97F4A7C15ULL) >> 11) * 0x1.0p-53;
 }
 
+// The two hot loops, compiled for AVX-512 and for the x86-64-v3 baseline; the loader picks one.
+// out[t] = sum_j (src[j][t] - center[j])^2 for t < m (src: d rows of stride ld).
+__attribute__((target_clones("avx512f", "default"))) void sqdist_block(const double* src, int64_t ld, int d,
+                                                                      int64_t m, const double* center,
+                                                                      double* out) {
+  for (int64_t t = 0; t < m; ++t) out[t] = 0.0;
+  for (int j = 0; j < d; ++j) {
+    const double cj = center[j];
+    const double* row = src + (size_t)j * ld;
+    for (int64_t t = 0; t < m; ++t) {
+      const double v = row[t] - cj;
+      out[t] += v * v;
+    }
+  }
+}
+
+// Nearest (bd, index bc) and second-nearest (sd) of k candidates per point; D is k x stride.
+// Branch-free; ties keep the lowest index, as a scalar scan would.
+__attribute__((target_clones("avx512f", "default"))) void nearest_two(const double* D, int k, int64_t m,
+                                                                     int64_t stride, double* bd, double* sd,
+                                                                     double* bc) {
+  for (int64_t t = 0; t < m; ++t) {
+    bd[t] = D[t];
+    sd[t] = INFINITY;
+    bc[t] = 0.0;
+  }
+  for (int c = 1; c < k; ++c) {
+    const double* dc = D + (size_t)c * stride;
+    const double cd = (double)c;
+    for (int64_t t = 0; t < m; ++t) {
+      const double v = dc[t];
+      const bool nb = v < bd[t];
+      sd[t] = nb ? bd[t] : (v < sd[t] ? v : sd[t]);
+      bc[t] = nb ? cd : bc[t];
+      bd[t] = nb ? v : bd[t];
+    }
+  }
+}
+
 struct Run {
   std::vector<int32_t> labels;
   std::vector<double> centers;
@@ -45,16 +84,7 @@ class KMeans {
 
   // out[i - i0] = |x_i - c|^2 for i in [i0, i1): vectorized across points.
   void dist_to(const double* c, int64_t i0, int64_t i1, double* out) const {
-    const int64_t m = i1 - i0;
-    for (int64_t i = 0; i < m; ++i) out[i] = 0.0;
-    for (int j = 0; j < d_; ++j) {
-      const double cj = c[j];
-      const double* row = xt_ + (size_t)j * n_ + i0;
-      for (int64_t i = 0; i < m; ++i) {
-        const double t = row[i] - cj;
-        out[i] += t * t;
-      }
-    }
+    sqdist_block(xt_ + i0, n_, d_, i1 - i0, c, out);
   }
 
   double dist2(const double* a, const double* b) const {
@@ -167,40 +197,13 @@ class KMeans {
         src = xt_ + b0;
         ld = n_;
       }
-      for (int c = 0; c < k_; ++c) {
-        double* dc = D + (size_t)c * kBlock;
-        const double* cc = centers + (size_t)c * d_;
-        for (int64_t t = 0; t < m; ++t) dc[t] = 0.0;
-        for (int j = 0; j < d_; ++j) {
-          const double cj = cc[j];
-          const double* row = src + (size_t)j * ld;
-          for (int64_t t = 0; t < m; ++t) {
-            const double v = row[t] - cj;
-            dc[t] += v * v;
-          }
-        }
-      }
+      for (int c = 0; c < k_; ++c) sqdist_block(src, ld, d_, m, centers + (size_t)c * d_, D + (size_t)c * kBlock);
       // Nearest and second-nearest center, branch-free and vectorized across the block
       // (ties keep the lowest center index, as a scalar scan would).
       double* bd = B;
       double* sd = B + kBlock;
       double* bc = B + 2 * kBlock;
-      for (int64_t t = 0; t < m; ++t) {
-        bd[t] = D[t];
-        sd[t] = INFINITY;
-        bc[t] = 0.0;
-      }
-      for (int c = 1; c < k_; ++c) {
-        const double* dc = D + (size_t)c * kBlock;
-        const double cd = (double)c;
-        for (int64_t t = 0; t < m; ++t) {
-          const double v = dc[t];
-          const bool nb = v < bd[t];
-          sd[t] = nb ? bd[t] : (v < sd[t] ? v : sd[t]);
-          bc[t] = nb ? cd : bc[t];
-          bd[t] = nb ? v : bd[t];
-        }
-      }
+      nearest_two(D, k_, m, kBlock, bd, sd, bc);
       for (int64_t t = 0; t < m; ++t) {
         const int64_t i = list ? list[b0 + t] : b0 + t;
         const int best = (int)bc[t];

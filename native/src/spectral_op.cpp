@@ -374,8 +374,9 @@ int check_range(const cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t
 }  // namespace
 
 extern "C" int cleave_spectral_op_add_dense(cleave_spectral_op* op, int64_t dst, int64_t rows,
-                                            int64_t src, int64_t cols, const float* a, int transpose) {
+                                            int64_t src, int64_t cols, const float* a, int mirror) {
   if (check_range(op, dst, rows, src, cols)) return 1;
+  if (mirror && check_range(op, src, cols, dst, rows)) return 1;
   CLEAVE_REQUIRE("spectral_op", a, "a must not be null");
   const int64_t total = rows * cols;
   for (int64_t i = 0; i < total; ++i)
@@ -384,18 +385,26 @@ extern "C" int cleave_spectral_op_add_dense(cleave_spectral_op* op, int64_t dst,
   try {
     Piece p;
     p.dst = dst; p.rows = rows; p.src = src; p.cols = cols; p.dense = true;
-    p.a.resize((size_t)total);
-    if (!transpose) {
-      std::memcpy(p.a.data(), a, sizeof(float) * total);
-    } else {
-      // a is (cols x rows): p.a[i][j] = a[j][i], transposed in cache-sized tiles.
-      const int64_t B = 64;
+    p.a.assign(a, a + total);
+    if (mirror) {
+      // The mirror's matrix is a^T (cols x rows), built in 16 x 16 tiles (a bigger tile's lines,
+      // at a power-of-two stride, would crowd into one cache set).
+      Piece m;
+      m.dst = src; m.rows = cols; m.src = dst; m.cols = rows; m.dense = true;
+      m.a.resize((size_t)total);
+      const int64_t B = 16;
+      float* out = m.a.data();
       for (int64_t j0 = 0; j0 < cols; j0 += B)
-        for (int64_t i0 = 0; i0 < rows; i0 += B)
-          for (int64_t j = j0; j < j0 + B && j < cols; ++j)
-            for (int64_t i = i0; i < i0 + B && i < rows; ++i) p.a[i * cols + j] = a[j * rows + i];
+        for (int64_t i0 = 0; i0 < rows; i0 += B) {
+          const int64_t j1 = std::min(cols, j0 + B), i1 = std::min(rows, i0 + B);
+          for (int64_t j = j0; j < j1; ++j)
+            for (int64_t i = i0; i < i1; ++i) out[j * rows + i] = a[i * cols + j];
+        }
+      op->pieces.push_back(std::move(p));
+      op->pieces.push_back(std::move(m));
+    } else {
+      op->pieces.push_back(std::move(p));
     }
-    op->pieces.push_back(std::move(p));
   } catch (const std::bad_alloc&) {
     return cleave::set_error("spectral_op", __FILE__, __LINE__, "out of memory for a %lld x %lld block",
                              (long long)rows, (long long)cols);
