@@ -55,7 +55,7 @@ bool cholesky(double* g, int c) {
 
 // X[:, 0:c] = X[:, 0:c] R^-1 (R upper c x c), row by row.
 void right_solve_upper(int64_t n, double* x, int64_t ldx, int c, const double* r, int threads) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * c > 4096)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * c * c > (1 << 20))
   for (int64_t i = 0; i < n; ++i) {
     double* xi = x + i * ldx;
     for (int j = 0; j < c; ++j) {
@@ -91,7 +91,7 @@ void residual_norms(int64_t n, const double* x, const double* ax, int64_t ld, in
                     const double* theta, double* out, int threads) {
   const int64_t ch = chunk_rows(n), chunks = (n + ch - 1) / ch;
   std::vector<double> part((size_t)chunks * k, 0.0);
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * k > 4096)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * k > (1 << 20))
   for (int64_t b = 0; b < chunks; ++b) {
     double* pb = &part[b * k];
     const int64_t i1 = std::min(n, (b + 1) * ch);
@@ -167,7 +167,7 @@ void gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64
   const int64_t ch = chunk_rows(n), chunks = (n + ch - 1) / ch;
   const size_t ab = (size_t)a * b;
   std::vector<double> part(chunks * ab, 0.0);
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > 16384)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > (1 << 20))
   for (int64_t c = 0; c < chunks; ++c) {
     double* pc = &part[c * ab];
     const int64_t i1 = std::min(n, (c + 1) * ch);
@@ -188,7 +188,7 @@ void gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64
 
 void sub_mul(int64_t n, const double* x, int64_t ldx, int a, const double* g, double* y,
              int64_t ldy, int b, int threads) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > 16384)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > (1 << 20))
   for (int64_t i = 0; i < n; ++i) {
     const double* xi = x + i * ldx;
     double* yi = y + i * ldy;
@@ -201,7 +201,7 @@ void sub_mul(int64_t n, const double* x, int64_t ldx, int a, const double* g, do
 }
 
 void mul_square(int64_t n, double* x, int64_t ldx, int c, const double* q, int threads) {
-#pragma omp parallel num_threads(threads) if (n * c * c > 16384)
+#pragma omp parallel num_threads(threads) if (n * c * c > (1 << 20))
   {
     std::vector<double> row(c);
 #pragma omp for schedule(static)
@@ -319,7 +319,7 @@ extern "C" int cleave_spectral_eigs(const cleave_spectral_op* op, int which, int
         cs::apply(*op, which, y1, fw, y2, fw, fw, threads, work);
         apps += nf;
         const double f = 2.0 * s2 / e, g = sigma * s2;
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * fw > 65536)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * fw > (1 << 20))
         for (int64_t i = 0; i < n * fw; ++i) y2[i] = f * (y2[i] - c * y1[i]) - g * y0[i];
         deflate(y2, fw);
         std::swap(y0, y1);

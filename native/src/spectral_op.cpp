@@ -297,6 +297,9 @@ int64_t dim(const cleave_spectral_op& op, int which) { return which == CLEAVE_SP
 void apply(const cleave_spectral_op& op, int which, const double* x, int64_t ldx, double* y,
            int64_t ldy, int c, int threads, Work& work) {
   const int64_t n = op.n, S = op.half, T = op.n - op.half;
+  double flops = 0.0;
+  for (const Piece& p : op.pieces) flops += 2.0 * (double)p.entries() * c;
+  if (flops < 4e6) threads = 1;  // tiny operators: waking a second thread costs more than it saves
   std::vector<int> all, s2t, t2s;
   for (int q = 0; q < (int)op.pieces.size(); ++q) {
     all.push_back(q);
