@@ -36,11 +36,12 @@ typedef struct cleave_spectral_op cleave_spectral_op;
  * n nodes; the first `half` nodes are the side S of a bipartition (0 = not bipartite; then only
  * N is available). scale[n] = d^-1/2 > 0. The op starts with no pieces. */
 int cleave_spectral_op_create(int64_t n, int64_t half, const double* scale, cleave_spectral_op** out);
-/* Adds y[dst + i] += sum_j a[i][j] x[src + j] for a dense block. With transpose = 0, a is
- * (rows x cols) row-major; with transpose = 1, a is (cols x rows) row-major and the op stores its
- * transpose. Entries must be finite and >= 0. */
+/* Adds y[dst + i] += sum_j a[i][j] x[src + j] for a dense block a (rows x cols, row-major) and,
+ * with mirror = 1, also its mirror y[src + j] += sum_i a[i][j] x[dst + i] (the op stores a
+ * transposed copy for it): the two off-diagonal blocks of a symmetric operator in one call.
+ * Entries must be finite and >= 0. */
 int cleave_spectral_op_add_dense(cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t src,
-                                 int64_t cols, const float* a, int transpose);
+                                 int64_t cols, const float* a, int mirror);
 /* Adds a CSR block: rows rows, column indices in [0, cols) (relative to src), offsets[rows + 1]. */
 int cleave_spectral_op_add_csr(cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t src,
                                int64_t cols, const int64_t* offsets, const int32_t* columns,

@@ -3,7 +3,7 @@
 // the same algorithm; the tests compare the two.
 //
 // Chebyshev-filtered subspace iteration (Zhou & Saad 2007) with a block of p > k vectors:
-//   1. Rayleigh-Ritz on the whole block (dsyev on p x p), residuals of the leading k pairs;
+//   1. Rayleigh-Ritz on the whole block (Jacobi on p x p), residuals of the leading k pairs;
 //      the leading converged pairs are soft-locked: kept in the block, not filtered.
 //   2. The other columns go through a Chebyshev filter of degree m that damps [lower, b]
 //      (b = smallest Ritz value of the block) and amplifies everything above it; every step
@@ -55,7 +55,7 @@ bool cholesky(double* g, int c) {
 
 // X[:, 0:c] = X[:, 0:c] R^-1 (R upper c x c), row by row.
 void right_solve_upper(int64_t n, double* x, int64_t ldx, int c, const double* r, int threads) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * c > 4096)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * c * c > (1 << 20))
   for (int64_t i = 0; i < n; ++i) {
     double* xi = x + i * ldx;
     for (int j = 0; j < c; ++j) {
@@ -91,7 +91,7 @@ void residual_norms(int64_t n, const double* x, const double* ax, int64_t ld, in
                     const double* theta, double* out, int threads) {
   const int64_t ch = chunk_rows(n), chunks = (n + ch - 1) / ch;
   std::vector<double> part((size_t)chunks * k, 0.0);
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * k > 4096)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * k > (1 << 20))
   for (int64_t b = 0; b < chunks; ++b) {
     double* pb = &part[b * k];
     const int64_t i1 = std::min(n, (b + 1) * ch);
@@ -108,6 +108,54 @@ void residual_norms(int64_t n, const double* x, const double* ax, int64_t ld, in
   }
 }
 
+// Eigen-decomposition of a small symmetric c x c matrix (row-major, overwritten) by cyclic
+// Jacobi rotations: values descending, vectors as the columns of q (c x c). Used for the
+// Rayleigh quotient instead of LAPACK so the iteration never wakes OpenBLAS's thread pool,
+// whose spinning workers would steal cores from the OpenMP kernels; it is also exactly the
+// algorithm of the Java reference (DenseMath.symmetricEigen).
+void jacobi_eigen(double* a, int c, double* values, double* q) {
+  std::vector<double> v((size_t)c * c, 0.0);
+  for (int i = 0; i < c; ++i) v[(size_t)i * c + i] = 1.0;
+  for (int sweep = 0; sweep < 100; ++sweep) {
+    double off = 0.0, diag = 0.0;
+    for (int i = 0; i < c; ++i) {
+      diag += a[i * c + i] * a[i * c + i];
+      for (int j = i + 1; j < c; ++j) off += a[i * c + j] * a[i * c + j];
+    }
+    if (off <= 1e-32 * (diag + off) || off == 0.0) break;
+    for (int p = 0; p < c - 1; ++p)
+      for (int r = p + 1; r < c; ++r) {
+        const double apq = a[p * c + r];
+        if (apq == 0.0) continue;
+        const double theta = (a[r * c + r] - a[p * c + p]) / (2.0 * apq);
+        double t = theta == 0.0 ? 1.0 : std::copysign(1.0, theta) / (std::fabs(theta) + std::sqrt(theta * theta + 1.0));
+        const double cs = 1.0 / std::sqrt(t * t + 1.0), sn = t * cs;
+        for (int i = 0; i < c; ++i) {
+          const double aip = a[i * c + p], aiq = a[i * c + r];
+          a[i * c + p] = cs * aip - sn * aiq;
+          a[i * c + r] = sn * aip + cs * aiq;
+        }
+        for (int i = 0; i < c; ++i) {
+          const double api = a[p * c + i], aqi = a[r * c + i];
+          a[p * c + i] = cs * api - sn * aqi;
+          a[r * c + i] = sn * api + cs * aqi;
+        }
+        for (int i = 0; i < c; ++i) {
+          const double vip = v[(size_t)i * c + p], viq = v[(size_t)i * c + r];
+          v[(size_t)i * c + p] = cs * vip - sn * viq;
+          v[(size_t)i * c + r] = sn * vip + cs * viq;
+        }
+      }
+  }
+  std::vector<int> idx(c);
+  for (int i = 0; i < c; ++i) idx[i] = i;
+  std::stable_sort(idx.begin(), idx.end(), [&](int x, int y) { return a[x * c + x] > a[y * c + y]; });
+  for (int j = 0; j < c; ++j) {
+    values[j] = a[idx[j] * c + idx[j]];
+    for (int i = 0; i < c; ++i) q[(size_t)i * c + j] = v[(size_t)i * c + idx[j]];
+  }
+}
+
 double pair_tol(double tol, int mode, double theta) {
   return mode == 0 ? tol : tol * 0.5 * std::sqrt(2.0 * std::max(theta, 1e-6));
 }
@@ -119,7 +167,7 @@ void gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64
   const int64_t ch = chunk_rows(n), chunks = (n + ch - 1) / ch;
   const size_t ab = (size_t)a * b;
   std::vector<double> part(chunks * ab, 0.0);
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > 16384)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > (1 << 20))
   for (int64_t c = 0; c < chunks; ++c) {
     double* pc = &part[c * ab];
     const int64_t i1 = std::min(n, (c + 1) * ch);
@@ -140,7 +188,7 @@ void gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64
 
 void sub_mul(int64_t n, const double* x, int64_t ldx, int a, const double* g, double* y,
              int64_t ldy, int b, int threads) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > 16384)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > (1 << 20))
   for (int64_t i = 0; i < n; ++i) {
     const double* xi = x + i * ldx;
     double* yi = y + i * ldy;
@@ -153,7 +201,7 @@ void sub_mul(int64_t n, const double* x, int64_t ldx, int a, const double* g, do
 }
 
 void mul_square(int64_t n, double* x, int64_t ldx, int c, const double* q, int threads) {
-#pragma omp parallel num_threads(threads) if (n * c * c > 16384)
+#pragma omp parallel num_threads(threads) if (n * c * c > (1 << 20))
   {
     std::vector<double> row(c);
 #pragma omp for schedule(static)
@@ -226,14 +274,8 @@ extern "C" int cleave_spectral_eigs(const cleave_spectral_op* op, int which, int
       cs::gram(n, X.data(), p, p, AX.data(), p, p, H.data(), threads);
       for (int i = 0; i < p; ++i)
         for (int j = 0; j < i; ++j) H[i * p + j] = H[j * p + i] = 0.5 * (H[i * p + j] + H[j * p + i]);
-      std::vector<double> w(p);
-      const lapack_int info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', p, H.data(), p, w.data());
-      CLEAVE_REQUIRE(OP, info == 0, "dsyev failed on the %d x %d Rayleigh quotient (info %d)", p, p, (int)info);
       std::vector<double> Q((size_t)p * p);
-      for (int j = 0; j < p; ++j) {  // descending order
-        theta[j] = w[p - 1 - j];
-        for (int i = 0; i < p; ++i) Q[i * p + j] = H[i * p + (p - 1 - j)];
-      }
+      cs::jacobi_eigen(H.data(), p, theta.data(), Q.data());  // descending order
       cs::mul_square(n, X.data(), p, p, Q.data(), threads);
       cs::mul_square(n, AX.data(), p, p, Q.data(), threads);
       cs::residual_norms(n, X.data(), AX.data(), p, k, theta.data(), res.data(), threads);
@@ -277,7 +319,7 @@ extern "C" int cleave_spectral_eigs(const cleave_spectral_op* op, int which, int
         cs::apply(*op, which, y1, fw, y2, fw, fw, threads, work);
         apps += nf;
         const double f = 2.0 * s2 / e, g = sigma * s2;
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * fw > 65536)
+#pragma omp parallel for schedule(static) num_threads(threads) if (n * fw > (1 << 20))
         for (int64_t i = 0; i < n * fw; ++i) y2[i] = f * (y2[i] - c * y1[i]) - g * y0[i];
         deflate(y2, fw);
         std::swap(y0, y1);

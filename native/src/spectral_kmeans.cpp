@@ -29,6 +29,45 @@ inline double uniform(uint64_t seed, uint64_t i) {
   return (double)(mix64(seed + (i + 1) * 0x9E3779B97F4A7C15ULL) >> 11) * 0x1.0p-53;
 }
 
+// The two hot loops, compiled for AVX-512 and for the x86-64-v3 baseline; the loader picks one.
+// out[t] = sum_j (src[j][t] - center[j])^2 for t < m (src: d rows of stride ld).
+__attribute__((target_clones("avx512f", "default"))) void sqdist_block(const double* src, int64_t ld, int d,
+                                                                      int64_t m, const double* center,
+                                                                      double* out) {
+  for (int64_t t = 0; t < m; ++t) out[t] = 0.0;
+  for (int j = 0; j < d; ++j) {
+    const double cj = center[j];
+    const double* row = src + (size_t)j * ld;
+    for (int64_t t = 0; t < m; ++t) {
+      const double v = row[t] - cj;
+      out[t] += v * v;
+    }
+  }
+}
+
+// Nearest (bd, index bc) and second-nearest (sd) of k candidates per point; D is k x stride.
+// Branch-free; ties keep the lowest index, as a scalar scan would.
+__attribute__((target_clones("avx512f", "default"))) void nearest_two(const double* D, int k, int64_t m,
+                                                                     int64_t stride, double* bd, double* sd,
+                                                                     double* bc) {
+  for (int64_t t = 0; t < m; ++t) {
+    bd[t] = D[t];
+    sd[t] = INFINITY;
+    bc[t] = 0.0;
+  }
+  for (int c = 1; c < k; ++c) {
+    const double* dc = D + (size_t)c * stride;
+    const double cd = (double)c;
+    for (int64_t t = 0; t < m; ++t) {
+      const double v = dc[t];
+      const bool nb = v < bd[t];
+      sd[t] = nb ? bd[t] : (v < sd[t] ? v : sd[t]);
+      bc[t] = nb ? cd : bc[t];
+      bd[t] = nb ? v : bd[t];
+    }
+  }
+}
+
 struct Run {
   std::vector<int32_t> labels;
   std::vector<double> centers;
@@ -38,23 +77,17 @@ struct Run {
 
 class KMeans {
  public:
-  KMeans(const double* x, int64_t n, int d, int k) : x_(x), n_(n), d_(d), k_(k), kp_((k + 3) & ~3) {}
+  // xt: the points transposed (d x n), shared by all restarts.
+  KMeans(const double* x, const double* xt, int64_t n, int d, int k) : x_(x), xt_(xt), n_(n), d_(d), k_(k) {}
 
-  // Squared distances from point i to every center (ct: centers transposed, d x kp).
-  void distances(int64_t i, const double* ct, double* out) const {
-    const double* xi = x_ + i * d_;
-    for (int c = 0; c < kp_; ++c) out[c] = 0.0;
-    for (int j = 0; j < d_; ++j) {
-      const double xj = xi[j];
-      const double* row = ct + (size_t)j * kp_;
-      for (int c = 0; c < kp_; ++c) {
-        const double t = xj - row[c];
-        out[c] += t * t;
-      }
-    }
+  static constexpr int64_t kBlock = 64;
+
+  // out[i - i0] = |x_i - c|^2 for i in [i0, i1): vectorized across points.
+  void dist_to(const double* c, int64_t i0, int64_t i1, double* out) const {
+    sqdist_block(xt_ + i0, n_, d_, i1 - i0, c, out);
   }
 
-  double dist2(int /*unused*/, const double* a, const double* b) const {
+  double dist2(const double* a, const double* b) const {
     double s = 0.0;
     for (int j = 0; j < d_; ++j) {
       const double t = a[j] - b[j];
@@ -63,24 +96,13 @@ class KMeans {
     return s;
   }
 
-  double dist2(int64_t i, const double* center) const {
-    const double* xi = x_ + i * d_;
-    double s = 0.0;
-    for (int j = 0; j < d_; ++j) {
-      const double t = xi[j] - center[j];
-      s += t * t;
-    }
-    return s;
-  }
-
   void seed_plusplus(uint64_t seed, double* centers) const {
     uint64_t draw = 0;
     const int trials = 2 + (int)std::log((double)k_);
-    std::vector<double> closest(n_), cum(n_), cand_d(n_), best_d(n_);
+    std::vector<double> closest(n_), cum(n_), cand_d(n_), best_d(n_), tmp(kBlock);
     int64_t first = std::min<int64_t>(n_ - 1, (int64_t)(uniform(seed, draw++) * (double)n_));
     std::memcpy(centers, x_ + first * d_, sizeof(double) * d_);
-    double pot = 0.0;
-    for (int64_t i = 0; i < n_; ++i) pot += (closest[i] = dist2(i, centers));
+    for (int64_t i0 = 0; i0 < n_; i0 += kBlock) dist_to(centers, i0, std::min(n_, i0 + kBlock), &closest[i0]);
     for (int c = 1; c < k_; ++c) {
       double s = 0.0;
       for (int64_t i = 0; i < n_; ++i) cum[i] = (s += closest[i]);
@@ -96,10 +118,14 @@ class KMeans {
           idx = std::min<int64_t>(n_ - 1, (int64_t)(r * (double)n_));
         }
         double p = 0.0;
-        for (int64_t i = 0; i < n_; ++i) {
-          const double dd = std::min(closest[i], dist2(i, x_ + idx * d_));
-          cand_d[i] = dd;
-          p += dd;
+        for (int64_t i0 = 0; i0 < n_; i0 += kBlock) {
+          const int64_t i1 = std::min(n_, i0 + kBlock);
+          dist_to(x_ + idx * d_, i0, i1, tmp.data());
+          for (int64_t i = i0; i < i1; ++i) {
+            const double dd = std::min(closest[i], tmp[i - i0]);
+            cand_d[i] = dd;
+            p += dd;
+          }
         }
         if (p < best_pot) {
           best_pot = p;
@@ -109,13 +135,11 @@ class KMeans {
       }
       std::memcpy(centers + (size_t)c * d_, x_ + best * d_, sizeof(double) * d_);
       closest.swap(best_d);
-      pot = best_pot;
     }
-    (void)pot;
   }
 
   // Empty clusters take the point farthest from its center (among clusters with > 1 point);
-  // the point becomes the center of its new cluster. Returns whether any cluster was empty.
+  // the point becomes the center of its new cluster.
   bool relocate_empty(int32_t* labels, double* dist, double* centers) const {
     std::vector<int64_t> count(k_, 0);
     for (int64_t i = 0; i < n_; ++i) ++count[labels[i]];
@@ -150,84 +174,99 @@ class KMeans {
       for (int j = 0; j < d_; ++j) centers[(size_t)c * d_ + j] /= (double)count[c];
   }
 
+  // Full assignment of the listed points (or of all when list is null), kBlock at a time: the
+  // k x block distance matrix is computed vectorized across points, then the nearest and
+  // second-nearest center of each point. Returns how many labels changed.
+  int64_t assign(const double* centers, const int64_t* list, int64_t count, int32_t* labels, double* dist,
+                 double* upper, double* lower, std::vector<double>& buf) const {
+    buf.resize((size_t)(k_ + d_ + 3) * kBlock);
+    double* D = buf.data();                          // k x kBlock
+    double* P = buf.data() + (size_t)k_ * kBlock;     // d x kBlock: the block's points, transposed
+    double* B = P + (size_t)d_ * kBlock;              // 3 x kBlock: best, second, best index
+    int64_t changed = 0;
+    for (int64_t b0 = 0; b0 < count; b0 += kBlock) {
+      const int64_t m = std::min(kBlock, count - b0);
+      const double* src;
+      int64_t ld;
+      if (list) {
+        for (int j = 0; j < d_; ++j)
+          for (int64_t t = 0; t < m; ++t) P[(size_t)j * kBlock + t] = xt_[(size_t)j * n_ + list[b0 + t]];
+        src = P;
+        ld = kBlock;
+      } else {
+        src = xt_ + b0;
+        ld = n_;
+      }
+      for (int c = 0; c < k_; ++c) sqdist_block(src, ld, d_, m, centers + (size_t)c * d_, D + (size_t)c * kBlock);
+      // Nearest and second-nearest center, branch-free and vectorized across the block
+      // (ties keep the lowest center index, as a scalar scan would).
+      double* bd = B;
+      double* sd = B + kBlock;
+      double* bc = B + 2 * kBlock;
+      nearest_two(D, k_, m, kBlock, bd, sd, bc);
+      for (int64_t t = 0; t < m; ++t) {
+        const int64_t i = list ? list[b0 + t] : b0 + t;
+        const int best = (int)bc[t];
+        changed += labels[i] != best;
+        labels[i] = best;
+        dist[i] = bd[t];
+        upper[i] = std::sqrt(bd[t]);
+        lower[i] = std::sqrt(sd[t]);
+      }
+    }
+    return changed;
+  }
+
   // Lloyd's iterations in Hamerly's exact form: per point an upper bound u on the distance to
-  // its center and a lower bound l on the distance to any other; a point whose u is below
-  // max(l, half the distance from its center to the nearest other center) cannot change label,
-  // so its k distances are skipped. Same assignments as plain Lloyd (which the Java reference
-  // runs) up to rounding at exact ties.
+  // its center and a lower bound l on the distance to any other; a point whose u is at most
+  // max(l, half the distance from its center to the nearest other center) cannot change label
+  // and is skipped. Same assignments as plain Lloyd (which the Java reference runs) up to
+  // rounding at exact ties.
   void run(uint64_t seed, int max_iter, double shift_tol, Run& out) const {
     out.labels.assign(n_, -1);
     out.centers.assign((size_t)k_ * d_, 0.0);
     seed_plusplus(seed, out.centers.data());
-    std::vector<double> dist(n_), prev((size_t)k_ * d_), upper(n_), lower(n_), half_gap(k_), moved(k_),
-        ct((size_t)d_ * kp_), dd(kp_);
+    std::vector<double> dist(n_), prev((size_t)k_ * d_), upper(n_), lower(n_), half_gap(k_), moved(k_), buf;
+    std::vector<int64_t> todo(n_);
     int32_t* lab = out.labels.data();
     double* cen = out.centers.data();
-    auto transpose_centers = [&]() {
-      for (int c = 0; c < kp_; ++c)
-        for (int j = 0; j < d_; ++j) ct[(size_t)j * kp_ + c] = c < k_ ? cen[(size_t)c * d_ + j] : INFINITY;
-    };
-    auto full_assign = [&](int64_t i) -> bool {  // returns whether the label changed
-      distances(i, ct.data(), dd.data());
-      int best = 0;
-      for (int c = 1; c < k_; ++c)
-        if (dd[c] < dd[best]) best = c;
-      double second = INFINITY;
-      for (int c = 0; c < k_; ++c)
-        if (c != best && dd[c] < second) second = dd[c];
-      const bool changed = lab[i] != best;
-      lab[i] = best;
-      dist[i] = dd[best];
-      upper[i] = std::sqrt(dd[best]);
-      lower[i] = std::sqrt(second);
-      return changed;
-    };
     bool strict = false;
     int it = 0;
-    transpose_centers();
     while (it < max_iter) {
       ++it;
       int64_t changed = 0;
       if (it == 1) {
-        for (int64_t i = 0; i < n_; ++i) changed += full_assign(i);
+        changed = assign(cen, nullptr, n_, lab, dist.data(), upper.data(), lower.data(), buf);
       } else {
         for (int c = 0; c < k_; ++c) {  // half the distance to the nearest other center
           double m = INFINITY;
           for (int o = 0; o < k_; ++o)
-            if (o != c) m = std::min(m, dist2(0, cen + (size_t)c * d_, cen + (size_t)o * d_));
+            if (o != c) m = std::min(m, dist2(cen + (size_t)c * d_, cen + (size_t)o * d_));
           half_gap[c] = 0.5 * std::sqrt(m);
         }
-        for (int64_t i = 0; i < n_; ++i) {
-          const double bound = std::max(half_gap[lab[i]], lower[i]);
-          if (upper[i] <= bound) continue;
-          const double du = dist2(i, cen + (size_t)lab[i] * d_);
-          upper[i] = std::sqrt(du);
-          dist[i] = du;
-          if (upper[i] <= bound) continue;
-          changed += full_assign(i);
-        }
+        int64_t nt = 0;
+        for (int64_t i = 0; i < n_; ++i)
+          if (upper[i] > std::max(half_gap[lab[i]], lower[i])) todo[nt++] = i;
+        changed = assign(cen, todo.data(), nt, lab, dist.data(), upper.data(), lower.data(), buf);
       }
       if (changed == 0 && it > 1) {
         strict = true;
         break;
       }
       prev = out.centers;
-      // exact distances for the relocation of empty clusters (rare): only then
+      std::vector<int64_t> count(k_, 0);
+      for (int64_t i = 0; i < n_; ++i) ++count[lab[i]];
       bool empty = false;
-      {
-        std::vector<int64_t> count(k_, 0);
-        for (int64_t i = 0; i < n_; ++i) ++count[lab[i]];
-        for (int c = 0; c < k_; ++c) empty |= count[c] == 0;
+      for (int c = 0; c < k_; ++c) empty |= count[c] == 0;
+      if (empty) {  // exact distances for the relocation (rare)
+        for (int64_t i = 0; i < n_; ++i) dist[i] = dist2(x_ + i * d_, cen + (size_t)lab[i] * d_);
+        relocate_empty(lab, dist.data(), cen);
       }
-      if (empty)
-        for (int64_t i = 0; i < n_; ++i) dist[i] = dist2(i, cen + (size_t)lab[i] * d_);
-      relocate_empty(lab, dist.data(), cen);
       update_means(lab, cen);
-      transpose_centers();
       double shift = 0.0, max_move = 0.0, second_move = 0.0;
       int max_at = -1;
       for (int c = 0; c < k_; ++c) {
-        const double m2 = dist2(0, prev.data() + (size_t)c * d_, cen + (size_t)c * d_);
+        const double m2 = dist2(prev.data() + (size_t)c * d_, cen + (size_t)c * d_);
         shift += m2;
         moved[c] = std::sqrt(m2);
         if (moved[c] > max_move) {
@@ -241,27 +280,27 @@ class KMeans {
       for (int64_t i = 0; i < n_; ++i) {
         upper[i] += moved[lab[i]];
         lower[i] -= lab[i] == max_at ? second_move : max_move;
-        if (empty) upper[i] = INFINITY, lower[i] = 0.0;  // relocated points: bounds restart
+        if (empty) upper[i] = INFINITY;  // relocated points: every point is re-assigned
       }
       if (shift <= shift_tol) break;
     }
-    // Exact final distances (and, unless Lloyd converged strictly, the final assignment, after
-    // which no cluster may be left empty).
-    for (int64_t i = 0; i < n_; ++i) {
-      if (!strict) full_assign(i);
-      else dist[i] = dist2(i, cen + (size_t)lab[i] * d_);
+    // Unless Lloyd converged strictly, a final assignment to the final centers, after which no
+    // cluster may be left empty. Then exact distances for the inertia.
+    if (!strict) {
+      assign(cen, nullptr, n_, lab, dist.data(), upper.data(), lower.data(), buf);
+      relocate_empty(lab, dist.data(), cen);
     }
-    if (!strict) relocate_empty(lab, dist.data(), cen);
     double inertia = 0.0;
-    for (int64_t i = 0; i < n_; ++i) inertia += dist[i];
+    for (int64_t i = 0; i < n_; ++i) inertia += dist2(x_ + i * d_, cen + (size_t)lab[i] * d_);
     out.inertia = inertia;
     out.iterations = it;
   }
 
  private:
   const double* x_;
+  const double* xt_;
   int64_t n_;
-  int d_, k_, kp_;
+  int d_, k_;
 };
 
 }  // namespace
@@ -288,7 +327,10 @@ extern "C" int cleave_kmeans(const double* x, int64_t n, int d, int k, int n_ini
       var += s / (double)n;
     }
     const double shift_tol = tol * var / d;
-    KMeans km(x, n, d, k);
+    std::vector<double> xt((size_t)n * d);
+    for (int64_t i = 0; i < n; ++i)
+      for (int j = 0; j < d; ++j) xt[(size_t)j * n + i] = x[i * d + j];
+    KMeans km(x, xt.data(), n, d, k);
     std::vector<Run> runs(n_init);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int r = 0; r < n_init; ++r) km.run(seeds[r], max_iter, shift_tol, runs[r]);

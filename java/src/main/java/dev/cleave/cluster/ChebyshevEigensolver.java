@@ -133,14 +133,7 @@ public final class ChebyshevEigensolver {
             double[] q = DenseMath.symmetricEigen(h, p, theta);
             DenseMath.mulSquare(n, x, p, p, q);
             DenseMath.mulSquare(n, ax, p, p, q);
-            for (int j = 0; j < k; j++) {
-                double s = 0.0;
-                for (int i = 0; i < n; i++) {
-                    double r = ax[i * p + j] - theta[j] * x[i * p + j];
-                    s += r * r;
-                }
-                res[j] = Math.sqrt(s);
-            }
+            res = DenseMath.residuals(n, x, ax, p, k, theta);
             nc = 0;
             while (nc < k && res[nc] <= pairTolerance(tol, sqrtScaled, theta[nc])) {
                 nc++;
@@ -242,15 +235,7 @@ public final class ChebyshevEigensolver {
         }
         double[] av = new double[n * k];
         op.apply(vectors, av, k);
-        double[] res = new double[k];
-        for (int j = 0; j < k; j++) {
-            double s = 0.0;
-            for (int i = 0; i < n; i++) {
-                double r = av[i * k + j] - values[j] * vectors[i * k + j];
-                s += r * r;
-            }
-            res[j] = Math.sqrt(s);
-        }
+        double[] res = DenseMath.residuals(n, vectors, av, k, k, values);
         return new Eigenpairs(java.util.Arrays.copyOf(values, k), vectors, res, 0, n + k, k);
     }
 }

@@ -119,6 +119,6 @@ public record ClusterOptions(int k, int nInit, long seed, int threads, Backend b
 
     /** The thread count to use: {@code threads}, or all available processors when it is 0. */
     public int resolvedThreads() {
-        return threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        return Threads.resolve(threads);
     }
 }

@@ -39,8 +39,8 @@ public final class CoClustering {
         NetworkGraph g = NetworkGraph.fromWeights(List.of(w)); // layer 0 = columns, layer 1 = rows
         int[] keptCols = g.keptIndices(0);
         int[] keptRows = g.keptIndices(1);
-        int[] zeroRows = missing(keptRows, rows);
-        int[] zeroCols = missing(keptCols, cols);
+        int[] zeroRows = SpectralClustering.complement(keptRows, rows);
+        int[] zeroCols = SpectralClustering.complement(keptCols, cols);
         int kept = keptRows.length + keptCols.length;
         if (o.variant() == CoClusterVariant.JOINT && k > kept) {
             throw new InvalidInputException("k = " + k + " co-clusters exceeds the " + kept
@@ -123,19 +123,6 @@ public final class CoClustering {
                 (System.nanoTime() - t0) / 1e9, o);
     }
 
-    private static int[] missing(int[] kept, int size) {
-        int[] out = new int[size - kept.length];
-        int a = 0;
-        int b = 0;
-        for (int i = 0; i < size; i++) {
-            if (b < kept.length && kept[b] == i) {
-                b++;
-            } else {
-                out[a++] = i;
-            }
-        }
-        return out;
-    }
 
     // map[c] = rank of key[c] among the keys (ties impossible: keys are distinct node ids).
     private static int[] rankOf(long[] key) {

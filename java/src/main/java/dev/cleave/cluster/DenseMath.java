@@ -33,6 +33,24 @@ final class DenseMath {
         }
     }
 
+    /**
+     * ||AX[:, j] - mu_j X[:, j]|| for j < k, where X and AX are n x ld row-major (the first k
+     * columns are used): the residual norms every eigen-solve reports.
+     */
+    static double[] residuals(int n, double[] x, double[] ax, int ld, int k, double[] mu) {
+        double[] res = new double[k];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < k; j++) {
+                double r = ax[i * ld + j] - mu[j] * x[i * ld + j];
+                res[j] += r * r;
+            }
+        }
+        for (int j = 0; j < k; j++) {
+            res[j] = Math.sqrt(res[j]);
+        }
+        return res;
+    }
+
     /** X[:, 0:c] = X[:, 0:c] Q (Q c x c), in place. */
     static void mulSquare(int n, double[] x, int ldx, int c, double[] q) {
         double[] row = new double[c];
@@ -74,16 +92,7 @@ final class DenseMath {
             }
             v[j * c + j] = xjj - alpha;
             tau[j] = vnorm2 > 0 ? 2.0 / vnorm2 : 0.0;
-            for (int col = j; col < c; col++) {
-                double w = 0.0;
-                for (int i = j; i < n; i++) {
-                    w += v[i * c + j] * x[i * ldx + col];
-                }
-                w *= tau[j];
-                for (int i = j; i < n; i++) {
-                    x[i * ldx + col] -= w * v[i * c + j];
-                }
-            }
+            reflect(n, x, ldx, c, v, j, tau[j]);
         }
         // Q = H_0 H_1 ... H_{c-1} [I; 0], applied from the last reflector back.
         for (int i = 0; i < n; i++) {
@@ -92,18 +101,22 @@ final class DenseMath {
             }
         }
         for (int j = c - 1; j >= 0; j--) {
-            if (tau[j] == 0.0) {
-                continue;
+            if (tau[j] != 0.0) {
+                reflect(n, x, ldx, c, v, j, tau[j]);
             }
-            for (int col = j; col < c; col++) {
-                double w = 0.0;
-                for (int i = j; i < n; i++) {
-                    w += v[i * c + j] * x[i * ldx + col];
-                }
-                w *= tau[j];
-                for (int i = j; i < n; i++) {
-                    x[i * ldx + col] -= w * v[i * c + j];
-                }
+        }
+    }
+
+    // Columns j..c-1 of X (rows j..n-1) -= tau v (v^T X), v = column j of the reflector store.
+    private static void reflect(int n, double[] x, int ldx, int c, double[] v, int j, double tau) {
+        for (int col = j; col < c; col++) {
+            double w = 0.0;
+            for (int i = j; i < n; i++) {
+                w += v[i * c + j] * x[i * ldx + col];
+            }
+            w *= tau;
+            for (int i = j; i < n; i++) {
+                x[i * ldx + col] -= w * v[i * c + j];
             }
         }
     }

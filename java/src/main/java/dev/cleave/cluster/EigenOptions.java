@@ -90,6 +90,6 @@ public record EigenOptions(int k, double tolerance, int maxIterations, int block
 
     /** The thread count to use: {@code threads}, or all available processors when it is 0. */
     public int resolvedThreads() {
-        return threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        return Threads.resolve(threads);
     }
 }

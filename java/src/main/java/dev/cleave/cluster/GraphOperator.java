@@ -29,11 +29,14 @@ final class GraphOperator {
     final double[] scale;
     final List<Piece> pieces;
 
-    /** y[dst + i] += sum_j A_ij x[src + j]; dense (a, maybe transposed) or CSR. */
-    record Piece(int dst, int rows, int src, int cols, float[] dense, boolean transpose, long[] offsets, int[] columns,
+    /**
+     * y[dst + i] += sum_j A_ij x[src + j]; dense (a: rows x cols) or CSR. A mirrored dense piece
+     * also stands for its transpose, y[src + j] += sum_i A_ij x[dst + i].
+     */
+    record Piece(int dst, int rows, int src, int cols, float[] dense, boolean mirror, long[] offsets, int[] columns,
             float[] weights) {
-        static Piece dense(int dst, int rows, int src, int cols, float[] a, boolean transpose) {
-            return new Piece(dst, rows, src, cols, a, transpose, null, null, null);
+        static Piece dense(int dst, int rows, int src, int cols, float[] a, boolean mirror) {
+            return new Piece(dst, rows, src, cols, a, mirror, null, null, null);
         }
 
         static Piece csr(int dst, int rows, int src, int cols, long[] offsets, int[] columns, float[] weights) {
@@ -45,7 +48,7 @@ final class GraphOperator {
         }
 
         long entries() {
-            return isDense() ? (long) rows * cols : weights.length;
+            return isDense() ? (mirror ? 2L : 1L) * rows * cols : weights.length;
         }
     }
 
@@ -214,8 +217,7 @@ final class GraphOperator {
                 continue;
             }
             if (nnz > CSR_FILL * a.length) {
-                pieces.add(Piece.dense(layerOff[l + 1], rows, layerOff[l], cols, a, false));
-                pieces.add(Piece.dense(layerOff[l], cols, layerOff[l + 1], rows, a, true));
+                pieces.add(Piece.dense(layerOff[l + 1], rows, layerOff[l], cols, a, true));
             } else {
                 pieces.add(csrOfDense(layerOff[l + 1], rows, layerOff[l], cols, a, false, nnz));
                 pieces.add(csrOfDense(layerOff[l], cols, layerOff[l + 1], rows, a, true, nnz));

@@ -5,9 +5,35 @@ import java.util.Arrays;
 /** The Java reference of native/src/spectral_op.cpp: the same operator, plain loops, double. */
 final class JavaOperator implements OperatorHandle {
     private final GraphOperator g;
+    private final java.util.List<Directed> pieces = new java.util.ArrayList<>();
+
+    /** One directed block: a piece, or (transposed) the mirror of a dense piece. */
+    private record Directed(GraphOperator.Piece p, boolean transposed) {
+        int dst() {
+            return transposed ? p.src() : p.dst();
+        }
+
+        int src() {
+            return transposed ? p.dst() : p.src();
+        }
+
+        int rows() {
+            return transposed ? p.cols() : p.rows();
+        }
+
+        int cols() {
+            return transposed ? p.rows() : p.cols();
+        }
+    }
 
     JavaOperator(GraphOperator g) {
         this.g = g;
+        for (GraphOperator.Piece p : g.pieces) {
+            pieces.add(new Directed(p, false));
+            if (p.isDense() && p.mirror()) {
+                pieces.add(new Directed(p, true));
+            }
+        }
     }
 
     @Override
@@ -33,7 +59,7 @@ final class JavaOperator implements OperatorHandle {
                 }
             }
             Arrays.fill(y, 0, n * c, 0.0);
-            for (GraphOperator.Piece p : g.pieces) {
+            for (Directed p : pieces) {
                 addPiece(p, t, 0, y, 0, c);
             }
             for (int i = 0; i < n; i++) {
@@ -49,7 +75,7 @@ final class JavaOperator implements OperatorHandle {
                 }
             }
             double[] u = new double[(n - s) * c];
-            for (GraphOperator.Piece p : g.pieces) {
+            for (Directed p : pieces) {
                 if (p.src() < s && p.dst() >= s) {
                     addPiece(p, t, 0, u, s, c);
                 }
@@ -61,7 +87,7 @@ final class JavaOperator implements OperatorHandle {
                 }
             }
             Arrays.fill(y, 0, s * c, 0.0);
-            for (GraphOperator.Piece p : g.pieces) {
+            for (Directed p : pieces) {
                 if (p.src() >= s && p.dst() < s) {
                     addPiece(p, u, s, y, 0, c);
                 }
@@ -75,17 +101,18 @@ final class JavaOperator implements OperatorHandle {
     }
 
     // y[(p.dst - yoff + i)] += sum_j A_ij x[(p.src - xoff + j)], rows of c values.
-    private static void addPiece(GraphOperator.Piece p, double[] x, int xoff, double[] y, int yoff, int c) {
-        int rows = p.rows();
-        int cols = p.cols();
+    private static void addPiece(Directed d, double[] x, int xoff, double[] y, int yoff, int c) {
+        GraphOperator.Piece p = d.p();
+        int rows = d.rows();
+        int cols = d.cols();
         for (int i = 0; i < rows; i++) {
-            int yr = (p.dst() - yoff + i) * c;
+            int yr = (d.dst() - yoff + i) * c;
             if (p.isDense()) {
                 float[] a = p.dense();
                 for (int j = 0; j < cols; j++) {
-                    double v = p.transpose() ? a[j * rows + i] : a[i * cols + j];
+                    double v = d.transposed() ? a[j * rows + i] : a[i * cols + j];
                     if (v != 0.0) {
-                        int xr = (p.src() - xoff + j) * c;
+                        int xr = (d.src() - xoff + j) * c;
                         for (int q = 0; q < c; q++) {
                             y[yr + q] += v * x[xr + q];
                         }
@@ -94,7 +121,7 @@ final class JavaOperator implements OperatorHandle {
             } else {
                 for (long e = p.offsets()[i]; e < p.offsets()[i + 1]; e++) {
                     double v = p.weights()[(int) e];
-                    int xr = (p.src() - xoff + p.columns()[(int) e]) * c;
+                    int xr = (d.src() - xoff + p.columns()[(int) e]) * c;
                     for (int q = 0; q < c; q++) {
                         y[yr + q] += v * x[xr + q];
                     }

@@ -72,6 +72,6 @@ public record KMeansOptions(int k, int nInit, int maxIterations, double toleranc
     }
 
     public int resolvedThreads() {
-        return threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        return Threads.resolve(threads);
     }
 }

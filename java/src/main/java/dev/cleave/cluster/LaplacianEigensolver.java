@@ -95,18 +95,10 @@ public final class LaplacianEigensolver {
             double[] av = new double[n * k];
             h.apply(OperatorHandle.N, vecs, av, k);
             apps += k;
-            double[] res = new double[k];
+            double[] res = DenseMath.residuals(n, vecs, av, k, k, mu);
             int converged = 0;
-            for (int j = 0; j < k; j++) {
-                double s = 0.0;
-                for (int i = 0; i < n; i++) {
-                    double r = av[i * k + j] - mu[j] * vecs[i * k + j];
-                    s += r * r;
-                }
-                res[j] = Math.sqrt(s);
-                if (res[j] <= o.tolerance()) {
-                    converged++;
-                }
+            for (double r : res) {
+                converged += r <= o.tolerance() ? 1 : 0;
             }
             double[] lambda = new double[k];
             for (int j = 0; j < k; j++) {

@@ -21,7 +21,7 @@ public final class NormalizedAdjacency implements SymmetricOperator, AutoCloseab
 
     private NormalizedAdjacency(GraphOperator g, Backend backend, int threads) {
         this.g = g;
-        this.h = OperatorHandle.open(g, backend, threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
+        this.h = OperatorHandle.open(g, backend, Threads.resolve(threads));
     }
 
     /** N of a graph without isolated nodes; threads 0 = all processors. */

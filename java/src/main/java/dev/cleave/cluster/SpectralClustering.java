@@ -36,16 +36,10 @@ public final class SpectralClustering {
         for (int v : isolated) {
             removed.add(new RemovedNode(v, 0, v));
         }
-        int[] kept = keptNodes(graph.nodes(), isolated);
+        int[] kept = complement(isolated, graph.nodes());
         CsrGraph g = isolated.length == 0 ? graph : graph.inducedSubgraph(kept);
         checkK(options.k(), g.nodes(), isolated.length);
-        EigenResult eig = LaplacianEigensolver.solve(GraphOperator.of(g), options.eigenOptions());
-        double[] degrees = g.degrees();
-        KMeansResult km = KMeans.fit(embedding(eig, degrees), g.nodes(), eig.k(), options.kmeansOptions());
-        int[] labels = km.labels();
-        int clusters = clusterCount(labels);
-        NCut nc = NCut.of(g.cutWeights(labels, clusters), NCut.volumes(labels, degrees, clusters));
-        return result(graph.nodes(), g.nodes(), g.edges(), kept, labels, clusters, nc, eig, km, removed,
+        return run(GraphOperator.of(g), g.degrees(), g::cutWeights, graph.nodes(), g.edges(), kept, removed,
                 g.components().count(), options, t0);
     }
 
@@ -58,14 +52,38 @@ public final class SpectralClustering {
             throw new InvalidInputException(graph.removedNodes().size() + " neurons have no non-zero weights (the first: "
                     + "layer " + r.layer() + " index " + r.index() + "); use isolatedNodes 'drop' to leave them out");
         }
-        EigenResult eig = LaplacianEigensolver.solve(GraphOperator.of(graph), options.eigenOptions());
-        double[] degrees = graph.degrees();
-        KMeansResult km = KMeans.fit(embedding(eig, degrees), graph.nodes(), eig.k(), options.kmeansOptions());
+        return run(GraphOperator.of(graph), graph.degrees(), graph::cutWeights, graph.totalNodes(), graph.edges(),
+                graph.keptNodes(), graph.removedNodes(), graph.components().count(), options, t0);
+    }
+
+    /** Per-cluster cut weights of a labelling of the clustered graph. */
+    private interface Cuts {
+        double[] of(int[] labels, int clusters);
+    }
+
+    // The pipeline shared by both graph forms: eigenpairs, embedding, k-means, n-cut, result.
+    private static ClusterResult run(GraphOperator op, double[] degrees, Cuts cuts, int totalNodes, long edges, int[] kept,
+            List<RemovedNode> removed, int components, ClusterOptions o, long t0) {
+        EigenResult eig = LaplacianEigensolver.solve(op, o.eigenOptions());
+        KMeansResult km = KMeans.fit(embedding(eig, degrees), eig.nodes(), eig.k(), o.kmeansOptions());
         int[] labels = km.labels();
-        int clusters = clusterCount(labels);
-        NCut nc = NCut.of(graph.cutWeights(labels, clusters), NCut.volumes(labels, degrees, clusters));
-        return result(graph.totalNodes(), graph.nodes(), graph.edges(), graph.keptNodes(), labels, clusters, nc, eig, km,
-                graph.removedNodes(), graph.components().count(), options, t0);
+        int clusters = 0;
+        for (int l : labels) {
+            clusters = Math.max(clusters, l + 1);
+        }
+        NCut nc = NCut.of(cuts.of(labels, clusters), NCut.volumes(labels, degrees, clusters));
+        int[] full = new int[totalNodes];
+        java.util.Arrays.fill(full, -1);
+        for (int t = 0; t < kept.length; t++) {
+            full[kept[t]] = labels[t];
+        }
+        int[] sizes = new int[clusters];
+        for (int l : labels) {
+            sizes[l]++;
+        }
+        return new ClusterResult(eig.nodes(), totalNodes, edges, o.k(), nc.total(), nc.perCluster(), sizes, full,
+                eig.eigenvalues(), eig.residuals(), removed, components, (System.nanoTime() - t0) / 1e9, eig.iterations(),
+                eig.operatorApplications(), eig.converged() == eig.k(), eig.method(), km.inertia(), o);
     }
 
     /** Clusters the graph of an MLP given its weight matrices (each out x in, forward order). */
@@ -144,43 +162,18 @@ public final class SpectralClustering {
         }
     }
 
-    private static int[] keptNodes(int nodes, int[] isolated) {
-        int[] kept = new int[nodes - isolated.length];
+    /** The indices in [0, size) that are not in {@code sorted} (strictly ascending), ascending. */
+    static int[] complement(int[] sorted, int size) {
+        int[] out = new int[size - sorted.length];
         int a = 0;
         int b = 0;
-        for (int i = 0; i < nodes; i++) {
-            if (b < isolated.length && isolated[b] == i) {
+        for (int i = 0; i < size; i++) {
+            if (b < sorted.length && sorted[b] == i) {
                 b++;
             } else {
-                kept[a++] = i;
+                out[a++] = i;
             }
         }
-        return kept;
+        return out;
     }
-
-    private static int clusterCount(int[] labels) {
-        int max = -1;
-        for (int l : labels) {
-            max = Math.max(max, l);
-        }
-        return max + 1;
-    }
-
-    private static ClusterResult result(int totalNodes, int nodes, long edges, int[] kept, int[] labels, int clusters,
-            NCut nc, EigenResult eig, KMeansResult km, List<RemovedNode> removed, int components, ClusterOptions o,
-            long t0) {
-        int[] full = new int[totalNodes];
-        java.util.Arrays.fill(full, -1);
-        for (int t = 0; t < kept.length; t++) {
-            full[kept[t]] = labels[t];
-        }
-        int[] sizes = new int[clusters];
-        for (int l : labels) {
-            sizes[l]++;
-        }
-        return new ClusterResult(nodes, totalNodes, edges, o.k(), nc.total(), nc.perCluster(), sizes, full,
-                eig.eigenvalues(), eig.residuals(), removed, components, (System.nanoTime() - t0) / 1e9, eig.iterations(),
-                eig.operatorApplications(), eig.converged() == eig.k(), eig.method(), km.inertia(), o);
-    }
-
 }

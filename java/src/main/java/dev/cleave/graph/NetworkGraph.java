@@ -253,9 +253,13 @@ public final class NetworkGraph {
             float[] b = blocks[l];
             int in = kept[l].length;
             for (int r = 0; r < kept[l + 1].length; r++) {
+                int root = find(parent, off[l + 1] + r);
                 for (int c = 0; c < in; c++) {
-                    if (b[r * in + c] != 0f) {
-                        union(parent, off[l + 1] + r, off[l] + c);
+                    int v = off[l] + c;
+                    // dense blocks: after the first rows every column already hangs off this root
+                    if (b[r * in + c] != 0f && parent[v] != root) {
+                        union(parent, root, v);
+                        root = find(parent, root);
                     }
                 }
             }
