@@ -21,6 +21,11 @@ Baselines (Debian python3-sklearn / python3-scipy; use /usr/bin/python3):
               algebraic: SciPy's fastest path here; sklearn's shift-invert LU of an 8192-node
               dense-block graph is far slower), then sklearn KMeans(n_init=25) on the
               D^-1/2-scaled embedding.
+  Shuffle test (--shuffles N, default 50; 0 skips it): N `layer` shuffles of the MLP graph's
+              |W| blocks (each block's entries permuted, as the null model does to W), each
+              clustered by the sklearn pipeline above; against Cleave's ShuffleTest.run with N
+              shuffles on both cores. The shuffles are drawn independently on each side (same
+              null model, different permutations), so the statistics agree in distribution.
 Cleave runs through dev.cleave.bench.SpectralRun (best of --repeat runs, both cores); the
 .mtx path and the layered (network) path are both timed for the MLP graphs. Every line states
 its n-cut: the n-cut of each side's labels on the same graph, computed here the same way.
@@ -105,7 +110,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--k", type=int, default=12)
     ap.add_argument("--big", action="store_true", help="also 8x2048 (SciPy takes minutes)")
-    ap.add_argument("--only", default=None, help="comma-separated subset: mlp,clusterable,8x1024,8x2048")
+    ap.add_argument("--only", default=None, help="comma-separated subset: mlp,clusterable,8x1024,8x2048,shuffle")
+    ap.add_argument("--shuffles", type=int, default=50, help="shuffle-test size (0: skip it)")
     args = ap.parse_args()
     from sklearn.cluster import KMeans, SpectralClustering
     import sklearn
@@ -116,11 +122,47 @@ def main():
         sys.exit("missing %s: run 'mvn -B -q -o -DskipTests package' from the repository root" % args.jar)
     if not os.path.exists(os.path.join(args.dir, "mlp.mtx")):
         subprocess.run(["java", "-cp", args.jar, "dev.cleave.bench.SpectralRun", "export", args.dir], check=True)
-    wanted = ["mlp", "clusterable", "8x1024"] + (["8x2048"] if args.big else [])
+    wanted = ["mlp", "clusterable", "8x1024"] + (["8x2048"] if args.big else []) + (["shuffle"] if args.shuffles else [])
     if args.only:
         wanted = args.only.split(",")
     rows = []
     for g in wanted:
+        if g == "shuffle":
+            a = scipy.io.mmread(os.path.join(args.dir, "mlp.mtx")).tocsr()
+            widths = [784, 256, 256, 256, 256, 10]
+            off = np.cumsum([0] + widths)
+            blocks = [a[off[l + 1]:off[l + 2], off[l]:off[l + 1]].toarray() for l in range(len(widths) - 1)]
+            rng = np.random.default_rng(0)
+
+            def one_shuffle():
+                bl = [[None] * len(widths) for _ in widths]
+                for l, b in enumerate(blocks):
+                    s = sp.csr_matrix(rng.permutation(b.ravel()).reshape(b.shape))
+                    bl[l + 1][l] = s
+                    bl[l][l + 1] = s.T.tocsr()
+                g2 = sp.bmat(bl, format="csr")
+                keep = np.asarray(g2.sum(axis=1)).ravel() > 0
+                g2 = g2[keep][:, keep]
+                lab = SpectralClustering(n_clusters=args.k, affinity="precomputed", eigen_solver="arpack", n_init=25,
+                                         random_state=0).fit(g2).labels_
+                return ncut(g2, lab)
+
+            t = time.perf_counter()
+            nc = [one_shuffle() for _ in range(args.shuffles)]
+            sec = time.perf_counter() - t
+            print("sklearn: %d shuffles in %.1fs, n-cut %.4f +- %.4f" % (args.shuffles, sec, np.mean(nc), np.std(nc)),
+                  flush=True)
+            cmd = ["java", "--enable-native-access=ALL-UNNAMED", "-cp", args.jar, "dev.cleave.bench.SpectralRun", "shuffle",
+                   "mlp", str(args.shuffles), str(args.threads)]
+            r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
+                                          env=dict(os.environ, OMP_WAIT_POLICY="passive")).stdout.strip().splitlines()[-1])
+            rows.append({"graph": "mlp x%d" % args.shuffles, "method": "sklearn pipeline per shuffle", "seconds": sec,
+                         "ncut": float(np.mean(nc)), "ratio": "%.1fx" % (sec / r["seconds"])})
+            rows.append({"graph": "mlp x%d" % args.shuffles, "method": "cleave ShuffleTest.run (mean n-cut)",
+                         "seconds": r["seconds"], "ncut": r["mean"]})
+            print("cleave: %s" % json.dumps(r), flush=True)
+            report(rows[-2:])
+            continue
         if g in ("mlp", "clusterable"):
             a = scipy.io.mmread(os.path.join(args.dir, g + ".mtx")).tocsr()
             sec, sc = best_of(args.repeat, lambda: SpectralClustering(

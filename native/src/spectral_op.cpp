@@ -155,7 +155,12 @@ __attribute__((target("avx512f"))) void csr_one512(const Piece& p, int64_t i, co
   }
 }
 
-const bool kAvx512 = __builtin_cpu_supports("avx512f");
+// Runs during the library's static initialization, where GCC needs __builtin_cpu_init() first.
+bool detect_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+const bool kAvx512 = detect_avx512();
 
 // Rows [r0, r1) of a dense piece (AVX2).
 void dense_range(const Piece& p, int64_t r0, int64_t r1, const double* x, int64_t ldx, double* y,

@@ -6,6 +6,9 @@ import dev.cleave.cluster.EigenResult;
 import dev.cleave.cluster.KMeans;
 import dev.cleave.cluster.KMeansResult;
 import dev.cleave.cluster.LaplacianEigensolver;
+import dev.cleave.cluster.ShuffleOptions;
+import dev.cleave.cluster.ShuffleResult;
+import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.cluster.SpectralClustering;
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.MatrixMarket;
@@ -25,6 +28,9 @@ import java.util.Locale;
  *       clusters it twice untimed (JIT warm-up, as JMH would), then REPEAT times (default 3), and
  *       prints one JSON line: best wall time, the split into eigensolver and k-means time, n-cut,
  *       iterations.
+ *   java -cp benchmarks/target/benchmarks.jar dev.cleave.bench.SpectralRun shuffle GRAPH [N] [THREADS]
+ *       the shuffle test (layer method, N shuffles, default 50) on mlp or clusterable, after one
+ *       untimed warm-up test of 4 shuffles; one JSON line with its wall time and statistics.
  * </pre>
  */
 public final class SpectralRun {
@@ -92,7 +98,25 @@ public final class SpectralRun {
                     r.operatorApplications(), r.solver(), java.util.Arrays.stream(r.residuals()).max().orElse(0)));
             return;
         }
-        System.err.println("usage: SpectralRun export DIR | SpectralRun cluster GRAPH [K] [REPEAT] [THREADS]");
+        if (args.length >= 2 && args[0].equals("shuffle")) {
+            int n = args.length > 2 ? Integer.parseInt(args[2]) : 50;
+            int threads = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+            java.util.List<dev.cleave.util.FloatMatrix> w = SpectralBench.weights(args[1]);
+            ShuffleOptions o = ShuffleOptions.defaults().withShuffles(n)
+                    .withCluster(ClusterOptions.defaults().withThreads(threads));
+            ShuffleTest.run(w, o.withShuffles(4)); // warm-up
+            long t0 = System.nanoTime();
+            ShuffleResult r = ShuffleTest.run(w, o);
+            double s = (System.nanoTime() - t0) / 1e9;
+            System.out.println(String.format(Locale.ROOT,
+                    "{\"tool\": \"cleave\", \"graph\": \"%s\", \"shuffles\": %d, \"seconds\": %.3f, \"trained_ncut\": %.6f, "
+                            + "\"mean\": %.6f, \"sd\": %.6f, \"z\": %s, \"p\": %.4f}",
+                    args[1], n, s, r.trainedNcut(), r.mean(), r.sd(), r.z() == null ? "null" : String.format(Locale.ROOT, "%.3f", r.z()),
+                    r.p()));
+            return;
+        }
+        System.err.println("usage: SpectralRun export DIR | SpectralRun cluster GRAPH [K] [REPEAT] [THREADS] | "
+                + "SpectralRun shuffle GRAPH [N] [THREADS]");
         System.exit(2);
     }
 }

@@ -30,6 +30,11 @@ public final class ShuffleTest {
 
     private ShuffleTest() {}
 
+    /** Runs the test without progress reports. */
+    public static ShuffleResult run(List<FloatMatrix> weights, ShuffleOptions options) {
+        return run(weights, options, ProgressListener.NONE);
+    }
+
     /** Runs the test on an MLP's weight matrices (each out x in, forward order; not modified). */
     public static ShuffleResult run(List<FloatMatrix> weights, ShuffleOptions options, ProgressListener listener) {
         long t0 = System.nanoTime();
