@@ -7,7 +7,9 @@
      among 1 or 2 threads x OPENBLAS_CORETYPE unset or SkylakeX.
 
 Cleave is measured twice: the JMH training step (TrainStepBench.trainStep, batch 128) and a
-whole epoch through the CLI (`./cleave train --epochs 1 --json`, data loading excluded).
+whole epoch through the CLI (`./cleave train --epochs 1 --json`, data loading excluded), both
+with the environment the launcher sets (GOMP_SPINCOUNT=30000; OPENBLAS_CORETYPE=SkylakeX on
+AVX-512 CPUs). The sgemm bound uses the same OpenBLAS kernels.
 
     python3 benchmarks/scripts/compare_training.py          # from the repository root
 Needs: the jar built by ./cleave (or mvn package), Debian python3-torch, dataset-fashion-mnist.
@@ -18,8 +20,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FLOP_PER_SAMPLE = 2 * (784 * 256 + 3 * 256 * 256 + 256 * 10) * 2 + 2 * (3 * 256 * 256 + 256 * 10)
 
 
+def cleave_env():
+    """What the ./cleave launcher sets: short OpenMP spins, SkylakeX kernels on AVX-512 CPUs."""
+    env = {"GOMP_SPINCOUNT": "30000"}
+    with open("/proc/cpuinfo") as f:
+        flags = next((l for l in f if l.startswith("flags")), "")
+    if all(x in flags.split() for x in ("avx512f", "avx512bw", "avx512vl", "avx512dq")):
+        env["OPENBLAS_CORETYPE"] = "SkylakeX"
+    return env
+
+
 def run(cmd, env=None):
-    e = dict(os.environ, OMP_WAIT_POLICY="passive")
+    e = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "GOMP_SPINCOUNT")}
     e.update(env or {})
     return subprocess.run(cmd, cwd=ROOT, env=e, check=True, capture_output=True, text=True).stdout
 
@@ -29,7 +41,7 @@ def jmh(tmp):
     result = os.path.join(tmp, "jmh.json")
     run(["java", "--enable-native-access=ALL-UNNAMED", "-jar", "benchmarks/target/benchmarks.jar",
          "TrainStepBench|SgemmBench", "-f", "1", "-t", "1", "-wi", "3", "-i", "5", "-w", "2s", "-r", "2s",
-         "-rf", "json", "-rff", result])
+         "-rf", "json", "-rff", result], cleave_env())
     with open(result) as f:
         return {(r["benchmark"].rsplit(".", 1)[1], r["params"]["threads"]): r["primaryMetric"]["score"]
                 for r in json.load(f) if r["params"].get("loss", "none") == "none"}
@@ -47,8 +59,6 @@ def main():
     for threads in (1, 2):
         for coretype in (None, "SkylakeX"):
             env = {"OPENBLAS_CORETYPE": coretype} if coretype else {}
-            if not coretype:
-                env["OPENBLAS_CORETYPE"] = ""
             out = run(["/usr/bin/python3", os.path.join(ROOT, "benchmarks/scripts/torch_mlp_epoch.py"),
                        "--threads", str(threads), "--epochs", "1"], env)
             torch_runs.append(json.loads(out.strip().splitlines()[-1]))

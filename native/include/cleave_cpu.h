@@ -17,8 +17,11 @@ extern "C" {
 
 /* ---- library ---- */
 const char* cleave_last_error(void);
-/* Threads used by the kernels (OpenMP) and by OpenBLAS. n >= 1. */
+/* Threads used by the kernels (OpenMP). OpenBLAS is set to 1 thread: the kernels split work
+ * themselves and call it from each thread. n >= 1. */
 int cleave_set_threads(int n);
+/* OpenBLAS's own thread count, for benchmarks that time sgemm alone (SgemmBench). n >= 1. */
+int cleave_set_blas_threads(int n);
 int cleave_get_threads(void);
 /* One line describing the build: compiler, SIMD level in use, OpenBLAS configuration. */
 const char* cleave_build_info(void);

@@ -36,6 +36,14 @@ int cleave_set_threads(int n) {
   CLEAVE_REQUIRE("set_threads", n >= 1 && n <= 1024, "threads must be in [1, 1024], got %d", n);
   g_threads = n;
   omp_set_num_threads(n);
+  // Our kernels split work across threads themselves and call OpenBLAS from each thread, so
+  // OpenBLAS itself stays single-threaded (never nest its threads inside ours).
+  openblas_set_num_threads(1);
+  return cleave::ok();
+}
+
+int cleave_set_blas_threads(int n) {
+  CLEAVE_REQUIRE("set_blas_threads", n >= 1 && n <= 1024, "threads must be in [1, 1024], got %d", n);
   openblas_set_num_threads(n);
   return cleave::ok();
 }

@@ -1,5 +1,6 @@
 package dev.cleave.bench;
 
+import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nn.CpuBackend;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +43,8 @@ public class SgemmBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        backend = new CpuBackend(threads); // sets OpenBLAS's thread count
+        backend = new CpuBackend(threads);
+        CpuKernels.check(CpuKernels.cleave_set_blas_threads(threads)); // sgemm alone uses OpenBLAS's own threads
         long size = (long) n * n;
         a = new FloatPointer(size);
         b = new FloatPointer(size);

@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * mvn -B -q -DskipTests package
- * OMP_WAIT_POLICY=passive java --enable-native-access=ALL-UNNAMED -jar benchmarks/target/benchmarks.jar \
+ * GOMP_SPINCOUNT=30000 OPENBLAS_CORETYPE=SkylakeX java --enable-native-access=ALL-UNNAMED -jar benchmarks/target/benchmarks.jar \
  *     'TrainStepBench|SgemmBench' -f 1 -t 1 -wi 3 -i 5 -w 2s -r 2s
  * </pre>
  */

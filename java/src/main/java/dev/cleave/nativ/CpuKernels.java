@@ -36,6 +36,8 @@ public final class CpuKernels {
 
     public static native int cleave_get_threads();
 
+    public static native int cleave_set_blas_threads(int n);
+
     public static native @Cast("const char*") BytePointer cleave_build_info();
 
     public static native int cleave_linear_forward(@Const FloatPointer x, @Const FloatPointer w,
