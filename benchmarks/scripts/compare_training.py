@@ -25,7 +25,7 @@ def cleave_env():
     env = {"GOMP_SPINCOUNT": "30000"}
     with open("/proc/cpuinfo") as f:
         flags = next((l for l in f if l.startswith("flags")), "")
-    if all(x in flags.split() for x in ("avx512f", "avx512bw", "avx512vl", "avx512dq")):
+    if all(x in flags.split() for x in ("avx512f", "avx512cd", "avx512bw", "avx512vl", "avx512dq")):
         env["OPENBLAS_CORETYPE"] = "SkylakeX"
     return env
 
