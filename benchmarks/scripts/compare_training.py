@@ -4,7 +4,7 @@
   1. the hardware bound: the FLOP rate of OpenBLAS sgemm on 2048^3 matrices (JMH,
      TrainStepBench.sgemmSquare), turned into samples/s by F21's FLOPs per sample;
   2. PyTorch's CPU training of the same MLP (torch_mlp_epoch.py) in its best configuration
-     among 1 or 2 threads x OPENBLAS_CORETYPE unset or SkylakeX.
+     among 1 or 2 torch threads x 1 or 2 OpenBLAS threads x OPENBLAS_CORETYPE unset or SkylakeX.
 
 Cleave is measured twice: the JMH training step (TrainStepBench.trainStep, batch 128) and a
 whole epoch through the CLI (`./cleave train --epochs 1 --json`, data loading excluded), both
@@ -57,16 +57,23 @@ def main():
                                 os.path.join(tmp, "run")]).strip().splitlines()[-1])
     torch_runs = []
     for threads in (1, 2):
-        for coretype in (None, "SkylakeX"):
-            env = {"OPENBLAS_CORETYPE": coretype} if coretype else {}
-            out = run(["/usr/bin/python3", os.path.join(ROOT, "benchmarks/scripts/torch_mlp_epoch.py"),
-                       "--threads", str(threads), "--epochs", "1"], env)
-            torch_runs.append(json.loads(out.strip().splitlines()[-1]))
+        for blas_threads in (1, 2):
+            for coretype in (None, "SkylakeX"):
+                # PyTorch's configurations: its intra-op threads, the OpenBLAS pool under it, the
+                # OpenBLAS kernel; passive OpenMP waits throughout (spinning waits steal the other core).
+                env = {"OMP_WAIT_POLICY": "passive", "OPENBLAS_NUM_THREADS": str(blas_threads)}
+                if coretype:
+                    env["OPENBLAS_CORETYPE"] = coretype
+                out = run(["/usr/bin/python3", os.path.join(ROOT, "benchmarks/scripts/torch_mlp_epoch.py"),
+                           "--threads", str(threads), "--epochs", "1"], env)
+                r = json.loads(out.strip().splitlines()[-1])
+                r["blas_threads"] = blas_threads
+                torch_runs.append(r)
     best_torch = max(torch_runs, key=lambda r: r["samples_per_s"])
     print("\n== training throughput, F21 MLP, batch 128 (one run) ==")
     for r in torch_runs:
-        print(f"pytorch  threads={r['threads']} OPENBLAS_CORETYPE={r['openblas_coretype'] or 'default':9s} "
-              f"{r['samples_per_s']:9.0f} samples/s")
+        print(f"pytorch  threads={r['threads']} OPENBLAS_NUM_THREADS={r['blas_threads']} "
+              f"OPENBLAS_CORETYPE={r['openblas_coretype'] or 'default':9s} {r['samples_per_s']:9.0f} samples/s")
     steps = {t: v * 128 for (name, t), v in rows.items() if name == "trainStep"}
     for threads, rate in sorted(steps.items()):
         print(f"cleave   JMH trainStep threads={threads}            {rate:9.0f} samples/s "
@@ -78,7 +85,8 @@ def main():
         bound = gflops * 1e9 / FLOP_PER_SAMPLE
         print(f"bound    sgemm 2048^3 {gflops:.1f} GFLOP/s  ->  {bound:9.0f} samples/s at {FLOP_PER_SAMPLE / 1e6:.2f} MFLOP/sample")
     best_cleave = max(list(steps.values()) + [epoch["samples_per_s"]])
-    print(f"\ncleave / best pytorch ({best_torch['threads']} threads, {best_torch['openblas_coretype'] or 'default'}): "
+    print(f"\ncleave / best pytorch ({best_torch['threads']} threads, OpenBLAS {best_torch['blas_threads']} threads, "
+          f"{best_torch['openblas_coretype'] or 'default'}): "
           f"{best_cleave / best_torch['samples_per_s']:.2f}x")
     if sgemm_rates:
         print(f"cleave / sgemm bound: {100 * best_cleave / bound:.0f}%")
