@@ -1,10 +1,11 @@
 package dev.cleave.bench;
 
+import dev.cleave.nn.Mlp;
+import dev.cleave.train.ClusterableInit;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.Rng;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * The graphs the spectral benchmarks and benchmarks/scripts/sklearn_spectral.py share.
@@ -31,56 +32,22 @@ public final class SpectralGraphs {
         return ws;
     }
 
-    /** Untrained Glorot-uniform MLP: U(-a, a), a = sqrt(6 / (in + out)). */
+    /** Untrained Glorot-uniform MLP: U(-a, a), a = sqrt(6 / (in + out)) (the library's initialisation). */
     public static List<FloatMatrix> glorot(int[] widths, long seed) {
-        SplittableRandom r = Rng.stream(seed, "bench/glorot");
-        List<FloatMatrix> ws = new ArrayList<>();
-        for (int l = 0; l + 1 < widths.length; l++) {
-            int in = widths[l];
-            int out = widths[l + 1];
-            double a = Math.sqrt(6.0 / (in + out));
-            float[] d = new float[in * out];
-            for (int i = 0; i < d.length; i++) {
-                d[i] = (float) ((2 * r.nextDouble() - 1) * a);
-            }
-            ws.add(new FloatMatrix(out, in, d));
+        try (Mlp model = Mlp.glorotUniform(widths, seed)) {
+            return model.weightMatrices();
         }
-        return ws;
     }
 
     /**
-     * A structured MLP: F21's clusterable initialisation (science.md section 4) on top of
-     * Glorot weights: each neuron gets a module in {0..M-1} (M = 10); weights inside a module are
-     * multiplied by up = 1 + (1 - down)(M - 1), others by down = 0.6; the first layer is left
-     * alone. Its graph has real cluster structure (n-cut about 6.8 at k = 12), a stand-in for a
-     * trained network when none is at hand.
+     * A structured MLP: F21's clusterable initialisation (science.md section 4, the library's
+     * {@link ClusterableInit}) on top of Glorot weights. Its graph has real cluster structure, a
+     * stand-in for a trained network when none is at hand.
      */
     public static List<FloatMatrix> clusterable(int[] widths, long seed) {
-        List<FloatMatrix> ws = glorot(widths, seed);
-        SplittableRandom r = Rng.stream(seed, "bench/modules");
-        int modules = 10;
-        double down = 0.6;
-        double up = 1 + (1 - down) * (modules - 1);
-        int[][] module = new int[widths.length][];
-        for (int l = 0; l < widths.length; l++) {
-            module[l] = new int[widths[l]];
-            for (int i = 0; i < widths[l]; i++) {
-                module[l][i] = r.nextInt(modules);
-            }
+        try (Mlp model = Mlp.glorotUniform(widths, seed)) {
+            ClusterableInit.f21().apply(model, seed);
+            return model.weightMatrices();
         }
-        List<FloatMatrix> out = new ArrayList<>();
-        for (int l = 0; l < ws.size(); l++) {
-            FloatMatrix w = ws.get(l);
-            float[] d = w.data().clone();
-            if (l > 0) {
-                for (int i = 0; i < w.rows(); i++) {
-                    for (int j = 0; j < w.cols(); j++) {
-                        d[i * w.cols() + j] *= (float) (module[l + 1][i] == module[l][j] ? up : down);
-                    }
-                }
-            }
-            out.add(new FloatMatrix(w.rows(), w.cols(), d));
-        }
-        return out;
     }
 }

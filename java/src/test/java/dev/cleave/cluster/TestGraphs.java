@@ -1,6 +1,7 @@
 package dev.cleave.cluster;
 
 import dev.cleave.graph.CsrGraph;
+import dev.cleave.nn.Mlp;
 import dev.cleave.util.FloatMatrix;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,21 +124,11 @@ final class TestGraphs {
         return CsrGraph.fromEdges(n, a, b, x);
     }
 
-    /** Glorot-uniform weights U(-a, a), a = sqrt(6 / (in + out)), for the given layer widths. */
+    /** Glorot-uniform weights U(-a, a), a = sqrt(6 / (in + out)): the library's initialisation. */
     static List<FloatMatrix> glorot(int[] widths, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        List<FloatMatrix> ws = new ArrayList<>();
-        for (int l = 0; l + 1 < widths.length; l++) {
-            int in = widths[l];
-            int out = widths[l + 1];
-            double a = Math.sqrt(6.0 / (in + out));
-            float[] d = new float[in * out];
-            for (int i = 0; i < d.length; i++) {
-                d[i] = (float) ((2 * r.nextDouble() - 1) * a);
-            }
-            ws.add(new FloatMatrix(out, in, d));
+        try (Mlp model = Mlp.glorotUniform(widths, seed)) {
+            return model.weightMatrices();
         }
-        return ws;
     }
 
     static final int[] MLP = {784, 256, 256, 256, 256, 10};
