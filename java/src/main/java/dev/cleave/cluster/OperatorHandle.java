@@ -2,7 +2,8 @@ package dev.cleave.cluster;
 
 /**
  * A {@link GraphOperator} made live on a backend: the native op (weights off-heap, released by
- * {@link #close()}) or the Java reference. {@code which} selects N (the full normalized
+ * {@link #close()}), the Java reference, or the device op of a CUDA backend (weights in device
+ * memory, released by {@link #close()}). {@code which} selects N (the full normalized
  * adjacency, dimension n) or M (the bipartite half, dimension half).
  */
 interface OperatorHandle extends AutoCloseable {
@@ -28,6 +29,10 @@ interface OperatorHandle extends AutoCloseable {
     void close();
 
     static OperatorHandle open(GraphOperator g, Backend backend, int threads) {
-        return backend == Backend.NATIVE ? new NativeOperator(g, threads) : new JavaOperator(g);
+        return switch (backend) {
+            case NATIVE -> new NativeOperator(g, threads);
+            case JAVA -> new JavaOperator(g);
+            case CUDA, CUDA_EMU -> new CudaOperator(g, backend);
+        };
     }
 }
