@@ -104,25 +104,16 @@ final class CudaOperator implements OperatorHandle {
             throw new InvalidInputException("the " + api.name() + " backend takes eigensolver blocks of at most " + MAX_BLOCK
                     + " vectors, but k = " + k + " needs " + p + "; lower k (or blockSize) or use backend native");
         }
-        return ChebyshevEigensolver.largest(new DeviceBlocks(api, op, which, dim(which)), k, p, lower, upper, tol,
-                sqrtScaled, maxIter, maxDegree, amplification, x0);
+        try (DeviceBlocks blocks = new DeviceBlocks(api, op, which, dim(which))) {
+            return ChebyshevEigensolver.largest(blocks, k, p, lower, upper, tol, sqrtScaled, maxIter, maxDegree,
+                    amplification, x0);
+        }
     }
 
     /** The dense path (small operators): the matrix formed by device applications, Jacobi on the host. */
     @Override
     public Eigenpairs dense(int which, int k) {
-        int d = dim(which);
-        return ChebyshevEigensolver.dense(new SymmetricOperator() {
-            @Override
-            public int size() {
-                return d;
-            }
-
-            @Override
-            public void apply(double[] x, double[] y, int cols) {
-                CudaOperator.this.apply(which, x, y, cols);
-            }
-        }, k);
+        return ChebyshevEigensolver.dense(operator(which), k);
     }
 
     @Override

@@ -2,6 +2,11 @@ package dev.cleave.cluster;
 
 import dev.cleave.nativ.CudaApi;
 import dev.cleave.nativ.CudaBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.bytedeco.javacpp.DoublePointer;
 
 /**
@@ -14,12 +19,19 @@ import org.bytedeco.javacpp.DoublePointer;
  * solver): G = X^T X on the device, its Cholesky factor R and R^-1 on the host, X = X R^-1 on
  * the device. Where Cholesky breaks down (a rank-deficient block, rare) the block is copied to
  * the host for a Householder QR ({@link DenseMath#orthonormalize}) and back.
+ *
+ * <p>Device memory is reused: released blocks go to a pool by size, and small matrices pass
+ * through one scratch buffer, so a solve allocates a handful of buffers rather than several per
+ * iteration (cudaFree synchronizes the device). {@link #close()} frees them all.
  */
-final class DeviceBlocks implements BlockOps<CudaBuffer> {
+final class DeviceBlocks implements BlockOps<CudaBuffer>, AutoCloseable {
     private final CudaApi api;
     private final long op;
     private final int which;
     private final int n;
+    private final Map<Long, ArrayDeque<CudaBuffer>> pool = new HashMap<>();
+    private final List<CudaBuffer> all = new ArrayList<>();
+    private CudaBuffer small;
 
     /** Blocks of {@code n} rows for the device op {@code op} (which = N or M). */
     DeviceBlocks(CudaApi api, long op, int which, int n) {
@@ -39,17 +51,64 @@ final class DeviceBlocks implements BlockOps<CudaBuffer> {
         if (a.length != (long) n * cols) {
             throw new IllegalArgumentException("a host block of " + a.length + " values is not " + n + " x " + cols);
         }
-        return CudaBuffer.of(api, a);
+        CudaBuffer b = allocate(cols);
+        if (a.length > 0) {
+            try (DoublePointer p = new DoublePointer(a)) {
+                b.upload(p);
+            }
+        }
+        return b;
     }
 
     @Override
     public CudaBuffer allocate(int cols) {
-        return CudaBuffer.allocate(api, 8L * n * cols);
+        long bytes = 8L * n * cols;
+        ArrayDeque<CudaBuffer> free = pool.get(bytes);
+        if (free != null && !free.isEmpty()) {
+            return free.pop();
+        }
+        CudaBuffer b = CudaBuffer.allocate(api, bytes);
+        all.add(b);
+        return b;
     }
 
     @Override
     public void release(CudaBuffer b) {
-        b.close();
+        pool.computeIfAbsent(b.bytes(), x -> new ArrayDeque<>()).push(b);
+    }
+
+    /** The scratch buffer for small matrices, holding at least {@code doubles} values. */
+    private long small(long doubles) {
+        if (small == null || small.bytes() < 8 * doubles) {
+            if (small != null) {
+                small.close();
+            }
+            small = CudaBuffer.allocate(api, 8 * Math.max(doubles, 1024));
+        }
+        return small.address();
+    }
+
+    /** Copies a small host matrix into the scratch buffer; returns its device address. */
+    private long put(double[] m) {
+        long at = small(m.length);
+        try (DoublePointer p = new DoublePointer(m)) {
+            api.check(api.memcpyHtoD(at, p, 8L * m.length));
+        }
+        return at;
+    }
+
+    /** Frees every buffer this object allocated (pooled or not). */
+    @Override
+    public void close() {
+        for (CudaBuffer b : all) {
+            b.close();
+        }
+        all.clear();
+        pool.clear();
+        if (small != null) {
+            small.close();
+            small = null;
+        }
     }
 
     @Override
@@ -57,9 +116,12 @@ final class DeviceBlocks implements BlockOps<CudaBuffer> {
         if (ld == c) {
             return b.toDoubles();
         }
-        try (CudaBuffer t = allocate(c)) {
+        CudaBuffer t = allocate(c);
+        try {
             copyColumns(b, ld, 0, t, c, 0, c);
             return t.toDoubles();
+        } finally {
+            release(t);
         }
     }
 
@@ -75,24 +137,24 @@ final class DeviceBlocks implements BlockOps<CudaBuffer> {
 
     @Override
     public double[] gram(CudaBuffer x, int ldx, int a, CudaBuffer y, int ldy, int b) {
-        try (CudaBuffer g = CudaBuffer.allocate(api, 8L * a * b)) {
-            api.check(api.blockGram(n, x.address(), ldx, a, y.address(), ldy, b, g.address()));
-            return g.toDoubles();
+        double[] g = new double[a * b];
+        long at = small(g.length);
+        api.check(api.blockGram(n, x.address(), ldx, a, y.address(), ldy, b, at));
+        try (DoublePointer p = new DoublePointer(g.length)) {
+            api.check(api.memcpyDtoH(p, at, 8L * g.length));
+            p.get(g);
         }
+        return g;
     }
 
     @Override
     public void subMul(CudaBuffer x, int ldx, int a, double[] g, CudaBuffer y, int ldy, int b) {
-        try (CudaBuffer dg = CudaBuffer.of(api, g)) {
-            api.check(api.blockSubMul(n, x.address(), ldx, a, dg.address(), y.address(), ldy, b));
-        }
+        api.check(api.blockSubMul(n, x.address(), ldx, a, put(g), y.address(), ldy, b));
     }
 
     @Override
     public void mulSquare(CudaBuffer x, int ld, int c, double[] q) {
-        try (CudaBuffer dq = CudaBuffer.of(api, q)) {
-            api.check(api.blockMulSquare(n, x.address(), ld, c, dq.address()));
-        }
+        api.check(api.blockMulSquare(n, x.address(), ld, c, put(q)));
     }
 
     @Override
@@ -117,8 +179,11 @@ final class DeviceBlocks implements BlockOps<CudaBuffer> {
         }
         double[] h = download(x, ld, c);
         DenseMath.orthonormalize(n, h, c, c);
-        try (CudaBuffer t = CudaBuffer.of(api, h)) {
+        CudaBuffer t = upload(h, c);
+        try {
             copyColumns(t, c, 0, x, ld, 0, c);
+        } finally {
+            release(t);
         }
     }
 

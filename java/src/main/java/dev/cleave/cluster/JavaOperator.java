@@ -130,21 +130,6 @@ final class JavaOperator implements OperatorHandle {
         }
     }
 
-    private SymmetricOperator operator(int which) {
-        int d = dim(which);
-        return new SymmetricOperator() {
-            @Override
-            public int size() {
-                return d;
-            }
-
-            @Override
-            public void apply(double[] x, double[] y, int cols) {
-                JavaOperator.this.apply(which, x, y, cols);
-            }
-        };
-    }
-
     @Override
     public Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled,
             int maxIter, int maxDegree, double amplification, double[] x0) {

@@ -19,6 +19,22 @@ interface OperatorHandle extends AutoCloseable {
     Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled, int maxIter,
             int maxDegree, double amplification, double[] x0);
 
+    /** Operator {@code which} as a {@link SymmetricOperator} on host arrays (the Java solvers' view of it). */
+    default SymmetricOperator operator(int which) {
+        int d = dim(which);
+        return new SymmetricOperator() {
+            @Override
+            public int size() {
+                return d;
+            }
+
+            @Override
+            public void apply(double[] x, double[] y, int cols) {
+                OperatorHandle.this.apply(which, x, y, cols);
+            }
+        };
+    }
+
     /** The k largest pairs from the dense matrix. */
     Eigenpairs dense(int which, int k);
 

@@ -8,6 +8,7 @@ import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.NetworkGraph;
 import dev.cleave.util.FloatMatrix;
 import java.util.List;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,33 +28,33 @@ abstract class CudaClusteringChecks {
     /** The CUDA backend under test. */
     abstract Backend backend();
 
-    private static void assertSameEigenpairs(EigenResult nat, EigenResult cuda, double tol, String what) {
-        assertEquals(nat.method(), cuda.method(), what + ": solver path");
+    /** Solves with the native engine and with the backend under test (same options otherwise) and compares. */
+    private void assertSameEigenpairs(String what, String method, EigenOptions o, Function<EigenOptions, EigenResult> solve) {
+        EigenResult nat = solve.apply(o);
+        EigenResult cuda = solve.apply(o.withBackend(backend()));
+        assertEquals(method, nat.method(), what + ": native solver path");
+        assertEquals(method, cuda.method(), what + ": solver path");
         for (int j = 0; j < nat.k(); j++) {
             assertEquals(nat.eigenvalues()[j], cuda.eigenvalues()[j], EIGENVALUE_TOLERANCE, what + ": eigenvalue " + j);
         }
-        assertTrue(cuda.maxResidual() <= tol, what + ": max residual " + cuda.maxResidual() + " above " + tol);
+        assertTrue(cuda.maxResidual() <= o.tolerance(), what + ": max residual " + cuda.maxResidual() + " above "
+                + o.tolerance());
         assertEquals(nat.iterations(), cuda.iterations(), 1, what + ": same algorithm, same start");
     }
 
     @Test
     void eigenpairsOfAGeneralGraphMatchNative() {
         CsrGraph g = TestGraphs.random(200, 0.07, 1).withoutIsolatedNodes();
-        EigenOptions o = EigenOptions.defaults(8).withSolver(Solver.ITERATIVE).withSeed(1);
-        EigenResult nat = LaplacianEigensolver.smallest(g, o);
-        EigenResult cuda = LaplacianEigensolver.smallest(g, o.withBackend(backend()));
-        assertEquals("chebyshev", cuda.method());
-        assertSameEigenpairs(nat, cuda, o.tolerance(), "random graph");
+        assertSameEigenpairs("random graph", "chebyshev", EigenOptions.defaults(8).withSolver(Solver.ITERATIVE).withSeed(1),
+                o -> LaplacianEigensolver.smallest(g, o));
     }
 
     @Test
     void eigenpairsOfANetworkGraphMatchNativeThroughTheHalfOperator() {
         NetworkGraph g = NetworkGraph.fromWeights(TestGraphs.glorot(new int[] {60, 40, 40, 30, 8}, 5));
-        EigenOptions o = EigenOptions.defaults(12).withSolver(Solver.ITERATIVE).withTolerance(1e-8).withSeed(9);
-        EigenResult nat = LaplacianEigensolver.smallest(g, o);
-        EigenResult cuda = LaplacianEigensolver.smallest(g, o.withBackend(backend()));
-        assertEquals("chebyshev-bipartite", cuda.method());
-        assertSameEigenpairs(nat, cuda, o.tolerance(), "network graph");
+        assertSameEigenpairs("network graph", "chebyshev-bipartite",
+                EigenOptions.defaults(12).withSolver(Solver.ITERATIVE).withTolerance(1e-8).withSeed(9),
+                o -> LaplacianEigensolver.smallest(g, o));
     }
 
     @Test
