@@ -26,7 +26,10 @@
 //    block_copy_kernel: grid-stride.
 //  - kmeans_assign_kernel: one thread per point, centers staged in shared memory in chunks.
 //
-// Timed by cuda/bench/cuda_kernel_bench.cu only for the training ops so far (see cuda/README.md).
+// Timed by cuda/bench/cuda_kernel_bench.cu (spectral_op_apply on an 8 x 1024 network graph, the
+// block kernels and kmeans_assign at 1M rows x 16 columns; command in its header), as GB/s of
+// minimum DRAM traffic: these kernels are memory-bound at the solver's 16 or so vectors. Not yet
+// measured on a GPU (none was available while they were written).
 #include <cmath>
 #include <new>
 #include <vector>
