@@ -9,8 +9,9 @@
 // Semantics follow native/src/spectral_op.cpp and spectral_eigs.cpp: float weights widened to
 // double, double vectors and sums, every output element summed by one thread in the cpu's order
 // (pieces in order, entries of a row in order). Reductions over rows (block_gram,
-// block_residuals) use the cpu's fixed row chunks: one block per chunk writes its partial sums,
-// then one pass adds the chunks in order, so nothing depends on timing.
+// block_residuals) use the cpu's fixed row chunks: one block per chunk writes its partial sums
+// (in a fixed order of its own), then one pass adds the chunks in order, so nothing depends on
+// timing.
 //
 // Kernels:
 //  - spectral_dense_kernel<kTrans>: y[dst + i] += sum_j A_ij x[src + j] for a dense float block,
@@ -20,7 +21,8 @@
 //    addresses for either orientation of A.
 //  - spectral_csr_kernel: one thread per (row, vector), grid-stride; the row's entries in order.
 //  - spectral_scale_kernel: out = s (or s^2) * in per row, grid-stride (in place allowed).
-//  - block_gram_partial_kernel / block_sum_chunks_kernel: the two passes of G = X^T Y.
+//  - block_gram_partial_kernel / block_sum_chunks_kernel: the two passes of G = X^T Y (per chunk,
+//    all 256 threads busy: entries x row lanes, the lanes summed in order in shared memory).
 //  - block_sub_mul_kernel, block_mul_square_kernel (rows staged in shared memory: in place),
 //    block_residual_partial_kernel (+ block_sum_chunks_kernel), block_chebyshev_step_kernel,
 //    block_copy_kernel: grid-stride.
@@ -114,19 +116,43 @@ inline int64_t chunk_rows(int64_t n) {
   return (n + chunks - 1) / chunks;
 }
 
+// Per-chunk partial sums of `count` values, one block per chunk, all threads busy: with fewer
+// values than threads, the chunk's rows are dealt round-robin to `lanes` groups of `count`
+// threads and the lanes' sums added in lane order through shared memory (a fixed order: the
+// result does not depend on timing). term(i, e) is the contribution of row i to value e.
+template <typename Term>
+__device__ __forceinline__ void chunk_partials(int64_t i0, int64_t i1, int count, double* out, Term term) {
+  CLEAVE_SHARED(double, lane_sums, [kThreads]);
+  if (count >= kThreads) {
+    for (int e = threadIdx.x; e < count; e += kThreads) {
+      double acc = 0.0;
+      for (int64_t i = i0; i < i1; ++i) acc += term(i, e);
+      out[e] = acc;
+    }
+    return;
+  }
+  const int lanes = kThreads / count;
+  const int e = threadIdx.x % count, lane = threadIdx.x / count;
+  double acc = 0.0;
+  if (lane < lanes)
+    for (int64_t i = i0 + lane; i < i1; i += lanes) acc += term(i, e);
+  lane_sums[threadIdx.x] = acc;
+  __syncthreads();
+  if (threadIdx.x < count) {
+    double s = 0.0;
+    for (int l = 0; l < lanes; ++l) s += lane_sums[l * count + e];
+    out[e] = s;
+  }
+}
+
 // partial[chunk][r * b + s] = sum over the chunk's rows of x[i][r] y[i][s]; one block per chunk.
 __global__ void __launch_bounds__(kThreads)
     block_gram_partial_kernel(int64_t n, int64_t chunk, const double* x, int64_t ldx, int a, const double* y,
                               int64_t ldy, int b, double* partial) {
   const int64_t i0 = (int64_t)blockIdx.x * chunk;
   const int64_t i1 = i0 + chunk < n ? i0 + chunk : n;
-  const int ab = a * b;
-  for (int e = threadIdx.x; e < ab; e += kThreads) {
-    const int r = e / b, s = e % b;
-    double acc = 0.0;
-    for (int64_t i = i0; i < i1; ++i) acc += x[i * ldx + r] * y[i * ldy + s];
-    partial[(int64_t)blockIdx.x * ab + e] = acc;
-  }
+  chunk_partials(i0, i1, a * b, partial + (int64_t)blockIdx.x * a * b,
+                 [=](int64_t i, int e) { return x[i * ldx + e / b] * y[i * ldy + e % b]; });
 }
 
 // out[e] = sum over chunks, in order, of partial[chunk][e] (sqrt of it when root != 0).
@@ -182,14 +208,10 @@ __global__ void __launch_bounds__(kThreads)
                                   const double* theta, double* partial) {
   const int64_t i0 = (int64_t)blockIdx.x * chunk;
   const int64_t i1 = i0 + chunk < n ? i0 + chunk : n;
-  for (int j = threadIdx.x; j < k; j += kThreads) {
-    double acc = 0.0;
-    for (int64_t i = i0; i < i1; ++i) {
-      const double r = ax[i * ld + j] - theta[j] * x[i * ld + j];
-      acc += r * r;
-    }
-    partial[(int64_t)blockIdx.x * k + j] = acc;
-  }
+  chunk_partials(i0, i1, k, partial + (int64_t)blockIdx.x * k, [=](int64_t i, int j) {
+    const double r = ax[i * ld + j] - theta[j] * x[i * ld + j];
+    return r * r;
+  });
 }
 
 __global__ void __launch_bounds__(kThreads)
