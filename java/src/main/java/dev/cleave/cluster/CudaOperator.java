@@ -16,19 +16,18 @@ import org.bytedeco.javacpp.LongPointer;
  * Chebyshev iteration ({@link ChebyshevEigensolver}) over {@link DeviceBlocks}. Device memory
  * is held until {@link #close()}. Used by one thread at a time (the op keeps its workspace).
  */
-final class CudaOperator implements OperatorHandle {
+final class CudaOperator extends GraphOperatorHandle {
     /** Largest block size p the device's block_mul_square takes (cleave_cuda.h). */
     static final int MAX_BLOCK = 256;
 
     private static CudaProbe probe;
 
     private final CudaApi api;
-    private final GraphOperator g;
     private long op;
 
     CudaOperator(GraphOperator g, Backend backend) {
+        super(g);
         this.api = api(backend);
-        this.g = g;
         try (LongPointer out = new LongPointer(1); DoublePointer scale = new DoublePointer(g.scale)) {
             api.check(api.spectralOpCreate(g.n, g.half, scale, out));
             op = out.get();
@@ -76,16 +75,6 @@ final class CudaOperator implements OperatorHandle {
             probe = CudaProbe.probe();
         }
         return probe;
-    }
-
-    @Override
-    public int dim(int which) {
-        return which == M ? g.half : g.n;
-    }
-
-    @Override
-    public double flops() {
-        return g.flops();
     }
 
     @Override
