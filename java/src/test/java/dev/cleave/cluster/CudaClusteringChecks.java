@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * The spectral engine on a CUDA backend (device operator, the shared Chebyshev iteration over
  * device blocks, k-means with its assignment on the device) against the native engine and the
  * Java reference, on graphs whose answers are known. Run on the emulator by
- * {@link CudaEmuClusteringTest} and on a GPU by {@link CudaGpuClusteringTest}.
+ * {@link CudaEmuClusteringTest} and on a GPU by {@link CudaGpuClusteringTest}. Covers LaplacianEigensolver,
+ * SpectralClustering, KMeans, CoClustering and ShuffleTest.
  *
  * <p>Tolerances: eigenvalues within 1e-8 of the native solver's (a residual r bounds an
  * eigenvalue's error by about r^2 / gap, far below that at the solver tolerance), residuals at or
@@ -97,6 +98,19 @@ abstract class CudaClusteringChecks {
         assertEquals(nat.ncut(), cuda.ncut(), 1e-9);
         for (int j = 0; j < 4; j++) {
             assertEquals(nat.eigenvalues()[j], cuda.eigenvalues()[j], EIGENVALUE_TOLERANCE, "eigenvalue " + j);
+        }
+    }
+
+    @Test
+    void coClusteringMatchesNative() {
+        FloatMatrix w = CoClusteringTest.planted(new int[60], new int[80], 5);
+        for (CoClusterVariant v : CoClusterVariant.values()) {
+            CoClusterOptions o = CoClusterOptions.defaults().withSeed(3).withVariant(v).withSolver(Solver.ITERATIVE);
+            CoClusterResult nat = CoClustering.cocluster(w, o);
+            CoClusterResult cuda = CoClustering.cocluster(w, o.withBackend(backend()));
+            assertArrayEquals(nat.rowLabels(), cuda.rowLabels(), v + ": row labels");
+            assertArrayEquals(nat.columnLabels(), cuda.columnLabels(), v + ": column labels");
+            assertArrayEquals(nat.singularValues(), cuda.singularValues(), EIGENVALUE_TOLERANCE, v + ": singular values");
         }
     }
 
