@@ -268,5 +268,64 @@ int main(int argc, char** argv) {
     cleave_cuda_free(w);
     cleave_cuda_free(g);
   }
+  // The spectral engine: the normalized adjacency of an 8-layer, 1024-wide network (dense mirrored
+  // pieces: the weights are read twice per application, once per direction) applied to 16 vectors,
+  // and the eigensolver's block kernels and the k-means assignment at n = 1M rows, p = 16 columns.
+  // Throughput is the minimum DRAM traffic (weights and vectors) over time.
+  {
+    const int layers = 8, width = 1024, cols = 16;
+    const int64_t n = (int64_t)layers * width, half = (int64_t)(layers / 2) * width;
+    std::vector<double> scale(n, 1.0 / 32.0);
+    cleave_cuda_spectral_op* op = nullptr;
+    CHECK_OP(cleave_cuda_spectral_op_create(n, half, scale.data(), &op));
+    std::vector<float> a((size_t)width * width);
+    unsigned s = 23;
+    for (float& v : a) {
+      s = s * 1664525u + 1013904223u;
+      v = (float)(s >> 8) / 16777216.0f;
+    }
+    for (int l = 0; l + 1 < layers; ++l) {  // even layers on side S (rows [0, half)), odd ones on T
+      const int64_t from = (l % 2 == 0 ? 0 : half) + (int64_t)(l / 2) * width;
+      const int64_t to = (l % 2 == 0 ? half : 0) + (int64_t)((l + 1) / 2) * width;
+      CHECK_OP(cleave_cuda_spectral_op_add_dense(op, to, width, from, width, a.data(), 1));
+    }
+    double* x = nullptr;
+    double* y = nullptr;
+    CHECK_OP(cleave_cuda_malloc((void**)&x, n * cols * 8));
+    CHECK_OP(cleave_cuda_malloc((void**)&y, n * cols * 8));
+    CHECK_OP(cleave_cuda_memset(x, 0, n * cols * 8));
+    const double weights = 2.0 * (layers - 1) * width * width * 4;
+    b.run("spectral_op_apply", dims({n, cols}) + " N, 8x1024 dense", weights + 4.0 * n * cols * 8, 0,
+          [&] { CHECK_OP(cleave_cuda_spectral_op_apply(op, 0, x, y, cols)); });
+    CHECK_OP(cleave_cuda_spectral_op_free(op));
+    cleave_cuda_free(x);
+    cleave_cuda_free(y);
+  }
+  {
+    const int64_t n = 1 << 20;
+    const int p = 16;
+    double *x = nullptr, *y = nullptr, *z = nullptr, *g = nullptr;
+    int32_t* labels = nullptr;
+    CHECK_OP(cleave_cuda_malloc((void**)&x, n * p * 8));
+    CHECK_OP(cleave_cuda_malloc((void**)&y, n * p * 8));
+    CHECK_OP(cleave_cuda_malloc((void**)&z, n * p * 8));
+    CHECK_OP(cleave_cuda_malloc((void**)&g, p * p * 8));
+    CHECK_OP(cleave_cuda_malloc((void**)&labels, n * 4));
+    for (double* q : {x, y, z, g}) CHECK_OP(cleave_cuda_memset(q, 0, q == g ? p * p * 8 : n * p * 8));
+    std::vector<double> theta(p, 0.5), res(p);
+    const std::string shape = dims({n, p});
+    const double block = (double)n * p * 8;
+    b.run("block_gram", shape, 2 * block, 0, [&] { CHECK_OP(cleave_cuda_block_gram(n, x, p, p, y, p, p, g)); });
+    b.run("block_sub_mul", shape, 3 * block, 0, [&] { CHECK_OP(cleave_cuda_block_sub_mul(n, x, p, p, g, y, p, p)); });
+    b.run("block_mul_square", shape, 2 * block, 0, [&] { CHECK_OP(cleave_cuda_block_mul_square(n, x, p, p, g)); });
+    b.run("block_residuals", shape, 2 * block, 0,
+          [&] { CHECK_OP(cleave_cuda_block_residuals(n, x, y, p, p, theta.data(), res.data())); });
+    b.run("block_chebyshev_step", shape, 4 * block, 0,
+          [&] { CHECK_OP(cleave_cuda_block_chebyshev_step(n * p, 1.5, 0.2, 0.3, x, y, z)); });
+    b.run("block_copy", shape, 2 * block, 0, [&] { CHECK_OP(cleave_cuda_block_copy(n, x, p, 0, y, p, 0, p)); });
+    b.run("kmeans_assign", shape + " k=16", block + n * 12.0, 0,
+          [&] { CHECK_OP(cleave_cuda_kmeans_assign(x, n, p, g, p, labels, y)); });
+    for (void* q : {(void*)x, (void*)y, (void*)z, (void*)g, (void*)labels}) cleave_cuda_free(q);
+  }
   return 0;
 }

@@ -123,6 +123,46 @@ int CLEAVE_CUDA_KERNEL(adam_update)(float* w, const float* g, float* m, float* v
  * non-finite S. */
 int CLEAVE_CUDA_KERNEL(enmeshment)(const float* w, const int32_t* row_labels, const int32_t* col_labels, int rows, int cols, int k, float scale, float* grad, double* c_out);
 
+/* ---- the spectral engine (cpu: native/include/cleave_spectral.h, the same names) ----
+ * spectral_op: the normalized adjacency N = D^-1/2 A D^-1/2 of a graph (and, for a bipartite
+ * graph whose first `half` nodes are the side S, the half operator M = N_ST N_TS) held on the
+ * device. create/add_* take HOST arrays and upload them once (scale: n values d^-1/2 > 0;
+ * a dense piece a (rows x cols, float, row-major, finite and >= 0) adds y[dst + i] +=
+ * sum_j a_ij x[src + j] and, with mirror = 1, its transpose y[src + j] += sum_i a_ij x[dst + i],
+ * read from the same copy; a CSR piece: offsets[rows + 1], columns relative to src). An op is
+ * used by one host thread at a time (apply keeps its workspace in it). */
+typedef struct cleave_cuda_spectral_op cleave_cuda_spectral_op;
+int CLEAVE_CUDA_FN(spectral_op_create)(int64_t n, int64_t half, const double* scale, cleave_cuda_spectral_op** out);
+int CLEAVE_CUDA_FN(spectral_op_add_dense)(cleave_cuda_spectral_op* op, int64_t dst, int64_t rows, int64_t src, int64_t cols, const float* a, int mirror);
+int CLEAVE_CUDA_FN(spectral_op_add_csr)(cleave_cuda_spectral_op* op, int64_t dst, int64_t rows, int64_t src, int64_t cols, const int64_t* offsets, const int32_t* columns, const float* weights);
+/* Frees the op and its device memory; NULL is a no-op. */
+int CLEAVE_CUDA_FN(spectral_op_free)(cleave_cuda_spectral_op* op);
+
+/* spectral_op_apply: y = N x (which = 0; x, y device, n x cols row-major) or y = M x (which = 1;
+ * half x cols). Pieces are added in order, each output element by one thread in the cpu's order. */
+int CLEAVE_CUDA_KERNEL(spectral_op_apply)(const cleave_cuda_spectral_op* op, int which, const double* x, double* y, int cols);
+
+/* Block kernels of the eigensolver (device blocks, row-major, leading dimensions given; the
+ * cpu versions also take `threads`). Reductions over rows use the cpu's fixed row chunks, per-chunk
+ * partials summed in order: results never depend on timing.
+ *  block_gram:       g (device, a x b) = X[:, 0:a]^T Y[:, 0:b]
+ *  block_sub_mul:    Y[:, 0:b] -= X[:, 0:a] g   (g device, a x b)
+ *  block_mul_square: X[:, 0:c] = X[:, 0:c] q in place (q device, c x c; c <= 256)
+ *  block_residuals:  out[j] = ||AX[:, j] - theta_j X[:, j]|| for j < k; theta and out are HOST
+ *                    arrays of k values (waits for the result)
+ *  block_chebyshev_step: y2 = f (y2 - c y1) - g y0 over count values (y0 NULL: no last term)
+ *  block_copy:       dst[i][d0 + j] = src[i][s0 + j], i < n, j < c */
+int CLEAVE_CUDA_KERNEL(block_gram)(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64_t ldy, int b, double* g);
+int CLEAVE_CUDA_KERNEL(block_sub_mul)(int64_t n, const double* x, int64_t ldx, int a, const double* g, double* y, int64_t ldy, int b);
+int CLEAVE_CUDA_KERNEL(block_mul_square)(int64_t n, double* x, int64_t ldx, int c, const double* q);
+int CLEAVE_CUDA_KERNEL(block_residuals)(int64_t n, const double* x, const double* ax, int64_t ld, int k, const double* theta, double* out);
+int CLEAVE_CUDA_KERNEL(block_chebyshev_step)(int64_t count, double f, double c, double g, const double* y0, const double* y1, double* y2);
+int CLEAVE_CUDA_KERNEL(block_copy)(int64_t n, const double* src, int64_t lds, int s0, double* dst, int64_t ldd, int d0, int c);
+
+/* kmeans_assign: for n points x (n x d, device) and k centers (k x d, device; d <= 4096): labels[i]
+ * (int32) = the nearest center, ties to the lowest index, dist[i] = its squared distance. */
+int CLEAVE_CUDA_KERNEL(kmeans_assign)(const double* x, int64_t n, int d, const double* centers, int k, int32_t* labels, double* dist);
+
 /* ==== end of kernels ==== */
 
 #ifdef __cplusplus

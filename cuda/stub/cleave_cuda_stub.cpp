@@ -60,4 +60,33 @@ int CLEAVE_CUDA_KERNEL(enmeshment)(const float*, const int32_t*, const int32_t*,
                                    float*, double*) {
   return 1;
 }
+int CLEAVE_CUDA_FN(spectral_op_create)(int64_t, int64_t, const double*, cleave_cuda_spectral_op** out) {
+  if (out) *out = NULL;
+  return 1;
+}
+int CLEAVE_CUDA_FN(spectral_op_add_dense)(cleave_cuda_spectral_op*, int64_t, int64_t, int64_t, int64_t, const float*,
+                                          int) {
+  return 1;
+}
+int CLEAVE_CUDA_FN(spectral_op_add_csr)(cleave_cuda_spectral_op*, int64_t, int64_t, int64_t, int64_t, const int64_t*,
+                                        const int32_t*, const float*) {
+  return 1;
+}
+int CLEAVE_CUDA_FN(spectral_op_free)(cleave_cuda_spectral_op* op) { return op ? 1 : 0; }
+int CLEAVE_CUDA_KERNEL(spectral_op_apply)(const cleave_cuda_spectral_op*, int, const double*, double*, int) { return 1; }
+int CLEAVE_CUDA_KERNEL(block_gram)(int64_t, const double*, int64_t, int, const double*, int64_t, int, double*) {
+  return 1;
+}
+int CLEAVE_CUDA_KERNEL(block_sub_mul)(int64_t, const double*, int64_t, int, const double*, double*, int64_t, int) {
+  return 1;
+}
+int CLEAVE_CUDA_KERNEL(block_mul_square)(int64_t, double*, int64_t, int, const double*) { return 1; }
+int CLEAVE_CUDA_KERNEL(block_residuals)(int64_t, const double*, const double*, int64_t, int, const double*, double*) {
+  return 1;
+}
+int CLEAVE_CUDA_KERNEL(block_chebyshev_step)(int64_t, double, double, double, const double*, const double*, double*) {
+  return 1;
+}
+int CLEAVE_CUDA_KERNEL(block_copy)(int64_t, const double*, int64_t, int, double*, int64_t, int, int) { return 1; }
+int CLEAVE_CUDA_KERNEL(kmeans_assign)(const double*, int64_t, int, const double*, int, int32_t*, double*) { return 1; }
 }

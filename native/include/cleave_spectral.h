@@ -92,6 +92,34 @@ int cleave_kmeans(const double* x, int64_t n, int d, int k, int n_init, int max_
                   const uint64_t* seeds, int threads, int32_t* labels, double* centers,
                   double* inertia, int32_t* stats);
 
+
+/* ---- block kernels: the deterministic building blocks of spectral_eigs and kmeans ----
+ * Exported so the CUDA kernels of the same names (cuda/include/cleave_cuda.h) are checked
+ * against them. Blocks are row-major with the leading dimensions given; reductions over rows
+ * use fixed chunks summed in order, so no result depends on `threads`.
+ *  block_gram:        g (a x b) = X[:, 0:a]^T Y[:, 0:b]   (n rows)
+ *  block_sub_mul:     Y[:, 0:b] -= X[:, 0:a] g             (g a x b)
+ *  block_mul_square:  X[:, 0:c] = X[:, 0:c] q, in place    (q c x c)
+ *  block_residuals:   out[j] = ||AX[:, j] - theta_j X[:, j]||, j < k (X, AX share ld)
+ *  block_chebyshev_step: y2[i] = f (y2[i] - c y1[i]) - g y0[i] for i < count (y0 may be NULL:
+ *                     the last term is left out), the three-term step of the Chebyshev filter
+ *  block_copy:        dst[i][d0 + j] = src[i][s0 + j] for i < n, j < c
+ *  kmeans_assign:     for n points x (n x d) and k centers (k x d): labels[i] = the nearest
+ *                     center (ties to the lowest index), dist[i] = its squared distance. */
+int cleave_block_gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64_t ldy, int b,
+                      double* g, int threads);
+int cleave_block_sub_mul(int64_t n, const double* x, int64_t ldx, int a, const double* g, double* y,
+                         int64_t ldy, int b, int threads);
+int cleave_block_mul_square(int64_t n, double* x, int64_t ldx, int c, const double* q, int threads);
+int cleave_block_residuals(int64_t n, const double* x, const double* ax, int64_t ld, int k,
+                           const double* theta, double* out, int threads);
+int cleave_block_chebyshev_step(int64_t count, double f, double c, double g, const double* y0,
+                                const double* y1, double* y2, int threads);
+int cleave_block_copy(int64_t n, const double* src, int64_t lds, int s0, double* dst, int64_t ldd, int d0,
+                      int c);
+int cleave_kmeans_assign(const double* x, int64_t n, int d, const double* centers, int k, int32_t* labels,
+                         double* dist);
+
 #ifdef __cplusplus
 }
 #endif

@@ -160,6 +160,18 @@ double pair_tol(double tol, int mode, double theta) {
   return mode == 0 ? tol : tol * 0.5 * std::sqrt(2.0 * std::max(theta, 1e-6));
 }
 
+// The Chebyshev filter's three-term step: y2 = f (y2 - c y1) - g y0 (without the last term when
+// y0 is null, the filter's first step).
+void chebyshev_step(int64_t count, double f, double c, double g, const double* y0, const double* y1, double* y2,
+                    int threads) {
+  if (!y0) {
+    for (int64_t i = 0; i < count; ++i) y2[i] = f * (y2[i] - c * y1[i]);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(threads) if (count > (1 << 20))
+  for (int64_t i = 0; i < count; ++i) y2[i] = f * (y2[i] - c * y1[i]) - g * y0[i];
+}
+
 }  // namespace
 
 void gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64_t ldy, int b,
@@ -309,18 +321,13 @@ extern "C" int cleave_spectral_eigs(const cleave_spectral_op* op, int which, int
       double sigma = sigma1;
       cs::apply(*op, which, y0, fw, y1, fw, fw, threads, work);
       apps += nf;
-      {
-        const double f = sigma1 / e;
-        for (int64_t i = 0; i < n * fw; ++i) y1[i] = f * (y1[i] - c * y0[i]);
-      }
+      cs::chebyshev_step(n * fw, sigma1 / e, c, 0.0, nullptr, y0, y1, threads);
       deflate(y1, fw);
       for (int deg = 2; deg <= m; ++deg) {
         const double s2 = 1.0 / (2.0 / sigma1 - sigma);
         cs::apply(*op, which, y1, fw, y2, fw, fw, threads, work);
         apps += nf;
-        const double f = 2.0 * s2 / e, g = sigma * s2;
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * fw > (1 << 20))
-        for (int64_t i = 0; i < n * fw; ++i) y2[i] = f * (y2[i] - c * y1[i]) - g * y0[i];
+        cs::chebyshev_step(n * fw, 2.0 * s2 / e, c, sigma * s2, y0, y1, y2, threads);
         deflate(y2, fw);
         std::swap(y0, y1);
         std::swap(y1, y2);
@@ -399,5 +406,84 @@ extern "C" int cleave_spectral_dense_eigs(const cleave_spectral_op* op, int whic
     return cleave::set_error(OP, __FILE__, __LINE__, "out of memory for a dense %lld x %lld matrix", (long long)n,
                              (long long)n);
   }
+  return cleave::ok();
+}
+
+// ---- the block kernels, exported for the parity tests of their CUDA twins ----
+
+namespace {
+int check_block(const char* op, int64_t n, int64_t ld, int cols, int threads) {
+  CLEAVE_REQUIRE(op, n >= 0 && cols >= 0 && ld >= cols, "need n >= 0, cols >= 0 and ld >= cols; got n = %lld, "
+                 "cols = %d, ld = %lld", (long long)n, cols, (long long)ld);
+  CLEAVE_REQUIRE(op, threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got %d", threads);
+  return 0;
+}
+}  // namespace
+
+extern "C" int cleave_block_gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64_t ldy, int b,
+                                 double* g, int threads) {
+  const char* OP = "block_gram";
+  CLEAVE_REQUIRE(OP, x && y && g, "x, y and g must not be null");
+  if (check_block(OP, n, ldx, a, threads) || check_block(OP, n, ldy, b, threads)) return 1;
+  try {
+    cs::gram(n, x, ldx, a, y, ldy, b, g, threads);
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error(OP, __FILE__, __LINE__, "out of memory");
+  }
+  return cleave::ok();
+}
+
+extern "C" int cleave_block_sub_mul(int64_t n, const double* x, int64_t ldx, int a, const double* g, double* y,
+                                    int64_t ldy, int b, int threads) {
+  const char* OP = "block_sub_mul";
+  CLEAVE_REQUIRE(OP, x && y && g, "x, g and y must not be null");
+  if (check_block(OP, n, ldx, a, threads) || check_block(OP, n, ldy, b, threads)) return 1;
+  cs::sub_mul(n, x, ldx, a, g, y, ldy, b, threads);
+  return cleave::ok();
+}
+
+extern "C" int cleave_block_mul_square(int64_t n, double* x, int64_t ldx, int c, const double* q, int threads) {
+  const char* OP = "block_mul_square";
+  CLEAVE_REQUIRE(OP, x && q, "x and q must not be null");
+  if (check_block(OP, n, ldx, c, threads)) return 1;
+  try {
+    cs::mul_square(n, x, ldx, c, q, threads);
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error(OP, __FILE__, __LINE__, "out of memory");
+  }
+  return cleave::ok();
+}
+
+extern "C" int cleave_block_residuals(int64_t n, const double* x, const double* ax, int64_t ld, int k,
+                                      const double* theta, double* out, int threads) {
+  const char* OP = "block_residuals";
+  CLEAVE_REQUIRE(OP, x && ax && theta && out, "x, ax, theta and out must not be null");
+  if (check_block(OP, n, ld, k, threads)) return 1;
+  try {
+    cs::residual_norms(n, x, ax, ld, k, theta, out, threads);
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error(OP, __FILE__, __LINE__, "out of memory");
+  }
+  return cleave::ok();
+}
+
+extern "C" int cleave_block_chebyshev_step(int64_t count, double f, double c, double g, const double* y0,
+                                           const double* y1, double* y2, int threads) {
+  const char* OP = "block_chebyshev_step";
+  CLEAVE_REQUIRE(OP, y1 && y2, "y1 and y2 must not be null");
+  CLEAVE_REQUIRE(OP, count >= 0, "count must be >= 0, got %lld", (long long)count);
+  CLEAVE_REQUIRE(OP, threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got %d", threads);
+  cs::chebyshev_step(count, f, c, g, y0, y1, y2, threads);
+  return cleave::ok();
+}
+
+extern "C" int cleave_block_copy(int64_t n, const double* src, int64_t lds, int s0, double* dst, int64_t ldd, int d0,
+                                 int c) {
+  const char* OP = "block_copy";
+  CLEAVE_REQUIRE(OP, src && dst, "src and dst must not be null");
+  CLEAVE_REQUIRE(OP, n >= 0 && c >= 0 && s0 >= 0 && d0 >= 0 && s0 + c <= lds && d0 + c <= ldd,
+                 "need columns [s0, s0 + c) within lds and [d0, d0 + c) within ldd; got n = %lld, s0 = %d, d0 = %d, "
+                 "c = %d, lds = %lld, ldd = %lld", (long long)n, s0, d0, c, (long long)lds, (long long)ldd);
+  for (int64_t i = 0; i < n; ++i) std::memcpy(dst + i * ldd + d0, src + i * lds + s0, sizeof(double) * c);
   return cleave::ok();
 }

@@ -347,3 +347,32 @@ extern "C" int cleave_kmeans(const double* x, int64_t n, int d, int k, int n_ini
   }
   return cleave::ok();
 }
+
+// The assignment step alone (exported for the parity test of the CUDA kmeans_assign): the same
+// distance and nearest-center kernels as KMeans::assign, over all points.
+extern "C" int cleave_kmeans_assign(const double* x, int64_t n, int d, const double* centers, int k, int32_t* labels,
+                                    double* dist) {
+  const char* OP = "kmeans_assign";
+  CLEAVE_REQUIRE(OP, x && centers && labels && dist, "arrays must not be null");
+  CLEAVE_REQUIRE(OP, n >= 1 && d >= 1 && k >= 1, "need n >= 1, d >= 1 and k >= 1; got n = %lld, d = %d, k = %d",
+                 (long long)n, d, k);
+  try {
+    std::vector<double> xt((size_t)n * d);
+    for (int64_t i = 0; i < n; ++i)
+      for (int j = 0; j < d; ++j) xt[(size_t)j * n + i] = x[i * d + j];
+    const int64_t B = 64;
+    std::vector<double> D((size_t)k * B), bd(B), sd(B), bc(B);
+    for (int64_t i0 = 0; i0 < n; i0 += B) {
+      const int64_t m = std::min(B, n - i0);
+      for (int c = 0; c < k; ++c) sqdist_block(xt.data() + i0, n, d, m, centers + (size_t)c * d, D.data() + (size_t)c * B);
+      nearest_two(D.data(), k, m, B, bd.data(), sd.data(), bc.data());
+      for (int64_t t = 0; t < m; ++t) {
+        labels[i0 + t] = (int32_t)bc[t];
+        dist[i0 + t] = bd[t];
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error(OP, __FILE__, __LINE__, "out of memory for %lld points", (long long)n);
+  }
+  return cleave::ok();
+}

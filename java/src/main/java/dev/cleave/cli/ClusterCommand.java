@@ -69,7 +69,8 @@ final class ClusterCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         int threads = common.threads();
-        common.printHeader(w, "cluster", "cpu", threads, common.seed);
+        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, spec.commandLine().getErr());
+        common.printHeader(w, "cluster", CommonOptions.cliName(backend), threads, common.seed);
         if ((model == null) == (graph == null)) {
             throw new InvalidInputException("give either a MODEL file or --graph FILE.mtx (exactly one)");
         }
@@ -77,7 +78,7 @@ final class ClusterCommand implements Callable<Integer> {
             throw new InvalidInputException("--shuffles needs a model (weight matrices to shuffle), not --graph");
         }
         ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
-                .withSeed(common.seed).withThreads(threads);
+                .withSeed(common.seed).withThreads(threads).withBackend(backend);
         ObjectNode result;
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
             result = graph != null ? clusterGraph(graph, options)

@@ -2,6 +2,8 @@ package dev.cleave.cli;
 
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Backends;
+import dev.cleave.nn.CudaProbe;
+import dev.cleave.util.InvalidInputException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Json;
@@ -58,6 +60,49 @@ final class CommonOptions {
             text.accept(result);
         }
         w.flush();
+    }
+
+    /**
+     * The spectral engine that --backend names for cluster, cocluster and their shuffle test:
+     * cpu (the native engine), java (the reference), cuda (the GPU; where it cannot run, an error
+     * with the reason), cuda-emu (the CUDA kernels emulated on the CPU: slow, for tests) or auto
+     * (cuda when a usable GPU exists, else cpu, saying which on err). Never a quiet fall back.
+     */
+    static dev.cleave.cluster.Backend clusterBackend(String name, PrintWriter err) {
+        switch (name) {
+            case "cpu":
+                return dev.cleave.cluster.Backend.NATIVE;
+            case "java":
+                return dev.cleave.cluster.Backend.JAVA;
+            case "cuda-emu":
+                return dev.cleave.cluster.Backend.CUDA_EMU;
+            case "cuda": {
+                CudaProbe probe = CudaProbe.probe();
+                if (probe.problem() != null) {
+                    throw new InvalidInputException("--backend cuda cannot run here: " + probe.problem()
+                            + ". Use --backend cpu, or run 'cleave doctor' for details.");
+                }
+                return dev.cleave.cluster.Backend.CUDA;
+            }
+            case "auto": {
+                CudaProbe probe = CudaProbe.probe();
+                if (probe.problem() == null) {
+                    err.println("backend auto: chose cuda (" + probe.devices().get(0).name() + ")");
+                    err.flush();
+                    return dev.cleave.cluster.Backend.CUDA;
+                }
+                err.println("backend auto: chose cpu (cuda not usable: " + probe.problem() + ")");
+                err.flush();
+                return dev.cleave.cluster.Backend.NATIVE;
+            }
+            default:
+                throw new InvalidInputException("--backend " + name + " is not a backend: choose one of " + Backends.NAMES);
+        }
+    }
+
+    /** The --backend name of a spectral engine (what the header line prints). */
+    static String cliName(dev.cleave.cluster.Backend b) {
+        return b == dev.cleave.cluster.Backend.NATIVE ? "cpu" : b.toString();
     }
 
     Backend createBackend(String name, int threadCount, PrintWriter err) {

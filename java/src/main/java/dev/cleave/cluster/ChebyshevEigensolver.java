@@ -117,100 +117,123 @@ public final class ChebyshevEigensolver {
     /** The full-parameter solve shared with the graph driver; x0 is dim x p and not modified. */
     static Eigenpairs largest(SymmetricOperator op, int k, int p, double lower, double upper, double tol,
             boolean sqrtScaled, int maxIter, int maxDegree, double amplification, double[] x0) {
-        int n = op.size();
+        return largest(new HostBlocks(op), k, p, lower, upper, tol, sqrtScaled, maxIter, maxDegree, amplification, x0);
+    }
+
+    /**
+     * The iteration itself, written once against {@link BlockOps}: on Java arrays
+     * ({@link HostBlocks}) or on device memory ({@link DeviceBlocks}, every n-row block on the
+     * GPU and only p x p matrices here). x0 is dim x p and not modified.
+     */
+    static <B> Eigenpairs largest(BlockOps<B> ops, int k, int p, double lower, double upper, double tol,
+            boolean sqrtScaled, int maxIter, int maxDegree, double amplification, double[] x0) {
+        int n = ops.rows();
         long[] apps = {0};
-        double[] x = x0.clone();
-        DenseMath.orthonormalize(n, x, p, p);
-        double[] ax = new double[n * p];
-        applyColumns(op, x, ax, n, p, 0, p, apps);
-        double[] theta = new double[p];
-        double[] res = new double[k];
-        int nc = 0;
-        int it = 0;
-        double[] interval = new double[3];
-        for (;;) {
-            double[] h = DenseMath.gram(n, x, p, p, ax, p, p);
-            double[] q = DenseMath.symmetricEigen(h, p, theta);
-            DenseMath.mulSquare(n, x, p, p, q);
-            DenseMath.mulSquare(n, ax, p, p, q);
-            res = DenseMath.residuals(n, x, ax, p, k, theta);
-            nc = 0;
-            while (nc < k && res[nc] <= pairTolerance(tol, sqrtScaled, theta[nc])) {
-                nc++;
-            }
-            if (nc >= k || it >= maxIter) {
-                break;
-            }
-            it++;
-            int m = degree(it, theta, nc, lower, upper, maxDegree, amplification, interval);
-            double e = interval[0];
-            double c = interval[1];
-            double top = interval[2];
-            int nf = p - nc;
-            double[] y0 = new double[n * nf];
-            double[] y1 = new double[n * nf];
-            double[] y2 = new double[n * nf];
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(x, i * p + nc, y0, i * nf, nf);
-            }
-            final int locked = nc;
-            java.util.function.Consumer<double[]> deflate = y -> {
-                if (locked > 0) {
-                    double[] g = DenseMath.gram(n, x, p, locked, y, nf, nf);
-                    DenseMath.subMul(n, x, p, locked, g, y, nf, nf);
+        B x = ops.upload(x0, p);
+        B ax = null;
+        try {
+            ax = ops.allocate(p);
+            ops.orthonormalize(x, p, p);
+            applyColumns(ops, x, ax, p, 0, p, apps);
+            double[] theta = new double[p];
+            double[] res;
+            int nc;
+            int it = 0;
+            double[] interval = new double[3];
+            for (;;) {
+                double[] h = ops.gram(x, p, p, ax, p, p);
+                double[] q = DenseMath.symmetricEigen(h, p, theta);
+                ops.mulSquare(x, p, p, q);
+                ops.mulSquare(ax, p, p, q);
+                res = ops.residuals(x, ax, p, k, theta);
+                nc = 0;
+                while (nc < k && res[nc] <= pairTolerance(tol, sqrtScaled, theta[nc])) {
+                    nc++;
                 }
-            };
+                if (nc >= k || it >= maxIter) {
+                    break;
+                }
+                it++;
+                int m = degree(it, theta, nc, lower, upper, maxDegree, amplification, interval);
+                filter(ops, x, p, nc, m, interval, apps);
+                applyColumns(ops, x, ax, p, nc, p - nc, apps);
+            }
+            double[] vectors = ops.download(x, p, k);
+            return new Eigenpairs(theta, vectors, res, it, apps[0], nc);
+        } finally {
+            ops.release(x);
+            if (ax != null) {
+                ops.release(ax);
+            }
+        }
+    }
+
+    /**
+     * Replaces the unlocked columns nc..p-1 of X by their Chebyshev filter of degree m on the
+     * interval (e, c, top) = interval, every step deflated against the nc locked columns, then
+     * orthonormalized (twice, deflating before each).
+     */
+    private static <B> void filter(BlockOps<B> ops, B x, int p, int nc, int m, double[] interval, long[] apps) {
+        int n = ops.rows();
+        double e = interval[0];
+        double c = interval[1];
+        double top = interval[2];
+        int nf = p - nc;
+        long count = (long) n * nf;
+        B y0 = ops.allocate(nf);
+        B y1 = ops.allocate(nf);
+        B y2 = ops.allocate(nf);
+        try {
+            ops.copyColumns(x, p, nc, y0, nf, 0, nf);
             double sigma1 = e / (top - c);
             double sigma = sigma1;
-            op.apply(y0, y1, nf);
+            ops.apply(y0, y1, nf);
             apps[0] += nf;
-            double f1 = sigma1 / e;
-            for (int i = 0; i < y1.length; i++) {
-                y1[i] = f1 * (y1[i] - c * y0[i]);
-            }
-            deflate.accept(y1);
+            ops.chebyshevStep(count, sigma1 / e, c, 0.0, null, y0, y1);
+            deflate(ops, x, p, nc, y1, nf);
             for (int deg = 2; deg <= m; deg++) {
                 double s2 = 1.0 / (2.0 / sigma1 - sigma);
-                op.apply(y1, y2, nf);
+                ops.apply(y1, y2, nf);
                 apps[0] += nf;
-                double f = 2.0 * s2 / e;
-                double g = sigma * s2;
-                for (int i = 0; i < y2.length; i++) {
-                    y2[i] = f * (y2[i] - c * y1[i]) - g * y0[i];
-                }
-                deflate.accept(y2);
-                double[] t = y0;
+                ops.chebyshevStep(count, 2.0 * s2 / e, c, sigma * s2, y0, y1, y2);
+                deflate(ops, x, p, nc, y2, nf);
+                B t = y0;
                 y0 = y1;
                 y1 = y2;
                 y2 = t;
                 sigma = s2;
             }
-            deflate.accept(y1);
-            DenseMath.orthonormalize(n, y1, nf, nf);
-            deflate.accept(y1);
-            DenseMath.orthonormalize(n, y1, nf, nf);
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(y1, i * nf, x, i * p + nc, nf);
-            }
-            applyColumns(op, x, ax, n, p, nc, nf, apps);
+            deflate(ops, x, p, nc, y1, nf);
+            ops.orthonormalize(y1, nf, nf);
+            deflate(ops, x, p, nc, y1, nf);
+            ops.orthonormalize(y1, nf, nf);
+            ops.copyColumns(y1, nf, 0, x, p, nc, nf);
+        } finally {
+            ops.release(y0);
+            ops.release(y1);
+            ops.release(y2);
         }
-        double[] vectors = new double[n * k];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(x, i * p, vectors, i * k, k);
-        }
-        return new Eigenpairs(theta, vectors, res, it, apps[0], nc);
     }
 
-    private static void applyColumns(SymmetricOperator op, double[] m, double[] out, int n, int p, int c0, int c,
-            long[] apps) {
-        double[] in = new double[n * c];
-        double[] o = new double[n * c];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(m, i * p + c0, in, i * c, c);
+    /** Y (n x nf) -= X[:, 0:locked] (X[:, 0:locked]^T Y): the filtered block kept off the locked vectors. */
+    private static <B> void deflate(BlockOps<B> ops, B x, int p, int locked, B y, int nf) {
+        if (locked > 0) {
+            double[] g = ops.gram(x, p, locked, y, nf, nf);
+            ops.subMul(x, p, locked, g, y, nf, nf);
         }
-        op.apply(in, o, c);
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(o, i * c, out, i * p + c0, c);
+    }
+
+    /** AX[:, c0:c0+c] = op X[:, c0:c0+c], through contiguous n x c blocks. */
+    private static <B> void applyColumns(BlockOps<B> ops, B m, B out, int p, int c0, int c, long[] apps) {
+        B in = ops.allocate(c);
+        B o = ops.allocate(c);
+        try {
+            ops.copyColumns(m, p, c0, in, c, 0, c);
+            ops.apply(in, o, c);
+            ops.copyColumns(o, c, 0, out, p, c0, c);
+        } finally {
+            ops.release(in);
+            ops.release(o);
         }
         apps[0] += c;
     }

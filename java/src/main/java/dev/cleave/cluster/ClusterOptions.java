@@ -17,7 +17,7 @@ import dev.cleave.util.InvalidInputException;
  * @param seed                the one seed: eigensolver start ("eigen/start/..."), k-means
  *                            restarts ("kmeans/r")
  * @param threads             threads (0 = all processors); results do not depend on it
- * @param backend             native engine (default) or Java reference
+ * @param backend             native engine (default), Java reference, or CUDA (GPU, or its emulation)
  * @param tolerance           eigenpair residual tolerance, relative to ||N|| = 1 (default 1e-6)
  * @param maxIterations       eigensolver outer iterations (default 1000)
  * @param blockSize           eigensolver block, 0 = automatic

@@ -12,7 +12,7 @@ import dev.cleave.util.InvalidInputException;
  * @param nInit         k-means++ restarts (default 25)
  * @param seed          seed of the eigensolver start and the k-means restarts
  * @param threads       threads (0 = all processors)
- * @param backend       native engine or Java reference
+ * @param backend       native engine, Java reference, or CUDA (GPU, or its emulation)
  * @param tolerance     eigenpair residual tolerance (default 1e-6)
  * @param maxIterations eigensolver outer iterations (default 1000)
  * @param solver        eigensolver path (default auto)

@@ -200,4 +200,48 @@ final class DenseMath {
         }
         return out;
     }
+
+    /**
+     * Cholesky G = R^T R in place (c x c row-major; R upper, the lower part zeroed), as
+     * native/src/spectral_eigs.cpp computes it. False when G is not numerically positive definite.
+     */
+    static boolean cholesky(double[] g, int c) {
+        for (int j = 0; j < c; j++) {
+            double d = g[j * c + j];
+            for (int i = 0; i < j; i++) {
+                d -= g[i * c + j] * g[i * c + j];
+            }
+            if (!(d > 0.0) || !Double.isFinite(d)) {
+                return false;
+            }
+            double r = Math.sqrt(d);
+            g[j * c + j] = r;
+            for (int l = j + 1; l < c; l++) {
+                double s = g[j * c + l];
+                for (int i = 0; i < j; i++) {
+                    s -= g[i * c + j] * g[i * c + l];
+                }
+                g[j * c + l] = s / r;
+            }
+            for (int l = 0; l < j; l++) {
+                g[j * c + l] = 0.0;
+            }
+        }
+        return true;
+    }
+
+    /** R^-1 of an upper triangular c x c matrix R with a positive diagonal (row-major). */
+    static double[] invertUpper(double[] r, int c) {
+        double[] inv = new double[c * c];
+        for (int col = 0; col < c; col++) { // solve R z = e_col, back substitution
+            for (int i = col; i >= 0; i--) {
+                double s = i == col ? 1.0 : 0.0;
+                for (int l = i + 1; l <= col; l++) {
+                    s -= r[i * c + l] * inv[l * c + col];
+                }
+                inv[i * c + col] = s / r[i * c + i];
+            }
+        }
+        return inv;
+    }
 }

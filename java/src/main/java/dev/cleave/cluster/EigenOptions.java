@@ -20,7 +20,7 @@ import dev.cleave.util.InvalidInputException;
  * @param seed          seed of the start block (stream "eigen/start")
  * @param threads       threads of the native kernels; 0 = all available processors
  * @param solver        dense, iterative, or auto (by problem size)
- * @param backend       native engine or Java reference
+ * @param backend       native engine, Java reference, or CUDA (GPU, or its emulation)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record EigenOptions(int k, double tolerance, int maxIterations, int blockSize, long seed, int threads,

@@ -3,8 +3,7 @@ package dev.cleave.cluster;
 import java.util.Arrays;
 
 /** The Java reference of native/src/spectral_op.cpp: the same operator, plain loops, double. */
-final class JavaOperator implements OperatorHandle {
-    private final GraphOperator g;
+final class JavaOperator extends GraphOperatorHandle {
     private final java.util.List<Directed> pieces = new java.util.ArrayList<>();
 
     /** One directed block: a piece, or (transposed) the mirror of a dense piece. */
@@ -27,23 +26,13 @@ final class JavaOperator implements OperatorHandle {
     }
 
     JavaOperator(GraphOperator g) {
-        this.g = g;
+        super(g);
         for (GraphOperator.Piece p : g.pieces) {
             pieces.add(new Directed(p, false));
             if (p.isDense() && p.mirror()) {
                 pieces.add(new Directed(p, true));
             }
         }
-    }
-
-    @Override
-    public int dim(int which) {
-        return which == M ? g.half : g.n;
-    }
-
-    @Override
-    public double flops() {
-        return g.flops();
     }
 
     @Override
@@ -128,21 +117,6 @@ final class JavaOperator implements OperatorHandle {
                 }
             }
         }
-    }
-
-    private SymmetricOperator operator(int which) {
-        int d = dim(which);
-        return new SymmetricOperator() {
-            @Override
-            public int size() {
-                return d;
-            }
-
-            @Override
-            public void apply(double[] x, double[] y, int cols) {
-                JavaOperator.this.apply(which, x, y, cols);
-            }
-        };
     }
 
     @Override

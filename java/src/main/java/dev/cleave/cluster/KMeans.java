@@ -1,10 +1,13 @@
 package dev.cleave.cluster;
 
 import dev.cleave.nativ.CpuKernels;
+import dev.cleave.nativ.CudaApi;
+import dev.cleave.nativ.CudaBuffer;
 import dev.cleave.nativ.SpectralKernels;
 import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.Rng;
 import java.util.Arrays;
+import org.bytedeco.javacpp.DoublePointer;
 
 /**
  * k-means++ with restarts: greedy k-means++ seeding (as scikit-learn: 2 + floor(ln k)
@@ -17,7 +20,9 @@ import java.util.Arrays;
  * thread; restarts run in parallel, and the result does not depend on the thread count.
  *
  * <p>{@link Backend#NATIVE} runs native/src/spectral_kmeans.cpp; {@link Backend#JAVA} runs the
- * reference below, the same algorithm with the same random numbers.
+ * reference below, the same algorithm with the same random numbers. The CUDA backends run the
+ * reference's driver too (seeding, center update, empty clusters, stopping rule, restarts, all
+ * shared) with its assignment step, the O(n k d) part, on the device (kernel kmeans_assign).
  */
 public final class KMeans {
     private KMeans() {}
@@ -55,12 +60,15 @@ public final class KMeans {
         } else {
             Reference best = null;
             int bestIndex = 0;
-            for (int r = 0; r < seeds.length; r++) {
-                Reference run = new Reference(x, n, d, k);
-                run.run(seeds[r], options.maxIterations(), shiftTolerance(x, n, d, options.tolerance()));
-                if (best == null || run.inertia < best.inertia) {
-                    best = run;
-                    bestIndex = r;
+            try (Assigner assigner = options.backend().isCuda() ? new DeviceAssigner(options.backend(), x, n, d, k)
+                    : new HostAssigner(x, n, d, k)) {
+                for (int r = 0; r < seeds.length; r++) {
+                    Reference run = new Reference(x, n, d, k, assigner);
+                    run.run(seeds[r], options.maxIterations(), shiftTolerance(x, n, d, options.tolerance()));
+                    if (best == null || run.inertia < best.inertia) {
+                        best = run;
+                        bestIndex = r;
+                    }
                 }
             }
             labels = best.labels;
@@ -136,31 +144,151 @@ public final class KMeans {
         return tol * var / d;
     }
 
-    /** The Java reference of one restart: a line-by-line twin of the native KMeans::run. */
+    /** |x_i - c[off .. off + d)|^2, the coordinates summed in order. */
+    static double dist2(double[] x, int i, int d, double[] c, int off) {
+        double s = 0.0;
+        for (int j = 0; j < d; j++) {
+            double t = x[i * d + j] - c[off + j];
+            s += t * t;
+        }
+        return s;
+    }
+
+    /**
+     * Lloyd's assignment step: every point to its nearest center (ties to the lowest index),
+     * its squared distance into dist; returns how many labels changed. The one part of a
+     * restart that differs between the Java reference and a CUDA backend.
+     */
+    private interface Assigner extends AutoCloseable {
+        long assign(double[] centers, int[] labels, double[] dist);
+
+        @Override
+        void close();
+    }
+
+    /** The reference: plain loops. */
+    private record HostAssigner(double[] x, int n, int d, int k) implements Assigner {
+        @Override
+        public long assign(double[] centers, int[] labels, double[] dist) {
+            long changed = 0;
+            for (int i = 0; i < n; i++) {
+                int best = 0;
+                double bd = dist2(x, i, d, centers, 0);
+                for (int c = 1; c < k; c++) {
+                    double dc = dist2(x, i, d, centers, c * d);
+                    if (dc < bd) {
+                        bd = dc;
+                        best = c;
+                    }
+                }
+                if (labels[i] != best) {
+                    changed++;
+                }
+                labels[i] = best;
+                dist[i] = bd;
+            }
+            return changed;
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    /**
+     * The assignment on a CUDA backend (kernel kmeans_assign): the points are uploaded once for
+     * all restarts; per step the k centers go up and the labels and distances come back (the
+     * center update, relocation of empty clusters and the stopping rule stay in the shared driver).
+     */
+    private static final class DeviceAssigner implements Assigner {
+        private final CudaApi api;
+        private final int n;
+        private final int d;
+        private final int k;
+        private final CudaBuffer points;
+        private final CudaBuffer centerBuf;
+        private final CudaBuffer labelBuf;
+        private final CudaBuffer distBuf;
+
+        DeviceAssigner(Backend backend, double[] x, int n, int d, int k) {
+            if (d > 4096) {
+                throw new InvalidInputException("the " + backend + " backend clusters points of at most 4096 coordinates, got "
+                        + d + "; use backend native");
+            }
+            this.api = CudaOperator.api(backend);
+            this.n = n;
+            this.d = d;
+            this.k = k;
+            CudaBuffer p = null;
+            CudaBuffer c = null;
+            CudaBuffer l = null;
+            try {
+                p = CudaBuffer.of(api, x);
+                c = CudaBuffer.allocate(api, 8L * k * d);
+                l = CudaBuffer.allocate(api, 4L * n);
+                distBuf = CudaBuffer.allocate(api, 8L * n);
+            } catch (RuntimeException e) {
+                for (CudaBuffer b : new CudaBuffer[] {p, c, l}) {
+                    if (b != null) {
+                        b.close();
+                    }
+                }
+                throw e;
+            }
+            points = p;
+            centerBuf = c;
+            labelBuf = l;
+        }
+
+        @Override
+        public long assign(double[] centers, int[] labels, double[] dist) {
+            try (DoublePointer cp = new DoublePointer(centers)) {
+                centerBuf.upload(cp);
+            }
+            api.check(api.kmeansAssign(points.address(), n, d, centerBuf.address(), k, labelBuf.address(),
+                    distBuf.address()));
+            int[] fresh = labelBuf.toInts();
+            System.arraycopy(distBuf.toDoubles(), 0, dist, 0, n);
+            long changed = 0;
+            for (int i = 0; i < n; i++) {
+                if (labels[i] != fresh[i]) {
+                    changed++;
+                }
+                labels[i] = fresh[i];
+            }
+            return changed;
+        }
+
+        @Override
+        public void close() {
+            points.close();
+            centerBuf.close();
+            labelBuf.close();
+            distBuf.close();
+        }
+    }
+
+    /** One restart: a line-by-line twin of the native KMeans::run, its assignment step from an {@link Assigner}. */
     private static final class Reference {
         final double[] x;
         final int n;
         final int d;
         final int k;
+        final Assigner assigner;
         int[] labels;
         double[] centers;
         double inertia;
         int iterations;
 
-        Reference(double[] x, int n, int d, int k) {
+        Reference(double[] x, int n, int d, int k, Assigner assigner) {
             this.x = x;
             this.n = n;
             this.d = d;
             this.k = k;
+            this.assigner = assigner;
         }
 
         double dist2(int i, double[] c, int off) {
-            double s = 0.0;
-            for (int j = 0; j < d; j++) {
-                double t = x[i * d + j] - c[off + j];
-                s += t * t;
-            }
-            return s;
+            return KMeans.dist2(x, i, d, c, off);
         }
 
         void seedPlusPlus(long seed) {
@@ -229,24 +357,7 @@ public final class KMeans {
         }
 
         long assign(double[] dist) {
-            long changed = 0;
-            for (int i = 0; i < n; i++) {
-                int best = 0;
-                double bd = dist2(i, centers, 0);
-                for (int c = 1; c < k; c++) {
-                    double dc = dist2(i, centers, c * d);
-                    if (dc < bd) {
-                        bd = dc;
-                        best = c;
-                    }
-                }
-                if (labels[i] != best) {
-                    changed++;
-                }
-                labels[i] = best;
-                dist[i] = bd;
-            }
-            return changed;
+            return assigner.assign(centers, labels, dist);
         }
 
         void relocateEmpty(double[] dist) {

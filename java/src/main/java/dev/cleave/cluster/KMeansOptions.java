@@ -16,7 +16,7 @@ import dev.cleave.util.InvalidInputException;
  * @param seed          seed; restart r draws from stream "kmeans/r"
  * @param threads       restarts run in parallel on this many threads (0 = all processors);
  *                      the result does not depend on it
- * @param backend       native engine or Java reference
+ * @param backend       native engine, Java reference, or CUDA (GPU, or its emulation)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record KMeansOptions(int k, int nInit, int maxIterations, double tolerance, long seed, int threads,

@@ -2,7 +2,8 @@ package dev.cleave.cluster;
 
 /**
  * A {@link GraphOperator} made live on a backend: the native op (weights off-heap, released by
- * {@link #close()}) or the Java reference. {@code which} selects N (the full normalized
+ * {@link #close()}), the Java reference, or the device op of a CUDA backend (weights in device
+ * memory, released by {@link #close()}). {@code which} selects N (the full normalized
  * adjacency, dimension n) or M (the bipartite half, dimension half).
  */
 interface OperatorHandle extends AutoCloseable {
@@ -18,6 +19,22 @@ interface OperatorHandle extends AutoCloseable {
     Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled, int maxIter,
             int maxDegree, double amplification, double[] x0);
 
+    /** Operator {@code which} as a {@link SymmetricOperator} on host arrays (the Java solvers' view of it). */
+    default SymmetricOperator operator(int which) {
+        int d = dim(which);
+        return new SymmetricOperator() {
+            @Override
+            public int size() {
+                return d;
+            }
+
+            @Override
+            public void apply(double[] x, double[] y, int cols) {
+                OperatorHandle.this.apply(which, x, y, cols);
+            }
+        };
+    }
+
     /** The k largest pairs from the dense matrix. */
     Eigenpairs dense(int which, int k);
 
@@ -28,6 +45,10 @@ interface OperatorHandle extends AutoCloseable {
     void close();
 
     static OperatorHandle open(GraphOperator g, Backend backend, int threads) {
-        return backend == Backend.NATIVE ? new NativeOperator(g, threads) : new JavaOperator(g);
+        return switch (backend) {
+            case NATIVE -> new NativeOperator(g, threads);
+            case JAVA -> new JavaOperator(g);
+            case CUDA, CUDA_EMU -> new CudaOperator(g, backend);
+        };
     }
 }

@@ -1,6 +1,7 @@
 package dev.cleave.nativ;
 
 import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -96,4 +97,31 @@ public interface CudaApi {
 
     int enmeshment(long w, long rowLabels, long colLabels, int rows, int cols, int k, float scale, long grad,
             DoublePointer cOut);
+
+    // ---- the spectral engine (cleave_cuda.h: spectral_op_*, block_*, kmeans_assign; cpu twins in SpectralKernels) ----
+    // The op handle is a host address (long); host arrays are JavaCPP pointers; blocks are device addresses.
+
+    int spectralOpCreate(long n, long half, DoublePointer scale, LongPointer out);
+
+    int spectralOpAddDense(long op, long dst, long rows, long src, long cols, FloatPointer a, int mirror);
+
+    int spectralOpAddCsr(long op, long dst, long rows, long src, long cols, LongPointer offsets, IntPointer columns, FloatPointer weights);
+
+    int spectralOpFree(long op);
+
+    int spectralOpApply(long op, int which, long x, long y, int cols);
+
+    int blockGram(long n, long x, long ldx, int a, long y, long ldy, int b, long g);
+
+    int blockSubMul(long n, long x, long ldx, int a, long g, long y, long ldy, int b);
+
+    int blockMulSquare(long n, long x, long ldx, int c, long q);
+
+    int blockResiduals(long n, long x, long ax, long ld, int k, DoublePointer theta, DoublePointer out);
+
+    int blockChebyshevStep(long count, double f, double c, double g, long y0, long y1, long y2);
+
+    int blockCopy(long n, long src, long lds, int s0, long dst, long ldd, int d0, int c);
+
+    int kmeansAssign(long x, long n, int d, long centers, int k, long labels, long dist);
 }

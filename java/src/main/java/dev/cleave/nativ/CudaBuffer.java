@@ -1,5 +1,6 @@
 package dev.cleave.nativ;
 
+import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -51,6 +52,17 @@ public final class CudaBuffer implements AutoCloseable {
         return b;
     }
 
+    /** A device copy of {@code values}. */
+    public static CudaBuffer of(CudaApi api, double[] values) {
+        CudaBuffer b = new CudaBuffer(api, 8L * values.length);
+        if (values.length > 0) {
+            try (DoublePointer p = new DoublePointer(values)) {
+                b.upload(p);
+            }
+        }
+        return b;
+    }
+
     /** The device address (0 for an empty buffer). */
     public long address() {
         if (address == 0 && bytes != 0) {
@@ -85,6 +97,17 @@ public final class CudaBuffer implements AutoCloseable {
         try (FloatPointer p = new FloatPointer(out.length)) {
             download(p);
             p.get(out);
+        }
+        return out;
+    }
+
+    public double[] toDoubles() {
+        double[] out = new double[(int) (bytes / 8)];
+        if (out.length > 0) {
+            try (DoublePointer p = new DoublePointer(out.length)) {
+                download(p);
+                p.get(out);
+            }
         }
         return out;
     }

@@ -1,6 +1,7 @@
 package dev.cleave.nativ;
 
 import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -113,5 +114,65 @@ final class CudaEmuApi implements CudaApi {
     public int enmeshment(long w, long rowLabels, long colLabels, int rows, int cols, int k, float scale, long grad,
             DoublePointer cOut) {
         return CudaEmuKernels.cleave_cuda_emu_enmeshment(w, rowLabels, colLabels, rows, cols, k, scale, grad, cOut);
+    }
+
+    @Override
+    public int spectralOpCreate(long n, long half, DoublePointer scale, LongPointer out) {
+        return CudaEmuKernels.cleave_cuda_emu_spectral_op_create(n, half, scale, out);
+    }
+
+    @Override
+    public int spectralOpAddDense(long op, long dst, long rows, long src, long cols, FloatPointer a, int mirror) {
+        return CudaEmuKernels.cleave_cuda_emu_spectral_op_add_dense(op, dst, rows, src, cols, a, mirror);
+    }
+
+    @Override
+    public int spectralOpAddCsr(long op, long dst, long rows, long src, long cols, LongPointer offsets, IntPointer columns, FloatPointer weights) {
+        return CudaEmuKernels.cleave_cuda_emu_spectral_op_add_csr(op, dst, rows, src, cols, offsets, columns, weights);
+    }
+
+    @Override
+    public int spectralOpFree(long op) {
+        return CudaEmuKernels.cleave_cuda_emu_spectral_op_free(op);
+    }
+
+    @Override
+    public int spectralOpApply(long op, int which, long x, long y, int cols) {
+        return CudaEmuKernels.cleave_cuda_emu_spectral_op_apply(op, which, x, y, cols);
+    }
+
+    @Override
+    public int blockGram(long n, long x, long ldx, int a, long y, long ldy, int b, long g) {
+        return CudaEmuKernels.cleave_cuda_emu_block_gram(n, x, ldx, a, y, ldy, b, g);
+    }
+
+    @Override
+    public int blockSubMul(long n, long x, long ldx, int a, long g, long y, long ldy, int b) {
+        return CudaEmuKernels.cleave_cuda_emu_block_sub_mul(n, x, ldx, a, g, y, ldy, b);
+    }
+
+    @Override
+    public int blockMulSquare(long n, long x, long ldx, int c, long q) {
+        return CudaEmuKernels.cleave_cuda_emu_block_mul_square(n, x, ldx, c, q);
+    }
+
+    @Override
+    public int blockResiduals(long n, long x, long ax, long ld, int k, DoublePointer theta, DoublePointer out) {
+        return CudaEmuKernels.cleave_cuda_emu_block_residuals(n, x, ax, ld, k, theta, out);
+    }
+
+    @Override
+    public int blockChebyshevStep(long count, double f, double c, double g, long y0, long y1, long y2) {
+        return CudaEmuKernels.cleave_cuda_emu_block_chebyshev_step(count, f, c, g, y0, y1, y2);
+    }
+
+    @Override
+    public int blockCopy(long n, long src, long lds, int s0, long dst, long ldd, int d0, int c) {
+        return CudaEmuKernels.cleave_cuda_emu_block_copy(n, src, lds, s0, dst, ldd, d0, c);
+    }
+
+    @Override
+    public int kmeansAssign(long x, long n, int d, long centers, int k, long labels, long dist) {
+        return CudaEmuKernels.cleave_cuda_emu_kmeans_assign(x, n, d, centers, k, labels, dist);
     }
 }

@@ -2,6 +2,7 @@ package dev.cleave.nativ;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Loader;
@@ -99,4 +100,30 @@ public final class CudaEmuKernels {
     public static native int cleave_cuda_emu_enmeshment(@Cast("const float*") long w, @Cast("const int32_t*") long rowLabels,
             @Cast("const int32_t*") long colLabels, int rows, int cols, int k, float scale, @Cast("float*") long grad,
             DoublePointer cOut);
+
+    // ---- the spectral engine: device operator, eigensolver block kernels, k-means assignment ----
+
+    public static native int cleave_cuda_emu_spectral_op_create(@Cast("int64_t") long n, @Cast("int64_t") long half, @Const DoublePointer scale, @Cast("cleave_cuda_spectral_op**") LongPointer out);
+
+    public static native int cleave_cuda_emu_spectral_op_add_dense(@Cast("cleave_cuda_spectral_op*") long op, @Cast("int64_t") long dst, @Cast("int64_t") long rows, @Cast("int64_t") long src, @Cast("int64_t") long cols, @Const FloatPointer a, int mirror);
+
+    public static native int cleave_cuda_emu_spectral_op_add_csr(@Cast("cleave_cuda_spectral_op*") long op, @Cast("int64_t") long dst, @Cast("int64_t") long rows, @Cast("int64_t") long src, @Cast("int64_t") long cols, @Cast("const int64_t*") LongPointer offsets, @Cast("const int32_t*") IntPointer columns, @Const FloatPointer weights);
+
+    public static native int cleave_cuda_emu_spectral_op_free(@Cast("cleave_cuda_spectral_op*") long op);
+
+    public static native int cleave_cuda_emu_spectral_op_apply(@Cast("const cleave_cuda_spectral_op*") long op, int which, @Cast("const double*") long x, @Cast("double*") long y, int cols);
+
+    public static native int cleave_cuda_emu_block_gram(@Cast("int64_t") long n, @Cast("const double*") long x, @Cast("int64_t") long ldx, int a, @Cast("const double*") long y, @Cast("int64_t") long ldy, int b, @Cast("double*") long g);
+
+    public static native int cleave_cuda_emu_block_sub_mul(@Cast("int64_t") long n, @Cast("const double*") long x, @Cast("int64_t") long ldx, int a, @Cast("const double*") long g, @Cast("double*") long y, @Cast("int64_t") long ldy, int b);
+
+    public static native int cleave_cuda_emu_block_mul_square(@Cast("int64_t") long n, @Cast("double*") long x, @Cast("int64_t") long ldx, int c, @Cast("const double*") long q);
+
+    public static native int cleave_cuda_emu_block_residuals(@Cast("int64_t") long n, @Cast("const double*") long x, @Cast("const double*") long ax, @Cast("int64_t") long ld, int k, @Const DoublePointer theta, DoublePointer out);
+
+    public static native int cleave_cuda_emu_block_chebyshev_step(@Cast("int64_t") long count, double f, double c, double g, @Cast("const double*") long y0, @Cast("const double*") long y1, @Cast("double*") long y2);
+
+    public static native int cleave_cuda_emu_block_copy(@Cast("int64_t") long n, @Cast("const double*") long src, @Cast("int64_t") long lds, int s0, @Cast("double*") long dst, @Cast("int64_t") long ldd, int d0, int c);
+
+    public static native int cleave_cuda_emu_kmeans_assign(@Cast("const double*") long x, @Cast("int64_t") long n, int d, @Cast("const double*") long centers, int k, @Cast("int32_t*") long labels, @Cast("double*") long dist);
 }

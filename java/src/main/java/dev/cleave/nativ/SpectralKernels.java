@@ -78,4 +78,27 @@ public final class SpectralKernels {
     public static native int cleave_kmeans(@Const double[] x, @Cast("int64_t") long n, int d, int k, int nInit,
             int maxIter, double tol, @Cast("const uint64_t*") long[] seeds, int threads,
             @Cast("int32_t*") int[] labels, double[] centers, double[] inertia, @Cast("int32_t*") int[] stats);
+
+    // ---- block kernels (the eigensolver's and k-means' building blocks; CUDA twins of the same names) ----
+
+    public static native int cleave_block_gram(@Cast("int64_t") long n, @Const double[] x, @Cast("int64_t") long ldx,
+            int a, @Const double[] y, @Cast("int64_t") long ldy, int b, double[] g, int threads);
+
+    public static native int cleave_block_sub_mul(@Cast("int64_t") long n, @Const double[] x, @Cast("int64_t") long ldx,
+            int a, @Const double[] g, double[] y, @Cast("int64_t") long ldy, int b, int threads);
+
+    public static native int cleave_block_mul_square(@Cast("int64_t") long n, double[] x, @Cast("int64_t") long ldx,
+            int c, @Const double[] q, int threads);
+
+    public static native int cleave_block_residuals(@Cast("int64_t") long n, @Const double[] x, @Const double[] ax,
+            @Cast("int64_t") long ld, int k, @Const double[] theta, double[] out, int threads);
+
+    public static native int cleave_block_chebyshev_step(@Cast("int64_t") long count, double f, double c, double g,
+            @Const double[] y0, @Const double[] y1, double[] y2, int threads);
+
+    public static native int cleave_block_copy(@Cast("int64_t") long n, @Const double[] src, @Cast("int64_t") long lds,
+            int s0, double[] dst, @Cast("int64_t") long ldd, int d0, int c);
+
+    public static native int cleave_kmeans_assign(@Const double[] x, @Cast("int64_t") long n, int d,
+            @Const double[] centers, int k, @Cast("int32_t*") int[] labels, double[] dist);
 }

@@ -198,6 +198,18 @@ class CliTest {
                 base.resolve("cocluster.json").toString());
         assertEquals(0, co.code(), co.err());
         assertTrue(co.out().contains("layers.1.weight: C = "), co.out());
+        // The same on the emulated CUDA kernels (cocluster and the cluster shuffle test): the same answers.
+        Result coEmu = cli("cocluster", base.resolve("model.safetensors").toString(), "--k", "2", "--backend", "cuda-emu");
+        assertEquals(0, coEmu.code(), coEmu.err());
+        assertTrue(coEmu.out().startsWith("cleave cocluster: backend=cuda-emu"), coEmu.out());
+        assertEquals(co.out().lines().skip(1).toList(), coEmu.out().lines().skip(1).toList());
+        Result cEmu = cli("cluster", base.resolve("model.safetensors").toString(), "--k", "4", "--shuffles", "5", "--json",
+                "--backend", "cuda-emu");
+        Result cCpu = cli("cluster", base.resolve("model.safetensors").toString(), "--k", "4", "--shuffles", "5", "--json");
+        assertEquals(0, cEmu.code(), cEmu.err());
+        String labelsEmu = cEmu.out().substring(cEmu.out().indexOf("\"labels\""), cEmu.out().indexOf("]", cEmu.out().indexOf("\"labels\"")));
+        String labelsCpu = cCpu.out().substring(cCpu.out().indexOf("\"labels\""), cCpu.out().indexOf("]", cCpu.out().indexOf("\"labels\"")));
+        assertEquals(labelsCpu, labelsEmu);
         Result circ = cli("circuits", base.resolve("model.safetensors").toString(), "--dataset", "mnist-idx", "--data-dir",
                 data.toString(), "--clusters", base.resolve("cocluster.json").toString(), "--images-per-label", "5", "--out",
                 base.resolve("circuits.json").toString());
@@ -234,5 +246,41 @@ class CliTest {
         String json = r.out().strip().split("\n")[1];
         assertTrue(json.contains("\"labels\":[0,0,0,1,1,1]"), json);
         assertTrue(json.contains("\"ncut\":"), json);
+    }
+
+    private Path twoTriangles() throws IOException {
+        Path mtx = tmp.resolve("two-triangles-b.mtx");
+        Files.writeString(mtx, "%%MatrixMarket matrix coordinate real symmetric\n6 6 7\n2 1 1\n3 1 1\n3 2 1\n5 4 1\n6 4 1\n6 5 1\n4 3 0.01\n");
+        return mtx;
+    }
+
+    @Test
+    void clusterBackendChoosesTheEngineAndTheHeaderSaysWhich() throws IOException {
+        Path mtx = twoTriangles();
+        for (String b : new String[] {"cpu", "java", "cuda-emu"}) {
+            Result r = cli("cluster", "--graph", mtx.toString(), "--k", "2", "--json", "--backend", b, "--threads", "1");
+            assertEquals(0, r.code(), r.err());
+            String[] lines = r.out().strip().split("\n");
+            assertEquals("{\"command\":\"cluster\",\"backend\":\"" + b + "\",\"threads\":1,\"seed\":0}", lines[0]);
+            assertTrue(lines[1].contains("\"labels\":[0,0,0,1,1,1]"), lines[1]);
+            assertTrue(lines[1].contains("\"backend\":\"" + (b.equals("cpu") ? "native" : b) + "\""), lines[1]);
+        }
+    }
+
+    @Test
+    void clusterWithCudaOnAMachineWithoutOneSaysWhy() throws IOException {
+        dev.cleave.nn.CudaProbe probe = dev.cleave.nn.CudaProbe.probe();
+        org.junit.jupiter.api.Assumptions.assumeTrue(probe.problem() != null, "this machine has a usable GPU");
+        Result r = cli("cluster", "--graph", twoTriangles().toString(), "--k", "2", "--backend", "cuda");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--backend cuda cannot run here: " + probe.problem()), r.err());
+        assertFalse(r.out().contains("backend=cpu"), "never a quiet fall back: " + r.out());
+        Result auto = cli("cluster", "--graph", twoTriangles().toString(), "--k", "2", "--backend", "auto");
+        assertEquals(0, auto.code(), auto.err());
+        assertTrue(auto.err().contains("backend auto: chose cpu (cuda not usable: " + probe.problem() + ")"), auto.err());
+        assertTrue(auto.out().startsWith("cleave cluster: backend=cpu"), auto.out());
+        Result bad = cli("cluster", "--graph", twoTriangles().toString(), "--k", "2", "--backend", "tpu");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--backend tpu is not a backend"), bad.err());
     }
 }

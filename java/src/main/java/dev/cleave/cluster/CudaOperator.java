@@ -1,0 +1,116 @@
+package dev.cleave.cluster;
+
+import dev.cleave.nativ.CudaApi;
+import dev.cleave.nativ.CudaBuffer;
+import dev.cleave.nn.CudaProbe;
+import dev.cleave.util.InvalidInputException;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+
+/**
+ * A {@link GraphOperator} held in device memory (cleave_cuda_spectral_op: the scale and every
+ * piece uploaded once, at construction) on a CUDA backend: the GPU ({@link Backend#CUDA}) or the
+ * CPU emulation of its kernels ({@link Backend#CUDA_EMU}). {@link #eigs} runs the shared
+ * Chebyshev iteration ({@link ChebyshevEigensolver}) over {@link DeviceBlocks}. Device memory
+ * is held until {@link #close()}. Used by one thread at a time (the op keeps its workspace).
+ */
+final class CudaOperator extends GraphOperatorHandle {
+    /** Largest block size p the device's block_mul_square takes (cleave_cuda.h). */
+    static final int MAX_BLOCK = 256;
+
+    private static CudaProbe probe;
+
+    private final CudaApi api;
+    private long op;
+
+    CudaOperator(GraphOperator g, Backend backend) {
+        super(g);
+        this.api = api(backend);
+        try (LongPointer out = new LongPointer(1); DoublePointer scale = new DoublePointer(g.scale)) {
+            api.check(api.spectralOpCreate(g.n, g.half, scale, out));
+            op = out.get();
+        }
+        try {
+            for (GraphOperator.Piece p : g.pieces) {
+                if (p.isDense()) {
+                    try (FloatPointer a = new FloatPointer(p.dense())) {
+                        api.check(api.spectralOpAddDense(op, p.dst(), p.rows(), p.src(), p.cols(), a, p.mirror() ? 1 : 0));
+                    }
+                } else {
+                    try (LongPointer off = new LongPointer(p.offsets()); IntPointer col = new IntPointer(p.columns());
+                            FloatPointer w = new FloatPointer(p.weights())) {
+                        api.check(api.spectralOpAddCsr(op, p.dst(), p.rows(), p.src(), p.cols(), off, col, w));
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * The CUDA library of a CUDA backend, ready to use: for {@link Backend#CUDA} a usable GPU is
+     * required (else an error with the reason, from {@link CudaProbe}) and the first device with
+     * a kernel image is made current on this thread.
+     */
+    static CudaApi api(Backend backend) {
+        CudaApi api = backend.cudaApi();
+        if (backend == Backend.CUDA) {
+            CudaProbe p = probe();
+            if (p.problem() != null) {
+                throw new InvalidInputException("backend cuda cannot run here: " + p.problem()
+                        + ". Use backend native (--backend cpu), or run 'cleave doctor' for details.");
+            }
+            api.check(api.setDevice(p.devices().stream().filter(CudaProbe.Device::hasKernelImage).findFirst()
+                    .orElseThrow().index()));
+        }
+        return api;
+    }
+
+    private static synchronized CudaProbe probe() {
+        if (probe == null) {
+            probe = CudaProbe.probe();
+        }
+        return probe;
+    }
+
+    @Override
+    public void apply(int which, double[] x, double[] y, int cols) {
+        int d = dim(which);
+        try (CudaBuffer dx = CudaBuffer.of(api, x); CudaBuffer dy = CudaBuffer.allocate(api, 8L * d * cols)) {
+            api.check(api.spectralOpApply(op, which, dx.address(), dy.address(), cols));
+            System.arraycopy(dy.toDoubles(), 0, y, 0, d * cols);
+        }
+    }
+
+    @Override
+    public Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled,
+            int maxIter, int maxDegree, double amplification, double[] x0) {
+        if (p > MAX_BLOCK) {
+            throw new InvalidInputException("the " + api.name() + " backend takes eigensolver blocks of at most " + MAX_BLOCK
+                    + " vectors, but k = " + k + " needs " + p + "; lower k (or blockSize) or use backend native");
+        }
+        try (DeviceBlocks blocks = new DeviceBlocks(api, op, which, dim(which))) {
+            return ChebyshevEigensolver.largest(blocks, k, p, lower, upper, tol, sqrtScaled, maxIter, maxDegree,
+                    amplification, x0);
+        }
+    }
+
+    /** The dense path (small operators): the matrix formed by device applications, Jacobi on the host. */
+    @Override
+    public Eigenpairs dense(int which, int k) {
+        return ChebyshevEigensolver.dense(operator(which), k);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (op != 0) {
+            long o = op;
+            op = 0;
+            api.check(api.spectralOpFree(o));
+        }
+    }
+}
