@@ -71,11 +71,9 @@ final class CommonOptions {
     static dev.cleave.cluster.Backend clusterBackend(String name, PrintWriter err) {
         switch (name) {
             case "cpu":
-                return dev.cleave.cluster.Backend.NATIVE;
             case "java":
-                return dev.cleave.cluster.Backend.JAVA;
             case "cuda-emu":
-                return dev.cleave.cluster.Backend.CUDA_EMU;
+                return dev.cleave.cluster.Backend.forCompute(name);
             case "cuda": {
                 CudaProbe probe = CudaProbe.probe();
                 if (probe.problem() != null) {

@@ -80,6 +80,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         try (Backend backend = common.createBackend(common.backend, common.threads(), err)) {
             common.printHeader(w, "demo", backend.name(), backend.threads(), common.seed);
+            dev.cleave.cluster.Backend engine = dev.cleave.cluster.Backend.forCompute(backend.name());
             DatasetSplit data = Datasets.load("fashion-mnist", dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();
@@ -112,7 +113,8 @@ final class DemoCommand implements Callable<Integer> {
                         });
                     }
                 }
-                ClusterOptions clusterOptions = ClusterOptions.defaults().withSeed(common.seed).withThreads(common.threads());
+                ClusterOptions clusterOptions = ClusterOptions.defaults().withSeed(common.seed).withThreads(common.threads())
+                        .withBackend(engine);
                 for (Path dir : runs) {
                     step(w, "clustering " + dir.getFileName() + " (k = 12, " + shuffles + " layer shuffles)");
                     ObjectNode c = ClusterCommand.clusterModel(dir.resolve(RunDir.MODEL), clusterOptions, shuffles,
@@ -124,7 +126,7 @@ final class DemoCommand implements Callable<Integer> {
                 Path baseline = runs.get(0);
                 step(w, "co-clustering the baseline's hidden layers (k = 4) for comparison");
                 ObjectNode co = CoclusterCommand.cocluster(baseline.resolve(RunDir.MODEL), ModularOptions.DEFAULT_K, "hidden",
-                        CoClusterVariant.JOINT, common.seed, common.threads());
+                        CoClusterVariant.JOINT, common.seed, common.threads(), engine);
                 co.put("command", "cleave cocluster " + baseline.resolve(RunDir.MODEL) + " --k 4 --out "
                         + baseline.resolve("cocluster.json"));
                 AtomicFiles.writeString(baseline.resolve("cocluster.json"), Json.writePretty(co) + "\n");

@@ -88,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--assign", paramLabel = "METHOD", description = "balanced | cocluster | cocluster-compat (implies --modular; default cocluster)")
     String assign;
 
-    @Option(names = "--prune-epochs", paramLabel = "N", description = "after --epochs, N epochs of magnitude pruning from 50% to 90% sparsity (F21)")
+    @Option(names = "--prune-epochs", paramLabel = "N", description = "after --epochs, N epochs of magnitude pruning from 50%% to 90%% sparsity (F21)")
     Integer pruneEpochs;
 
     @Option(names = "--clusterable-init", description = "F21's clusterable initialisation (10 modules, down 0.6)")
@@ -100,8 +100,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--spectral-k", paramLabel = "K", description = "eigenvalues 2..K+1 in the spectral regulariser (default 3)")
     Integer spectralK;
 
-    @Option(names = "--spectral-no-rescale", description = "skip F21's per-step sqrt(2) rescaling of hidden units")
-    boolean spectralNoRescale;
+    @Option(names = "--spectral-rescale", paramLabel = "MODE", description = "how the regulariser is kept from cheating by "
+            + "rescaling hidden units: canonical (default: it sees the network's canonical form, F21's sqrt(2) rescaling, and "
+            + "its gradient goes through it), compensate (F21's code: the network is rescaled before every batch; diverges "
+            + "with Adam), none")
+    String spectralRescale;
 
     @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: runs/<dataset>-<date-time>)")
     Path out;
@@ -119,7 +122,7 @@ final class TrainCommand implements Callable<Integer> {
         if (resume != null) {
             rejectWithResume("--dataset", "--data-dir", "--layers", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed",
                     "--modular", "--modular-lambda", "--modular-k", "--modular-layers", "--warmup-epochs", "--assign",
-                    "--prune-epochs", "--clusterable-init", "--spectral-lambda", "--spectral-k", "--spectral-no-rescale");
+                    "--prune-epochs", "--clusterable-init", "--spectral-lambda", "--spectral-k", "--spectral-rescale");
             run = RunDir.open(resume);
             config = run.readConfig();
             ParseResult pr = spec.commandLine().getParseResult();
@@ -129,13 +132,18 @@ final class TrainCommand implements Callable<Integer> {
             config = config.withBackend(pr.hasMatchedOption("--backend") ? common.backend : config.backend(),
                     pr.hasMatchedOption("--threads") ? common.threads() : config.threads());
         } else {
+            if (spectralRescale != null && spectralLambda == null && spectralK == null) {
+                throw new InvalidInputException("--spectral-rescale only applies to the spectral regulariser: give --spectral-lambda "
+                        + "(and --spectral-k) too, or drop it");
+            }
             config = new TrainConfig(dataset, dataDir == null ? null : dataDir.toString(), layers, epochs, batchSize, lr, dropout,
                     l1, l2, common.seed, common.backend, common.threads(), modularOptions(),
                     pruneEpochs == null || pruneEpochs == 0 ? null : PruneOptions.f21(pruneEpochs),
                     clusterableInit ? ClusterableInit.f21() : null,
                     spectralLambda == null && spectralK == null ? null
                             : new SpectralOptions(spectralLambda == null ? 0.1f : spectralLambda, spectralK == null ? 3 : spectralK,
-                                    !spectralNoRescale));
+                                    spectralRescale == null ? SpectralOptions.Rescale.CANONICAL
+                                            : SpectralOptions.Rescale.parse(spectralRescale)));
         }
         try (Backend backend = common.createBackend(config.backend(), config.threads(), err)) {
             common.printHeader(outw, "train", backend.name(), backend.threads(), config.seed());

@@ -2,6 +2,7 @@ package dev.cleave.cluster;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.cleave.nativ.CudaApi;
+import dev.cleave.util.InvalidInputException;
 import java.util.Locale;
 
 /**
@@ -24,6 +25,22 @@ public enum Backend {
     /** Parses "native", "java", "cuda" or "cuda-emu" (any case), with an error naming the valid values. */
     public static Backend parse(String s) {
         return Enums.parse(Backend.class, s, "backend");
+    }
+
+    /**
+     * The spectral engine that goes with a compute backend of {@code dev.cleave.nn} (by its
+     * resolved name: cpu, java, cuda, cuda-emu), so training and the demo cluster where they
+     * train: cpu trains on the native kernels and clusters on the native engine, cuda on the GPU.
+     */
+    public static Backend forCompute(String computeBackend) {
+        return switch (computeBackend) {
+            case "cpu" -> NATIVE;
+            case "java" -> JAVA;
+            case "cuda" -> CUDA;
+            case "cuda-emu" -> CUDA_EMU;
+            default -> throw new InvalidInputException("no spectral engine goes with compute backend '" + computeBackend
+                    + "': expected cpu, java, cuda or cuda-emu");
+        };
     }
 
     /** Whether this backend runs on the CUDA kernels (the GPU or their emulation). */

@@ -15,9 +15,10 @@ public final class Assignments {
      * Co-clusters {@code w} (out x in) into k row/column clusters: Dhillon's joint embedding
      * (default) or, with {@code compat}, the G24 code's two separate k-means.
      */
-    public static LayerClusters cocluster(int layer, FloatMatrix w, int k, boolean compat, long seed) {
+    public static LayerClusters cocluster(int layer, FloatMatrix w, int k, boolean compat, long seed,
+            dev.cleave.cluster.Backend engine) {
         CoClusterOptions options = CoClusterOptions.defaults().withK(k).withSeed(seed)
-                .withVariant(compat ? CoClusterVariant.SEPARATE : CoClusterVariant.JOINT);
+                .withVariant(compat ? CoClusterVariant.SEPARATE : CoClusterVariant.JOINT).withBackend(engine);
         CoClusterResult r = CoClustering.cocluster(w, options);
         return new LayerClusters(layer, k, r.rowLabels(), r.columnLabels());
     }

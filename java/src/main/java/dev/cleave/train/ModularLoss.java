@@ -47,7 +47,8 @@ final class ModularLoss implements AutoCloseable {
             assigned.add(switch (options.assign()) {
                 case "balanced" -> new LayerClusters(l, options.k(), BalancedPartition.labels(w.rows(), options.k()),
                         BalancedPartition.labels(w.cols(), options.k()));
-                default -> Assignments.cocluster(l, w.toMatrix(), options.k(), options.assign().equals("cocluster-compat"), seed);
+                default -> Assignments.cocluster(l, w.toMatrix(), options.k(), options.assign().equals("cocluster-compat"), seed,
+                        dev.cleave.cluster.Backend.forCompute(backend.name()));
             });
         }
         restore(assigned);

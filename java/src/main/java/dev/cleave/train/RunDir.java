@@ -6,6 +6,7 @@ import dev.cleave.io.Json;
 import dev.cleave.io.Safetensors;
 import dev.cleave.io.SafetensorsFile;
 import dev.cleave.modular.LayerClusters;
+import dev.cleave.nn.Mlp;
 import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.ProgressListener;
 import java.io.IOException;
@@ -113,7 +114,9 @@ public final class RunDir {
             if (!trainer.clusters().isEmpty()) {
                 extra.put(CLUSTERS_KEY, Json.write(trainer.clusters()));
             }
-            ModelFile.save(model(), trainer.model(), config, extra);
+            try (Mlp exported = trainer.exportModel()) {
+                ModelFile.save(model(), exported, config, extra);
+            }
             AtomicFiles.appendLine(dir.resolve(METRICS), Json.write(metrics));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save epoch " + metrics.epoch() + " in " + dir + ": " + e.getMessage(), e);

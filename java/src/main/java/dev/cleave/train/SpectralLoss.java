@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
  * the network graph's normalized adjacency (the k + 1 smallest of its Laplacian, the trivial one
  * included) by the Chebyshev eigensolver on the native operator, warm-started from the previous
  * step's vectors; then the analytic gradient of {@link SpectralRegularizer} into the weight
- * gradients. The rescaling of hidden units happens before each step ({@link #beforeStep}).
+ * gradients ({@link SpectralOptions.Rescale} says how rescaling is kept from lowering it).
  */
 final class SpectralLoss {
     /** Residual tolerance of the per-step solve: the gradient needs no more. */
@@ -26,28 +26,46 @@ final class SpectralLoss {
     static final int MAX_ITERATIONS = 500;
 
     private final SpectralOptions options;
+    private final dev.cleave.cluster.Backend engine;  // where the per-step eigensolve runs
     private final int threads;
     private final SplittableRandom random;
     private double[] warm;     // previous vectors, kept-node x blockSize
     private int warmNodes = -1;
 
-    SpectralLoss(SpectralOptions options, int threads, long seed) {
+    SpectralLoss(SpectralOptions options, dev.cleave.cluster.Backend engine, int threads, long seed) {
         this.options = options;
+        this.engine = engine;
         this.threads = threads;
         this.random = Rng.stream(seed, "spectral");
     }
 
+    /** F21's rescaling of the network itself, in {@link SpectralOptions.Rescale#COMPENSATE} mode only. */
     void beforeStep(Mlp model) {
-        if (options.rescale()) {
+        if (options.rescale() == SpectralOptions.Rescale.COMPENSATE) {
             SpectralRegularizer.rescaleHiddenUnits(model);
         }
     }
 
-    /** Adds the regulariser's gradient to the pass's weight gradients; returns its value. */
+    /**
+     * Adds the regulariser's gradient to the pass's weight (and, in canonical mode, bias)
+     * gradients; returns its value. In {@link SpectralOptions.Rescale#CANONICAL} mode the
+     * regulariser is evaluated on the network's canonical form and its gradient taken through
+     * it ({@link SpectralRegularizer.Canonical}).
+     */
     double addGradients(Mlp model, MlpPass pass) {
         int k = options.k();
-        List<FloatMatrix> weights = model.weightMatrices();
-        NetworkGraph graph = NetworkGraph.fromWeights(weights);
+        int[] widths = model.widths();
+        int layers = model.layers();
+        float[][] w = SpectralRegularizer.weights(model);
+        float[][] b = SpectralRegularizer.biases(model);
+        SpectralRegularizer.Canonical canon = options.rescale() == SpectralOptions.Rescale.CANONICAL
+                ? new SpectralRegularizer.Canonical(widths, w, b) : null;
+        float[][] seen = canon != null ? canon.w : w;
+        List<FloatMatrix> matrices = new java.util.ArrayList<>(layers);
+        for (int l = 0; l < layers; l++) {
+            matrices.add(new FloatMatrix(widths[l + 1], widths[l], seen[l]));
+        }
+        NetworkGraph graph = NetworkGraph.fromWeights(matrices);
         int n = graph.nodes();
         int pairs = k + 1;
         int block = Math.min(n, pairs + Math.max(4, pairs / 3));
@@ -64,7 +82,7 @@ final class SpectralLoss {
             }
         }
         Eigenpairs e;
-        try (NormalizedAdjacency op = NormalizedAdjacency.of(graph, dev.cleave.cluster.Backend.NATIVE, threads)) {
+        try (NormalizedAdjacency op = NormalizedAdjacency.of(graph, engine, threads)) {
             e = ChebyshevEigensolver.largestFrom(op, pairs, block, -1.0, 1.0, TOLERANCE, MAX_ITERATIONS, start);
         }
         if (e.converged() < pairs) {
@@ -86,18 +104,28 @@ final class SpectralLoss {
                 v[p - 1][kept[i]] = vectors[i * pairs + p];
             }
         }
-        int[] widths = model.widths();
-        float[][] w = new float[weights.size()][];
-        float[][] g = new float[weights.size()][];
-        for (int l = 0; l < w.length; l++) {
-            w[l] = weights.get(l).data();
-            g[l] = pass.weightGrad(l).toArray();
+        float[][] g = new float[layers][];
+        float[][] gb = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            g[l] = new float[w[l].length];
+            gb[l] = new float[b[l].length];
         }
-        double value = SpectralRegularizer.addGradient(widths, w, mu, v, options.lambda(), g);
-        for (int l = 0; l < g.length; l++) {
-            Tensor grad = pass.weightGrad(l);
-            grad.copyFrom(g[l]);
+        double value = SpectralRegularizer.addGradient(widths, seen, mu, v, options.lambda(), g);
+        if (canon != null) {
+            canon.gradientBack(g, gb);
+        }
+        for (int l = 0; l < layers; l++) {
+            addInto(pass.weightGrad(l), g[l]);
+            addInto(pass.biasGrad(l), gb[l]);
         }
         return value;
+    }
+
+    private static void addInto(Tensor grad, float[] add) {
+        float[] sum = grad.toArray();
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] += add[i];
+        }
+        grad.copyFrom(sum);
     }
 }

@@ -122,8 +122,8 @@ public record TrainConfig(
         }
         if (spectral != null) {
             sb.append(" --spectral-lambda ").append(spectral.lambda()).append(" --spectral-k ").append(spectral.k());
-            if (!spectral.rescale()) {
-                sb.append(" --spectral-no-rescale");
+            if (spectral.rescale() != SpectralOptions.Rescale.CANONICAL) {
+                sb.append(" --spectral-rescale ").append(spectral.rescale());
             }
         }
         return sb.append(" --seed ").append(seed).append(" --backend ").append(backend).append(" --threads ").append(threads)

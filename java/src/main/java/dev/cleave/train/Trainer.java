@@ -47,7 +47,8 @@ public final class Trainer implements AutoCloseable {
         this.pass = new MlpPass(backend, model, config.batchSize());
         this.dropoutSeed = Rng.subSeed(config.seed(), "dropout");
         this.modular = config.modular() == null ? null : new ModularLoss(config.modular(), model);
-        this.spectral = config.spectral() == null ? null : new SpectralLoss(config.spectral(), config.threads(), config.seed());
+        this.spectral = config.spectral() == null ? null : new SpectralLoss(config.spectral(),
+                dev.cleave.cluster.Backend.forCompute(backend.name()), config.threads(), config.seed());
     }
 
     /** The model a run starts from: Glorot-uniform from the seed, then the clusterable init if configured. */
@@ -80,6 +81,24 @@ public final class Trainer implements AutoCloseable {
 
     public Mlp model() {
         return model;
+    }
+
+    /**
+     * A host copy of the model as the run's model file holds it. With the spectral regulariser
+     * in {@link SpectralOptions.Rescale#CANONICAL} mode that is the canonical form the
+     * regulariser saw: F21's rescaling (each hidden unit at incoming norm sqrt(2), compensated on
+     * its outgoing weights), which computes the same function and is what F21's own regularised
+     * networks look like (they were rescaled before every batch); clustering the file then
+     * measures the structure the regulariser built rather than the arbitrary scales training
+     * left along the rescaling symmetry. Otherwise the weights as trained. The checkpoint always
+     * keeps the weights as trained, so a resumed run continues exactly.
+     */
+    public Mlp exportModel() {
+        Mlp copy = model.copy();
+        if (config.spectral() != null && config.spectral().rescale() == SpectralOptions.Rescale.CANONICAL) {
+            SpectralRegularizer.rescaleHiddenUnits(copy);
+        }
+        return copy;
     }
 
     /** The clusters of the modular layers, or an empty list before they are assigned (or without --modular). */

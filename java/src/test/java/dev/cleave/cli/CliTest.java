@@ -137,6 +137,12 @@ class CliTest {
         r = cli("train", "--resume", tmp.resolve("nothing-here").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("is not a Cleave training run"), r.err());
+        r = cli(train(tmp.resolve("bad5"), "--spectral-lambda", "0.1", "--spectral-rescale", "sometimes"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--spectral-rescale must be one of canonical, compensate, none; got 'sometimes'"), r.err());
+        r = cli(train(tmp.resolve("bad6"), "--spectral-rescale", "none"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--spectral-rescale only applies to the spectral regulariser"), r.err());
     }
 
     @Test

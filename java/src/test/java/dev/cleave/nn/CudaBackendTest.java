@@ -8,6 +8,7 @@ import dev.cleave.nativ.CudaApi;
 import dev.cleave.train.EpochMetrics;
 import dev.cleave.train.ModularOptions;
 import dev.cleave.train.PruneOptions;
+import dev.cleave.train.SpectralOptions;
 import dev.cleave.train.TrainConfig;
 import dev.cleave.train.Trainer;
 import dev.cleave.util.ProgressListener;
@@ -40,6 +41,41 @@ class CudaBackendTest {
                 new ModularOptions(2f, 2, "all", 1, "balanced"), PruneOptions.f21(1), null, null);
         float[][] weights = new float[2][];
         EpochMetrics[] last = new EpochMetrics[2];
+        trainOnCpuAndEmulatedCuda(cfg, train, test, weights, last);
+        for (int i = 0; i < weights[0].length; i++) {
+            assertEquals(weights[0][i], weights[1][i], 2e-4 + 2e-3 * Math.abs(weights[0][i]), "layers.1.weight[" + i + "]");
+        }
+        assertEquals(last[0].testAccuracy(), last[1].testAccuracy(), 0.03);
+        assertEquals(last[0].sparsity(), last[1].sparsity(), 1e-9);
+        assertTrue(last[1].clusterability().get("layers.1.weight") > 0);
+    }
+
+    /**
+     * Co-clustered modular training and the spectral regulariser on cuda-emu: the co-clustering
+     * and the per-step eigensolve then run on the emulated CUDA spectral engine, and the result
+     * matches cpu (which uses the native engine) to the same tolerance.
+     */
+    @Test
+    void clusteringInsideTrainingRunsOnTheTrainingBackend() {
+        Dataset train = data(96, 3), test = data(40, 4);
+        TrainConfig cfg = new TrainConfig("tiny", null, new int[] {16, 12, 8, 3}, 2, 32, 1e-2f, 0f, 0f, 0f, 5, "cpu", 1,
+                new ModularOptions(2f, 2, "hidden", 1, "cocluster"), null, null,
+                new SpectralOptions(0.1f, 2, SpectralOptions.Rescale.CANONICAL));
+        float[][] weights = new float[2][];
+        EpochMetrics[] last = new EpochMetrics[2];
+        trainOnCpuAndEmulatedCuda(cfg, train, test, weights, last);
+        for (int i = 0; i < weights[0].length; i++) {
+            assertEquals(weights[0][i], weights[1][i], 2e-4 + 2e-3 * Math.abs(weights[0][i]), "layers.1.weight[" + i + "]");
+        }
+        assertEquals(last[0].spectral(), last[1].spectral(), 1e-4);
+        assertEquals(last[0].clusterability().get("layers.1.weight"), last[1].clusterability().get("layers.1.weight"), 1e-4);
+        assertEquals(dev.cleave.cluster.Backend.CUDA_EMU, dev.cleave.cluster.Backend.forCompute("cuda-emu"));
+        assertEquals(dev.cleave.cluster.Backend.NATIVE, dev.cleave.cluster.Backend.forCompute("cpu"));
+    }
+
+    /** Trains cfg on cpu (index 0) and cuda-emu (index 1); layer 1's weights and the last epoch's metrics of each. */
+    private static void trainOnCpuAndEmulatedCuda(TrainConfig cfg, Dataset train, Dataset test, float[][] weights,
+            EpochMetrics[] last) {
         Backend[] backends = {new CpuBackend(1), new CudaBackend(CudaApi.emulator())};
         for (int b = 0; b < 2; b++) {
             try (Backend backend = backends[b]; Mlp model = Trainer.initialModel(cfg, backend);
@@ -51,11 +87,5 @@ class CudaBackendTest {
                 weights[b] = model.weight(1).toArray();
             }
         }
-        for (int i = 0; i < weights[0].length; i++) {
-            assertEquals(weights[0][i], weights[1][i], 2e-4 + 2e-3 * Math.abs(weights[0][i]), "layers.1.weight[" + i + "]");
-        }
-        assertEquals(last[0].testAccuracy(), last[1].testAccuracy(), 0.03);
-        assertEquals(last[0].sparsity(), last[1].sparsity(), 1e-9);
-        assertTrue(last[1].clusterability().get("layers.1.weight") > 0);
     }
 }

@@ -142,6 +142,86 @@ class SpectralRegularizerTest {
         }
     }
 
+    /** R of the network's canonical form. */
+    private static double regulariserOfCanonical(int[] widths, float[][] w, float[][] b, int k, float lambda) {
+        return regulariser(widths, new SpectralRegularizer.Canonical(widths, w, b).w, k, lambda, null, null);
+    }
+
+    @Test
+    void gradientThroughTheCanonicalFormMatchesFiniteDifferences() {
+        int[] widths = {3, 4, 5, 2};
+        Random r = new Random(11);
+        int layers = widths.length - 1;
+        float[][] w = new float[layers][];
+        float[][] b = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            w[l] = new float[widths[l] * widths[l + 1]];
+            for (int i = 0; i < w[l].length; i++) {
+                w[l][i] = (float) (r.nextGaussian() + (r.nextBoolean() ? 0.3 : -0.3)) * (1 + l);
+            }
+            b[l] = new float[widths[l + 1]];
+            for (int i = 0; i < b[l].length; i++) {
+                b[l][i] = (float) r.nextGaussian() * 0.5f;
+            }
+        }
+        int k = 2;
+        float lambda = 0.9f;
+        double[] mu = new double[k];
+        double[][] v = new double[k][];
+        SpectralRegularizer.Canonical canon = new SpectralRegularizer.Canonical(widths, w, b);
+        double value = regulariser(widths, canon.w, k, lambda, mu, v);
+        float[][] g = new float[layers][];
+        float[][] gb = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            g[l] = new float[w[l].length];
+            gb[l] = new float[b[l].length];
+        }
+        assertEquals(value, SpectralRegularizer.addGradient(widths, canon.w, mu, v, lambda, g), 1e-9);
+        canon.gradientBack(g, gb);
+        double h = 1e-3;
+        for (int l = 0; l < layers; l++) {
+            for (float[][] param : new float[][][] {w, b}) {
+                float[] x = param[l];
+                double[] numeric = new double[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    float keep = x[i];
+                    x[i] = (float) (keep + h);
+                    double up = regulariserOfCanonical(widths, w, b, k, lambda);
+                    x[i] = (float) (keep - h);
+                    double down = regulariserOfCanonical(widths, w, b, k, lambda);
+                    x[i] = keep;
+                    numeric[i] = (up - down) / (2 * h);
+                }
+                String what = (param == w ? "weight" : "bias") + " gradient through the canonical form, layer " + l;
+                dev.cleave.nn.Parity.assertClose(what, numeric, param == w ? g[l] : gb[l], 2e-4, 2e-3);
+            }
+        }
+        // no component along any rescaling of a hidden unit: (w_i, b_i) . (g_i, gb_i) = w'_i . g'_i ...
+        for (int l = 0; l + 1 < layers; l++) {
+            int in = widths[l], out = widths[l + 1];
+            for (int i = 0; i < out; i++) {
+                double incoming = (double) b[l][i] * gb[l][i];
+                for (int j = 0; j < in; j++) {
+                    incoming += (double) w[l][i * in + j] * g[l][i * in + j];
+                }
+                double outgoing = 0;
+                for (int o = 0; o < widths[l + 2]; o++) {
+                    outgoing += (double) w[l + 1][o * out + i] * g[l + 1][o * out + i];
+                }
+                assertEquals(outgoing, incoming, 1e-6, "rescaling direction of unit " + i + " in layer " + l);
+            }
+        }
+        // ... and none along a logit row's own scale
+        int last = layers - 1;
+        for (int o = 0; o < widths[layers]; o++) {
+            double radial = (double) b[last][o] * gb[last][o];
+            for (int j = 0; j < widths[last]; j++) {
+                radial += (double) w[last][o * widths[last] + j] * g[last][o * widths[last] + j];
+            }
+            assertEquals(0, radial, 1e-6, "scale of logit row " + o);
+        }
+    }
+
     @Test
     void rescalingLeavesOutputsUnchanged() {
         try (Backend backend = new JavaBackend(); Mlp model = Mlp.glorotUniform(new int[] {6, 5, 4, 3}, 2);

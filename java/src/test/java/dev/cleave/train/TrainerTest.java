@@ -250,9 +250,45 @@ class TrainerTest {
     void spectralRegulariserLowersTheLaplacianEigenvalues() {
         Dataset train = blobs(640, 17), test = blobs(128, 18);
         TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, 3, 32, 1e-3f, 0f, 0f, 0f, 7, "cpu", 2,
-                null, null, null, new SpectralOptions(5f, 3, true));
+                null, null, null, new SpectralOptions(5f, 3, SpectralOptions.Rescale.CANONICAL));
         List<EpochMetrics> m = run(cfg, train, test);
         assertTrue(m.get(2).spectral() < m.get(0).spectral(), "regulariser value should fall: " + m);
         assertTrue(m.get(2).testAccuracy() > 0.8, m.toString());
+    }
+
+    @Test
+    void canonicalSpectralRunsExportTheCanonicalFormOfTheSameFunction() {
+        Dataset train = blobs(256, 21), test = blobs(64, 22);
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 16, 12, 4}, 1, 32, 1e-3f, 0f, 0f, 0f, 9, "cpu", 1,
+                null, null, null, new SpectralOptions(0.5f, 2, SpectralOptions.Rescale.CANONICAL));
+        try (Backend backend = new JavaBackend(); Mlp model = Trainer.initialModel(cfg); Trainer t = new Trainer(cfg, backend, model)) {
+            t.runEpoch(train, test, ProgressListener.NONE);
+            try (Mlp exported = t.exportModel(); dev.cleave.nn.MlpPass a = new dev.cleave.nn.MlpPass(backend, model, 8);
+                    dev.cleave.nn.MlpPass b = new dev.cleave.nn.MlpPass(backend, exported, 8)) {
+                for (int h = 0; h + 1 < exported.layers(); h++) {
+                    float[] w = exported.weight(h).toArray();
+                    float[] bias = exported.bias(h).toArray();
+                    int in = exported.weight(h).cols();
+                    for (int i = 0; i < bias.length; i++) {
+                        double norm = (double) bias[i] * bias[i];
+                        for (int j = 0; j < in; j++) {
+                            norm += (double) w[i * in + j] * w[i * in + j];
+                        }
+                        assertEquals(2.0, norm, 1e-4, "incoming norm^2 of unit " + i + " in hidden layer " + h);
+                    }
+                }
+                Random r = new Random(4);
+                for (int i = 0; i < a.input().size(); i++) {
+                    float x = r.nextFloat();
+                    a.input().buffer().put(i, x);
+                    b.input().buffer().put(i, x);
+                }
+                float[] ya = a.forward(8, 0f, 0, 0).toArray();
+                float[] yb = b.forward(8, 0f, 0, 0).toArray();
+                for (int i = 0; i < ya.length; i++) {
+                    assertEquals(ya[i], yb[i], 1e-4 * Math.max(1, Math.abs(ya[i])), "logit " + i);
+                }
+            }
+        }
     }
 }
