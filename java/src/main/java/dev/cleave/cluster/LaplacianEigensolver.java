@@ -29,7 +29,7 @@ public final class LaplacianEigensolver {
     /** The Java reference's dense (Jacobi) path is limited to this many rows. */
     static final int JAVA_DENSE_LIMIT = 1200;
     /** Below this sigma_k^2 the lift from M is ill-conditioned: solve N. */
-    static final double SIGMA2_MIN = 1e-8;
+    public static final double SIGMA2_MIN = 1e-8;
 
     private LaplacianEigensolver() {}
 
@@ -166,7 +166,7 @@ public final class LaplacianEigensolver {
     }
 
     /** Eigenvectors of N from those of M: v = (u, N_TS u / sigma), normalized. */
-    private static double[] lift(OperatorHandle h, GraphOperator g, double[] u, double[] sigma, int k) {
+    static double[] lift(OperatorHandle h, GraphOperator g, double[] u, double[] sigma, int k) {
         int n = g.n;
         int s = g.half;
         double[] full = new double[n * k];

@@ -81,6 +81,30 @@ public final class NormalizedAdjacency implements SymmetricOperator, AutoCloseab
         h.apply(OperatorHandle.M, x, y, cols);
     }
 
+    /**
+     * Eigenvectors of N from eigenvectors of the half operator M: for unit eigenvectors u (the
+     * columns of a halfSize() x k block, row-major) of M with eigenvalues sigma^2 > 0, the unit
+     * eigenvectors v = (u, N_TS u / sigma) / sqrt 2 of N with eigenvalues sigma, as a size() x k
+     * block in graph node order (like {@link #apply}).
+     */
+    public double[] liftHalf(double[] u, double[] sigma, int k) {
+        if (g.half == 0 || u.length < g.half * k || sigma.length < k) {
+            throw new dev.cleave.util.InvalidInputException("liftHalf needs a bipartite graph, a halfSize() x k block and k "
+                    + "singular values");
+        }
+        for (int j = 0; j < k; j++) {
+            if (!(sigma[j] > 0)) {
+                throw new dev.cleave.util.InvalidInputException("liftHalf needs sigma > 0, got sigma[" + j + "] = " + sigma[j]);
+            }
+        }
+        double[] v = LaplacianEigensolver.lift(h, g, u, sigma, k);
+        double[] out = new double[g.n * k];
+        for (int t = 0; t < g.n; t++) {
+            System.arraycopy(v, t * k, out, g.order[t] * k, k);
+        }
+        return out;
+    }
+
     @Override
     public void close() {
         h.close();
