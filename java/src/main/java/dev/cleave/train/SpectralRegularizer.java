@@ -1,6 +1,7 @@
 package dev.cleave.train;
 
 import dev.cleave.nn.Mlp;
+import java.util.stream.IntStream;
 
 /**
  * The math of F21's spectral regulariser, given the eigenpairs: the network graph has a node per
@@ -34,14 +35,16 @@ final class SpectralRegularizer {
         int[] off = offsets(widths);
         double[] d = new double[off[widths.length]];
         for (int l = 0; l < weights.length; l++) {
-            int in = widths[l], out = widths[l + 1];
+            int in = widths[l], out = widths[l + 1], src = off[l];
             float[] w = weights[l];
             for (int i = 0; i < out; i++) {
+                double row = 0;
                 for (int j = 0; j < in; j++) {
                     double a = Math.abs(w[i * in + j]);
-                    d[off[l + 1] + i] += a;
-                    d[off[l] + j] += a;
+                    row += a;
+                    d[src + j] += a;
                 }
+                d[off[l + 1] + i] += row;
             }
         }
         return d;
@@ -50,7 +53,8 @@ final class SpectralRegularizer {
     /**
      * The regulariser's value (lambda / k) * sum_p (1 - mu_p) for the given non-trivial
      * eigenpairs (mu[p], unit vectors[p] over all nodes), and its gradient ADDED into
-     * {@code grads[l]} (each out x in, like the weights).
+     * {@code grads[l]} (each out x in, like the weights). Rows are processed in parallel (each
+     * gradient entry is written by one task: the result does not depend on the thread count).
      */
     static double addGradient(int[] widths, float[][] weights, double[] mu, double[][] vectors, float lambda,
             float[][] grads) {
@@ -58,36 +62,40 @@ final class SpectralRegularizer {
         int[] off = offsets(widths);
         double[] d = degrees(widths, weights);
         int n = d.length;
-        double[][] u = new double[k][n];
-        double[] r = new double[n];
-        for (int p = 0; p < k; p++) {
-            for (int a = 0; a < n; a++) {
-                if (d[a] > 0) {
-                    u[p][a] = vectors[p][a] / Math.sqrt(d[a]);
+        double[][] u = new double[k][n]; // u_p[a] = v_p[a] / sqrt(d_a)
+        double[] r = new double[n];       // sum_p mu_p v_p[a]^2 / d_a
+        for (int a = 0; a < n; a++) {
+            if (d[a] > 0) {
+                double inv = 1 / Math.sqrt(d[a]);
+                for (int p = 0; p < k; p++) {
+                    u[p][a] = vectors[p][a] * inv;
                     r[a] += mu[p] * vectors[p][a] * vectors[p][a] / d[a];
                 }
             }
         }
         double scale = -(double) lambda / k;
         for (int l = 0; l < weights.length; l++) {
-            int in = widths[l], out = widths[l + 1];
+            int in = widths[l], dst = off[l + 1], src = off[l];
             float[] w = weights[l];
             float[] g = grads[l];
-            for (int i = 0; i < out; i++) {
-                int a = off[l + 1] + i;
+            IntStream.range(0, widths[l + 1]).parallel().forEach(i -> {
+                int a = dst + i;
+                double[] dmu = new double[in]; // d mu / d|w_ij| summed over p, for the row's j
                 for (int j = 0; j < in; j++) {
-                    int b = off[l] + j;
-                    float wij = w[i * in + j];
-                    if (wij == 0f) {
-                        continue; // |w| has no derivative at 0; pruned weights stay put
-                    }
-                    double dmu = -(r[a] + r[b]);
-                    for (int p = 0; p < k; p++) {
-                        dmu += 2 * u[p][a] * u[p][b];
-                    }
-                    g[i * in + j] += (float) (scale * Math.signum(wij) * dmu);
+                    dmu[j] = -(r[a] + r[src + j]);
                 }
-            }
+                for (int p = 0; p < k; p++) {
+                    double ua = 2 * u[p][a];
+                    double[] up = u[p];
+                    for (int j = 0; j < in; j++) {
+                        dmu[j] += ua * up[src + j];
+                    }
+                }
+                for (int j = 0; j < in; j++) {
+                    float wij = w[i * in + j]; // |w| has no derivative at 0: signum 0 keeps pruned weights put
+                    g[i * in + j] += (float) (scale * Math.signum(wij) * dmu[j]);
+                }
+            });
         }
         double value = 0;
         for (double m : mu) {
@@ -152,8 +160,13 @@ final class SpectralRegularizer {
                 w[l][i * in + j] = (float) (w[l][i * in + j] * f);
             }
             b[l][i] = (float) (b[l][i] * f);
-            for (int o = 0; o < after; o++) {
-                w[l + 1][o * out + i] = (float) (w[l + 1][o * out + i] / f);
+        }
+        float[] next = w[l + 1];
+        for (int o = 0; o < after; o++) { // the compensation, row by row of the next layer
+            for (int i = 0; i < out; i++) {
+                if (factors[i] != 0) {
+                    next[o * out + i] = (float) (next[o * out + i] / factors[i]);
+                }
             }
         }
         return factors;
@@ -278,27 +291,35 @@ final class SpectralRegularizer {
                 float[] u = stepInput[l];
                 float[] ub = biases[l];
                 float[] v = original[l + 1];
+                double[] f = t[l];
+                double[] vg = new double[out]; // v_i . g'_v for every unit, then g_v = g'_v / t
+                double[] inv = new double[out];
                 for (int i = 0; i < out; i++) {
-                    double f = t[l][i];
-                    if (f == 0) {
-                        continue;
+                    inv[i] = f[i] == 0 ? 1 : 1 / f[i]; // a dead unit was not rescaled
+                }
+                float[] gNext = gw[l + 1];
+                for (int o = 0; o < after; o++) {
+                    int row = o * out;
+                    for (int i = 0; i < out; i++) {
+                        vg[i] += (double) v[row + i] * gNext[row + i];
+                        gNext[row + i] = (float) (gNext[row + i] * inv[i]);
                     }
-                    double vg = 0;
-                    for (int o = 0; o < after; o++) {
-                        vg += (double) v[o * out + i] * gw[l + 1][o * out + i];
-                        gw[l + 1][o * out + i] = (float) (gw[l + 1][o * out + i] / f);
+                }
+                for (int i = 0; i < out; i++) {
+                    if (f[i] == 0) {
+                        continue;
                     }
                     double norm2 = incomingNormSquared(u, ub, in, i);
                     double ug = (double) ub[i] * gb[l][i];
                     for (int j = 0; j < in; j++) {
                         ug += (double) u[i * in + j] * gw[l][i * in + j];
                     }
-                    double radial = ug / norm2;          // (u^ . g'_u) / |u|
-                    double back = vg / (f * norm2);      // (v . g'_v) / (t |u|^2)
+                    double radial = ug / norm2;            // (u^ . g'_u) / |u|
+                    double back = vg[i] / (f[i] * norm2);  // (v . g'_v) / (t |u|^2)
                     for (int j = 0; j < in; j++) {
-                        gw[l][i * in + j] = (float) (f * (gw[l][i * in + j] - radial * u[i * in + j]) + back * u[i * in + j]);
+                        gw[l][i * in + j] = (float) (f[i] * (gw[l][i * in + j] - radial * u[i * in + j]) + back * u[i * in + j]);
                     }
-                    gb[l][i] = (float) (f * (gb[l][i] - radial * ub[i]) + back * ub[i]);
+                    gb[l][i] = (float) (f[i] * (gb[l][i] - radial * ub[i]) + back * ub[i]);
                 }
             }
         }
