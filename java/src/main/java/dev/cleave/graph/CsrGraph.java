@@ -121,10 +121,11 @@ public final class CsrGraph {
     }
 
     /**
-     * How the shared builder treats diagonal and repeated entries, and what its error messages
-     * tell the user to do about each (the fix depends on who called: code or a file reader).
+     * How the shared builder treats diagonal and repeated entries, what its error messages tell
+     * the user to do about each (the fix depends on who called: code or a file reader), and the
+     * number of the first node in those messages (0 for arrays, 1 for 1-based files).
      */
-    record EntryRules(SelfLoops selfLoops, Duplicates duplicates, String selfLoopFix, String duplicateFix) {
+    record EntryRules(SelfLoops selfLoops, Duplicates duplicates, String selfLoopFix, String duplicateFix, int base) {
         EntryRules {
             if (selfLoops == null || duplicates == null) {
                 throw new InvalidInputException("the selfLoops (REJECT or DROP) and duplicates (SUM or REJECT) policies "
@@ -135,7 +136,8 @@ public final class CsrGraph {
         /** The rules of the array builders: duplicates are errors, the fix names the Java option. */
         static EntryRules forCode(SelfLoops selfLoops, boolean mirror) {
             return new EntryRules(selfLoops, Duplicates.REJECT, "remove diagonal entries or build with SelfLoops.DROP, "
-                    + "which ignores them as scipy's Laplacian does", mirror ? "list each undirected edge once" : "merge duplicates");
+                    + "which ignores them as scipy's Laplacian does", mirror ? "list each undirected edge once" : "merge duplicates",
+                    0);
         }
     }
 
@@ -148,6 +150,7 @@ public final class CsrGraph {
     static CsrGraph fromEntries(int nodes, IntList rows, IntList cols, FloatList vals, boolean mirror, EntryRules rules,
             LongFunction<String> where) {
         int count = rows.size();
+        int b = rules.base();
         long[] rowCount = new long[nodes + 1];
         boolean[] keep = new boolean[count];
         for (int e = 0; e < count; e++) {
@@ -159,16 +162,16 @@ public final class CsrGraph {
                         + ") is outside [0, " + nodes + ")");
             }
             if (!Float.isFinite(w)) {
-                throw new InvalidInputException(where.apply(e) + ": weight of (" + i + ", " + j + ") is " + w
+                throw new InvalidInputException(where.apply(e) + ": weight of (" + (i + b) + ", " + (j + b) + ") is " + w
                         + "; weights must be finite (fix or drop the entries that produced it)");
             }
             if (w < 0f) {
-                throw new InvalidInputException(where.apply(e) + ": weight of (" + i + ", " + j + ") is " + w
+                throw new InvalidInputException(where.apply(e) + ": weight of (" + (i + b) + ", " + (j + b) + ") is " + w
                         + "; edge weights must be >= 0 (take absolute values of signed weights)");
             }
             if (i == j) {
                 if (rules.selfLoops() == SelfLoops.REJECT && w != 0f) {
-                    throw new InvalidInputException(where.apply(e) + ": self loop at node " + i + " (weight " + w
+                    throw new InvalidInputException(where.apply(e) + ": self loop at node " + (i + b) + " (weight " + w
                             + "); " + rules.selfLoopFix());
                 }
                 continue;
@@ -219,7 +222,7 @@ public final class CsrGraph {
             source = Arrays.copyOf(source, stored);
         }
         if (!mirror) {
-            checkSymmetric(nodes, offsets, columns, weights, source, where);
+            checkSymmetric(nodes, offsets, columns, weights, source, where, rules.base());
         }
         return new CsrGraph(nodes, offsets, columns, weights);
     }
@@ -249,7 +252,7 @@ public final class CsrGraph {
                         int y = source[f];
                         String how = x == y ? where.apply(x) : where.apply(Math.min(x, y)) + " and "
                                 + where.apply(Math.max(x, y));
-                        throw new InvalidInputException("entry (" + i + ", " + c + ") appears twice (" + how + "); "
+                        throw new InvalidInputException("entry (" + (i + rules.base()) + ", " + (c + rules.base()) + ") appears twice (" + how + "); "
                                 + rules.duplicateFix());
                     }
                     double sum = weights[e];
@@ -257,7 +260,7 @@ public final class CsrGraph {
                         sum += weights[f++];
                     }
                     if (sum > Float.MAX_VALUE) {
-                        throw new InvalidInputException("entry (" + i + ", " + c + ") is given " + (f - e) + " times ("
+                        throw new InvalidInputException("entry (" + (i + rules.base()) + ", " + (c + rules.base()) + ") is given " + (f - e) + " times ("
                                 + where.apply(source[e]) + " first) and the weights sum to " + sum
                                 + ", more than float32 holds; weights must be finite: scale them down");
                     }
@@ -311,7 +314,7 @@ public final class CsrGraph {
 
     // The transpose by counting sort has sorted rows; a symmetric matrix equals it exactly.
     private static void checkSymmetric(int nodes, long[] offsets, int[] columns, float[] weights, int[] source,
-            LongFunction<String> where) {
+            LongFunction<String> where, int base) {
         long[] tOff = new long[nodes + 1];
         for (int c : columns) {
             tOff[c + 1]++;
@@ -347,17 +350,17 @@ public final class CsrGraph {
                     continue;
                 }
                 if (c == tc) {
-                    throw new InvalidInputException("not symmetric: A[" + i + "][" + c + "] = " + weights[e]
-                            + " (" + where.apply(source[e]) + ") but A[" + c + "][" + i + "] = " + tW[t]
+                    throw new InvalidInputException("not symmetric: A[" + (i + base) + "][" + (c + base) + "] = " + weights[e]
+                            + " (" + where.apply(source[e]) + ") but A[" + (c + base) + "][" + (i + base) + "] = " + tW[t]
                             + "; store both directions with equal weights");
                 }
                 if (c < tc) {
-                    throw new InvalidInputException("not symmetric: A[" + i + "][" + c + "] = " + weights[e]
-                            + " (" + where.apply(source[e]) + ") but A[" + c + "][" + i
+                    throw new InvalidInputException("not symmetric: A[" + (i + base) + "][" + (c + base) + "] = " + weights[e]
+                            + " (" + where.apply(source[e]) + ") but A[" + (c + base) + "][" + (i + base)
                             + "] is missing; store both directions of every edge (or a symmetric Matrix Market file)");
                 }
-                throw new InvalidInputException("not symmetric: A[" + tc + "][" + i + "] = " + tW[t] + " ("
-                        + where.apply(tSrc[t]) + ") but A[" + i + "][" + tc + "] is missing; store both directions of every edge (or a symmetric "
+                throw new InvalidInputException("not symmetric: A[" + (tc + base) + "][" + (i + base) + "] = " + tW[t] + " ("
+                        + where.apply(tSrc[t]) + ") but A[" + (i + base) + "][" + (tc + base) + "] is missing; store both directions of every edge (or a symmetric "
                         + "Matrix Market file)");
             }
         }

@@ -50,7 +50,7 @@ public final class MatrixMarket {
                         + "Laplacian scipy and scikit-learn compute",
                 (symmetric ? "a symmetric file lists each edge once (one triangle); " : "")
                         + "remove the repeated entry, or add repeated entries up as SciPy does with --duplicates sum "
-                        + "(the default)");
+                        + "(the default)", 1);
     }
 
     private MatrixMarket() {}
@@ -61,6 +61,11 @@ public final class MatrixMarket {
      */
     public static CsrGraph read(Path file) {
         return read(file, SelfLoops.DROP, Duplicates.SUM);
+    }
+
+    /** Reads a graph with the given policy for diagonal entries; repeated entries are summed. */
+    public static CsrGraph read(Path file, SelfLoops selfLoops) {
+        return read(file, selfLoops, Duplicates.SUM);
     }
 
     /**
@@ -205,7 +210,7 @@ public final class MatrixMarket {
         if (bytes > free) {
             throw new InvalidInputException(what + " need about " + bytes + " bytes (" + gib(bytes) + ") of memory to "
                     + "read, but the JVM has " + free + " bytes (" + gib(free) + ") free; raise the heap (JAVA_OPTS=-Xmx"
-                    + Math.max(1, (bytes * 2 + (1L << 30) - 1) >> 30) + "g) or check the size line");
+                    + Math.max(1, (bytes + bytes / 4 + (1L << 30) - 1) >> 30) + "g) or check the size line");
         }
     }
 

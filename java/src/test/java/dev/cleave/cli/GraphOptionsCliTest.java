@@ -47,7 +47,7 @@ class GraphOptionsCliTest {
         CliTest.Result text = cli("cluster", "--graph", f.toString(), "--k", "2");
         assertTrue(text.out().contains("120 nodes (0 isolated dropped), 7140 edges, 1 components, k = 2"), text.out());
         assertOneLineError(cli("cluster", "--graph", f.toString(), "--k", "2", "--self-loops", "reject"),
-                "rbf.mtx line 4: self loop at node 0", "--self-loops drop");
+                "rbf.mtx line 4: self loop at node 1 (weight 1.0)", "--self-loops drop");
         assertOneLineError(cli("cluster", "--graph", f.toString(), "--self-loops", "keep"),
                 "--self-loops must be drop or reject, got 'keep'");
     }

@@ -56,7 +56,7 @@ class MatrixMarketTest {
         String nan = error("%%MatrixMarket matrix coordinate real symmetric\n3 3 1\n2 1 NaN\n");
         assertTrue(nan.contains("NaN"), nan);
         String loop = error("%%MatrixMarket matrix coordinate real symmetric\n3 3 2\n1 1 1\n2 1 1\n");
-        assertTrue(loop.contains("line 3: self loop at node 0"), loop);
+        assertTrue(loop.contains("line 3: self loop at node 1 (weight 1.0)"), loop);
         String dup = error("%%MatrixMarket matrix coordinate real symmetric\n3 3 2\n2 1 1\n1 2 1\n");
         assertTrue(dup.contains("line 3 and g.mtx line 4"), dup);
         String asym = error("%%MatrixMarket matrix coordinate real general\n3 3 1\n2 1 1\n");
@@ -117,7 +117,7 @@ class MatrixMarketTest {
         assertEquals(0.0, g.degree(2), "a node whose only entry is its diagonal has no edges");
         assertEquals(g, MatrixMarket.read(f, SelfLoops.DROP, Duplicates.REJECT));
         String loop = errorWith(text, SelfLoops.REJECT, Duplicates.SUM);
-        assertTrue(loop.startsWith("g.mtx line 3: self loop at node 0") && loop.contains("--self-loops drop"), loop);
+        assertTrue(loop.startsWith("g.mtx line 3: self loop at node 1") && loop.contains("--self-loops drop"), loop);
         assertFalse(loop.contains("SelfLoops"), "the CLI cannot reach the Java enum: " + loop);
     }
 
@@ -137,7 +137,7 @@ class MatrixMarketTest {
         assertEquals(3.0, h.degree(0));
         String asym = "%%MatrixMarket matrix coordinate real general\n2 2 3\n1 2 1\n1 2 1\n2 1 1\n";
         String a = errorWith(asym, SelfLoops.DROP, Duplicates.SUM);
-        assertTrue(a.contains("not symmetric") && a.contains("A[0][1] = 2.0"), a);
+        assertTrue(a.contains("not symmetric") && a.contains("A[1][2] = 2.0 (g.mtx line 3) but A[2][1] = 1.0"), a);
         String dup = errorWith(sym, SelfLoops.DROP, Duplicates.REJECT);
         assertTrue(dup.contains("appears twice (g.mtx line 3 and g.mtx line 4)") && dup.contains("--duplicates sum")
                 && dup.contains("one triangle"), dup);
@@ -152,7 +152,7 @@ class MatrixMarketTest {
         for (String w : new String[] {"nan", "NaN", "-nan", "inf", "-inf", "+Inf", "Infinity", "-Infinity", "1e39"}) {
             String m = error("%%MatrixMarket matrix coordinate real symmetric\n% python wrote this\n3 3 2\n2 1 1\n3 1 " + w
                     + "\n");
-            assertTrue(m.startsWith("g.mtx line 5: ") && m.contains("weights must be finite"), w + ": " + m);
+            assertTrue(m.startsWith("g.mtx line 5: weight of (3, 1) is ") && m.contains("weights must be finite"), w + ": " + m);
         }
         String word = error("%%MatrixMarket matrix coordinate real symmetric\n3 3 1\n2 1 nanx\n");
         assertTrue(word.contains("expected 'i j value'"), word);
