@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * another exception, and the whole run stays within a generous time bound.
  */
 class MatrixMarketFuzzTest {
-    static final int INPUTS = 4000;
-    static final int GZIPPED = 200;
+    static final int INPUTS = 10000;
+    static final int GZIPPED = 500;
 
     static final String[] LINES = {"1 1 1", "0 0 0", "-1 2 3", "2 -1 1", "% a comment", "", "   ", "2 1",
         "2 1 1 1", "99999999999999999999 1 1", "1 99999999999999999 1", "2 1 nan", "2 1 -inf", "2 1 Infinity",
