@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Closed-form normalized-Laplacian spectra (path, cycle, complete, complete bipartite) on both
  * backends and both solver paths; residuals on random graphs; native against the Java
- * reference; non-convergence as an exception.
+ * reference; residuals computed here from the edges; non-convergence as a status.
  */
 class LaplacianEigensolverTest {
     /**
