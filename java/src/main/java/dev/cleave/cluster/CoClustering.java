@@ -62,7 +62,7 @@ public final class CoClustering {
         } else {
             EigenOptions eo = new EigenOptions(l + 1, o.tolerance(), o.maxIterations(), 0, o.seed(), o.threads(),
                     o.solver(), o.backend());
-            EigenResult e = LaplacianEigensolver.smallest(g, eo);
+            EigenResult e = LaplacianEigensolver.smallest(g, eo).requireConverged();
             sigma = new double[l + 1];
             for (int j = 0; j <= l; j++) {
                 sigma[j] = 1.0 - e.eigenvalues()[j];

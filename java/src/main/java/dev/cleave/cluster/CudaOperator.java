@@ -88,14 +88,14 @@ final class CudaOperator extends GraphOperatorHandle {
 
     @Override
     public Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled,
-            int maxIter, int maxDegree, double amplification, double[] x0) {
+            int maxIter, int maxDegree, double amplification, double[] x0, double[] locked, double[] lockedValues) {
         if (p > MAX_BLOCK) {
             throw new InvalidInputException("the " + api.name() + " backend takes eigensolver blocks of at most " + MAX_BLOCK
                     + " vectors, but k = " + k + " needs " + p + "; lower k (or blockSize) or use backend native");
         }
         try (DeviceBlocks blocks = new DeviceBlocks(api, op, which, dim(which))) {
             return ChebyshevEigensolver.largest(blocks, k, p, lower, upper, tol, sqrtScaled, maxIter, maxDegree,
-                    amplification, x0);
+                    amplification, x0, locked, lockedValues);
         }
     }
 
