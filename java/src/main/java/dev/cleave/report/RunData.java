@@ -33,20 +33,9 @@ record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> met
         if (!Files.isDirectory(dir)) {
             throw new InvalidInputException(dir + " is not a run folder (expected the --out folder of cleave train)");
         }
-        TrainConfig config = RunDir.open(dir).readConfig();
-        List<EpochMetrics> metrics = new ArrayList<>();
-        try {
-            Path m = dir.resolve(RunDir.METRICS);
-            if (Files.exists(m)) {
-                for (String line : Files.readAllLines(m)) {
-                    if (!line.isBlank()) {
-                        metrics.add(Json.read(line, EpochMetrics.class));
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new InvalidInputException(dir.resolve(RunDir.METRICS) + ": cannot read (" + e.getMessage() + ")", e);
-        }
+        RunDir run = RunDir.forReading(dir);
+        TrainConfig config = run.readConfig();
+        List<EpochMetrics> metrics = run.readMetrics(); // a last line torn by a kill is left out
         List<FloatMatrix> weights;
         List<LayerClusters> clusters;
         try (ModelFile.Loaded model = ModelFile.load(dir.resolve(RunDir.MODEL))) {

@@ -3,6 +3,7 @@ package dev.cleave.train;
 import dev.cleave.io.Json;
 import dev.cleave.io.Safetensors;
 import dev.cleave.io.SafetensorsFile;
+import dev.cleave.io.SafetensorsIntegrity;
 import dev.cleave.nn.Mlp;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
@@ -64,7 +65,10 @@ public final class ModelFile {
         Safetensors.write(file, tensors, metadata);
     }
 
-    /** Reads a model file; every problem is an {@link InvalidInputException} naming the file. */
+    /**
+     * Reads a model file; every problem is an {@link InvalidInputException} naming the file,
+     * including a weight or bias that is not finite (naming the tensor and the first bad index).
+     */
     public static Loaded load(Path file) {
         SafetensorsFile f = Safetensors.read(file);
         int layers = 0;
@@ -94,11 +98,41 @@ public final class ModelFile {
             weights.add(w.asMatrix());
             biases.add(b.asFloats());
         }
+        SafetensorsIntegrity.requireFinite(file, f.tensors());
         try {
             return new Loaded(file, Mlp.fromMatrices(weights, biases), Map.copyOf(f.metadata()));
         } catch (InvalidInputException e) {
             throw new InvalidInputException(file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The error for a model whose outputs are not finite although its weights are (e.g. weights
+     * near 3e38, which overflow in the first product): a problem of the model file, not of
+     * training, so the message names the file and its largest weight.
+     */
+    public static InvalidInputException nonFiniteOutputs(Path file, Mlp model, ArithmeticException cause) {
+        double largest = 0;
+        String where = "";
+        List<FloatMatrix> weights = model.weightMatrices();
+        List<float[]> biases = model.biasVectors();
+        for (int l = 0; l < model.layers(); l++) {
+            for (float v : weights.get(l).data()) {
+                if (Math.abs(v) > largest) {
+                    largest = Math.abs(v);
+                    where = "layers." + l + ".weight";
+                }
+            }
+            for (float v : biases.get(l)) {
+                if (Math.abs(v) > largest) {
+                    largest = Math.abs(v);
+                    where = "layers." + l + ".bias";
+                }
+            }
+        }
+        return new InvalidInputException(file + ": the model's outputs overflow to non-finite values (largest |value| "
+                + String.format("%.3g", largest) + " in " + where + "): the file is damaged or was saved from a diverged "
+                + "run; use another model file", cause);
     }
 
     static String joinWidths(int[] widths) {
