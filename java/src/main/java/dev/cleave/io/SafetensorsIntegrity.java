@@ -47,6 +47,18 @@ public final class SafetensorsIntegrity {
                     break;
                 }
             }
+        } else if (t.dtype() == Safetensors.DType.F16 || t.dtype() == Safetensors.DType.BF16) {
+            // An all-ones exponent field is Inf or NaN in both half formats.
+            int exponent = t.dtype() == Safetensors.DType.F16 ? 0x7C00 : 0x7F80;
+            java.nio.ShortBuffer h = data.asShortBuffer();
+            for (int i = 0; i < h.limit(); i++) {
+                if ((h.get(i) & exponent) == exponent) {
+                    index = i;
+                    value = t.dtype() == Safetensors.DType.F16 ? StateDict.halfToFloat(h.get(i))
+                            : Float.intBitsToFloat((h.get(i) & 0xFFFF) << 16);
+                    break;
+                }
+            }
         } else if (t.dtype() == Safetensors.DType.F64) {
             java.nio.DoubleBuffer d = data.asDoubleBuffer();
             for (int i = 0; i < d.limit(); i++) {
