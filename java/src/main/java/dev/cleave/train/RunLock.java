@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The lock a training run holds on its folder: an operating-system lock on the file
@@ -25,12 +27,20 @@ final class RunLock implements AutoCloseable {
     /** The lock file's name inside the run folder. */
     static final String FILE = ".cleave-lock";
 
+    /**
+     * The folders this JVM holds. A second channel on a held lock file is never opened: on some
+     * systems closing any channel of a file releases every lock the process holds on it.
+     */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
     private final FileChannel channel;
     private final FileLock lock;
+    private final Path key;
 
-    private RunLock(FileChannel channel, FileLock lock) {
+    private RunLock(FileChannel channel, FileLock lock, Path key) {
         this.channel = channel;
         this.lock = lock;
+        this.key = key;
     }
 
     /**
@@ -42,10 +52,21 @@ final class RunLock implements AutoCloseable {
      */
     static RunLock acquire(Path dir, String option) {
         Path file = dir.resolve(FILE);
+        Path key;
+        try {
+            key = dir.toRealPath();
+        } catch (IOException e) {
+            throw new InvalidInputException(option + " " + dir + ": cannot open the run folder (" + InputFiles.reason(e)
+                    + "): choose a folder you can write to", e);
+        }
+        if (!HELD.add(key)) {
+            throw inUse(option, dir, "pid " + ProcessHandle.current().pid() + ", this process");
+        }
         FileChannel ch;
         try {
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException e) {
+            HELD.remove(key);
             throw new InvalidInputException(option + " " + dir + ": cannot create the lock file " + file + " ("
                     + InputFiles.reason(e) + "): choose a folder you can write to", e);
         }
@@ -54,14 +75,13 @@ final class RunLock implements AutoCloseable {
             try {
                 lock = ch.tryLock();
             } catch (OverlappingFileLockException e) {
-                lock = null; // this JVM already holds it
+                lock = null; // held through another path to the same file in this JVM
             }
             if (lock == null) {
                 String holder = holder(ch);
                 ch.close();
-                throw new InvalidInputException(option + " " + dir + " is in use by another cleave run ("
-                        + (holder.isEmpty() ? "its details are not written yet" : holder)
-                        + "): wait for that run to end or stop it, or choose another folder");
+                HELD.remove(key);
+                throw inUse(option, dir, holder.isEmpty() ? "its details are not written yet" : holder);
             }
             String me = "pid " + ProcessHandle.current().pid() + " on " + hostName() + ", started "
                     + Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -71,8 +91,9 @@ final class RunLock implements AutoCloseable {
             while (b.hasRemaining()) {
                 position += ch.write(b, position);
             }
-            return new RunLock(ch, lock);
+            return new RunLock(ch, lock, key);
         } catch (IOException e) {
+            HELD.remove(key);
             try {
                 ch.close();
             } catch (IOException suppressed) {
@@ -81,6 +102,11 @@ final class RunLock implements AutoCloseable {
             throw new InvalidInputException(option + " " + dir + ": cannot lock the run folder (" + InputFiles.reason(e)
                     + "): the file system may not support locks; use a local folder", e);
         }
+    }
+
+    private static InvalidInputException inUse(String option, Path dir, String holder) {
+        return new InvalidInputException(option + " " + dir + " is in use by another cleave run (" + holder
+                + "): wait for that run to end or stop it, or choose another folder");
     }
 
     /** What the holder wrote into the lock file (one line), or "" when nothing is there yet. */
@@ -111,6 +137,8 @@ final class RunLock implements AutoCloseable {
             lock.release();
         } catch (IOException ignored) {
             // closing the channel (done by try-with-resources) releases the lock too; so does the process's end
+        } finally {
+            HELD.remove(key);
         }
     }
 }
