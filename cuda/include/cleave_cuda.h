@@ -163,6 +163,19 @@ int CLEAVE_CUDA_KERNEL(block_copy)(int64_t n, const double* src, int64_t lds, in
  * (int32) = the nearest center, ties to the lowest index, dist[i] = its squared distance. */
 int CLEAVE_CUDA_KERNEL(kmeans_assign)(const double* x, int64_t n, int d, const double* centers, int k, int32_t* labels, double* dist);
 
+/* ---- convolutional ops (issue 11; cpu: native/include/cleave_cpu.h, the same names, shapes and
+ * semantics). NCHW float32, conv weight (out, in, k, k); argmax int32. Hand-written kernels:
+ * conv2d as implicit GEMMs (forward y = W * patches(x); dx = W^T-correlation gathered per input
+ * pixel, so no atomics; dw = dy * patches(x)^T), the tiled shared-memory scheme of linear.cu;
+ * maxpool backward gathers per input pixel over the windows that contain it; batchnorm reduces
+ * one channel per block in a fixed order. Deterministic. */
+int CLEAVE_CUDA_KERNEL(conv2d_forward)(const float* x, const float* w, const float* b, float* y, int batch, int in_channels, int height, int width, int out_channels, int kernel, int stride, int padding, int relu);
+int CLEAVE_CUDA_KERNEL(conv2d_backward)(const float* x, const float* w, const float* y, float* dy, float* dx, float* dw, float* db, int batch, int in_channels, int height, int width, int out_channels, int kernel, int stride, int padding, int relu);
+int CLEAVE_CUDA_KERNEL(maxpool2d_forward)(const float* x, float* y, int32_t* argmax, int batch, int channels, int height, int width, int kernel, int stride);
+int CLEAVE_CUDA_KERNEL(maxpool2d_backward)(const float* dy, const int32_t* argmax, float* dx, int batch, int channels, int height, int width, int kernel, int stride);
+int CLEAVE_CUDA_KERNEL(batchnorm2d_forward)(const float* x, const float* gamma, const float* beta, float* running_mean, float* running_var, float* y, float* save_mean, float* save_inv_std, int batch, int channels, int height, int width, int training, float momentum, float eps);
+int CLEAVE_CUDA_KERNEL(batchnorm2d_backward)(const float* x, const float* gamma, const float* save_mean, const float* save_inv_std, const float* dy, float* dx, float* dgamma, float* dbeta, int batch, int channels, int height, int width, int training);
+
 /* ==== end of kernels ==== */
 
 #ifdef __cplusplus

@@ -89,4 +89,12 @@ int CLEAVE_CUDA_KERNEL(block_chebyshev_step)(int64_t, double, double, double, co
 }
 int CLEAVE_CUDA_KERNEL(block_copy)(int64_t, const double*, int64_t, int, double*, int64_t, int, int) { return 1; }
 int CLEAVE_CUDA_KERNEL(kmeans_assign)(const double*, int64_t, int, const double*, int, int32_t*, double*) { return 1; }
+
+// ---- convolutional ops (issue 11) ----
+int CLEAVE_CUDA_KERNEL(conv2d_forward)(const float*, const float*, const float*, float*, int, int, int, int, int, int, int, int, int) { return 1; }
+int CLEAVE_CUDA_KERNEL(conv2d_backward)(const float*, const float*, const float*, float*, float*, float*, float*, int, int, int, int, int, int, int, int, int) { return 1; }
+int CLEAVE_CUDA_KERNEL(maxpool2d_forward)(const float*, float*, int32_t*, int, int, int, int, int, int) { return 1; }
+int CLEAVE_CUDA_KERNEL(maxpool2d_backward)(const float*, const int32_t*, float*, int, int, int, int, int, int) { return 1; }
+int CLEAVE_CUDA_KERNEL(batchnorm2d_forward)(const float*, const float*, const float*, float*, float*, float*, float*, float*, int, int, int, int, int, float, float) { return 1; }
+int CLEAVE_CUDA_KERNEL(batchnorm2d_backward)(const float*, const float*, const float*, const float*, const float*, float*, float*, float*, int, int, int, int, int) { return 1; }
 }

@@ -124,4 +124,18 @@ public interface CudaApi {
     int blockCopy(long n, long src, long lds, int s0, long dst, long ldd, int d0, int c);
 
     int kmeansAssign(long x, long n, int d, long centers, int k, long labels, long dist);
+
+    // ==== convolutional ops (issue 11; cuda/src/conv2d.cu, pool.cu, batchnorm.cu; cpu twins in CpuKernels) ====
+    int conv2dForward(long x, long w, long b, long y, int batch, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int relu);
+
+    int conv2dBackward(long x, long w, long y, long dy, long dx, long dw, long db, int batch, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int relu);
+
+    int maxpool2dForward(long x, long y, long argmax, int batch, int channels, int height, int width, int kernel, int stride);
+
+    int maxpool2dBackward(long dy, long argmax, long dx, int batch, int channels, int height, int width, int kernel, int stride);
+
+    int batchnorm2dForward(long x, long gamma, long beta, long runningMean, long runningVar, long y, long saveMean, long saveInvStd, int batch, int channels, int height, int width, int training, float momentum, float eps);
+
+    int batchnorm2dBackward(long x, long gamma, long saveMean, long saveInvStd, long dy, long dx, long dgamma, long dbeta, int batch, int channels, int height, int width, int training);
+    // ==== end of convolutional ops ====
 }

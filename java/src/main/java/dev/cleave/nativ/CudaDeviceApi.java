@@ -175,4 +175,36 @@ final class CudaDeviceApi implements CudaApi {
     public int kmeansAssign(long x, long n, int d, long centers, int k, long labels, long dist) {
         return CudaKernels.cleave_cuda_kmeans_assign(x, n, d, centers, k, labels, dist);
     }
+
+    // ==== convolutional ops (issue 11) ====
+    @Override
+    public int conv2dForward(long x, long w, long b, long y, int batch, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int relu) {
+        return CudaKernels.cleave_cuda_conv2d_forward(x, w, b, y, batch, inChannels, height, width, outChannels, kernel, stride, padding, relu);
+    }
+
+    @Override
+    public int conv2dBackward(long x, long w, long y, long dy, long dx, long dw, long db, int batch, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int relu) {
+        return CudaKernels.cleave_cuda_conv2d_backward(x, w, y, dy, dx, dw, db, batch, inChannels, height, width, outChannels, kernel, stride, padding, relu);
+    }
+
+    @Override
+    public int maxpool2dForward(long x, long y, long argmax, int batch, int channels, int height, int width, int kernel, int stride) {
+        return CudaKernels.cleave_cuda_maxpool2d_forward(x, y, argmax, batch, channels, height, width, kernel, stride);
+    }
+
+    @Override
+    public int maxpool2dBackward(long dy, long argmax, long dx, int batch, int channels, int height, int width, int kernel, int stride) {
+        return CudaKernels.cleave_cuda_maxpool2d_backward(dy, argmax, dx, batch, channels, height, width, kernel, stride);
+    }
+
+    @Override
+    public int batchnorm2dForward(long x, long gamma, long beta, long runningMean, long runningVar, long y, long saveMean, long saveInvStd, int batch, int channels, int height, int width, int training, float momentum, float eps) {
+        return CudaKernels.cleave_cuda_batchnorm2d_forward(x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, batch, channels, height, width, training, momentum, eps);
+    }
+
+    @Override
+    public int batchnorm2dBackward(long x, long gamma, long saveMean, long saveInvStd, long dy, long dx, long dgamma, long dbeta, int batch, int channels, int height, int width, int training) {
+        return CudaKernels.cleave_cuda_batchnorm2d_backward(x, gamma, saveMean, saveInvStd, dy, dx, dgamma, dbeta, batch, channels, height, width, training);
+    }
+    // ==== end of convolutional ops ====
 }

@@ -126,4 +126,18 @@ public final class CudaEmuKernels {
     public static native int cleave_cuda_emu_block_copy(@Cast("int64_t") long n, @Cast("const double*") long src, @Cast("int64_t") long lds, int s0, @Cast("double*") long dst, @Cast("int64_t") long ldd, int d0, int c);
 
     public static native int cleave_cuda_emu_kmeans_assign(@Cast("const double*") long x, @Cast("int64_t") long n, int d, @Cast("const double*") long centers, int k, @Cast("int32_t*") long labels, @Cast("double*") long dist);
+
+    // ==== convolutional ops (issue 11): cuda/src/conv2d.cu, pool.cu, batchnorm.cu ====
+    public static native int cleave_cuda_emu_conv2d_forward(@Cast("const float*") long x, @Cast("const float*") long w, @Cast("const float*") long b, @Cast("float*") long y, int batch, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int relu);
+
+    public static native int cleave_cuda_emu_conv2d_backward(@Cast("const float*") long x, @Cast("const float*") long w, @Cast("const float*") long y, @Cast("float*") long dy, @Cast("float*") long dx, @Cast("float*") long dw, @Cast("float*") long db, int batch, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int relu);
+
+    public static native int cleave_cuda_emu_maxpool2d_forward(@Cast("const float*") long x, @Cast("float*") long y, @Cast("int32_t*") long argmax, int batch, int channels, int height, int width, int kernel, int stride);
+
+    public static native int cleave_cuda_emu_maxpool2d_backward(@Cast("const float*") long dy, @Cast("const int32_t*") long argmax, @Cast("float*") long dx, int batch, int channels, int height, int width, int kernel, int stride);
+
+    public static native int cleave_cuda_emu_batchnorm2d_forward(@Cast("const float*") long x, @Cast("const float*") long gamma, @Cast("const float*") long beta, @Cast("float*") long runningMean, @Cast("float*") long runningVar, @Cast("float*") long y, @Cast("float*") long saveMean, @Cast("float*") long saveInvStd, int batch, int channels, int height, int width, int training, float momentum, float eps);
+
+    public static native int cleave_cuda_emu_batchnorm2d_backward(@Cast("const float*") long x, @Cast("const float*") long gamma, @Cast("const float*") long saveMean, @Cast("const float*") long saveInvStd, @Cast("const float*") long dy, @Cast("float*") long dx, @Cast("float*") long dgamma, @Cast("float*") long dbeta, int batch, int channels, int height, int width, int training);
+    // ==== end of convolutional ops ====
 }

@@ -162,6 +162,47 @@ public final class CudaBackend extends Backend {
         return scalar.get();
     }
 
+    // ==== convolutional ops (issue 11): cuda/src/conv2d.cu, pool.cu, batchnorm.cu ====
+    @Override
+    protected void doConv2dForward(Conv2dShape s, Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        api.check(api.conv2dForward(a(x), a(w), a(b), a(y), s.batch(), s.inChannels(), s.height(), s.width(),
+                s.outChannels(), s.kernel(), s.stride(), s.padding(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doConv2dBackward(Conv2dShape s, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
+            Tensor db, boolean relu) {
+        api.check(api.conv2dBackward(a(x), a(w), a(y), a(dy), a(dx), a(dw), a(db), s.batch(), s.inChannels(), s.height(),
+                s.width(), s.outChannels(), s.kernel(), s.stride(), s.padding(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doMaxpool2dForward(Pool2dShape s, Tensor x, Tensor y, IntTensor argmax) {
+        api.check(api.maxpool2dForward(a(x), a(y), argmax.pointer().address(), s.batch(), s.channels(), s.height(),
+                s.width(), s.kernel(), s.stride()));
+    }
+
+    @Override
+    protected void doMaxpool2dBackward(Pool2dShape s, Tensor dy, IntTensor argmax, Tensor dx) {
+        api.check(api.maxpool2dBackward(a(dy), argmax.pointer().address(), a(dx), s.batch(), s.channels(), s.height(),
+                s.width(), s.kernel(), s.stride()));
+    }
+
+    @Override
+    protected void doBatchnorm2dForward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+            Tensor runningVar, Tensor y, Tensor saveMean, Tensor saveInvStd, boolean training, float momentum, float eps) {
+        api.check(api.batchnorm2dForward(a(x), a(gamma), a(beta), a(runningMean), a(runningVar), a(y), a(saveMean),
+                a(saveInvStd), s.batch(), s.channels(), s.height(), s.width(), training ? 1 : 0, momentum, eps));
+    }
+
+    @Override
+    protected void doBatchnorm2dBackward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+            Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta, boolean training) {
+        api.check(api.batchnorm2dBackward(a(x), a(gamma), a(saveMean), a(saveInvStd), a(dy), a(dx), a(dgamma), a(dbeta),
+                s.batch(), s.channels(), s.height(), s.width(), training ? 1 : 0));
+    }
+    // ==== end of convolutional ops ====
+
     @Override
     public void close() {
         for (IntTensor[] l : labels.values()) {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
  * is no usable device (no nvcc at build time, no driver, driver too old, no GPU, no kernel image
  * for it): never passed silently. On a GPU box: {@code mvn -B -pl java test -Dtest='CudaGpuParityTest'}.
  */
-class CudaGpuParityTest extends CudaParityChecks {
+class CudaGpuParityTest extends CudaConvParityChecks {
     private static final List<Schedule> DEVICE = List.of(new Schedule("GPU", false));
     private CudaProbe probe;
 
