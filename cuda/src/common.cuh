@@ -74,7 +74,7 @@ inline cudaError_t launch(const char*, void (*kernel)(Params...), dim3 grid, dim
 // thread ends): where ops with a host result put their partial sums and error flags.
 int scratch(const char* op, size_t bytes, void** out);
 
-// Streaming multiprocessors of the current device (cached per device).
+// Streaming multiprocessors of the current device.
 int sm_count();
 
 // Blocks of `threads` threads of `kernel` that fit on one SM at once, from the occupancy API

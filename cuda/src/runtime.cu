@@ -26,8 +26,6 @@ struct Scratch {
 };
 thread_local Scratch g_scratch;
 
-constexpr int kMaxDevices = 64;
-std::atomic<int> g_sm_count[kMaxDevices] = {};  // 0 = not yet queried
 
 std::atomic<int> g_device{-1};     // the process's device (set_device), -1 = the runtime's default
 thread_local int t_device = -1;    // the device this host thread was bound to by enter()
@@ -167,18 +165,12 @@ int scratch(const char* op, size_t bytes, void** out) {
 }
 
 int sm_count() {
-  int device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices) {
+  // Not cached: cudaDeviceGetAttribute is a host-side lookup, and the emulator's SM count can change.
+  int device = 0, n = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0) {
     cudaGetLastError();  // a failed query leaves no stale error; the next launch reports the real one
     return 16;
-  }
-  int n = g_sm_count[device].load(std::memory_order_relaxed);
-  if (n == 0) {
-    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0) {
-      cudaGetLastError();
-      n = 16;
-    }
-    g_sm_count[device].store(n, std::memory_order_relaxed);
   }
   return n;
 }

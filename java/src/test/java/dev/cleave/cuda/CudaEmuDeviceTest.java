@@ -41,12 +41,21 @@ class CudaEmuDeviceTest {
         return a;
     }
 
+    /** Gaussians scaled by 2^-20..2^20: sums of their squares in double round differently in another order. */
+    private static float[] wide(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (r.nextGaussian() * Math.scalb(1.0, r.nextInt(41) - 20));
+        }
+        return a;
+    }
+
     /** Every host result and output of the reductions, as raw bits, on a device with `sms` SMs. */
     private long[] reductionBits(int sms) {
         assertEquals(0, CudaEmuKernels.cleave_cuda_emu_set_sm_count(sms));
         Random r = new Random(17);
         int n = 300_000, rows = 700, cols = 300, batch = 5000, classes = 10;
-        float[] w = randoms(r, n), logits = randoms(r, batch * classes), x = randoms(r, 96 * 40), lw = randoms(r, 24 * 40);
+        float[] w = wide(r, n), logits = randoms(r, batch * classes), x = randoms(r, 96 * 40), lw = randoms(r, 24 * 40);
         int[] labels = new int[batch], rowL = new int[rows], colL = new int[cols];
         for (int i = 0; i < batch; i++) {
             labels[i] = r.nextInt(classes);
