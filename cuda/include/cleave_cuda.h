@@ -13,14 +13,17 @@
  *    arguments mirror the cpu ABI (native/include/cleave_cpu.h, cleave_modular.h) name for
  *    name and in the same order, so a backend calls both the same way. Matrices are row-major
  *    float32; a linear layer's weight is (out x in).
- *  - Everything runs on the calling thread's current device and the legacy default stream, in
+ *  - Everything runs on the process's device (set_device) and the legacy default stream, in
  *    call order. Kernels without a host result return once launched (launch errors are
  *    reported at once, faults during execution by the next call that synchronizes:
- *    synchronize(), a memcpy, or an op with a host result). Ops with a host result
+ *    synchronize(), a memcpy, or an op with a host result, as "an earlier kernel faulted; the
+ *    CUDA context is unusable"; set_sync_check names the kernel instead). After such a fault
+ *    every call fails except free and spectral_op_free, which succeed (the context's memory is
+ *    gone with it). Ops with a host result
  *    (softmax_xent, weight_penalty, enmeshment) wait for their kernels and copy the result back.
- *  - Results do not depend on timing: reductions are two-pass (per-block partials, then one
- *    block in a fixed order) except softmax_xent's loss sum, which adds one double per row with
- *    atomicAdd (its last bits may vary from run to run; correct counts are exact).
+ *  - Results do not depend on timing or on the GPU model: reductions are two-pass (per-block
+ *    partials, then one block in a fixed order), with the number of partials chosen from the
+ *    problem size alone, never from the device's SM count.
  *
  * Every function is declared through CLEAVE_CUDA_FN (infrastructure) or CLEAVE_CUDA_KERNEL
  * (an op with a CPU counterpart). cuda/CMakeLists.txt links a check program against every
@@ -54,11 +57,32 @@ int CLEAVE_CUDA_FN(driver_version)(int* version);
 /* Writes the number of usable devices. Fails (with the reason in last_error) when there is no
  * driver, the driver is too old, or the library is the stub. */
 int CLEAVE_CUDA_FN(device_count)(int* count);
-/* Describes device `index`: name (into a buffer of name_len bytes), compute capability,
- * total memory in bytes, and whether this library holds a kernel image for it. */
+/* Describes device `index` without creating a context on it: name (into a buffer of name_len
+ * bytes), compute capability, total memory in bytes, and what code this library holds for it,
+ * decided from the compute capability and kernel_archs: 1 = SASS, 2 = PTX only (the driver must
+ * compile it: see test_launch), 0 = none. */
 int CLEAVE_CUDA_FN(device_info)(int index, char* name, int name_len, int* major, int* minor, long long* total_mem, int* has_kernel_image);
-/* Makes device `index` current for the calling thread (default 0). */
+/* The architectures compiled in (major * 10 + minor): up to `max` of each into sass and ptx. */
+int CLEAVE_CUDA_FN(kernel_archs)(int* sass, int* n_sass, int* ptx, int* n_ptx, int max);
+/* Device `index`'s compute mode (cudaComputeMode: 0 default, 2 prohibited, 3 exclusive-process),
+ * SM count and FP32:FP64 throughput ratio (2 on A100/H100, 32 or 64 on most other GPUs); no
+ * context is created. */
+int CLEAVE_CUDA_FN(device_attrs)(int index, int* compute_mode, int* sm_count, int* fp64_ratio);
+/* Makes device `index` the device of the process: it becomes current on the calling thread and
+ * every later call from any host thread binds that thread to it first. Creates the device's
+ * context, so a device that cannot give one (exclusive-process and busy, out of memory) fails
+ * here with its CUDA error. Without a call, device 0 (the runtime's default) is used. */
 int CLEAVE_CUDA_FN(set_device)(int index);
+/* Launches a tiny kernel on the process's device and waits for it: for a GPU that runs the PTX
+ * this is where the driver compiles it (cudaErrorUnsupportedPtxVersion, 222: the PTX is newer
+ * than the driver). */
+int CLEAVE_CUDA_FN(test_launch)(void);
+/* The synchronous checking mode (on = 1): every kernel launch is followed by a device
+ * synchronization, so a kernel that faults is reported by its own op, naming the kernel. Off by
+ * default; CLEAVE_CUDA_SYNC=1 in the environment turns it on; this call overrides both.
+ * sync_check() returns the current mode. */
+int CLEAVE_CUDA_FN(set_sync_check)(int on);
+int CLEAVE_CUDA_FN(sync_check)(void);
 /* Free and total memory of the current device, in bytes. */
 int CLEAVE_CUDA_FN(mem_info)(int64_t* free_bytes, int64_t* total_bytes);
 

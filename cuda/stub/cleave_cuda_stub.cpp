@@ -24,7 +24,16 @@ int CLEAVE_CUDA_FN(device_info)(int, char* name, int name_len, int*, int*, long 
   if (name && name_len > 0) name[0] = '\0';
   return 1;
 }
+int CLEAVE_CUDA_FN(kernel_archs)(int*, int* n_sass, int*, int* n_ptx, int) {
+  if (n_sass) *n_sass = 0;
+  if (n_ptx) *n_ptx = 0;
+  return 1;
+}
+int CLEAVE_CUDA_FN(device_attrs)(int, int*, int*, int*) { return 1; }
 int CLEAVE_CUDA_FN(set_device)(int) { return 1; }
+int CLEAVE_CUDA_FN(test_launch)(void) { return 1; }
+int CLEAVE_CUDA_FN(set_sync_check)(int) { return 1; }
+int CLEAVE_CUDA_FN(sync_check)(void) { return 0; }
 int CLEAVE_CUDA_FN(mem_info)(int64_t*, int64_t*) { return 1; }
 int CLEAVE_CUDA_FN(malloc)(void** ptr, int64_t) {
   if (ptr) *ptr = NULL;

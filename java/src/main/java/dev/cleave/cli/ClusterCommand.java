@@ -79,7 +79,7 @@ final class ClusterCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         int threads = common.threads();
-        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, spec.commandLine().getErr());
+        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
         common.printHeader(w, "cluster", CommonOptions.cliName(backend), threads, common.seed);
         if ((model == null) == (graph == null)) {
             throw new InvalidInputException("give either a MODEL file or --graph FILE.mtx (exactly one)");

@@ -51,7 +51,17 @@ public interface CudaApi {
     }
 
     // ---- devices and memory ----
+    /** Makes device {@code index} the process's device for every host thread, creating its context. */
     int setDevice(int index);
+
+    /**
+     * The synchronous checking mode: every launch waits for its kernel, so a fault is reported by
+     * the op whose kernel faulted (also on with CLEAVE_CUDA_SYNC=1 in the environment).
+     */
+    int setSyncCheck(boolean on);
+
+    /** Whether the synchronous checking mode is on. */
+    boolean syncCheck();
 
     int memInfo(LongPointer freeBytes, LongPointer totalBytes);
 

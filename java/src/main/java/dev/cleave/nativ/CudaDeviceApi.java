@@ -33,6 +33,16 @@ final class CudaDeviceApi implements CudaApi {
     }
 
     @Override
+    public int setSyncCheck(boolean on) {
+        return CudaKernels.cleave_cuda_set_sync_check(on ? 1 : 0);
+    }
+
+    @Override
+    public boolean syncCheck() {
+        return CudaKernels.cleave_cuda_sync_check() != 0;
+    }
+
+    @Override
     public int memInfo(LongPointer freeBytes, LongPointer totalBytes) {
         return CudaKernels.cleave_cuda_mem_info(freeBytes, totalBytes);
     }

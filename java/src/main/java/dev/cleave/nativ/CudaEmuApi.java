@@ -33,6 +33,16 @@ final class CudaEmuApi implements CudaApi {
     }
 
     @Override
+    public int setSyncCheck(boolean on) {
+        return CudaEmuKernels.cleave_cuda_emu_set_sync_check(on ? 1 : 0);
+    }
+
+    @Override
+    public boolean syncCheck() {
+        return CudaEmuKernels.cleave_cuda_emu_sync_check() != 0;
+    }
+
+    @Override
     public int memInfo(LongPointer freeBytes, LongPointer totalBytes) {
         return CudaEmuKernels.cleave_cuda_emu_mem_info(freeBytes, totalBytes);
     }

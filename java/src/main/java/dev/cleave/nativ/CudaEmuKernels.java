@@ -44,6 +44,21 @@ public final class CudaEmuKernels {
 
     public static native int cleave_cuda_emu_reset_stats();
 
+    /** The SM count the emulated device reports (1..1024; default 4). */
+    public static native int cleave_cuda_emu_set_sm_count(int sms);
+
+    /** 0: faults reported by their launch, not sticky (default); 1: as on a GPU, deferred and sticky. */
+    public static native int cleave_cuda_emu_set_error_model(int model);
+
+    /** Clears a sticky fault of error model 1 (as cudaDeviceReset would). */
+    public static native int cleave_cuda_emu_reset_device();
+
+    public static native int cleave_cuda_emu_set_sync_check(int on);
+
+    public static native int cleave_cuda_emu_sync_check();
+
+    public static native int cleave_cuda_emu_test_launch();
+
     public static native int cleave_cuda_emu_selftest(String name);
 
     public static native int cleave_cuda_emu_selftest_names(@Cast("char*") BytePointer buf, int len);

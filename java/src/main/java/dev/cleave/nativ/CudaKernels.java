@@ -40,6 +40,10 @@ public final class CudaKernels {
 
     public static native int cleave_cuda_set_device(int index);
 
+    public static native int cleave_cuda_set_sync_check(int on);
+
+    public static native int cleave_cuda_sync_check();
+
     public static native int cleave_cuda_mem_info(@Cast("int64_t*") LongPointer freeBytes, @Cast("int64_t*") LongPointer totalBytes);
 
     public static native int cleave_cuda_malloc(@Cast("void**") LongPointer ptr, @Cast("int64_t") long bytes);

@@ -32,4 +32,14 @@ public final class CudaLib {
     public static native int cleave_cuda_device_info(int index, @Cast("char*") BytePointer name, int nameLen,
             IntPointer major, IntPointer minor, @Cast("long long*") LongPointer totalMem,
             IntPointer hasKernelImage);
+
+    public static native int cleave_cuda_kernel_archs(IntPointer sass, IntPointer nSass, IntPointer ptx, IntPointer nPtx,
+            int max);
+
+    public static native int cleave_cuda_device_attrs(int index, IntPointer computeMode, IntPointer smCount,
+            IntPointer fp64Ratio);
+
+    public static native int cleave_cuda_set_device(int index);
+
+    public static native int cleave_cuda_test_launch();
 }

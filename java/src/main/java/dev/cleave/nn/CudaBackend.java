@@ -27,10 +27,21 @@ public final class CudaBackend extends Backend {
     private final DoublePointer scalar = new DoublePointer(1);
     private final IntPointer count = new IntPointer(1);
     private final Map<Enmeshment, IntTensor[]> labels = new IdentityHashMap<>();
+    private final int device;
 
+    /** On device 0 (the emulator's only device). */
     public CudaBackend(CudaApi api) {
+        this(api, 0);
+    }
+
+    /**
+     * On device {@code device} ({@link CudaProbe#device()} for the GPU): it becomes the process's
+     * device, so every host thread that calls the library afterwards works on it.
+     */
+    public CudaBackend(CudaApi api, int device) {
         this.api = api;
-        api.check(api.setDevice(0));
+        this.device = device;
+        api.check(api.setDevice(device));
         this.memory = new DeviceMemory() {
             @Override
             public long allocate(long bytes) {
@@ -84,7 +95,7 @@ public final class CudaBackend extends Backend {
     @Override
     public String describe() {
         return api.buildKind() == 2 ? "CUDA kernels emulated on the CPU (cuda/emu; for testing, slow)"
-                : "CUDA kernels (libcleave_cuda) on GPU 0";
+                : "CUDA kernels (libcleave_cuda) on GPU " + device;
     }
 
     private static long a(Tensor t) {
