@@ -114,7 +114,7 @@ int CLEAVE_CUDA_KERNEL(batchnorm2d_forward)(const float* x, const float* gamma, 
   CLEAVE_LAUNCH(op, bn_stats, dim3(channels), dim3(kThreads), x, gamma, beta, running_mean, running_var, save_mean,
                 save_invstd, coef, batch, channels, hw, training, momentum, eps);
   const int64_t total = (int64_t)batch * channels * hw;
-  CLEAVE_LAUNCH(op, bn_apply, dim3(cleave_cuda::grid_for(total, kThreads, 65535)), dim3(kThreads), x, coef, y, total,
+  CLEAVE_LAUNCH(op, bn_apply, dim3(cleave_cuda::grid_for(bn_apply, total, kThreads, 65535)), dim3(kThreads), x, coef, y, total,
                 channels, hw);
   return cleave_cuda::ok();
 }
@@ -135,7 +135,7 @@ int CLEAVE_CUDA_KERNEL(batchnorm2d_backward)(const float* x, const float* gamma,
   CLEAVE_LAUNCH(op, bn_grad_stats, dim3(channels), dim3(kThreads), x, gamma, save_mean, save_invstd, dy, dgamma, dbeta,
                 coef, batch, channels, hw);
   const int64_t total = (int64_t)batch * channels * hw;
-  CLEAVE_LAUNCH(op, bn_grad_apply, dim3(cleave_cuda::grid_for(total, kThreads, 65535)), dim3(kThreads), x, save_invstd,
+  CLEAVE_LAUNCH(op, bn_grad_apply, dim3(cleave_cuda::grid_for(bn_grad_apply, total, kThreads, 65535)), dim3(kThreads), x, save_invstd,
                 dy, coef, dx, total, channels, hw, training);
   return cleave_cuda::ok();
 }

@@ -250,7 +250,7 @@ int CLEAVE_CUDA_KERNEL(conv2d_backward)(const float* x, const float* w, const fl
   CLEAVE_RETURN_IF(cleave_cuda::scratch(op, sizeof(float) * count * splits, &mem));
   float* partial = static_cast<float*>(mem);
   CLEAVE_RETURN_IF(launch_gemm<kDw>(op, g, partial, splits));
-  CLEAVE_LAUNCH(op, dw_reduce, dim3(cleave_cuda::grid_for(count, 256, 4096)), dim3(256), partial, dw, count, splits);
+  CLEAVE_LAUNCH(op, dw_reduce, dim3(cleave_cuda::grid_for(dw_reduce, count, 256, 4096)), dim3(256), partial, dw, count, splits);
   if (dx) {
     ConvArgs d = a;
     d.out = dx;

@@ -68,7 +68,7 @@ int CLEAVE_CUDA_KERNEL(maxpool2d_forward)(const float* x, float* y, int32_t* arg
                  height, width);
   const int oh = (height - kernel) / stride + 1, ow = (width - kernel) / stride + 1;
   const int64_t total = (int64_t)batch * channels * oh * ow;
-  CLEAVE_LAUNCH(op, maxpool_forward_kernel, dim3(cleave_cuda::grid_for(total, kThreads, 65535)), dim3(kThreads), x, y,
+  CLEAVE_LAUNCH(op, maxpool_forward_kernel, dim3(cleave_cuda::grid_for(maxpool_forward_kernel, total, kThreads, 65535)), dim3(kThreads), x, y,
                 argmax, total, height, width, kernel, stride, oh, ow);
   return cleave_cuda::ok();
 }
@@ -84,7 +84,7 @@ int CLEAVE_CUDA_KERNEL(maxpool2d_backward)(const float* dy, const int32_t* argma
                  height, width);
   const int oh = (height - kernel) / stride + 1, ow = (width - kernel) / stride + 1;
   const int64_t total = (int64_t)batch * channels * height * width;
-  CLEAVE_LAUNCH(op, maxpool_backward_kernel, dim3(cleave_cuda::grid_for(total, kThreads, 65535)), dim3(kThreads), dy,
+  CLEAVE_LAUNCH(op, maxpool_backward_kernel, dim3(cleave_cuda::grid_for(maxpool_backward_kernel, total, kThreads, 65535)), dim3(kThreads), dy,
                 argmax, dx, total, height, width, kernel, stride, oh, ow);
   return cleave_cuda::ok();
 }
