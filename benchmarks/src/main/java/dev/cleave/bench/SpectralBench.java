@@ -1,6 +1,6 @@
 package dev.cleave.bench;
 
-import dev.cleave.cluster.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.ClusterResult;
 import dev.cleave.cluster.NormalizedAdjacency;
@@ -80,7 +80,7 @@ public class SpectralBench {
     public void setup() {
         weights = weights(graph);
         network = NetworkGraph.fromWeights(weights);
-        op = NormalizedAdjacency.of(network, Backend.NATIVE, threads);
+        op = NormalizedAdjacency.of(network, Device.cpu(), threads);
         x = new double[op.size() * COLS];
         for (int i = 0; i < x.length; i++) {
             x[i] = Math.sin(i);

@@ -10,6 +10,7 @@ import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.cluster.SpectralClustering;
 import dev.cleave.graph.MatrixMarket;
 import dev.cleave.io.Json;
+import dev.cleave.nn.Device;
 import dev.cleave.train.ModelFile;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
@@ -68,9 +69,8 @@ final class ClusterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
-        int threads = common.threads();
-        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, spec.commandLine().getErr());
-        common.printHeader(w, "cluster", CommonOptions.cliName(backend), threads, common.seed);
+        Device device = common.device(spec.commandLine().getErr());
+        common.printHeader(w, "cluster", device, common.seed);
         if ((model == null) == (graph == null)) {
             throw new InvalidInputException("give either a MODEL file or --graph FILE.mtx (exactly one)");
         }
@@ -78,7 +78,7 @@ final class ClusterCommand implements Callable<Integer> {
             throw new InvalidInputException("--shuffles needs a model (weight matrices to shuffle), not --graph");
         }
         ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
-                .withSeed(common.seed).withThreads(threads).withBackend(backend);
+                .withSeed(common.seed).withThreads(device.threads()).withBackend(device);
         ObjectNode result;
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
             result = graph != null ? clusterGraph(graph, options)

@@ -1,9 +1,6 @@
 package dev.cleave.cli;
 
-import dev.cleave.nn.Backend;
-import dev.cleave.nn.Backends;
-import dev.cleave.nn.CudaProbe;
-import dev.cleave.util.InvalidInputException;
+import dev.cleave.nn.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Json;
@@ -34,6 +31,11 @@ final class CommonOptions {
     }
 
     /** The first line every command prints: what it runs on. */
+    void printHeader(PrintWriter out, String command, Device device, long seedValue) {
+        printHeader(out, command, device.toString(), device.threads(), seedValue);
+    }
+
+    /** The header with the backend as a word (doctor's "auto", which it reports on rather than resolves to). */
     void printHeader(PrintWriter out, String command, String backendName, int threadCount, long seedValue) {
         String line = "cleave " + command + ": backend=" + backendName + " threads=" + threadCount + " seed=" + seedValue;
         if (json) {
@@ -63,48 +65,18 @@ final class CommonOptions {
     }
 
     /**
-     * The spectral engine that --backend names for cluster, cocluster and their shuffle test:
-     * cpu (the native engine), java (the reference), cuda (the GPU; where it cannot run, an error
-     * with the reason), cuda-emu (the CUDA kernels emulated on the CPU: slow, for tests) or auto
-     * (cuda when a usable GPU exists, else cpu, saying which on err). Never a quiet fall back.
+     * The device --backend and --threads name, resolved once: java, cpu, cuda (where it cannot
+     * run, an error with the reason), cuda-emu (the CUDA kernels emulated on the CPU: slow, for
+     * tests) or auto (cuda when a usable GPU exists, else cpu, saying which on err). Never a
+     * quiet fall back. Everything the command runs takes this value.
      */
-    static dev.cleave.cluster.Backend clusterBackend(String name, PrintWriter err) {
-        switch (name) {
-            case "cpu":
-            case "java":
-            case "cuda-emu":
-                return dev.cleave.cluster.Backend.forCompute(name);
-            case "cuda": {
-                CudaProbe probe = CudaProbe.probe();
-                if (probe.problem() != null) {
-                    throw new InvalidInputException("--backend cuda cannot run here: " + probe.problem()
-                            + ". Use --backend cpu, or run 'cleave doctor' for details.");
-                }
-                return dev.cleave.cluster.Backend.CUDA;
-            }
-            case "auto": {
-                CudaProbe probe = CudaProbe.probe();
-                if (probe.problem() == null) {
-                    err.println("backend auto: chose cuda (" + probe.devices().get(0).name() + ")");
-                    err.flush();
-                    return dev.cleave.cluster.Backend.CUDA;
-                }
-                err.println("backend auto: chose cpu (cuda not usable: " + probe.problem() + ")");
-                err.flush();
-                return dev.cleave.cluster.Backend.NATIVE;
-            }
-            default:
-                throw new InvalidInputException("--backend " + name + " is not a backend: choose one of " + Backends.NAMES);
-        }
+    Device device(PrintWriter err) {
+        return device(backend, threads(), err);
     }
 
-    /** The --backend name of a spectral engine (what the header line prints). */
-    static String cliName(dev.cleave.cluster.Backend b) {
-        return b == dev.cleave.cluster.Backend.NATIVE ? "cpu" : b.toString();
-    }
-
-    Backend createBackend(String name, int threadCount, PrintWriter err) {
-        return Backends.create(name, threadCount, msg -> {
+    /** {@link #device(PrintWriter)} for a given name and thread count (a resumed run's recorded ones). */
+    static Device device(String name, int threadCount, PrintWriter err) {
+        return Device.resolve(name, threadCount, msg -> {
             err.println(msg);
             err.flush();
         });

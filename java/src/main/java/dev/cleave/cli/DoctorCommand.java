@@ -4,6 +4,7 @@ import dev.cleave.io.Json;
 import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nativ.NativeLibraries;
 import dev.cleave.nn.CudaProbe;
+import dev.cleave.nn.Device;
 import dev.cleave.util.Versions;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -28,6 +29,7 @@ final class DoctorCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         common.printHeader(out, "doctor", "auto", common.threads(), common.seed);
+        Device auto = Device.resolve("auto", common.threads(), msg -> {});
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("cleave", Versions.cleave());
         report.put("platform", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
@@ -48,7 +50,7 @@ final class DoctorCommand implements Callable<Integer> {
         report.put("cuda_driver", cuda.driverVersion() > 0 ? "supports CUDA " + CudaProbe.version(cuda.driverVersion()) : "none found");
         report.put("cuda_devices", cuda.devices());
         report.put("cuda_problem", cuda.problem());
-        report.put("auto_picks", cuda.problem() == null ? "cuda (" + cuda.devices().get(0).name() + ")" : "cpu (" + cuda.problem() + ")");
+        report.put("auto_picks", auto.choice().replaceFirst("^auto: chose ", ""));
         if (common.json) {
             out.println(Json.write(report));
         } else {

@@ -5,6 +5,7 @@ import dev.cleave.cluster.Eigenpairs;
 import dev.cleave.cluster.NormalizedAdjacency;
 import dev.cleave.cluster.SymmetricOperator;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.nn.MlpPass;
 import dev.cleave.nn.Tensor;
@@ -27,12 +28,12 @@ final class SpectralLoss {
     static final int MAX_ITERATIONS = 500;
 
     private final SpectralOptions options;
-    private final dev.cleave.cluster.Backend engine;  // where the per-step eigensolve runs
+    private final Device engine;  // where the per-step eigensolve runs
     private final int threads;
     private final SplittableRandom random;
     private double[] warm;     // the previous step's vectors (of M or of N), dim x pairs
 
-    SpectralLoss(SpectralOptions options, dev.cleave.cluster.Backend engine, int threads, long seed) {
+    SpectralLoss(SpectralOptions options, Device engine, int threads, long seed) {
         this.options = options;
         this.engine = engine;
         this.threads = threads;
