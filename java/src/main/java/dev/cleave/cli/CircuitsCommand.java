@@ -14,6 +14,7 @@ import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.modular.LayerClusters;
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.train.ModelFile;
 import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.ProgressListener;
@@ -82,8 +83,9 @@ final class CircuitsCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (Backend backend = common.createBackend(common.backend, common.threads(), err)) {
-            common.printHeader(w, "circuits", backend.name(), backend.threads(), common.seed);
+        Device device = common.device(err);
+        try (Backend backend = device.open()) {
+            common.printHeader(w, "circuits", device, common.seed);
             Dataset test = Datasets.load(dataset, dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();
@@ -91,7 +93,7 @@ final class CircuitsCommand implements Callable<Integer> {
             ObjectNode result;
             try (Progress progress = Progress.start(common.json, err)) {
                 EffectiveCircuitSize.Options ecs = noEcs ? null
-                        : new EffectiveCircuitSize.Options(null, imagesPerLabel, ecsLayers, method, common.threads());
+                        : new EffectiveCircuitSize.Options(null, imagesPerLabel, ecsLayers, method, device.threads());
                 result = circuits(model, clustersFile, k, test, backend, ecs, common.seed, progress);
             }
             common.emit(spec, w, result, out, r -> printText(w, r));
@@ -99,8 +101,9 @@ final class CircuitsCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The clusters to ablate: from a cocluster file, the model's metadata, or co-clustering now. */
-    static List<LayerClusters> clustersFor(Path modelFile, ModelFile.Loaded loaded, Path clustersFile, int k, long seed) {
+    /** The clusters to ablate: from a cocluster file, the model's metadata, or co-clustering now on {@code device}. */
+    static List<LayerClusters> clustersFor(Path modelFile, ModelFile.Loaded loaded, Path clustersFile, int k, long seed,
+            Device device) {
         if (clustersFile != null) {
             try {
                 JsonNode node = Json.mapper().readTree(Files.readString(clustersFile));
@@ -115,7 +118,7 @@ final class CircuitsCommand implements Callable<Integer> {
         if (!loaded.clusters().isEmpty()) {
             return loaded.clusters();
         }
-        ObjectNode co = CoclusterCommand.cocluster(modelFile, k, "hidden", CoClusterVariant.JOINT, seed, 0);
+        ObjectNode co = CoclusterCommand.cocluster(modelFile, k, "hidden", CoClusterVariant.JOINT, seed, device);
         return List.of(Json.mapper().convertValue(co.get("clusters"), LayerClusters[].class));
     }
 
@@ -125,7 +128,7 @@ final class CircuitsCommand implements Callable<Integer> {
         ObjectNode result = Json.mapper().createObjectNode();
         result.put("model", modelFile.toString());
         try (ModelFile.Loaded loaded = ModelFile.load(modelFile)) {
-            List<LayerClusters> clusters = clustersFor(modelFile, loaded, clustersFile, k, seed);
+            List<LayerClusters> clusters = clustersFor(modelFile, loaded, clustersFile, k, seed, backend.device());
             result.put("clusters_from", clustersFile != null ? clustersFile.toString()
                     : !loaded.clusters().isEmpty() ? "model metadata (modular training)" : "co-clustering of the hidden layers, k = " + k);
             AblationResult ablation = ClusterAblation.run(loaded.model(), clusters, test, backend,

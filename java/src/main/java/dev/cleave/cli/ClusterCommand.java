@@ -12,6 +12,7 @@ import dev.cleave.graph.Duplicates;
 import dev.cleave.graph.MatrixMarket;
 import dev.cleave.graph.SelfLoops;
 import dev.cleave.io.Json;
+import dev.cleave.nn.Device;
 import dev.cleave.train.ModelFile;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
@@ -78,9 +79,8 @@ final class ClusterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
-        int threads = common.threads();
-        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
-        common.printHeader(w, "cluster", CommonOptions.cliName(backend), threads, common.seed);
+        Device device = common.device(spec.commandLine().getErr());
+        common.printHeader(w, "cluster", device, common.seed);
         if ((model == null) == (graph == null)) {
             throw new InvalidInputException("give either a MODEL file or --graph FILE.mtx (exactly one)");
         }
@@ -94,7 +94,7 @@ final class ClusterCommand implements Callable<Integer> {
             throw new InvalidInputException("--shuffles needs a model (weight matrices to shuffle), not --graph");
         }
         ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
-                .withSeed(common.seed).withThreads(threads).withBackend(backend);
+                .withSeed(common.seed).withThreads(device.threads()).withBackend(device);
         ObjectNode result;
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
             result = graph != null ? clusterGraph(graph, loops, dups, options)

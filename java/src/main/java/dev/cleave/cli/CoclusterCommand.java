@@ -9,6 +9,7 @@ import dev.cleave.cluster.CoClustering;
 import dev.cleave.io.Json;
 import dev.cleave.modular.Enmeshment;
 import dev.cleave.modular.LayerClusters;
+import dev.cleave.nn.Device;
 import dev.cleave.train.ModelFile;
 import dev.cleave.train.ModularOptions;
 import dev.cleave.util.FloatMatrix;
@@ -54,10 +55,9 @@ final class CoclusterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
-        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
-        common.printHeader(w, "cocluster", CommonOptions.cliName(backend), common.threads(), common.seed);
-        ObjectNode result = cocluster(model, k, layers, CoClusterVariant.parse(variant), common.seed, common.threads(),
-                backend);
+        Device device = common.device(spec.commandLine().getErr());
+        common.printHeader(w, "cocluster", device, common.seed);
+        ObjectNode result = cocluster(model, k, layers, CoClusterVariant.parse(variant), common.seed, device);
         common.emit(spec, w, result, out, r -> {
             for (var layer : r.get("layers")) {
                 w.printf("layers.%d.weight: C = %.4f, row cluster sizes %s, column cluster sizes %s%n", layer.get("layer").asInt(),
@@ -67,21 +67,18 @@ final class CoclusterCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Co-clusters the chosen layers of a model file; the JSON the CLI prints (with "clusters" as LayerClusters). */
-    static ObjectNode cocluster(Path file, int k, String layerSpec, CoClusterVariant variant, long seed, int threads) {
-        return cocluster(file, k, layerSpec, variant, seed, threads, dev.cleave.cluster.Backend.NATIVE);
-    }
-
-    /** As above, on the given spectral engine. */
-    static ObjectNode cocluster(Path file, int k, String layerSpec, CoClusterVariant variant, long seed, int threads,
-            dev.cleave.cluster.Backend backend) {
+    /**
+     * Co-clusters the chosen layers of a model file on {@code device} (with its threads); the JSON
+     * the CLI prints (with "clusters" as LayerClusters).
+     */
+    static ObjectNode cocluster(Path file, int k, String layerSpec, CoClusterVariant variant, long seed, Device device) {
         List<FloatMatrix> weights;
         try (ModelFile.Loaded loaded = ModelFile.load(file)) {
             weights = loaded.model().weightMatrices();
         }
         List<Integer> chosen = new ModularOptions(0f, k, layerSpec, 0, "cocluster").layerIndices(weights.size());
-        CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(variant).withSeed(seed).withThreads(threads)
-                .withBackend(backend);
+        CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(variant).withSeed(seed)
+                .withThreads(device.threads()).withBackend(device);
         ObjectNode result = Json.mapper().createObjectNode();
         result.put("model", file.toString());
         result.put("k", k);

@@ -11,6 +11,7 @@ import dev.cleave.data.Datasets;
 import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.report.Report;
 import dev.cleave.train.EpochMetrics;
@@ -78,15 +79,15 @@ final class DemoCommand implements Callable<Integer> {
                         + "): choose another folder, or delete it");
             }
         }
-        try (Backend backend = common.createBackend(common.backend, common.threads(), err)) {
-            common.printHeader(w, "demo", backend.name(), backend.threads(), common.seed);
-            dev.cleave.cluster.Backend engine = dev.cleave.cluster.Backend.forCompute(backend.name());
+        Device device = common.device(err);
+        try (Backend backend = device.open()) {
+            common.printHeader(w, "demo", device, common.seed);
             DatasetSplit data = Datasets.load("fashion-mnist", dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();
             });
             TrainConfig plain = TrainConfig.defaults("fashion-mnist", epochs, common.seed)
-                    .withBackend(backend.name(), backend.threads());
+                    .withDevice(device);
             if (dataDir != null) {
                 plain = new TrainConfig(plain.dataset(), dataDir.toString(), plain.layers(), plain.epochs(), plain.batchSize(),
                         plain.lr(), plain.dropout(), plain.l1(), plain.l2(), plain.seed(), plain.backend(), plain.threads(), null,
@@ -113,8 +114,8 @@ final class DemoCommand implements Callable<Integer> {
                         });
                     }
                 }
-                ClusterOptions clusterOptions = ClusterOptions.defaults().withSeed(common.seed).withThreads(common.threads())
-                        .withBackend(engine);
+                ClusterOptions clusterOptions = ClusterOptions.defaults().withSeed(common.seed).withThreads(device.threads())
+                        .withBackend(device);
                 for (Path dir : runs) {
                     step(w, "clustering " + dir.getFileName() + " (k = 12, " + shuffles + " layer shuffles)");
                     ObjectNode c = ClusterCommand.clusterModel(dir.resolve(RunDir.MODEL), clusterOptions, shuffles,
@@ -126,7 +127,7 @@ final class DemoCommand implements Callable<Integer> {
                 Path baseline = runs.get(0);
                 step(w, "co-clustering the baseline's hidden layers (k = 4) for comparison");
                 ObjectNode co = CoclusterCommand.cocluster(baseline.resolve(RunDir.MODEL), ModularOptions.DEFAULT_K, "hidden",
-                        CoClusterVariant.JOINT, common.seed, common.threads(), engine);
+                        CoClusterVariant.JOINT, common.seed, device);
                 co.put("command", "cleave cocluster " + baseline.resolve(RunDir.MODEL) + " --k 4 --out "
                         + baseline.resolve("cocluster.json"));
                 AtomicFiles.writeString(baseline.resolve("cocluster.json"), Json.writePretty(co) + "\n");
@@ -136,7 +137,7 @@ final class DemoCommand implements Callable<Integer> {
                     Path clusters = dir == baseline ? baseline.resolve("cocluster.json") : null;
                     ObjectNode c = CircuitsCommand.circuits(dir.resolve(RunDir.MODEL), clusters, ModularOptions.DEFAULT_K,
                             data.test(), backend, new EffectiveCircuitSize.Options(null, ecsImages, null,
-                                    EffectiveCircuitSize.Options.FAST, common.threads()), common.seed, progress);
+                                    EffectiveCircuitSize.Options.FAST, device.threads()), common.seed, progress);
                     c.put("command", "cleave circuits " + dir.resolve(RunDir.MODEL) + (clusters == null ? "" : " --clusters " + clusters)
                             + " --images-per-label " + ecsImages + " --out " + dir.resolve("circuits.json"));
                     AtomicFiles.writeString(dir.resolve("circuits.json"), Json.writePretty(c) + "\n");

@@ -5,6 +5,7 @@ import dev.cleave.data.DatasetSplit;
 import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.train.Evaluation;
 import dev.cleave.train.ModelFile;
 import java.io.PrintWriter;
@@ -48,9 +49,9 @@ final class EvalCommand implements Callable<Integer> {
         if (!split.equals("test") && !split.equals("train")) {
             throw new dev.cleave.util.InvalidInputException("--split must be test or train, got " + split);
         }
-        try (Backend backend = common.createBackend(common.backend, common.threads(), err);
-                ModelFile.Loaded loaded = ModelFile.load(modelPath)) {
-            common.printHeader(out, "eval", backend.name(), backend.threads(), common.seed);
+        Device device = common.device(err);
+        try (Backend backend = device.open(); ModelFile.Loaded loaded = ModelFile.load(modelPath)) {
+            common.printHeader(out, "eval", device, common.seed);
             DatasetSplit data = Datasets.load(dataset, dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();

@@ -4,6 +4,7 @@ import dev.cleave.data.DatasetSplit;
 import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.train.ClusterableInit;
 import dev.cleave.train.ModularOptions;
@@ -129,6 +130,7 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter outw = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         TrainConfig config;
+        Device device;
         if (resume != null) {
             rejectWithResume("--dataset", "--data-dir", "--layers", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed",
                     "--modular", "--modular-lambda", "--modular-k", "--modular-layers", "--warmup-epochs", "--assign",
@@ -139,15 +141,17 @@ final class TrainCommand implements Callable<Integer> {
             if (pr.hasMatchedOption("--epochs")) {
                 config = config.withEpochs(epochs);
             }
-            config = config.withBackend(pr.hasMatchedOption("--backend") ? common.backend : config.backend(),
-                    pr.hasMatchedOption("--threads") ? common.threads() : config.threads());
+            device = common.device(pr.hasMatchedOption("--backend") ? common.backend : config.backend().toString(),
+                    pr.hasMatchedOption("--threads") ? common.threads() : config.threads(), err);
+            config = config.withDevice(device);
         } else {
             if (spectralRescale != null && spectralLambda == null && spectralK == null) {
                 throw new InvalidInputException("--spectral-rescale only applies to the spectral regulariser: give --spectral-lambda "
                         + "(and --spectral-k) too, or drop it");
             }
+            device = common.device(err);
             config = new TrainConfig(dataset, dataDir == null ? null : dataDir.toString(), layers, epochs, batchSize, lr, dropout,
-                    l1, l2, common.seed, common.backend, common.threads(), modularOptions(),
+                    l1, l2, common.seed, device.kind(), device.threads(), modularOptions(),
                     pruneEpochs == null || pruneEpochs == 0 ? null : PruneOptions.f21(pruneEpochs),
                     clusterableInit ? ClusterableInit.f21() : null,
                     spectralLambda == null && spectralK == null ? null
@@ -156,8 +160,8 @@ final class TrainCommand implements Callable<Integer> {
                                             : SpectralOptions.Rescale.parse(spectralRescale)));
         }
         config.requireFitsMemory();
-        try (Backend backend = common.createBackend(config.backend(), config.threads(), err)) {
-            common.printHeader(outw, "train", backend.name(), backend.threads(), config.seed());
+        try (Backend backend = device.open()) {
+            common.printHeader(outw, "train", device, config.seed());
             if (run == null) {
                 Path dir = out != null ? out : Path.of("runs", dataset + "-"
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
