@@ -1,27 +1,21 @@
 package dev.cleave.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.ClusterResult;
 import dev.cleave.cluster.ShuffleMethod;
-import dev.cleave.cluster.ShuffleOptions;
-import dev.cleave.cluster.ShuffleResult;
-import dev.cleave.cluster.ShuffleTest;
-import dev.cleave.cluster.SpectralClustering;
 import dev.cleave.graph.Duplicates;
-import dev.cleave.graph.MatrixMarket;
 import dev.cleave.graph.SelfLoops;
-import dev.cleave.io.Json;
 import dev.cleave.nn.Device;
-import dev.cleave.train.ModelFile;
-import dev.cleave.util.FloatMatrix;
+import dev.cleave.pipeline.ClusterGraphRequest;
+import dev.cleave.pipeline.ClusterModelRequest;
+import dev.cleave.pipeline.ClusterRun;
+import dev.cleave.pipeline.Pipeline;
+import dev.cleave.pipeline.ShuffleSummary;
 import dev.cleave.util.InvalidInputException;
-import dev.cleave.util.ProgressListener;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -95,72 +89,31 @@ final class ClusterCommand implements Callable<Integer> {
         }
         ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
                 .withSeed(common.seed).withThreads(device.threads()).withBackend(device);
-        ObjectNode result;
+        ClusterRun result;
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
-            result = graph != null ? clusterGraph(graph, loops, dups, options)
-                    : clusterModel(model, options, shuffles, ShuffleMethod.parse(shuffleMethod), progress);
+            result = graph != null ? Pipeline.clusterGraph(new ClusterGraphRequest(graph, loops, dups, options, out))
+                    : Pipeline.clusterModel(new ClusterModelRequest(model, options, shuffles, ShuffleMethod.parse(shuffleMethod),
+                            out), progress);
         }
-        common.emit(spec, w, result, out, r -> printText(w, r));
+        ClusterRun printed = result;
+        common.emit(w, result, out, () -> printText(w, printed));
         return 0;
     }
 
-    static ObjectNode clusterGraph(Path file, SelfLoops selfLoops, Duplicates duplicates, ClusterOptions options) {
-        ClusterResult r = SpectralClustering.cluster(MatrixMarket.read(file, selfLoops, duplicates), options);
-        ObjectNode node = Json.mapper().valueToTree(r);
-        node.put("graph", file.toString());
-        return node;
-    }
-
-    /** Clusters a model's network graph and, with shuffles > 0, runs the shuffle test; the JSON the CLI prints. */
-    static ObjectNode clusterModel(Path file, ClusterOptions options, int shuffles, ShuffleMethod method,
-            ProgressListener progress) {
-        List<FloatMatrix> weights;
-        try (ModelFile.Loaded loaded = ModelFile.load(file)) {
-            weights = loaded.model().weightMatrices();
-        }
-        ObjectNode node;
-        if (shuffles > 0) {
-            ShuffleResult s = ShuffleTest.run(weights, ShuffleOptions.defaults().withMethod(method).withShuffles(shuffles)
-                    .withCluster(options), progress);
-            node = Json.mapper().valueToTree(s.trained());
-            ObjectNode sh = node.putObject("shuffle");
-            sh.put("method", s.method().toString());
-            sh.put("n", s.n());
-            sh.put("mean", s.mean());
-            sh.put("sd", s.sd());
-            if (s.z() == null) {
-                sh.putNull("z");
-            } else {
-                sh.put("z", s.z());
-            }
-            sh.put("p", s.p());
-            sh.put("lower", s.lower());
-            sh.put("seconds", s.seconds());
-            sh.set("ncuts", Json.mapper().valueToTree(s.ncuts()));
-        } else {
-            node = Json.mapper().valueToTree(SpectralClustering.cluster(weights, options));
-        }
-        node.put("model", file.toString());
-        return node;
-    }
-
-    private static void printText(PrintWriter w, ObjectNode r) {
+    private static void printText(PrintWriter w, ClusterRun run) {
+        ClusterResult r = run.result();
         w.printf("%d nodes (%d isolated dropped), %d edges, %d components, k = %d, %s solver: n-cut %.4f (%.2f s)%n",
-                r.get("nodes").asInt(), r.get("isolated_nodes_dropped").asInt(), r.get("edges").asLong(),
-                r.get("components").asInt(), r.get("k").asInt(), r.get("solver").asText(), r.get("ncut").asDouble(),
-                r.get("seconds").asDouble());
-        w.println("cluster sizes: " + r.get("cluster_sizes"));
-        double[] ev = Json.mapper().convertValue(r.get("eigenvalues"), double[].class);
+                r.nodes(), r.isolatedNodesDropped(), r.edges(), r.components(), r.k(), r.solver(), r.ncut(), r.seconds());
+        w.println("cluster sizes: " + Arrays.toString(r.clusterSizes()).replace(" ", ""));
+        double[] ev = r.eigenvalues();
         w.println("eigenvalues: " + Arrays.toString(Arrays.stream(ev).map(v -> Math.round(v * 1e5) / 1e5).toArray()));
-        double[] res = Json.mapper().convertValue(r.get("residuals"), double[].class);
         w.printf("max residual %.2e after %d iterations (%d operator applications)%n",
-                Arrays.stream(res).max().orElse(0), r.get("iterations").asInt(), r.get("operator_applications").asLong());
-        if (r.has("shuffle")) {
-            ObjectNode s = (ObjectNode) r.get("shuffle");
+                Arrays.stream(r.residuals()).max().orElse(0), r.iterations(), r.operatorApplications());
+        ShuffleSummary s = run.shuffle();
+        if (s != null) {
             w.printf("shuffle test (%s, %d shuffles): shuffled n-cut %.4f +- %.4f, z = %s, p = %.4f (%.1f s)%n",
-                    s.get("method").asText(), s.get("n").asInt(), s.get("mean").asDouble(), s.get("sd").asDouble(),
-                    s.get("z").isNull() ? "undefined (sd 0)" : String.format("%.2f", s.get("z").asDouble()),
-                    s.get("p").asDouble(), s.get("seconds").asDouble());
+                    s.method(), s.n(), s.mean(), s.sd(), s.z() == null ? "undefined (sd 0)" : String.format("%.2f", s.z()),
+                    s.p(), s.seconds());
         }
     }
 }

@@ -1,16 +1,12 @@
 package dev.cleave.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cleave.io.AtomicFiles;
-import dev.cleave.io.Json;
 import dev.cleave.nn.CudaProbe;
 import dev.cleave.nn.Device;
+import dev.cleave.pipeline.Results;
 import dev.cleave.util.InvalidInputException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.function.Consumer;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /** Options every computing command shares: backend, threads, seed, JSON output. */
@@ -63,18 +59,18 @@ final class CommonOptions {
     }
 
     /**
-     * Emits a command's result: the command line is recorded in it, it is written to {@code out}
-     * (atomically) when given, then printed as one JSON line with --json, else as text.
+     * Emits a command's result record (its JSON carries the command line derived from its
+     * provenance): written to {@code out} (atomically) when given, then printed as one JSON
+     * line with --json, else as text.
      */
-    void emit(CommandSpec spec, PrintWriter w, ObjectNode result, Path out, Consumer<ObjectNode> text) throws IOException {
-        result.put("command", "cleave " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    void emit(PrintWriter w, Object result, Path out, Runnable text) throws IOException {
         if (out != null) {
-            AtomicFiles.writeString(out, Json.writePretty(result) + "\n");
+            Results.write(out, result);
         }
         if (json) {
-            w.println(Json.write(result));
+            w.println(Results.line(result));
         } else {
-            text.accept(result);
+            text.run();
         }
         w.flush();
     }

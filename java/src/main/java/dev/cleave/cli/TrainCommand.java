@@ -195,7 +195,7 @@ final class TrainCommand implements Callable<Integer> {
                         if (common.json) {
                             outw.println(Json.write(m));
                         } else {
-                            outw.println(describe(m, cfg));
+                            outw.println(EpochLine.of(m, cfg));
                         }
                         outw.flush();
                     });
@@ -226,22 +226,6 @@ final class TrainCommand implements Callable<Integer> {
             throw new InvalidInputException("--resume continues a run with its saved config.json, so " + String.join(", ", given)
                     + (given.size() == 1 ? " is" : " are") + " not allowed with it (only --epochs, --backend, --threads)");
         }
-    }
-
-    /** One human-readable line per epoch. */
-    static String describe(EpochMetrics m, TrainConfig config) {
-        return String.format("epoch %d/%d%s  train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f samples/s%s%s",
-                m.epoch(), config.totalEpochs(), m.phase().equals("prune") ? " (prune)" : "", m.trainLoss(), m.testLoss(),
-                m.testAccuracy(), m.seconds(), m.samplesPerSecond(),
-                m.sparsity() == null ? "" : String.format("  sparsity %.3f", m.sparsity()),
-                m.clusterability() == null ? "" : "  C " + formatC(m.clusterability()));
-    }
-
-    private static String formatC(java.util.Map<String, Double> c) {
-        StringBuilder sb = new StringBuilder();
-        c.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " ").append(k.replace("layers.", "").replace(".weight", ""))
-                .append("=").append(String.format("%.3f", v)));
-        return sb.toString();
     }
 
     private static long paramCount(int[] widths) {

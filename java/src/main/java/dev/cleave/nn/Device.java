@@ -145,11 +145,13 @@ public final class Device {
     /**
      * A device read back from a record's JSON (its kind's word): java with one thread, the
      * others with all processors, a CUDA kind on device 0. It is what was recorded, not a fresh
-     * resolution: to run on a recorded kind, {@link #of} it.
+     * resolution: to run on a recorded kind, {@link #of} it. Older files' {@code "native"} reads
+     * as cpu.
      */
     @JsonCreator
     static Device fromJson(String word) {
-        Kind kind = Kind.parse(word);
+        // "native": the cpu engine's name in result files written before the one device value
+        Kind kind = "native".equals(word) ? Kind.CPU : Kind.parse(word);
         int all = Math.max(1, Runtime.getRuntime().availableProcessors());
         return new Device(kind, kind == Kind.JAVA ? 1 : all, kind.isCuda() ? 0 : -1, null);
     }
