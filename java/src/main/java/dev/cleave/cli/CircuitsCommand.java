@@ -82,6 +82,9 @@ final class CircuitsCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (k < 1) {
+            throw new InvalidInputException("--k must be >= 1 (co-clusters per layer), got " + k);
+        }
         try (Backend backend = common.createBackend(common.backend, common.threads(), err)) {
             common.printHeader(w, "circuits", backend.name(), backend.threads(), common.seed);
             Dataset test = Datasets.load(dataset, dataDir, !noInstall, msg -> {
@@ -114,6 +117,12 @@ final class CircuitsCommand implements Callable<Integer> {
         }
         if (!loaded.clusters().isEmpty()) {
             return loaded.clusters();
+        }
+        int layers = loaded.model().weightMatrices().size();
+        if (layers < 3) {
+            throw new InvalidInputException(modelFile + " has " + layers + " weight layer" + (layers == 1 ? "" : "s")
+                    + " and no hidden-to-hidden weights to co-cluster: co-cluster it with 'cleave cocluster " + modelFile
+                    + " --layers all --out FILE' and give --clusters FILE");
         }
         ObjectNode co = CoclusterCommand.cocluster(modelFile, k, "hidden", CoClusterVariant.JOINT, seed, 0);
         return List.of(Json.mapper().convertValue(co.get("clusters"), LayerClusters[].class));

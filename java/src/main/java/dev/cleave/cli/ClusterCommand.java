@@ -79,6 +79,7 @@ final class ClusterCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         int threads = common.threads();
+        CommonOptions.shuffles(shuffles);
         dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
         common.printHeader(w, "cluster", CommonOptions.cliName(backend), threads, common.seed);
         if ((model == null) == (graph == null)) {

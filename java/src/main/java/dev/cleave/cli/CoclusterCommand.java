@@ -9,8 +9,9 @@ import dev.cleave.cluster.CoClustering;
 import dev.cleave.io.Json;
 import dev.cleave.modular.Enmeshment;
 import dev.cleave.modular.LayerClusters;
+import dev.cleave.modular.LayerSelection;
+import dev.cleave.util.InvalidInputException;
 import dev.cleave.train.ModelFile;
-import dev.cleave.train.ModularOptions;
 import dev.cleave.util.FloatMatrix;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -79,7 +80,16 @@ final class CoclusterCommand implements Callable<Integer> {
         try (ModelFile.Loaded loaded = ModelFile.load(file)) {
             weights = loaded.model().weightMatrices();
         }
-        List<Integer> chosen = new ModularOptions(0f, k, layerSpec, 0, "cocluster").layerIndices(weights.size());
+        if (k < 1) {
+            throw new InvalidInputException("--k must be >= 1 (co-clusters per layer), got " + k);
+        }
+        List<Integer> chosen = LayerSelection.indices(layerSpec, weights.size(), "--layers");
+        int[] widths = new int[weights.size() + 1];
+        widths[0] = weights.get(0).cols();
+        for (int l = 0; l < weights.size(); l++) {
+            widths[l + 1] = weights.get(l).rows();
+        }
+        LayerSelection.requireClustersFit(chosen, widths, k, "--k");
         CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(variant).withSeed(seed).withThreads(threads)
                 .withBackend(backend);
         ObjectNode result = Json.mapper().createObjectNode();
@@ -90,7 +100,12 @@ final class CoclusterCommand implements Callable<Integer> {
         List<LayerClusters> clusters = new ArrayList<>();
         for (int l : chosen) {
             FloatMatrix w = weights.get(l);
-            CoClusterResult r = CoClustering.cocluster(w, options);
+            CoClusterResult r;
+            try {
+                r = CoClustering.cocluster(w, options);
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(file + ", weight layer " + l + ": " + e.getMessage(), e);
+            }
             LayerClusters lc = new LayerClusters(l, k, r.rowLabels(), r.columnLabels());
             clusters.add(lc);
             double c;

@@ -42,8 +42,24 @@ final class CommonOptions {
     @Option(names = "--json", description = "machine-readable JSON output instead of text")
     boolean json;
 
+    /** The --threads count: all cores when it is left out; otherwise 1..1024 (0 is an error, not "all"). */
     int threads() {
-        return threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors());
+        if (threads == null) {
+            return Math.max(1, Runtime.getRuntime().availableProcessors());
+        }
+        if (threads < 1 || threads > 1024) {
+            throw new InvalidInputException("--threads must be in [1, 1024], got " + threads + " (leave it out to use all "
+                    + Runtime.getRuntime().availableProcessors() + " cores)");
+        }
+        return threads;
+    }
+
+    /** A --shuffles count: 0 (no shuffle test) or 1..100000. */
+    static int shuffles(int n) {
+        if (n < 0 || n > 100_000) {
+            throw new InvalidInputException("--shuffles must be in [0, 100000] (0: no shuffle test), got " + n);
+        }
+        return n;
     }
 
     /** The first line every command prints: what it runs on. */

@@ -71,6 +71,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long started = System.nanoTime();
+        CommonOptions.shuffles(shuffles);
         AtomicFiles.ensureWritableDirectory(out, "--out");
         for (String name : new String[] {"baseline", "modular"}) {
             if (Files.exists(out.resolve(name).resolve(RunDir.CONFIG))) {

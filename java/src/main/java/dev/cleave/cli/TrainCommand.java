@@ -148,7 +148,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             config = new TrainConfig(dataset, dataDir == null ? null : dataDir.toString(), layers, epochs, batchSize, lr, dropout,
                     l1, l2, common.seed, common.backend, common.threads(), modularOptions(),
-                    pruneEpochs == null || pruneEpochs == 0 ? null : PruneOptions.f21(pruneEpochs),
+                    pruneEpochs == null ? null : PruneOptions.f21(pruneEpochs),
                     clusterableInit ? ClusterableInit.f21() : null,
                     spectralLambda == null && spectralK == null ? null
                             : new SpectralOptions(spectralLambda == null ? 0.1f : spectralLambda, spectralK == null ? 3 : spectralK,
@@ -158,6 +158,12 @@ final class TrainCommand implements Callable<Integer> {
         config.requireFitsMemory();
         try (Backend backend = common.createBackend(config.backend(), config.threads(), err)) {
             common.printHeader(outw, "train", backend.name(), backend.threads(), config.seed());
+            // The data first: a run folder is created only once the run can start.
+            DatasetSplit data = Datasets.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
+                    !noInstall, msg -> {
+                        err.println(msg);
+                        err.flush();
+                    });
             if (run == null) {
                 Path dir = out != null ? out : Path.of("runs", dataset + "-"
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -165,11 +171,6 @@ final class TrainCommand implements Callable<Integer> {
             } else {
                 run.writeConfig(config);
             }
-            DatasetSplit data = Datasets.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
-                    !noInstall, msg -> {
-                        err.println(msg);
-                        err.flush();
-                    });
             if (!common.json) {
                 outw.printf("data: %s, %d train / %d test images; model %s (%d parameters); run folder %s%n", config.dataset(),
                         data.train().count(), data.test().count(), Arrays.toString(config.layers()),

@@ -36,6 +36,16 @@ public final class CoClustering {
         int k = o.k();
         int rows = w.rows();
         int cols = w.cols();
+        boolean allZero = true;
+        for (float v : w.data()) {
+            if (v != 0f) {
+                allZero = false;
+                break;
+            }
+        }
+        if (allZero) { // checked here, so the message is about this matrix and not "the network"
+            throw new InvalidInputException("the " + rows + " x " + cols + " weight matrix is all zero: there is nothing to co-cluster");
+        }
         NetworkGraph g = NetworkGraph.fromWeights(List.of(w)); // layer 0 = columns, layer 1 = rows
         int[] keptCols = g.keptIndices(0);
         int[] keptRows = g.keptIndices(1);

@@ -98,11 +98,17 @@ public final class Datasets {
     private DatasetSplit loadFashionMnist(Path dataDir, boolean mayInstall, Consumer<String> log) {
         String name = "fashion-mnist";
         List<String> looked = new ArrayList<>();
-        for (Path dir : dataDir == null ? List.of(fashionSystemDir) : List.of(dataDir, fashionSystemDir)) {
-            IdxFiles files = findIdxFiles(name, dir, looked);
-            if (files != null) {
-                return readIdxSplit(name, files, log);
+        if (dataDir != null) { // the folder the user named, and only it: never a quiet fall back to another copy
+            IdxFiles files = findIdxFiles(name, dataDir, looked);
+            if (files == null) {
+                throw new InvalidInputException("--data-dir " + looked.get(0) + ": fashion-mnist is not there. Put the four IDX files "
+                        + IDX_FILE_LIST + " in it, or leave --data-dir out to use " + fashionSystemDir);
             }
+            return readIdxSplit(name, files, log);
+        }
+        IdxFiles found = findIdxFiles(name, fashionSystemDir, looked);
+        if (found != null) {
+            return readIdxSplit(name, found, log);
         }
         String installNote = "";
         if (mayInstall) {
@@ -139,15 +145,18 @@ public final class Datasets {
     private DatasetSplit loadMnistJson(Path dataDir, boolean mayInstall, Consumer<String> log) {
         Path cache = mnistCacheDir();
         List<String> looked = new ArrayList<>();
-        for (Path dir : dataDir == null ? List.of(cache) : List.of(dataDir, cache)) {
-            Path digits = MnistJson.findDigitsDirectory(dir);
-            if (digits != null) {
-                log.accept("mnist: reading " + digits);
-                return MnistJson.readSplit(digits, MnistJson.DEFAULT_SPLIT_SEED, MnistJson.DEFAULT_TEST_FRACTION);
-            }
-            looked.add(dir + (!Files.isDirectory(dir) ? absence(dir)
-                    : hasAnyIdxFile(dir) ? " (it holds IDX files: for those use the dataset mnist-idx)"
-                    : " (no 0.json .. 9.json in it, its package/src/digits or src/digits)"));
+        Path dir = dataDir != null ? dataDir : cache; // the folder the user named, and only it
+        Path digits = MnistJson.findDigitsDirectory(dir);
+        if (digits != null) {
+            log.accept("mnist: reading " + digits);
+            return MnistJson.readSplit(digits, MnistJson.DEFAULT_SPLIT_SEED, MnistJson.DEFAULT_TEST_FRACTION);
+        }
+        looked.add(dir + (!Files.isDirectory(dir) ? absence(dir)
+                : hasAnyIdxFile(dir) ? " (it holds IDX files: for those use the dataset mnist-idx)"
+                : " (no 0.json .. 9.json in it, its package/src/digits or src/digits)"));
+        if (dataDir != null) {
+            throw new InvalidInputException("--data-dir " + looked.get(0) + ": the mnist digits are not there. " + MNIST_HOW_TO
+                    + "; or leave --data-dir out to use " + cache);
         }
         String installNote = "";
         if (mayInstall) {

@@ -84,7 +84,8 @@ public record TrainConfig(
             throw new InvalidInputException("--backend must be one of java, cpu, cuda, auto");
         }
         if (modular != null) {
-            modular.layerIndices(layers.length - 1); // validates the layer selection against the widths
+            dev.cleave.modular.LayerSelection.requireClustersFit(modular.layerIndices(layers.length - 1), layers, modular.k(),
+                    "--modular-k");
             if (modular.warmupEpochs() >= epochs) {
                 throw new InvalidInputException("--warmup-epochs (" + modular.warmupEpochs() + ") must be less than --epochs ("
                         + epochs + "), or the enmeshment loss never runs");

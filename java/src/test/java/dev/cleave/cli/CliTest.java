@@ -35,6 +35,11 @@ class CliTest {
     }
 
     static void write(String prefix, int n, long seed) throws IOException {
+        write(data, prefix, n, seed);
+    }
+
+    /** n images and labels of that data set into {@code dir} as gzipped IDX files named {@code prefix}-images/labels. */
+    static void write(Path dir, String prefix, int n, long seed) throws IOException {
         Random r = new Random(seed);
         float[] px = new float[n * 64];
         int[] labels = new int[n];
@@ -45,8 +50,8 @@ class CliTest {
                 px[i * 64 + p] = Math.round(v * 255) / 255f;
             }
         }
-        Idx.writeImages(data.resolve(prefix + "-images-idx3-ubyte.gz"), new Idx.Images(n, 8, 8, px), true);
-        Idx.writeLabels(data.resolve(prefix + "-labels-idx1-ubyte.gz"), labels, true);
+        Idx.writeImages(dir.resolve(prefix + "-images-idx3-ubyte.gz"), new Idx.Images(n, 8, 8, px), true);
+        Idx.writeLabels(dir.resolve(prefix + "-labels-idx1-ubyte.gz"), labels, true);
     }
 
     record Result(int code, String out, String err) {}
@@ -65,11 +70,19 @@ class CliTest {
         }
     }
 
+    /** A small training command; an option in {@code extra} replaces its default here (each option is given once). */
     static String[] train(Path out, String... extra) {
-        List<String> args = new java.util.ArrayList<>(List.of("train", "--dataset", "mnist-idx", "--data-dir", data.toString(),
-                "--layers", "64,32,10", "--batch-size", "50", "--lr", "0.01", "--seed", "3", "--threads", "2", "--dropout", "0.1", "--out",
-                out.toString()));
-        args.addAll(List.of(extra));
+        String[] defaults = {"--dataset", "mnist-idx", "--data-dir", data.toString(), "--layers", "64,32,10", "--batch-size", "50",
+                "--lr", "0.01", "--seed", "3", "--threads", "2", "--dropout", "0.1", "--out", out.toString()};
+        List<String> given = List.of(extra);
+        List<String> args = new java.util.ArrayList<>(List.of("train"));
+        for (int i = 0; i < defaults.length; i += 2) {
+            if (!given.contains(defaults[i])) {
+                args.add(defaults[i]);
+                args.add(defaults[i + 1]);
+            }
+        }
+        args.addAll(given);
         return args.toArray(String[]::new);
     }
 
@@ -187,8 +200,10 @@ class CliTest {
                 "--lr", "0.01", "--batch-size", "50", "--threads", "2"};
         List<String> a = new java.util.ArrayList<>(List.of("train"));
         a.addAll(List.of(common));
+        List<String> modular = new java.util.ArrayList<>(a);
         a.addAll(List.of("--out", base.toString()));
         assertEquals(0, cli(a.toArray(String[]::new)).code());
+        a = modular;
         a.addAll(List.of("--modular", "--modular-k", "2", "--warmup-epochs", "1", "--out", mod.toString()));
         Result trained = cli(a.toArray(String[]::new));
         assertEquals(0, trained.code(), trained.err());

@@ -102,12 +102,15 @@ class DatasetsTest {
     }
 
     @Test
-    void fashionMnistFallsBackToTheSystemDir() throws IOException {
+    void fashionMnistIsReadFromTheSystemDirOnlyWithoutADataDir() throws IOException {
         Fixtures.writeIdxSet(systemDir(), 20, 10);
-        Path empty = Files.createDirectories(tmp.resolve("empty"));
-        assertEquals(20, load("fashion-mnist", empty, false).train().count());
         assertEquals(10, load("fashion-mnist", null, false).test().count());
         assertTrue(log.contains("fashion-mnist: reading " + systemDir()), log.toString());
+        // A --data-dir without the files is an error, not a quiet fall back to the system copy.
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        assertInvalid(() -> load("fashion-mnist", empty, true), "--data-dir " + empty, "fashion-mnist is not there",
+                "leave --data-dir out to use " + systemDir());
+        assertEquals(List.of(), host.commands);
     }
 
     @Test
@@ -123,8 +126,9 @@ class DatasetsTest {
     @Test
     void missingFashionMnistWithoutInstallSaysWhereItLookedAndHowToGetIt() {
         Path data = tmp.resolve("nowhere");
-        assertInvalid(() -> load("fashion-mnist", data, false), "fashion-mnist not found",
-                data + " (does not exist)", systemDir() + " (does not exist)",
+        assertInvalid(() -> load("fashion-mnist", data, false), "--data-dir " + data + " (does not exist)",
+                "train-images-idx3-ubyte[.gz]");
+        assertInvalid(() -> load("fashion-mnist", null, false), "fashion-mnist not found", systemDir() + " (does not exist)",
                 "sudo apt-get install dataset-fashion-mnist", "--data-dir DIR", "train-images-idx3-ubyte[.gz]");
         assertEquals(List.of(), host.commands);
     }
@@ -196,10 +200,13 @@ class DatasetsTest {
     }
 
     @Test
-    void mnistIsReadFromTheDataDirThenTheCache() throws IOException {
+    void mnistIsReadFromTheDataDirOrElseTheCache() throws IOException {
         Path cache = host.home().resolve(".cache/cleave/mnist");
         Fixtures.writeMnistJson(cache.resolve("package/src/digits"), PER_DIGIT);
-        DatasetSplit fromCache = load("mnist", tmp.resolve("elsewhere"), false);
+        Path elsewhere = tmp.resolve("elsewhere");
+        assertInvalid(() -> load("mnist", elsewhere, true), "--data-dir " + elsewhere + " (does not exist)",
+                "the mnist digits are not there", "leave --data-dir out to use " + cache);
+        DatasetSplit fromCache = load("mnist", null, false);
         assertEquals(11, fromCache.test().count()); // round(n / 7) per digit: 1 for 6..9 images, 2 for 14
         assertEquals(79 - 11, fromCache.train().count());
         assertTrue(log.contains("mnist: reading " + cache.resolve("package/src/digits")), log.toString());
