@@ -85,6 +85,7 @@ final class CircuitsCommand implements Callable<Integer> {
         if (k < 1) {
             throw new InvalidInputException("--k must be >= 1 (co-clusters per layer), got " + k);
         }
+        CommonOptions.checkOut(out);
         try (Backend backend = common.createBackend(common.backend, common.threads(), err)) {
             common.printHeader(w, "circuits", backend.name(), backend.threads(), common.seed);
             Dataset test = Datasets.load(dataset, dataDir, !noInstall, msg -> {

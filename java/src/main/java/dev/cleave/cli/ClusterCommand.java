@@ -80,6 +80,7 @@ final class ClusterCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         int threads = common.threads();
         CommonOptions.shuffles(shuffles);
+        CommonOptions.checkOut(out);
         dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
         common.printHeader(w, "cluster", CommonOptions.cliName(backend), threads, common.seed);
         if ((model == null) == (graph == null)) {

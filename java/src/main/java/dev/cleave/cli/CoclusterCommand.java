@@ -55,6 +55,7 @@ final class CoclusterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
+        CommonOptions.checkOut(out);
         dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
         common.printHeader(w, "cocluster", CommonOptions.cliName(backend), common.threads(), common.seed);
         ObjectNode result = cocluster(model, k, layers, CoClusterVariant.parse(variant), common.seed, common.threads(),

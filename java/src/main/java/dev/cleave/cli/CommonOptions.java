@@ -75,20 +75,35 @@ final class CommonOptions {
     }
 
     /**
-     * Emits a command's result: the command line is recorded in it, it is written to {@code out}
-     * (atomically) when given, then printed as one JSON line with --json, else as text.
+     * Emits a command's result: the command line is recorded in it, it is printed as one JSON
+     * line with --json, else as text, then written to {@code out} (atomically) when given. The
+     * result is printed first so that a failed write (a full disk) never loses it.
      */
-    void emit(CommandSpec spec, PrintWriter w, ObjectNode result, Path out, Consumer<ObjectNode> text) throws IOException {
+    void emit(CommandSpec spec, PrintWriter w, ObjectNode result, Path out, Consumer<ObjectNode> text) {
         result.put("command", "cleave " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
-        if (out != null) {
-            AtomicFiles.writeString(out, Json.writePretty(result) + "\n");
-        }
         if (json) {
             w.println(Json.write(result));
         } else {
             text.accept(result);
         }
         w.flush();
+        if (out != null) {
+            try {
+                AtomicFiles.writeString(out, Json.writePretty(result) + "\n");
+            } catch (IOException | java.io.UncheckedIOException e) {
+                throw new InvalidInputException("--out " + out + ": cannot write the result (" + dev.cleave.io.InputFiles.reason(
+                        e instanceof java.io.UncheckedIOException u ? u.getCause() : (IOException) e)
+                        + "); it is printed above" + (json ? "" : " (run with --json for all of it)") + ": free space or choose "
+                        + "another --out", e);
+            }
+        }
+    }
+
+    /** Fails before any work when --out cannot be written. */
+    static void checkOut(Path out) {
+        if (out != null) {
+            AtomicFiles.ensureWritableFile(out, "--out");
+        }
     }
 
     /**

@@ -159,6 +159,43 @@ class OptionRulesCliTest {
         assertEquals(0, c.code(), c.err());
     }
 
+    @Test
+    void anUnwritableOutIsRefusedBeforeTheWorkAndAFailedWriteKeepsTheResult() throws IOException {
+        Path model = tmp.resolve("out-model.safetensors");
+        save(model, new Random(7), new int[] {64, 16, 8, 10}, -1);
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        for (String cmd : List.of("cluster", "cocluster")) {
+            String e = error(cmd, model.toString(), "--k", "2", "--out", file.resolve("r.json").toString());
+            assertTrue(e.contains("--out " + file.resolve("r.json") + ": cannot write into its folder " + file), e);
+            e = error(cmd, model.toString(), "--k", "2", "--out", tmp.toString());
+            assertTrue(e.contains("--out " + tmp + " is a folder: give the path of a file"), e);
+        }
+        String e = error("report", tmp.toString(), "--out", tmp.toString());
+        assertTrue(e.contains("--out " + tmp + " is a folder"), e);
+        // A missing parent folder is created.
+        Path nested = tmp.resolve("new/folder/cluster.json");
+        assertEquals(0, CliTest.cli("cluster", model.toString(), "--k", "2", "--out", nested.toString()).code());
+        assertTrue(Files.isRegularFile(nested));
+        // The disk fills while the result is written: exit 2, one line, and the result was printed first.
+        Path target = tmp.resolve("full-disk.json");
+        dev.cleave.io.AtomicFiles.observeWrites((t, f, position, length) -> {
+            if (t.equals(target)) {
+                throw new IOException("No space left on device");
+            }
+        });
+        try {
+            CliTest.Result r = CliTest.cli("cluster", model.toString(), "--k", "2", "--json", "--out", target.toString());
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("--out " + target + ": cannot write the result (No space left on device); it is printed "
+                    + "above"), r.err());
+            assertFalse(r.err().contains("\tat "), r.err());
+            assertTrue(r.out().contains("\"ncut\":"), "the result reached stdout: " + r.out());
+            assertFalse(Files.exists(target));
+        } finally {
+            dev.cleave.io.AtomicFiles.observeWrites(null);
+        }
+    }
+
     /** A random MLP with these widths; layer {@code zeroLayer} (or none, -1) all zero. */
     private static void save(Path file, Random r, int[] widths, int zeroLayer) throws IOException {
         List<FloatMatrix> weights = new ArrayList<>();
