@@ -8,13 +8,16 @@ import dev.cleave.circuits.ClusterAblation;
 import dev.cleave.circuits.EcsResult;
 import dev.cleave.circuits.EffectiveCircuitSize;
 import dev.cleave.circuits.LabelCircuit;
+import dev.cleave.cluster.CoClusterOptions;
 import dev.cleave.cluster.CoClusterVariant;
 import dev.cleave.data.Dataset;
 import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.modular.LayerClusters;
+import dev.cleave.modular.LayerSelection;
 import dev.cleave.nn.Backend;
 import dev.cleave.train.ModelFile;
+import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.ProgressListener;
 import java.io.IOException;
@@ -62,6 +65,10 @@ final class CircuitsCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "4", paramLabel = "K", description = "co-clusters when the model has none (default: ${DEFAULT-VALUE})")
     int k;
 
+    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "the model's layers by weight or module name, "
+            + "first layer first (default: found from the tensor names)")
+    List<String> chain;
+
     @Option(names = "--images-per-label", defaultValue = "0", paramLabel = "N",
             description = "ECS on the first N test images of each label (0 = all: exact)")
     int imagesPerLabel;
@@ -96,7 +103,8 @@ final class CircuitsCommand implements Callable<Integer> {
             try (Progress progress = Progress.start(common.json, err)) {
                 EffectiveCircuitSize.Options ecs = noEcs ? null
                         : new EffectiveCircuitSize.Options(null, imagesPerLabel, ecsLayers, method, common.threads());
-                result = circuits(model, clustersFile, k, test, backend, ecs, common.seed, progress);
+                result = circuits(model, chain == null ? List.of() : chain, clustersFile, k, test, backend, ecs, common.seed,
+                        progress);
             }
             common.emit(spec, w, result, out, r -> printText(w, r));
         }
@@ -125,16 +133,31 @@ final class CircuitsCommand implements Callable<Integer> {
                     + " and no hidden-to-hidden weights to co-cluster: co-cluster it with 'cleave cocluster " + modelFile
                     + " --layers all --out FILE' and give --clusters FILE");
         }
-        ObjectNode co = CoclusterCommand.cocluster(modelFile, k, "hidden", CoClusterVariant.JOINT, seed, 0);
+        List<FloatMatrix> weights = loaded.model().weightMatrices();
+        List<Integer> hidden = LayerSelection.indices("hidden", layers, "--layers");
+        LayerSelection.requireClustersFit(hidden, weights, k, "--k");
+        ObjectNode co = Json.mapper().createObjectNode();
+        CoclusterCommand.coclusterLayers(co, modelFile, weights, loaded.weightNames(), hidden, k,
+                CoClusterOptions.defaults().withK(k).withVariant(CoClusterVariant.JOINT).withSeed(seed).withThreads(0));
         return List.of(Json.mapper().convertValue(co.get("clusters"), LayerClusters[].class));
     }
 
-    /** Ablation (and ECS unless {@code ecs} is null) of a model file; the JSON the CLI prints. */
+    /** As below, with the layers found from the tensor names. */
     static ObjectNode circuits(Path modelFile, Path clustersFile, int k, Dataset test, Backend backend,
+            EffectiveCircuitSize.Options ecs, long seed, ProgressListener progress) {
+        return circuits(modelFile, List.of(), clustersFile, k, test, backend, ecs, seed, progress);
+    }
+
+    /**
+     * Ablation (and ECS unless {@code ecs} is null) of a model file ({@code chain}: its layers by
+     * name, empty to find them); the JSON the CLI prints.
+     */
+    static ObjectNode circuits(Path modelFile, List<String> chain, Path clustersFile, int k, Dataset test, Backend backend,
             EffectiveCircuitSize.Options ecs, long seed, ProgressListener progress) {
         ObjectNode result = Json.mapper().createObjectNode();
         result.put("model", modelFile.toString());
-        try (ModelFile.Loaded loaded = ModelFile.load(modelFile)) {
+        try (ModelFile.Loaded loaded = ModelFile.load(modelFile, chain)) {
+            ClusterCommand.putLayers(result, loaded.layers(), loaded.assumption());
             List<LayerClusters> clusters = clustersFor(modelFile, loaded, clustersFile, k, seed);
             result.put("clusters_from", clustersFile != null ? clustersFile.toString()
                     : !loaded.clusters().isEmpty() ? "model metadata (modular training)" : "co-clustering of the hidden layers, k = " + k);
@@ -176,6 +199,7 @@ final class CircuitsCommand implements Callable<Integer> {
     }
 
     private static void printText(PrintWriter w, ObjectNode r) {
+        ClusterCommand.printLayers(w, r);
         JsonNode a = r.get("ablation");
         w.println("clusters: " + r.get("clusters_from").asText() + "; layers " + a.get("layers") + ", k = " + a.get("k"));
         w.println("accuracy drop when a cluster is switched off (rows: clusters, columns: labels 0..):");

@@ -3,13 +3,18 @@ package dev.cleave.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.ClusterResult;
+import dev.cleave.cluster.EigenOptions;
+import dev.cleave.cluster.EigenResult;
+import dev.cleave.cluster.LaplacianEigensolver;
 import dev.cleave.cluster.ShuffleMethod;
 import dev.cleave.cluster.ShuffleOptions;
 import dev.cleave.cluster.ShuffleResult;
 import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.cluster.SpectralClustering;
+import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.Duplicates;
 import dev.cleave.graph.MatrixMarket;
+import dev.cleave.graph.NetworkGraph;
 import dev.cleave.graph.SelfLoops;
 import dev.cleave.io.Json;
 import dev.cleave.train.ModelFile;
@@ -60,6 +65,14 @@ final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "12", paramLabel = "K", description = "clusters (default: ${DEFAULT-VALUE})")
     int k;
 
+    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "the model's layers by weight or module name, "
+            + "first layer first (default: found from the tensor names; 'cleave cluster MODEL' prints what it found)")
+    List<String> chain;
+
+    @Option(names = "--eigenvalues", paramLabel = "N", description = "also report the N smallest eigenvalues of the "
+            + "normalized Laplacian (k is unchanged)")
+    Integer eigenvalues;
+
     @Option(names = "--n-init", defaultValue = "25", paramLabel = "N", description = "k-means++ restarts (default: ${DEFAULT-VALUE})")
     int nInit;
 
@@ -80,6 +93,7 @@ final class ClusterCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         int threads = common.threads();
         CommonOptions.shuffles(shuffles);
+        CommonOptions.nInit(nInit);
         CommonOptions.checkOut(out);
         dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
         common.printHeader(w, "cluster", CommonOptions.cliName(backend), threads, common.seed);
@@ -97,34 +111,79 @@ final class ClusterCommand implements Callable<Integer> {
         }
         ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
                 .withSeed(common.seed).withThreads(threads).withBackend(backend);
+        if (graph != null && chain != null) {
+            throw new InvalidInputException("--layers names a model's layers; a --graph has none: drop it");
+        }
+        if (eigenvalues != null && eigenvalues < 1) {
+            throw new InvalidInputException("--eigenvalues must be >= 1, got " + eigenvalues);
+        }
+        int spectrum = eigenvalues == null ? 0 : eigenvalues;
         ObjectNode result;
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
-            result = graph != null ? clusterGraph(graph, loops, dups, options)
-                    : clusterModel(model, options, shuffles, ShuffleMethod.parse(shuffleMethod), progress);
+            result = graph != null ? clusterGraph(graph, loops, dups, options, spectrum)
+                    : clusterModel(model, chain == null ? List.of() : chain, options, shuffles, ShuffleMethod.parse(shuffleMethod),
+                            spectrum, progress);
         }
         common.emit(spec, w, result, out, r -> printText(w, r));
         return 0;
     }
 
-    static ObjectNode clusterGraph(Path file, SelfLoops selfLoops, Duplicates duplicates, ClusterOptions options) {
-        ClusterResult r = SpectralClustering.cluster(MatrixMarket.read(file, selfLoops, duplicates), options);
+    /** Clusters a Matrix Market graph; with spectrum > 0 also its {@code spectrum} smallest eigenvalues. */
+    static ObjectNode clusterGraph(Path file, SelfLoops selfLoops, Duplicates duplicates, ClusterOptions options, int spectrum) {
+        CsrGraph g = MatrixMarket.read(file, selfLoops, duplicates);
+        ClusterResult r = SpectralClustering.cluster(g, options);
         ObjectNode node = Json.mapper().valueToTree(r);
         node.put("graph", file.toString());
+        if (spectrum > 0) {
+            putSpectrum(node, r, spectrum, g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
+        }
         return node;
     }
 
-    /** Clusters a model's network graph and, with shuffles > 0, runs the shuffle test; the JSON the CLI prints. */
+    /** The {@code n} smallest eigenvalues beside the clustering's k: from its own solve when n <= k, else a solve for n. */
+    private static void putSpectrum(ObjectNode node, ClusterResult r, int n, int nodes,
+            java.util.function.Function<EigenOptions, EigenResult> solve) {
+        if (n > nodes) {
+            throw new InvalidInputException("--eigenvalues " + n + " is more than the graph's " + nodes + " nodes");
+        }
+        double[] values;
+        if (n <= r.eigenvalues().length) {
+            values = Arrays.copyOf(r.eigenvalues(), n);
+        } else {
+            ClusterOptions o = r.options();
+            values = solve.apply(new EigenOptions(n, o.tolerance(), o.maxIterations(), o.blockSize(), o.seed(), o.threads(),
+                    o.solver(), o.backend())).requireConverged().eigenvalues();
+        }
+        node.set("smallest_eigenvalues", Json.mapper().valueToTree(values));
+    }
+
+    /** As below, with the layers found from the names and no extra eigenvalues. */
     static ObjectNode clusterModel(Path file, ClusterOptions options, int shuffles, ShuffleMethod method,
             ProgressListener progress) {
+        return clusterModel(file, List.of(), options, shuffles, method, 0, progress);
+    }
+
+    /**
+     * Clusters a model's network graph ({@code chain}: its layers by name, empty to find them) and,
+     * with shuffles > 0, runs the shuffle test; with spectrum > 0 also reports that many smallest
+     * eigenvalues. The JSON the CLI prints, with the layers read and what was assumed.
+     */
+    static ObjectNode clusterModel(Path file, List<String> chain, ClusterOptions options, int shuffles, ShuffleMethod method,
+            int spectrum, ProgressListener progress) {
         List<FloatMatrix> weights;
-        try (ModelFile.Loaded loaded = ModelFile.load(file)) {
+        String layers, assumption;
+        try (ModelFile.Loaded loaded = ModelFile.load(file, chain)) {
             weights = loaded.model().weightMatrices();
+            layers = loaded.layers();
+            assumption = loaded.assumption();
         }
         ObjectNode node;
+        ClusterResult trained;
         if (shuffles > 0) {
             ShuffleResult s = ShuffleTest.run(weights, ShuffleOptions.defaults().withMethod(method).withShuffles(shuffles)
                     .withCluster(options), progress);
-            node = Json.mapper().valueToTree(s.trained());
+            trained = s.trained();
+            node = Json.mapper().valueToTree(trained);
             ObjectNode sh = node.putObject("shuffle");
             sh.put("method", s.method().toString());
             sh.put("n", s.n());
@@ -140,13 +199,38 @@ final class ClusterCommand implements Callable<Integer> {
             sh.put("seconds", s.seconds());
             sh.set("ncuts", Json.mapper().valueToTree(s.ncuts()));
         } else {
-            node = Json.mapper().valueToTree(SpectralClustering.cluster(weights, options));
+            trained = SpectralClustering.cluster(weights, options);
+            node = Json.mapper().valueToTree(trained);
+        }
+        if (spectrum > 0) {
+            NetworkGraph g = NetworkGraph.fromWeights(weights);
+            putSpectrum(node, trained, spectrum, g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
         }
         node.put("model", file.toString());
+        putLayers(node, layers, assumption);
         return node;
     }
 
+    /** Which tensors made the model ("layers: ...") and what was assumed about a file Cleave did not write. */
+    static void putLayers(ObjectNode node, String layers, String assumption) {
+        node.put("model_layers", layers);
+        if (assumption != null) {
+            node.put("assumption", assumption);
+        }
+    }
+
+    /** The first lines of a model command's text output: the layers read, and any assumption. */
+    static void printLayers(PrintWriter w, ObjectNode r) {
+        if (r.has("model_layers")) {
+            w.println(r.get("model_layers").asText());
+        }
+        if (r.has("assumption")) {
+            w.println(r.get("assumption").asText());
+        }
+    }
+
     private static void printText(PrintWriter w, ObjectNode r) {
+        printLayers(w, r);
         w.printf("%d nodes (%d isolated dropped), %d edges, %d components, k = %d, %s solver: n-cut %.4f (%.2f s)%n",
                 r.get("nodes").asInt(), r.get("isolated_nodes_dropped").asInt(), r.get("edges").asLong(),
                 r.get("components").asInt(), r.get("k").asInt(), r.get("solver").asText(), r.get("ncut").asDouble(),
@@ -157,6 +241,11 @@ final class ClusterCommand implements Callable<Integer> {
         double[] res = Json.mapper().convertValue(r.get("residuals"), double[].class);
         w.printf("max residual %.2e after %d iterations (%d operator applications)%n",
                 Arrays.stream(res).max().orElse(0), r.get("iterations").asInt(), r.get("operator_applications").asLong());
+        if (r.has("smallest_eigenvalues")) {
+            double[] sm = Json.mapper().convertValue(r.get("smallest_eigenvalues"), double[].class);
+            w.println(sm.length + " smallest eigenvalues: "
+                    + Arrays.toString(Arrays.stream(sm).map(v -> Math.round(v * 1e5) / 1e5).toArray()));
+        }
         if (r.has("shuffle")) {
             ObjectNode s = (ObjectNode) r.get("shuffle");
             w.printf("shuffle test (%s, %d shuffles): shuffled n-cut %.4f +- %.4f, z = %s, p = %.4f (%.1f s)%n",

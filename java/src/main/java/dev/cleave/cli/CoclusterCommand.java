@@ -43,8 +43,12 @@ final class CoclusterCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "4", paramLabel = "K", description = "co-clusters per layer (default: ${DEFAULT-VALUE})")
     int k;
 
-    @Option(names = "--layers", defaultValue = "hidden", paramLabel = "hidden|all|LIST", description = "layers (default: ${DEFAULT-VALUE})")
+    @Option(names = "--layers", defaultValue = "hidden", paramLabel = "hidden|all|LIST", description = "layers: hidden, all, "
+            + "indices (0,2) or weight/module names (fc2.weight,fc3) (default: ${DEFAULT-VALUE})")
     String layers;
+
+    @Option(names = "--n-init", defaultValue = "25", paramLabel = "N", description = "k-means++ restarts (default: ${DEFAULT-VALUE})")
+    int nInit;
 
     @Option(names = "--variant", defaultValue = "joint", paramLabel = "V", description = "joint (Dhillon) | separate (G24 code) (default: ${DEFAULT-VALUE})")
     String variant;
@@ -56,13 +60,15 @@ final class CoclusterCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         CommonOptions.checkOut(out);
+        CommonOptions.nInit(nInit);
         dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
         common.printHeader(w, "cocluster", CommonOptions.cliName(backend), common.threads(), common.seed);
-        ObjectNode result = cocluster(model, k, layers, CoClusterVariant.parse(variant), common.seed, common.threads(),
+        ObjectNode result = cocluster(model, k, layers, CoClusterVariant.parse(variant), nInit, common.seed, common.threads(),
                 backend);
         common.emit(spec, w, result, out, r -> {
+            ClusterCommand.printLayers(w, r);
             for (var layer : r.get("layers")) {
-                w.printf("layers.%d.weight: C = %.4f, row cluster sizes %s, column cluster sizes %s%n", layer.get("layer").asInt(),
+                w.printf("%s: C = %.4f, row cluster sizes %s, column cluster sizes %s%n", layer.get("name").asText(),
                         layer.get("c").asDouble(), layer.get("row_sizes"), layer.get("column_sizes"));
             }
         });
@@ -74,29 +80,48 @@ final class CoclusterCommand implements Callable<Integer> {
         return cocluster(file, k, layerSpec, variant, seed, threads, dev.cleave.cluster.Backend.NATIVE);
     }
 
-    /** As above, on the given spectral engine. */
+    /** As above, on the given spectral engine, with the default k-means++ restarts. */
     static ObjectNode cocluster(Path file, int k, String layerSpec, CoClusterVariant variant, long seed, int threads,
             dev.cleave.cluster.Backend backend) {
-        List<FloatMatrix> weights;
-        try (ModelFile.Loaded loaded = ModelFile.load(file)) {
-            weights = loaded.model().weightMatrices();
-        }
+        return cocluster(file, k, layerSpec, variant, CoClusterOptions.defaults().nInit(), seed, threads, backend);
+    }
+
+    /**
+     * Co-clusters the layers {@code layerSpec} selects (hidden, all, indices, or names of weights
+     * or modules) with {@code nInit} k-means++ restarts; the JSON the CLI prints.
+     */
+    static ObjectNode cocluster(Path file, int k, String layerSpec, CoClusterVariant variant, int nInit, long seed, int threads,
+            dev.cleave.cluster.Backend backend) {
         if (k < 1) {
             throw new InvalidInputException("--k must be >= 1 (co-clusters per layer), got " + k);
         }
-        List<Integer> chosen = LayerSelection.indices(layerSpec, weights.size(), "--layers");
-        int[] widths = new int[weights.size() + 1];
-        widths[0] = weights.get(0).cols();
-        for (int l = 0; l < weights.size(); l++) {
-            widths[l + 1] = weights.get(l).rows();
+        List<String> names = LayerSelection.names(layerSpec);
+        List<FloatMatrix> weights;
+        List<String> weightNames;
+        String summary, assumption;
+        try (ModelFile.Loaded loaded = loadNamed(file, names)) {
+            weights = loaded.model().weightMatrices();
+            weightNames = loaded.weightNames();
+            summary = loaded.layers();
+            assumption = loaded.assumption();
         }
-        LayerSelection.requireClustersFit(chosen, widths, k, "--k");
-        CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(variant).withSeed(seed).withThreads(threads)
-                .withBackend(backend);
+        List<Integer> chosen = names.isEmpty() ? LayerSelection.indices(layerSpec, weights.size(), "--layers")
+                : LayerSelection.indicesOf(names, weightNames, "--layers");
+        LayerSelection.requireClustersFit(chosen, weights, k, "--k");
+        CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(variant).withNInit(nInit).withSeed(seed)
+                .withThreads(threads).withBackend(backend);
         ObjectNode result = Json.mapper().createObjectNode();
         result.put("model", file.toString());
+        ClusterCommand.putLayers(result, summary, assumption);
         result.put("k", k);
         result.put("variant", variant.toString());
+        coclusterLayers(result, file, weights, weightNames, chosen, k, options);
+        return result;
+    }
+
+    /** Co-clusters the chosen layers into {@code result}: "layers" (C, sizes per layer) and "clusters". */
+    static void coclusterLayers(ObjectNode result, Path file, List<FloatMatrix> weights, List<String> weightNames,
+            List<Integer> chosen, int k, CoClusterOptions options) {
         ArrayNode layerNodes = result.putArray("layers");
         List<LayerClusters> clusters = new ArrayList<>();
         for (int l : chosen) {
@@ -105,7 +130,7 @@ final class CoclusterCommand implements Callable<Integer> {
             try {
                 r = CoClustering.cocluster(w, options);
             } catch (InvalidInputException e) {
-                throw new InvalidInputException(file + ", weight layer " + l + ": " + e.getMessage(), e);
+                throw new InvalidInputException(file + ", " + weightNames.get(l) + " (layer " + l + "): " + e.getMessage(), e);
             }
             LayerClusters lc = new LayerClusters(l, k, r.rowLabels(), r.columnLabels());
             clusters.add(lc);
@@ -115,6 +140,7 @@ final class CoclusterCommand implements Callable<Integer> {
             }
             ObjectNode n = layerNodes.addObject();
             n.put("layer", l);
+            n.put("name", weightNames.get(l));
             n.put("c", c);
             n.set("row_sizes", Json.mapper().valueToTree(sizes(lc.rowLabels(), k)));
             n.set("column_sizes", Json.mapper().valueToTree(sizes(lc.colLabels(), k)));
@@ -122,7 +148,22 @@ final class CoclusterCommand implements Callable<Integer> {
             n.put("seconds", r.seconds());
         }
         result.set("clusters", Json.mapper().valueToTree(clusters));
-        return result;
+    }
+
+    /**
+     * The model with its layers found from the tensor names; when that fails and {@code names}
+     * are given, with {@code names} as the whole chain (so a file whose order cannot be guessed
+     * still reads when --layers lists every layer in order).
+     */
+    private static ModelFile.Loaded loadNamed(Path file, List<String> names) {
+        try {
+            return ModelFile.load(file);
+        } catch (InvalidInputException e) {
+            if (names.isEmpty()) {
+                throw e;
+            }
+            return ModelFile.load(file, names);
+        }
     }
 
     static int[] sizes(int[] labels, int k) {

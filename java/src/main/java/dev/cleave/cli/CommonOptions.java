@@ -54,6 +54,14 @@ final class CommonOptions {
         return threads;
     }
 
+    /** A --n-init count of k-means++ restarts: 1..100000. */
+    static int nInit(int n) {
+        if (n < 1 || n > 100_000) {
+            throw new InvalidInputException("--n-init (k-means++ restarts) must be in [1, 100000], got " + n);
+        }
+        return n;
+    }
+
     /** A --shuffles count: 0 (no shuffle test) or 1..100000. */
     static int shuffles(int n) {
         if (n < 0 || n > 100_000) {

@@ -152,7 +152,7 @@ class OptionRulesCliTest {
         Path file = tmp.resolve("one-zero-layer.safetensors");
         save(file, new Random(6), new int[] {64, 16, 10}, 1);
         String e = error("cocluster", file.toString(), "--layers", "all", "--k", "2");
-        assertTrue(e.contains(file + ", weight layer 1: the 10 x 16 weight matrix is all zero: there is nothing to co-cluster"), e);
+        assertTrue(e.contains(file + ", layers.1.weight (layer 1): the 10 x 16 weight matrix is all zero: there is nothing to co-cluster"), e);
         assertFalse(e.contains("network"), e);
         // The network as a whole still has edges: clustering it works.
         CliTest.Result c = CliTest.cli("cluster", file.toString(), "--k", "2");
