@@ -1,7 +1,6 @@
 package dev.cleave.cli;
 
 import dev.cleave.data.DatasetSplit;
-import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Mlp;
@@ -165,7 +164,7 @@ final class TrainCommand implements Callable<Integer> {
             } else {
                 run.writeConfig(config);
             }
-            DatasetSplit data = Datasets.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
+            DatasetSplit data = DatasetInstaller.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
                     !noInstall, msg -> {
                         err.println(msg);
                         err.flush();
