@@ -139,7 +139,7 @@ int CLEAVE_CUDA_KERNEL(weight_penalty)(const float* w, float* g, int64_t n, floa
 int CLEAVE_CUDA_KERNEL(adam_update)(float* w, const float* g, float* m, float* v, const float* mask, int64_t n, float lr, float beta1, float beta2, float eps, int64_t step);
 
 /* enmeshment: clusterability C of w (rows x cols) for row_labels (rows) and col_labels (cols)
- * in [0, k), 1 <= k <= 65536 (science.md §5; cpu: native/include/cleave_modular.h):
+ * in [0, k), 1 <= k <= 65536 (cpu: native/include/cleave_modular.h):
  *   C = sum_{i,j: row_labels[i] == col_labels[j]} w_ij^2 / S,  S = sum w^2  (0 when S == 0);
  * writes C into the HOST double *c_out and, unless grad is NULL, ADDS scale * dC/dw =
  * scale * (2 w_ij / S) (1[row_labels[i] == col_labels[j]] - C) to grad (must not overlap w).

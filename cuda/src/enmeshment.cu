@@ -1,4 +1,4 @@
-// enmeshment: clusterability C of a weight matrix and the gradient of C (science.md §5; the cpu
+// enmeshment: clusterability C of a weight matrix and the gradient of C (G24's enmeshment loss; the cpu
 // kernel is native/src/enmeshment.cpp), in passes that never leave the device:
 //
 //   check:  every row and column label in [0, k); atomicMin records the first bad index of each.

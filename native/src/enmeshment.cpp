@@ -1,4 +1,4 @@
-// enmeshment: clusterability C of a weight matrix and the gradient of C (science.md §5),
+// enmeshment: clusterability C of a weight matrix and the gradient of C (G24's enmeshment loss),
 // in two passes over W.
 //
 //   pass 1 (sums):   reads W; S = sum W^2 and B = in-block sum of W^2, in double.

@@ -11,7 +11,6 @@ import dev.cleave.circuits.LabelCircuit;
 import dev.cleave.cluster.CoClusterOptions;
 import dev.cleave.cluster.CoClusterVariant;
 import dev.cleave.data.Dataset;
-import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.modular.LayerClusters;
 import dev.cleave.modular.LayerSelection;
@@ -95,7 +94,7 @@ final class CircuitsCommand implements Callable<Integer> {
         CommonOptions.checkOut(out);
         try (Backend backend = common.createBackend(common.backend, common.threads(), err)) {
             common.printHeader(w, "circuits", backend.name(), backend.threads(), common.seed);
-            Dataset test = Datasets.load(dataset, dataDir, !noInstall, msg -> {
+            Dataset test = DatasetInstaller.load(dataset, dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();
             }).test();

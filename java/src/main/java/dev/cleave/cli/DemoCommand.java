@@ -7,7 +7,6 @@ import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.CoClusterVariant;
 import dev.cleave.cluster.ShuffleMethod;
 import dev.cleave.data.DatasetSplit;
-import dev.cleave.data.Datasets;
 import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
@@ -82,7 +81,7 @@ final class DemoCommand implements Callable<Integer> {
         try (Backend backend = common.createBackend(common.backend, common.threads(), err)) {
             common.printHeader(w, "demo", backend.name(), backend.threads(), common.seed);
             dev.cleave.cluster.Backend engine = dev.cleave.cluster.Backend.forCompute(backend.name());
-            DatasetSplit data = Datasets.load("fashion-mnist", dataDir, !noInstall, msg -> {
+            DatasetSplit data = DatasetInstaller.load("fashion-mnist", dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();
             });

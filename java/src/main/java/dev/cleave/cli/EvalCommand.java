@@ -2,7 +2,6 @@ package dev.cleave.cli;
 
 import dev.cleave.data.Dataset;
 import dev.cleave.data.DatasetSplit;
-import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
 import dev.cleave.train.Evaluation;
@@ -63,7 +62,7 @@ final class EvalCommand implements Callable<Integer> {
                 }
                 out.flush();
             }
-            DatasetSplit data = Datasets.load(dataset, dataDir, !noInstall, msg -> {
+            DatasetSplit data = DatasetInstaller.load(dataset, dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();
             });

@@ -1,7 +1,6 @@
 package dev.cleave.cli;
 
 import dev.cleave.data.DatasetSplit;
-import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Mlp;
@@ -159,7 +158,7 @@ final class TrainCommand implements Callable<Integer> {
         try (Backend backend = common.createBackend(config.backend(), config.threads(), err)) {
             common.printHeader(outw, "train", backend.name(), backend.threads(), config.seed());
             // The data first: a run folder is created only once the run can start.
-            DatasetSplit data = Datasets.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
+            DatasetSplit data = DatasetInstaller.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
                     !noInstall, msg -> {
                         err.println(msg);
                         err.flush();

@@ -9,7 +9,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
 /**
- * The enmeshment loss op (science.md §5) for one weight matrix W (rows x cols, a layer's
+ * The enmeshment loss op (G24, G25) for one weight matrix W (rows x cols, a layer's
  * out x in) and a fixed cluster assignment: row labels and column labels in [0, k), cluster
  * {@code c} pairing the rows labelled {@code c} with the columns labelled {@code c}. With
  * {@code S = sum W^2}:

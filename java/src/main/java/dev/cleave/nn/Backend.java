@@ -131,7 +131,8 @@ public abstract class Backend implements AutoCloseable {
 
     /**
      * enmeshment: the clusterability C of weight w under {@code op}'s row and column clusters
-     * (science.md §5); unless grad is null, adds {@code scale * dC/dw} into grad.
+     * (the in-block share of sum w^2, see {@link Enmeshment}); unless grad is null, adds
+     * {@code scale * dC/dw} into grad.
      */
     public final double enmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
         check(w.rows() == op.rows() && w.cols() == op.cols(), "enmeshment", "w is " + shape(w) + " but the clusters are for "

@@ -6,7 +6,7 @@ import dev.cleave.util.InvalidInputException;
 import java.util.List;
 
 /**
- * Modular training with the enmeshment loss (G24, science.md §5): after {@code warmupEpochs} of
+ * Modular training with the enmeshment loss (G24): after {@code warmupEpochs} of
  * plain training, each chosen layer's weight gets k row and column clusters (fixed from then
  * on), and the loss becomes CE - lambda * mean over those layers of C(W).
  *
