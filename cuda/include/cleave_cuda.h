@@ -4,7 +4,7 @@
  * cleave_cuda_emu_ instead of cleave_cuda_: see cleave_cuda_emu.h).
  *
  * Conventions, shared by every function:
- *  - Every function returns 0 on success or a nonzero status; the message of the last failure
+ *  - Every function returns 0 on success or a nonzero cleave_status (cleave_status.h); the message of the last failure
  *    on the calling thread is last_error(), naming the op, what was wrong and the source line.
  *    Nothing here exits or aborts the process. Java validates arguments first; the checks here
  *    are a second line of defence.
@@ -32,6 +32,7 @@
 #ifndef CLEAVE_CUDA_H
 #define CLEAVE_CUDA_H
 #include <stdint.h>
+#include "cleave_status.h" /* native/include: the status codes every function returns */
 
 #ifndef CLEAVE_CUDA_FN
 #define CLEAVE_CUDA_FN(name) cleave_cuda_##name
@@ -115,7 +116,7 @@ int CLEAVE_CUDA_KERNEL(weight_penalty)(const float* w, float* g, int64_t n, floa
 int CLEAVE_CUDA_KERNEL(adam_update)(float* w, const float* g, float* m, float* v, const float* mask, int64_t n, float lr, float beta1, float beta2, float eps, int64_t step);
 
 /* enmeshment: clusterability C of w (rows x cols) for row_labels (rows) and col_labels (cols)
- * in [0, k), 1 <= k <= 65536 (science.md §5; cpu: native/include/cleave_modular.h):
+ * in [0, k), 1 <= k <= 65536 (cpu: native/include/cleave_modular.h):
  *   C = sum_{i,j: row_labels[i] == col_labels[j]} w_ij^2 / S,  S = sum w^2  (0 when S == 0);
  * writes C into the HOST double *c_out and, unless grad is NULL, ADDS scale * dC/dw =
  * scale * (2 w_ij / S) (1[row_labels[i] == col_labels[j]] - C) to grad (must not overlap w).

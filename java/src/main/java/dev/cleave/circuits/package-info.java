@@ -1,5 +1,6 @@
 /**
- * Are a model's modules interpretable? (science.md section 6.)
+ * Are a model's modules interpretable? Two measures: do clusters specialise in labels, and how
+ * many weights does each label need.
  *
  * <ul>
  * <li>{@link dev.cleave.circuits.ClusterAblation}: switch each cluster off (OFF) or keep it alone

@@ -79,7 +79,7 @@ final class CoclusterCommand implements Callable<Integer> {
         try (ModelFile.Loaded loaded = ModelFile.load(file)) {
             weights = loaded.model().weightMatrices();
         }
-        List<Integer> chosen = new ModularOptions(0f, k, layerSpec, 0, "cocluster").layerIndices(weights.size());
+        int[] chosen = new ModularOptions(0f, k, layerSpec, 0, "cocluster").layerIndices(weights.size()).toArray();
         CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(variant).withSeed(seed).withThreads(threads)
                 .withBackend(backend);
         ObjectNode result = Json.mapper().createObjectNode();

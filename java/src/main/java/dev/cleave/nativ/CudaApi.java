@@ -43,10 +43,13 @@ public interface CudaApi {
     /** Message of the last failed call on this thread. */
     String lastError();
 
-    /** Throws a {@link NativeException} with {@link #lastError()} when status != 0. */
+    /**
+     * Throws the typed exception of {@code status} ({@link NativeStatus#exception}: a bad argument,
+     * a non-finite number, a device error) with {@link #lastError()} when status != 0.
+     */
     default void check(int status) {
         if (status != 0) {
-            throw new NativeException(lastError());
+            throw NativeStatus.exception(status, lastError());
         }
     }
 
@@ -69,7 +72,7 @@ public interface CudaApi {
 
     int synchronize();
 
-    /** Allocates {@code bytes} of device memory; throws {@link NativeException} on failure. */
+    /** Allocates {@code bytes} of device memory; throws {@link NativeException} when the device has too little. */
     default long malloc(long bytes) {
         try (LongPointer p = new LongPointer(1)) {
             check(malloc(p, bytes));

@@ -26,11 +26,6 @@ public final class SpectralKernels {
 
     private SpectralKernels() {}
 
-    /** Loads the library (and OpenBLAS); returns the path of the loaded JNI library. */
-    public static String loadSpectral() {
-        return Loader.load(SpectralKernels.class);
-    }
-
     /** Handle of a native cleave_spectral_op. */
     @Opaque
     @Name("cleave_spectral_op")

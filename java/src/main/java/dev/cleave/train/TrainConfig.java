@@ -166,11 +166,6 @@ public record TrainConfig(
                 modular, prune, c, spectral);
     }
 
-    public TrainConfig withSpectral(SpectralOptions sp) {
-        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, prune, clusterableInit, sp);
-    }
-
     @Override
     public int[] layers() {
         return layers.clone();

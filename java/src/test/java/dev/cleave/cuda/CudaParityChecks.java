@@ -1,5 +1,7 @@
 package dev.cleave.cuda;
 
+import dev.cleave.Tolerance;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -165,7 +167,7 @@ abstract class CudaParityChecks {
                             CudaBuffer dy = CudaBuffer.allocate(api(), 4L * batch * out)) {
                         api().check(api().linearForward(dx.address(), dw.address(), bias ? db.address() : 0,
                                 dy.address(), batch, in, out, relu ? 1 : 0));
-                        Compare.close("linear_forward " + Arrays.toString(shape) + " relu=" + relu + " bias=" + bias
+                        Tolerance.assertClose("linear_forward " + Arrays.toString(shape) + " relu=" + relu + " bias=" + bias
                                 + " on " + s.name(), ref, dy.toFloats(), 4e-6 * in, 1e-4);
                     }
                 }
@@ -209,10 +211,10 @@ abstract class CudaParityChecks {
                                 batch, in, out, relu ? 1 : 0));
                         String what = Arrays.toString(shape) + " relu=" + relu + " dx,db=" + withDxDb + " on " + s.name();
                         Compare.bits("linear_backward dy (masked in place) " + what, refDy, ddy.toFloats());
-                        Compare.close("linear_backward dw " + what, refDw, ddw.toFloats(), 4e-6 * batch, 1e-4);
+                        Tolerance.assertClose("linear_backward dw " + what, refDw, ddw.toFloats(), 4e-6 * batch, 1e-4);
                         if (withDxDb) {
-                            Compare.close("linear_backward dx " + what, refDx, ddx.toFloats(), 4e-6 * out, 1e-4);
-                            Compare.close("linear_backward db " + what, refDb, ddb.toFloats(), 4e-6 * batch, 1e-4);
+                            Tolerance.assertClose("linear_backward dx " + what, refDx, ddx.toFloats(), 4e-6 * out, 1e-4);
+                            Tolerance.assertClose("linear_backward db " + what, refDb, ddb.toFloats(), 4e-6 * batch, 1e-4);
                         }
                     }
                 }
@@ -222,15 +224,15 @@ abstract class CudaParityChecks {
     }
 
     // ---- softmax_xent ----
-    private record Xent(double loss, int correct, float[] dlogits, String error) {}
+    private record Xent(double loss, int correct, float[] dlogits, String error, dev.cleave.nativ.NativeStatus status) {}
 
     private Xent cpuXent(float[] z, int[] labels, int batch, int classes, float scale, boolean grad) {
         try (Tensor tz = tensor(z, batch, classes); IntTensor tl = ints(labels); Tensor td = Tensor.zeros(batch, classes)) {
             try {
                 Backend.XentResult res = cpu.softmaxXent(tz, tl, grad ? td : null, scale);
-                return new Xent(res.lossSum(), res.correct(), td.toArray(), null);
-            } catch (IllegalArgumentException | ArithmeticException e) {
-                return new Xent(0, 0, null, e.getMessage());
+                return new Xent(res.lossSum(), res.correct(), td.toArray(), null, dev.cleave.nativ.NativeStatus.OK);
+            } catch (dev.cleave.nativ.NativeArgumentException | dev.cleave.nativ.NativeNumericException e) {
+                return new Xent(0, 0, null, e.getMessage(), ((dev.cleave.nativ.NativeFailure) e).status());
             }
         }
     }
@@ -241,9 +243,9 @@ abstract class CudaParityChecks {
             int status = api().softmaxXent(dz.address(), dl.address(), grad ? dd.address() : 0, batch, classes, scale, loss,
                     correct);
             if (status != 0) {
-                return new Xent(0, 0, null, api().lastError());
+                return new Xent(0, 0, null, api().lastError(), dev.cleave.nativ.NativeStatus.of(status));
             }
-            return new Xent(loss.get(), correct.get(), dd.toFloats(), null);
+            return new Xent(loss.get(), correct.get(), dd.toFloats(), null, dev.cleave.nativ.NativeStatus.OK);
         }
     }
 
@@ -264,9 +266,9 @@ abstract class CudaParityChecks {
                     String what = "softmax_xent " + batch + " x " + classes + " grad=" + grad + " on " + s.name();
                     assertEquals(null, got.error(), what);
                     assertEquals(ref.correct(), got.correct(), what + ": correct count");
-                    Compare.close(what + ": loss sum", new double[] {ref.loss()}, new double[] {got.loss()}, 1e-6 * batch, 1e-6);
+                    Tolerance.assertClose(what + ": loss sum", new double[] {ref.loss()}, new double[] {got.loss()}, 1e-6 * batch, 1e-6);
                     if (grad) {
-                        Compare.close(what + ": dlogits", ref.dlogits(), got.dlogits(), 1e-7, 1e-5);
+                        Tolerance.assertClose(what + ": dlogits", ref.dlogits(), got.dlogits(), 1e-7, 1e-5);
                     }
                 }
             }
@@ -282,7 +284,7 @@ abstract class CudaParityChecks {
             Xent got = cudaXent(z, labels, 4, classes, 1f, true);
             assertEquals(2, ref.correct(), "cpu ties");
             assertEquals(ref.correct(), got.correct(), "softmax_xent ties on " + s.name());
-            Compare.close("softmax_xent ties on " + s.name(), ref.dlogits(), got.dlogits(), 1e-7, 1e-5);
+            Tolerance.assertClose("softmax_xent ties on " + s.name(), ref.dlogits(), got.dlogits(), 1e-7, 1e-5);
         });
         verified("softmax_xent");
     }
@@ -313,6 +315,7 @@ abstract class CudaParityChecks {
                 assertNotEquals(null, ref.error(), what + ": the cpu should fail");
                 assertNotEquals(null, got.error(), what + ": cuda should fail like the cpu (" + ref.error() + ")");
                 assertEquals(Compare.withoutSource(ref.error()), Compare.withoutSource(got.error()), what);
+                assertEquals(ref.status(), got.status(), what + ": the same status on both");
             }
         });
     }
@@ -394,8 +397,8 @@ abstract class CudaParityChecks {
                     try (CudaBuffer dw = dev(w); CudaBuffer dg = dev(g); DoublePointer value = new DoublePointer(1)) {
                         api().check(api().weightPenalty(dw.address(), dg.address(), n, c[0], c[1], value));
                         String what = "weight_penalty n=" + n + " l1=" + c[0] + " l2=" + c[1] + " on " + s.name();
-                        Compare.close(what + ": g", refG, dg.toFloats(), 1e-7, 1e-6);
-                        Compare.close(what + ": value", new double[] {refValue}, new double[] {value.get()}, 1e-12, 1e-10);
+                        Tolerance.assertClose(what + ": g", refG, dg.toFloats(), 1e-7, 1e-6);
+                        Tolerance.assertClose(what + ": value", new double[] {refValue}, new double[] {value.get()}, 1e-12, 1e-10);
                     }
                 }
             }
@@ -438,10 +441,10 @@ abstract class CudaParityChecks {
                             }
                         }
                         String what = "adam_update n=" + n + " masked=" + masked + " after 3 steps on " + s.name();
-                        Compare.close(what + ": w", tw.toArray(), dw.toFloats(), 1e-7, 2e-6);
+                        Tolerance.assertClose(what + ": w", tw.toArray(), dw.toFloats(), 1e-7, 2e-6);
                         // m and v cancel (b1 m + (1 - b1) g): the error is a rounding of the inputs' scale
-                        Compare.close(what + ": m", tm.toArray(), dm.toFloats(), 1e-7, 2e-6);
-                        Compare.close(what + ": v", tv.toArray(), dv.toFloats(), 1e-9, 2e-6);
+                        Tolerance.assertClose(what + ": m", tm.toArray(), dm.toFloats(), 1e-7, 2e-6);
+                        Tolerance.assertClose(what + ": v", tv.toArray(), dv.toFloats(), 1e-9, 2e-6);
                     }
                 }
             }
@@ -516,9 +519,9 @@ abstract class CudaParityChecks {
                             + withGrad + " scale=" + scale + " on " + s.name();
                     assertEquals(null, ref.error(), what + ": cpu");
                     assertEquals(null, got.error(), what);
-                    Compare.close(what + ": C", new double[] {ref.c()}, new double[] {got.c()}, 1e-9, 1e-6);
+                    Tolerance.assertClose(what + ": C", new double[] {ref.c()}, new double[] {got.c()}, 1e-9, 1e-6);
                     if (withGrad) {
-                        Compare.close(what + ": grad", ref.grad(), got.grad(), 1e-6, 1e-5);
+                        Tolerance.assertClose(what + ": grad", ref.grad(), got.grad(), 1e-6, 1e-5);
                     }
                 }
             }
@@ -588,7 +591,7 @@ abstract class CudaParityChecks {
             float[][] got = cudaTrainingSteps(x, w1, b1, w2, b2, labels, batch, in, hidden, classes);
             String[] names = {"w1", "b1", "w2", "b2", "loss"};
             for (int i = 0; i < names.length; i++) {
-                Compare.close("two training steps, " + names[i] + " on " + s.name(), ref[i], got[i], 1e-5, 1e-4);
+                Tolerance.assertClose("two training steps, " + names[i] + " on " + s.name(), ref[i], got[i], 1e-5, 1e-4);
             }
         });
     }
@@ -803,7 +806,7 @@ abstract class CudaParityChecks {
                             double[] ref = cpuApply(c, which, x, cols);
                             try (CudaBuffer dx = dev(x); CudaBuffer dy = CudaBuffer.allocate(api(), 8L * dim * cols)) {
                                 api().check(api().spectralOpApply(op, which, dx.address(), dy.address(), cols));
-                                Compare.close("spectral_op_apply " + c.name() + (which == 1 ? " M" : " N") + " cols="
+                                Tolerance.assertClose("spectral_op_apply " + c.name() + (which == 1 ? " M" : " N") + " cols="
                                         + cols + " on " + s.name(), ref, dy.toDoubles(), 1e-12, 1e-12);
                             }
                         }
@@ -845,7 +848,7 @@ abstract class CudaParityChecks {
                     CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_block_gram(n, x, ldx, a, y, ldy, b, ref, 1));
                     try (CudaBuffer dx = dev(x); CudaBuffer dy = dev(y); CudaBuffer dg = CudaBuffer.allocate(api(), 8L * a * b)) {
                         api().check(api().blockGram(n, dx.address(), ldx, a, dy.address(), ldy, b, dg.address()));
-                        Compare.close("block_gram n=" + n + " a=" + a + " b=" + b + " on " + s.name(), ref, dg.toDoubles(),
+                        Tolerance.assertClose("block_gram n=" + n + " a=" + a + " b=" + b + " on " + s.name(), ref, dg.toDoubles(),
                                 1e-12 * Math.sqrt(n), 1e-12);
                     }
                 }
@@ -867,7 +870,7 @@ abstract class CudaParityChecks {
                     CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_block_sub_mul(n, x, ldx, a, g, ref, ldy, b, 1));
                     try (CudaBuffer dx = dev(x); CudaBuffer dy = dev(y); CudaBuffer dg = dev(g)) {
                         api().check(api().blockSubMul(n, dx.address(), ldx, a, dg.address(), dy.address(), ldy, b));
-                        Compare.close("block_sub_mul n=" + n + " a=" + a + " b=" + b + " on " + s.name(), ref, dy.toDoubles(),
+                        Tolerance.assertClose("block_sub_mul n=" + n + " a=" + a + " b=" + b + " on " + s.name(), ref, dy.toDoubles(),
                                 1e-13, 1e-12);
                     }
                 }
@@ -888,7 +891,7 @@ abstract class CudaParityChecks {
                     CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_block_mul_square(n, ref, ld, c, q, 1));
                     try (CudaBuffer dx = dev(x); CudaBuffer dq = dev(q)) {
                         api().check(api().blockMulSquare(n, dx.address(), ld, c, dq.address()));
-                        Compare.close("block_mul_square n=" + n + " c=" + c + " on " + s.name(), ref, dx.toDoubles(), 1e-13,
+                        Tolerance.assertClose("block_mul_square n=" + n + " c=" + c + " on " + s.name(), ref, dx.toDoubles(), 1e-13,
                                 1e-12);
                     }
                 }
@@ -916,7 +919,7 @@ abstract class CudaParityChecks {
                         api().check(api().blockResiduals(n, dx.address(), dax.address(), ld, k, th, out));
                         double[] got = new double[k];
                         out.get(got);
-                        Compare.close("block_residuals n=" + n + " k=" + k + " on " + s.name(), ref, got, 1e-13, 1e-12);
+                        Tolerance.assertClose("block_residuals n=" + n + " k=" + k + " on " + s.name(), ref, got, 1e-13, 1e-12);
                     }
                 }
             }
@@ -938,7 +941,7 @@ abstract class CudaParityChecks {
                     try (CudaBuffer d0 = dev(y0); CudaBuffer d1 = dev(y1); CudaBuffer d2 = dev(y2)) {
                         api().check(api().blockChebyshevStep(count, f, c, g, three ? d0.address() : 0, d1.address(),
                                 d2.address()));
-                        Compare.close("block_chebyshev_step count=" + count + " y0=" + three + " on " + s.name(), ref,
+                        Tolerance.assertClose("block_chebyshev_step count=" + count + " y0=" + three + " on " + s.name(), ref,
                                 d2.toDoubles(), 1e-15, 1e-15);
                     }
                 }
@@ -961,7 +964,7 @@ abstract class CudaParityChecks {
                     CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_block_copy(n, src, lds, s0, ref, ldd, d0, c));
                     try (CudaBuffer ds = dev(src); CudaBuffer dd = dev(dst)) {
                         api().check(api().blockCopy(n, ds.address(), lds, s0, dd.address(), ldd, d0, c));
-                        Compare.close("block_copy n=" + n + " c=" + c + " on " + s.name(), ref, dd.toDoubles(), 0, 0);
+                        Tolerance.assertClose("block_copy n=" + n + " c=" + c + " on " + s.name(), ref, dd.toDoubles(), 0, 0);
                     }
                 }
             }
@@ -993,7 +996,7 @@ abstract class CudaParityChecks {
                         api().check(api().kmeansAssign(dx.address(), n, d, dc.address(), k, dl.address(), dd.address()));
                         String what = "kmeans_assign n=" + n + " d=" + d + " k=" + k + " on " + s.name();
                         assertEquals(Arrays.toString(refLabels), Arrays.toString(dl.toInts()), what + ": labels");
-                        Compare.close(what + ": dist", refDist, dd.toDoubles(), 1e-13, 1e-12);
+                        Tolerance.assertClose(what + ": dist", refDist, dd.toDoubles(), 1e-13, 1e-12);
                     }
                 }
             }
@@ -1076,10 +1079,10 @@ abstract class CudaParityChecks {
     @Order(0)
     void comparisonsReportMismatches() {
         AssertionError e = assertThrows(AssertionError.class,
-                () -> Compare.close("x", new float[] {1f, 2f}, new float[] {1f, 2.5f}, 1e-3, 1e-3));
+                () -> Tolerance.assertClose("x", new float[] {1f, 2f}, new float[] {1f, 2.5f}, 1e-3, 1e-3));
         assertTrue(e.getMessage().contains("[1] cpu=2.0 cuda=2.5") && e.getMessage().contains("worst abs error 0.5"),
                 e.getMessage());
         assertThrows(AssertionError.class, () -> Compare.bits("x", new float[] {0f}, new float[] {-0f}));
-        assertThrows(AssertionError.class, () -> Compare.close("x", new float[] {1f}, new float[] {Float.NaN}, 1, 1));
+        assertThrows(AssertionError.class, () -> Tolerance.assertClose("x", new float[] {1f}, new float[] {Float.NaN}, 1, 1));
     }
 }
