@@ -1,7 +1,8 @@
 // Elementwise ops over parameter and activation buffers: dropout_forward/backward,
 // weight_penalty and the fused adam_update. Each is one grid-stride pass (memory-bound: 256
-// threads per block, a few blocks per SM). weight_penalty's value is a two-pass reduction:
-// per-block partial sums in double, then one block sums them in a fixed order (sum_pairs).
+// threads per block, one wave of blocks from the occupancy API). weight_penalty's value is a
+// two-pass reduction: per-block partial sums in double (as many blocks as n alone decides), then
+// one block sums them in a fixed order (sum_pairs).
 //
 // Timed by cuda/bench/cuda_kernel_bench.cu (command in its header).
 #include <cmath>
@@ -10,6 +11,7 @@
 namespace {
 constexpr int kThreads = 256;
 constexpr unsigned kMaxBlocks = 1u << 16;
+constexpr int kItemsPerThread = 4;  // weight_penalty: elements per thread before a new partial
 
 using cleave_shared::dropout_uniform;  // native/include/cleave_shared.h: the same bits on every backend
 
@@ -67,33 +69,37 @@ __global__ void __launch_bounds__(kThreads)
 extern "C" {
 int CLEAVE_CUDA_KERNEL(dropout_forward)(float* x, float* mask, int64_t n, float p, uint64_t seed,
                                         uint64_t stream) {
+  CLEAVE_CUDA_ENTER("dropout_forward");
   const char* op = "dropout_forward";
   CLEAVE_CHECK_DROPOUT_FORWARD(op, x, mask, n, p);
   if (n == 0) return cleave_cuda::ok();
   const float keep = 1.0f / (1.0f - p);  // as the cpu kernel computes it, so masks match bit for bit
-  CLEAVE_LAUNCH(op, dropout_forward_kernel, dim3(cleave_cuda::grid_for(n, kThreads, kMaxBlocks)),
+  CLEAVE_LAUNCH(op, dropout_forward_kernel, dim3(cleave_cuda::grid_for(dropout_forward_kernel, n, kThreads, kMaxBlocks)),
                 dim3(kThreads), x, mask, n, p, keep, seed, stream);
   return cleave_cuda::ok();
 }
 
 int CLEAVE_CUDA_KERNEL(dropout_backward)(float* dy, const float* mask, int64_t n) {
+  CLEAVE_CUDA_ENTER("dropout_backward");
   const char* op = "dropout_backward";
   CLEAVE_CHECK_DROPOUT_BACKWARD(op, dy, mask, n);
   if (n == 0) return cleave_cuda::ok();
-  CLEAVE_LAUNCH(op, dropout_backward_kernel, dim3(cleave_cuda::grid_for(n, kThreads, kMaxBlocks)),
+  CLEAVE_LAUNCH(op, dropout_backward_kernel, dim3(cleave_cuda::grid_for(dropout_backward_kernel, n, kThreads, kMaxBlocks)),
                 dim3(kThreads), dy, mask, n);
   return cleave_cuda::ok();
 }
 
 int CLEAVE_CUDA_KERNEL(weight_penalty)(const float* w, float* g, int64_t n, float l1, float l2,
                                        double* value) {
+  CLEAVE_CUDA_ENTER("weight_penalty");
   const char* op = "weight_penalty";
   CLEAVE_CHECK_WEIGHT_PENALTY(op, w, g, value, n, l1, l2);
   if (n == 0) {
     *value = 0.0;
     return cleave_cuda::ok();
   }
-  const unsigned blocks = cleave_cuda::grid_for(n, kThreads, cleave_cuda::kMaxPartials);
+  // Partials chosen from n alone, so the value is bit-identical on every GPU.
+  const unsigned blocks = cleave_cuda::reduce_blocks(n, (int64_t)kThreads * kItemsPerThread);
   void* mem = nullptr;
   CLEAVE_RETURN_IF(cleave_cuda::scratch(op, sizeof(double2) * (blocks + 1), &mem));
   double2* partials = static_cast<double2*>(mem);
@@ -110,6 +116,7 @@ int CLEAVE_CUDA_KERNEL(weight_penalty)(const float* w, float* g, int64_t n, floa
 int CLEAVE_CUDA_KERNEL(adam_update)(float* w, const float* g, float* m, float* v, const float* mask,
                                     int64_t n, float lr, float beta1, float beta2, float eps,
                                     int64_t step) {
+  CLEAVE_CUDA_ENTER("adam_update");
   const char* op = "adam_update";
   CLEAVE_CHECK_ADAM_UPDATE(op, w, g, m, v, n, lr, step);
   if (n == 0) return cleave_cuda::ok();
@@ -118,7 +125,7 @@ int CLEAVE_CUDA_KERNEL(adam_update)(float* w, const float* g, float* m, float* v
   const double c2 = 1.0 - std::pow((double)beta2, (double)step);
   const float step_size = (float)(lr / c1);
   const float inv_sqrt_c2 = (float)(1.0 / std::sqrt(c2));
-  CLEAVE_LAUNCH(op, adam_update_kernel, dim3(cleave_cuda::grid_for(n, kThreads, kMaxBlocks)),
+  CLEAVE_LAUNCH(op, adam_update_kernel, dim3(cleave_cuda::grid_for(adam_update_kernel, n, kThreads, kMaxBlocks)),
                 dim3(kThreads), w, g, m, v, mask, n, step_size, inv_sqrt_c2, beta1, beta2,
                 1.0f - beta1, 1.0f - beta2, eps);
   return cleave_cuda::ok();

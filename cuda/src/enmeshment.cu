@@ -3,7 +3,8 @@
 //
 //   check:  every row and column label in [0, k); atomicMin records the first bad index of each.
 //   sums:   a warp per row (grid-stride over rows), lanes over the columns: S = sum w^2 and
-//           B = in-block sum (col_labels[j] == row_labels[i]) in double; per-block partials.
+//           B = in-block sum (col_labels[j] == row_labels[i]) in double; per-block partials,
+//           their number chosen from the row count alone (never from the device).
 //   reduce: sum_pairs adds the partials in a fixed order (the result does not depend on timing).
 //   update: the same warp-per-row walk; each thread reads S and B from device memory, skips
 //           everything when a label was bad, S is 0 or S is not finite, else adds
@@ -90,14 +91,19 @@ const char* const op = "enmeshment";
 extern "C" int CLEAVE_CUDA_KERNEL(enmeshment)(const float* w, const int32_t* row_labels,
                                               const int32_t* col_labels, int rows, int cols, int k,
                                               float scale, float* grad, double* c_out) {
+  CLEAVE_CUDA_ENTER("enmeshment");
   CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, k, kMaxK, scale);
   if (rows + (int64_t)cols == 0) {
     *c_out = 0.0;
     return cleave_cuda::ok();
   }
-  // Work in units of rows: a warp per row, at most kMaxPartials blocks.
-  const int64_t row_blocks = rows == 0 ? 1 : ((int64_t)rows + kWarps - 1) / kWarps;
-  const unsigned blocks = cleave_cuda::grid_for(row_blocks * kThreads, kThreads, cleave_cuda::kMaxPartials);
+  // Work in units of rows: a warp per row. The sums' partials are chosen from rows alone (a block
+  // per kWarps rows, at most kMaxPartials), so C is bit-identical on every GPU; the update, which
+  // reduces nothing, takes one full wave of the device.
+  const unsigned blocks = cleave_cuda::reduce_blocks(rows, kWarps);
+  const int64_t row_threads = ((int64_t)rows + kWarps - 1) / kWarps * kThreads;
+  const unsigned update_blocks =
+      cleave_cuda::grid_for(enmeshment_update_kernel, row_threads, kThreads, 1u << 16);
   void* mem = nullptr;
   CLEAVE_RETURN_IF(cleave_cuda::scratch(op, sizeof(EnmeshScratch) + sizeof(double2) * blocks, &mem));
   EnmeshScratch* s = static_cast<EnmeshScratch*>(mem);
@@ -105,14 +111,14 @@ extern "C" int CLEAVE_CUDA_KERNEL(enmeshment)(const float* w, const int32_t* row
   EnmeshScratch h{make_double2(0.0, 0.0), INT_MAX, INT_MAX};
   CLEAVE_CUDA_TRY(op, cudaMemcpy(s, &h, sizeof h, cudaMemcpyHostToDevice));
   CLEAVE_LAUNCH(op, enmeshment_check_kernel,
-                dim3(cleave_cuda::grid_for((int64_t)rows + cols, kThreads, 1024)), dim3(kThreads),
+                dim3(cleave_cuda::grid_for(enmeshment_check_kernel, (int64_t)rows + cols, kThreads, 1024)), dim3(kThreads),
                 row_labels, col_labels, rows, cols, k, s);
   if (rows > 0 && cols > 0) {
     CLEAVE_LAUNCH(op, enmeshment_sums_kernel, dim3(blocks), dim3(kThreads), w, row_labels,
                   col_labels, rows, cols, partials);
     CLEAVE_RETURN_IF(cleave_cuda::sum_pairs(op, partials, (int)blocks, &s->sums));
     if (grad)
-      CLEAVE_LAUNCH(op, enmeshment_update_kernel, dim3(blocks), dim3(kThreads), w, row_labels,
+      CLEAVE_LAUNCH(op, enmeshment_update_kernel, dim3(update_blocks), dim3(kThreads), w, row_labels,
                     col_labels, rows, cols, scale, grad, s);
   }
   CLEAVE_CUDA_TRY(op, cudaMemcpy(&h, s, sizeof h, cudaMemcpyDeviceToHost));

@@ -30,6 +30,13 @@
 // Numbers that went bad in well-formed input (CLEAVE_NUMERIC_FAILURE): a diverged network.
 #define CLEAVE_REQUIRE_FINITE(op, cond, ...) CLEAVE_REQUIRE_STATUS(CLEAVE_NUMERIC_FAILURE, op, cond, __VA_ARGS__)
 
+// Returns a nonzero status from a helper that already recorded its error, as it is.
+#define CLEAVE_RETURN_IF(status)          \
+  do {                                    \
+    const int cleave_s_ = (status);       \
+    if (cleave_s_ != 0) return cleave_s_; \
+  } while (0)
+
 // The message of a non-finite logit in softmax_xent, the same on every backend.
 #define CLEAVE_NONFINITE_LOGIT_MESSAGE \
   "row %d has a non-finite logit (the network diverged: lower the learning rate)"
@@ -100,6 +107,49 @@
     CLEAVE_REQUIRE(op, (rows) >= 0 && (cols) >= 0, "rows and cols must be >= 0, got %d, %d", rows, cols); \
     CLEAVE_REQUIRE(op, (k) >= 1 && (k) <= (max_k), "k must be in [1, %d], got %d", max_k, k); \
     CLEAVE_REQUIRE(op, std::isfinite(scale), "scale must be finite, got %g", scale); \
+  } while (0)
+
+// conv2d (forward and backward): the geometry; pointers are checked by each op.
+#define CLEAVE_CHECK_CONV2D_GEOMETRY(op, batch, in, h, w, out, k, stride, pad)                              \
+  do {                                                                                                     \
+    CLEAVE_REQUIRE(op, (batch) > 0 && (in) > 0 && (h) > 0 && (w) > 0 && (out) > 0 && (k) > 0 &&            \
+                           (stride) > 0 && (pad) >= 0,                                                     \
+                   "batch %d, channels %d -> %d, image %dx%d, kernel %d, stride %d, padding %d: all must be " \
+                   "positive (padding >= 0)", batch, in, out, h, w, k, stride, pad);                      \
+    CLEAVE_REQUIRE(op, (h) + 2 * (pad) >= (k) && (w) + 2 * (pad) >= (k),                                   \
+                   "a %dx%d kernel does not fit a %dx%d image with padding %d", k, k, h, w, pad);          \
+  } while (0)
+
+#define CLEAVE_CHECK_CONV2D_FORWARD_POINTERS(op, x, w, y) \
+  CLEAVE_REQUIRE(op, (x) && (w) && (y), "x, w and y must not be null")
+
+#define CLEAVE_CHECK_CONV2D_BACKWARD_POINTERS(op, x, w, y, dy, dw, relu)                 \
+  do {                                                                                  \
+    CLEAVE_REQUIRE(op, (x) && (w) && (dy) && (dw), "x, w, dy and dw must not be null"); \
+    CLEAVE_REQUIRE(op, !(relu) || (y), "relu backward needs the layer output y");       \
+  } while (0)
+
+// maxpool2d (forward and backward): the window and the image.
+#define CLEAVE_CHECK_MAXPOOL2D(op, batch, channels, h, w, k, stride)                                        \
+  do {                                                                                                     \
+    CLEAVE_REQUIRE(op, (batch) > 0 && (channels) > 0 && (h) > 0 && (w) > 0 && (k) > 0 && (stride) > 0,     \
+                   "batch %d, channels %d, image %dx%d, window %d, stride %d: all must be positive", batch, \
+                   channels, h, w, k, stride);                                                             \
+    CLEAVE_REQUIRE(op, (k) <= (h) && (k) <= (w), "a %dx%d window does not fit a %dx%d image", k, k, h, w);  \
+  } while (0)
+
+// batchnorm2d (forward and backward): the shape.
+#define CLEAVE_CHECK_BATCHNORM2D_SHAPE(op, batch, channels, h, w)                                    \
+  CLEAVE_REQUIRE(op, (batch) > 0 && (channels) > 0 && (h) > 0 && (w) > 0,                          \
+                 "batch %d, channels %d, image %dx%d: all must be positive", batch, channels, h, w)
+
+// batchnorm2d_forward: m = batch * h * w values per channel, the momentum and eps.
+#define CLEAVE_CHECK_BATCHNORM2D_FORWARD(op, training, m, momentum, eps)                                \
+  do {                                                                                                 \
+    CLEAVE_REQUIRE(op, !(training) || (m) > 1, "training needs more than one value per channel, got %lld", \
+                   (long long)(m));                                                                    \
+    CLEAVE_REQUIRE(op, (momentum) >= 0.0f && (momentum) <= 1.0f && (eps) > 0.0f,                       \
+                   "momentum must be in [0, 1] and eps > 0, got %g, %g", momentum, eps);               \
   } while (0)
 
 namespace cleave_shared {

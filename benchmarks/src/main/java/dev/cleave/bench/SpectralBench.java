@@ -1,6 +1,8 @@
 package dev.cleave.bench;
 
 import dev.cleave.cluster.Backend;
+import dev.cleave.cluster.EigenResult;
+import dev.cleave.cluster.LaplacianEigensolver;
 import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.ClusterResult;
 import dev.cleave.cluster.NormalizedAdjacency;
@@ -117,6 +119,12 @@ public class SpectralBench {
     @Benchmark
     public ClusterResult cluster() {
         return SpectralClustering.cluster(network, ClusterOptions.defaults().withThreads(threads));
+    }
+
+    /** The eigensolver alone (the first pass of {@code cluster}): 2 Laplacian eigenpairs, default options. */
+    @Benchmark
+    public EigenResult eigs() {
+        return LaplacianEigensolver.smallest(network, ClusterOptions.defaults().withThreads(threads).eigenOptions());
     }
 
     @Benchmark

@@ -40,7 +40,7 @@ public final class SpectralGraphs {
     }
 
     /**
-     * A structured MLP: F21's clusterable initialisation (the library's
+     * A structured MLP: F21's clusterable initialisation (science.md section 4, the library's
      * {@link ClusterableInit}) on top of Glorot weights. Its graph has real cluster structure, a
      * stand-in for a trained network when none is at hand.
      */

@@ -1,6 +1,5 @@
 /**
- * Are a model's modules interpretable? Two measures: do clusters specialise in labels, and how
- * many weights does each label need.
+ * Are a model's modules interpretable? (science.md section 6.)
  *
  * <ul>
  * <li>{@link dev.cleave.circuits.ClusterAblation}: switch each cluster off (OFF) or keep it alone

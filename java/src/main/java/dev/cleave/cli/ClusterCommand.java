@@ -8,7 +8,9 @@ import dev.cleave.cluster.ShuffleOptions;
 import dev.cleave.cluster.ShuffleResult;
 import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.cluster.SpectralClustering;
+import dev.cleave.graph.Duplicates;
 import dev.cleave.graph.MatrixMarket;
+import dev.cleave.graph.SelfLoops;
 import dev.cleave.io.Json;
 import dev.cleave.train.ModelFile;
 import dev.cleave.util.FloatMatrix;
@@ -47,6 +49,14 @@ final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--graph", paramLabel = "FILE.mtx", description = "cluster this Matrix Market graph instead of a model")
     Path graph;
 
+    @Option(names = "--self-loops", paramLabel = "P", description = "with --graph, diagonal entries: drop (ignored, as "
+            + "scipy's and scikit-learn's Laplacians do) | reject (default: drop)")
+    String selfLoops;
+
+    @Option(names = "--duplicates", paramLabel = "P", description = "with --graph, an entry given more than once: "
+            + "sum (as SciPy and networkx do) | reject (default: sum)")
+    String duplicates;
+
     @Option(names = "--k", defaultValue = "12", paramLabel = "K", description = "clusters (default: ${DEFAULT-VALUE})")
     int k;
 
@@ -69,11 +79,17 @@ final class ClusterCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         int threads = common.threads();
-        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, spec.commandLine().getErr());
+        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
         common.printHeader(w, "cluster", CommonOptions.cliName(backend), threads, common.seed);
         if ((model == null) == (graph == null)) {
             throw new InvalidInputException("give either a MODEL file or --graph FILE.mtx (exactly one)");
         }
+        if (graph == null && (selfLoops != null || duplicates != null)) {
+            throw new InvalidInputException((selfLoops != null ? "--self-loops" : "--duplicates")
+                    + " applies to --graph FILE.mtx only (a model's network graph has neither)");
+        }
+        SelfLoops loops = selfLoops == null ? SelfLoops.DROP : SelfLoops.parse(selfLoops, "--self-loops");
+        Duplicates dups = duplicates == null ? Duplicates.SUM : Duplicates.parse(duplicates, "--duplicates");
         if (shuffles > 0 && graph != null) {
             throw new InvalidInputException("--shuffles needs a model (weight matrices to shuffle), not --graph");
         }
@@ -81,15 +97,15 @@ final class ClusterCommand implements Callable<Integer> {
                 .withSeed(common.seed).withThreads(threads).withBackend(backend);
         ObjectNode result;
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
-            result = graph != null ? clusterGraph(graph, options)
+            result = graph != null ? clusterGraph(graph, loops, dups, options)
                     : clusterModel(model, options, shuffles, ShuffleMethod.parse(shuffleMethod), progress);
         }
         common.emit(spec, w, result, out, r -> printText(w, r));
         return 0;
     }
 
-    static ObjectNode clusterGraph(Path file, ClusterOptions options) {
-        ClusterResult r = SpectralClustering.cluster(MatrixMarket.read(file), options);
+    static ObjectNode clusterGraph(Path file, SelfLoops selfLoops, Duplicates duplicates, ClusterOptions options) {
+        ClusterResult r = SpectralClustering.cluster(MatrixMarket.read(file, selfLoops, duplicates), options);
         ObjectNode node = Json.mapper().valueToTree(r);
         node.put("graph", file.toString());
         return node;
@@ -129,9 +145,10 @@ final class ClusterCommand implements Callable<Integer> {
     }
 
     private static void printText(PrintWriter w, ObjectNode r) {
-        w.printf("%d nodes (%d removed), %d edges, k = %d, %s solver: n-cut %.4f (%.2f s)%n", r.get("nodes").asInt(),
-                r.get("removed_nodes").size(), r.get("edges").asLong(), r.get("k").asInt(), r.get("solver").asText(),
-                r.get("ncut").asDouble(), r.get("seconds").asDouble());
+        w.printf("%d nodes (%d isolated dropped), %d edges, %d components, k = %d, %s solver: n-cut %.4f (%.2f s)%n",
+                r.get("nodes").asInt(), r.get("isolated_nodes_dropped").asInt(), r.get("edges").asLong(),
+                r.get("components").asInt(), r.get("k").asInt(), r.get("solver").asText(), r.get("ncut").asDouble(),
+                r.get("seconds").asDouble());
         w.println("cluster sizes: " + r.get("cluster_sizes"));
         double[] ev = Json.mapper().convertValue(r.get("eigenvalues"), double[].class);
         w.println("eigenvalues: " + Arrays.toString(Arrays.stream(ev).map(v -> Math.round(v * 1e5) / 1e5).toArray()));

@@ -54,7 +54,7 @@ final class CoclusterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
-        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, spec.commandLine().getErr());
+        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
         common.printHeader(w, "cocluster", CommonOptions.cliName(backend), common.threads(), common.seed);
         ObjectNode result = cocluster(model, k, layers, CoClusterVariant.parse(variant), common.seed, common.threads(),
                 backend);
@@ -79,7 +79,7 @@ final class CoclusterCommand implements Callable<Integer> {
         try (ModelFile.Loaded loaded = ModelFile.load(file)) {
             weights = loaded.model().weightMatrices();
         }
-        int[] chosen = new ModularOptions(0f, k, layerSpec, 0, "cocluster").layerIndices(weights.size()).toArray();
+        List<Integer> chosen = new ModularOptions(0f, k, layerSpec, 0, "cocluster").layerIndices(weights.size());
         CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(variant).withSeed(seed).withThreads(threads)
                 .withBackend(backend);
         ObjectNode result = Json.mapper().createObjectNode();

@@ -23,6 +23,19 @@ final class CommonOptions {
     @Option(names = "--threads", paramLabel = "N", description = "threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--device", paramLabel = "N",
+            description = "the GPU for cuda and auto: an index among the visible GPUs (see 'cleave doctor'; "
+                    + "CUDA_VISIBLE_DEVICES decides which are visible). Default: the first usable one")
+    Integer device;
+
+    /** The --device index, or CudaProbe.NONE for the first usable GPU. */
+    int device() {
+        if (device != null && device < 0) {
+            throw new InvalidInputException("--device must be >= 0 (a GPU index from 'cleave doctor'), got " + device);
+        }
+        return device != null ? device : CudaProbe.NONE;
+    }
+
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "the one seed (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -69,13 +82,18 @@ final class CommonOptions {
      * (cuda when a usable GPU exists, else cpu, saying which on err). Never a quiet fall back.
      */
     static dev.cleave.cluster.Backend clusterBackend(String name, PrintWriter err) {
+        return clusterBackend(name, CudaProbe.NONE, err);
+    }
+
+    /** As {@link #clusterBackend(String, PrintWriter)} on GPU {@code device} (CudaProbe.NONE: the first usable one). */
+    static dev.cleave.cluster.Backend clusterBackend(String name, int device, PrintWriter err) {
         switch (name) {
             case "cpu":
             case "java":
             case "cuda-emu":
                 return dev.cleave.cluster.Backend.forCompute(name);
             case "cuda": {
-                CudaProbe probe = CudaProbe.probe();
+                CudaProbe probe = CudaProbe.probe(device);
                 if (probe.problem() != null) {
                     throw new InvalidInputException("--backend cuda cannot run here: " + probe.problem()
                             + ". Use --backend cpu, or run 'cleave doctor' for details.");
@@ -83,9 +101,9 @@ final class CommonOptions {
                 return dev.cleave.cluster.Backend.CUDA;
             }
             case "auto": {
-                CudaProbe probe = CudaProbe.probe();
+                CudaProbe probe = CudaProbe.probe(device);
                 if (probe.problem() == null) {
-                    err.println("backend auto: chose cuda (" + probe.devices().get(0).name() + ")");
+                    err.println("backend auto: chose cuda (GPU " + probe.device() + ": " + probe.chosen().name() + ")");
                     err.flush();
                     return dev.cleave.cluster.Backend.CUDA;
                 }
@@ -104,7 +122,7 @@ final class CommonOptions {
     }
 
     Backend createBackend(String name, int threadCount, PrintWriter err) {
-        return Backends.create(name, threadCount, msg -> {
+        return Backends.create(name, threadCount, device(), msg -> {
             err.println(msg);
             err.flush();
         });

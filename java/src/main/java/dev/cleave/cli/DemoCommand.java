@@ -102,8 +102,8 @@ final class DemoCommand implements Callable<Integer> {
                     Path dir = out.resolve(name);
                     runs.add(dir);
                     step(w, "training " + name + ": " + config.commandLine() + " --out " + dir);
-                    RunDir run = RunDir.create(dir, config);
-                    try (Mlp model = Trainer.initialModel(config, backend); Trainer trainer = new Trainer(config, backend, model)) {
+                    try (RunDir run = RunDir.create(dir, config); Mlp model = Trainer.initialModel(config, backend);
+                            Trainer trainer = new Trainer(config, backend, model)) {
                         run.trainToEnd(trainer, config, data, progress, m -> {
                             progress.finishTask();
                             if (!common.json) {

@@ -42,13 +42,23 @@ final class DoctorCommand implements Callable<Integer> {
         } catch (Throwable e) {
             report.put("cpu_library", "FAILED to load: " + e);
         }
-        CudaProbe cuda = CudaProbe.probe();
+        CudaProbe cuda = CudaProbe.probe(common.device());
         report.put("cuda_library", cuda.library() + (cuda.real() ? " (real, built with CUDA "
                 + CudaProbe.version(cuda.runtimeVersion()) + ", static cudart)" : " (stub: built without nvcc)"));
         report.put("cuda_driver", cuda.driverVersion() > 0 ? "supports CUDA " + CudaProbe.version(cuda.driverVersion()) : "none found");
-        report.put("cuda_devices", cuda.devices());
+        report.put("cuda_visible", System.getenv("CUDA_VISIBLE_DEVICES") == null ? "all GPUs (CUDA_VISIBLE_DEVICES is not set)"
+                : "CUDA_VISIBLE_DEVICES=" + System.getenv("CUDA_VISIBLE_DEVICES"));
+        report.put("cuda_devices", cuda.devices().stream().map(CudaProbe.Device::toString).toList());
+        CudaProbe.Device chosen = cuda.chosen();
+        report.put("cuda_device", chosen == null ? null : chosen.index() + " (" + chosen.name() + ")");
+        if (chosen != null && chosen.slowFp64()) {
+            report.put("cuda_warning", chosen.name() + " runs FP64 at 1/" + chosen.fp64Ratio()
+                    + " of its FP32 rate: the spectral engine (cluster, cocluster and the spectral regulariser on cuda) "
+                    + "is all double and will be slow on it; training in float is not affected");
+        }
         report.put("cuda_problem", cuda.problem());
-        report.put("auto_picks", cuda.problem() == null ? "cuda (" + cuda.devices().get(0).name() + ")" : "cpu (" + cuda.problem() + ")");
+        report.put("auto_picks", cuda.problem() == null ? "cuda (GPU " + chosen.index() + ": " + chosen.name() + ")"
+                : "cpu (" + cuda.problem() + ")");
         if (common.json) {
             out.println(Json.write(report));
         } else {

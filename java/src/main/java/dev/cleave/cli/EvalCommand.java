@@ -56,7 +56,12 @@ final class EvalCommand implements Callable<Integer> {
                 err.flush();
             });
             Dataset d = split.equals("test") ? data.test() : data.train();
-            Evaluation e = Evaluation.of(loaded.model(), d, backend);
+            Evaluation e;
+            try {
+                e = Evaluation.of(loaded.model(), d, backend);
+            } catch (ArithmeticException overflow) {
+                throw ModelFile.nonFiniteOutputs(modelPath, loaded.model(), overflow);
+            }
             if (common.json) {
                 out.println(Json.write(e));
             } else {

@@ -5,7 +5,6 @@ import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Mlp;
-import dev.cleave.train.Checkpoint;
 import dev.cleave.train.ClusterableInit;
 import dev.cleave.train.ModularOptions;
 import dev.cleave.train.PruneOptions;
@@ -115,9 +114,20 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        try {
+            return train();
+        } finally {
+            if (run != null) {
+                run.close(); // releases the run folder's lock
+            }
+        }
+    }
+
+    private RunDir run;
+
+    private Integer train() {
         PrintWriter outw = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        RunDir run = null;
         TrainConfig config;
         if (resume != null) {
             rejectWithResume("--dataset", "--data-dir", "--layers", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed",
@@ -145,6 +155,7 @@ final class TrainCommand implements Callable<Integer> {
                                     spectralRescale == null ? SpectralOptions.Rescale.CANONICAL
                                             : SpectralOptions.Rescale.parse(spectralRescale)));
         }
+        config.requireFitsMemory();
         try (Backend backend = common.createBackend(config.backend(), config.threads(), err)) {
             common.printHeader(outw, "train", backend.name(), backend.threads(), config.seed());
             if (run == null) {
@@ -167,11 +178,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             try (Mlp model = Trainer.initialModel(config, backend); Trainer trainer = new Trainer(config, backend, model)) {
                 if (resume != null) {
-                    Checkpoint c = run.readCheckpoint();
-                    if (c != null) {
-                        trainer.restore(c);
-                    }
-                    run.trimMetrics(trainer.epochsDone());
+                    run.resume(trainer, config);
                     if (!common.json) {
                         outw.println("resuming after epoch " + trainer.epochsDone() + " of " + config.totalEpochs());
                     }

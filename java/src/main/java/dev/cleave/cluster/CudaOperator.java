@@ -20,8 +20,6 @@ final class CudaOperator extends GraphOperatorHandle {
     /** Largest block size p the device's block_mul_square takes (cleave_cuda.h). */
     static final int MAX_BLOCK = 256;
 
-    private static CudaProbe probe;
-
     private final CudaApi api;
     private long op;
 
@@ -53,28 +51,20 @@ final class CudaOperator extends GraphOperatorHandle {
 
     /**
      * The CUDA library of a CUDA backend, ready to use: for {@link Backend#CUDA} a usable GPU is
-     * required (else an error with the reason, from {@link CudaProbe}) and the first device with
-     * a kernel image is made current on this thread.
+     * required (else an error with the reason, from {@link CudaProbe}); the kernels run on the
+     * process's device ({@link CudaProbe#active()}: the one the backend or --device chose), which
+     * the library binds every calling host thread to.
      */
     static CudaApi api(Backend backend) {
         CudaApi api = backend.cudaApi();
         if (backend == Backend.CUDA) {
-            CudaProbe p = probe();
+            CudaProbe p = CudaProbe.active();
             if (p.problem() != null) {
                 throw new InvalidInputException("backend cuda cannot run here: " + p.problem()
                         + ". Use backend native (--backend cpu), or run 'cleave doctor' for details.");
             }
-            api.check(api.setDevice(p.devices().stream().filter(CudaProbe.Device::hasKernelImage).findFirst()
-                    .orElseThrow().index()));
         }
         return api;
-    }
-
-    private static synchronized CudaProbe probe() {
-        if (probe == null) {
-            probe = CudaProbe.probe();
-        }
-        return probe;
     }
 
     @Override
@@ -88,14 +78,14 @@ final class CudaOperator extends GraphOperatorHandle {
 
     @Override
     public Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled,
-            int maxIter, int maxDegree, double amplification, double[] x0) {
+            int maxIter, int maxDegree, double amplification, double[] x0, double[] locked, double[] lockedValues) {
         if (p > MAX_BLOCK) {
             throw new InvalidInputException("the " + api.name() + " backend takes eigensolver blocks of at most " + MAX_BLOCK
                     + " vectors, but k = " + k + " needs " + p + "; lower k (or blockSize) or use backend native");
         }
         try (DeviceBlocks blocks = new DeviceBlocks(api, op, which, dim(which))) {
             return ChebyshevEigensolver.largest(blocks, k, p, lower, upper, tol, sqrtScaled, maxIter, maxDegree,
-                    amplification, x0);
+                    amplification, x0, locked, lockedValues);
         }
     }
 

@@ -15,9 +15,13 @@ interface OperatorHandle extends AutoCloseable {
     /** y = op x for cols vectors (row-major dim x cols). */
     void apply(int which, double[] x, double[] y, int cols);
 
-    /** Chebyshev-filtered subspace iteration; see ChebyshevEigensolver for the parameters. */
+    /**
+     * Chebyshev-filtered subspace iteration by the one driver over this backend's blocks; see
+     * {@link ChebyshevEigensolver} for the parameters (locked: null, or exact eigenvectors to
+     * deflate out, with their values).
+     */
     Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled, int maxIter,
-            int maxDegree, double amplification, double[] x0);
+            int maxDegree, double amplification, double[] x0, double[] locked, double[] lockedValues);
 
     /** Operator {@code which} as a {@link SymmetricOperator} on host arrays (the Java solvers' view of it). */
     default SymmetricOperator operator(int which) {

@@ -1,6 +1,5 @@
 package dev.cleave.data;
 
-import org.eclipse.collections.impl.list.mutable.primitive.FloatArrayList;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -157,15 +156,12 @@ public final class MnistJson {
         }
     }
 
-    /** Most values a Java array holds: a "data" array longer than this cannot be read. */
-    private static final int MAX_VALUES = Integer.MAX_VALUE - 8;
-
     private static float[] readPixels(Path file, JsonParser parser) throws IOException {
         if (parser.currentToken() != JsonToken.START_ARRAY) {
             throw new InvalidInputException(file + ": \"data\" must be an array of numbers, found "
                     + describe(parser.currentToken()));
         }
-        FloatArrayList values = new FloatArrayList(64 * PIXELS);
+        float[] values = new float[64 * PIXELS];
         int n = 0;
         for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
             if (token != JsonToken.VALUE_NUMBER_INT && token != JsonToken.VALUE_NUMBER_FLOAT) {
@@ -177,18 +173,20 @@ public final class MnistJson {
                 throw new InvalidInputException(file + ": \"data\"[" + n + "] (image " + n / PIXELS + ", pixel "
                         + n % PIXELS + ") is " + parser.getText() + ", outside [0, 1]");
             }
-            if (n == MAX_VALUES) {
-                throw new InvalidInputException(file + ": \"data\" is too large to hold in memory");
+            if (n == values.length) {
+                if (n > Integer.MAX_VALUE / 2 - PIXELS) {
+                    throw new InvalidInputException(file + ": \"data\" is too large to hold in memory");
+                }
+                values = Arrays.copyOf(values, 2 * n);
             }
-            values.add((float) v);
-            n++;
+            values[n++] = (float) v;
         }
         if (n == 0 || n % PIXELS != 0) {
             throw new InvalidInputException(file + ": \"data\" has " + n + " values, not a positive multiple of "
                     + PIXELS + " (" + SIDE + " x " + SIDE + " pixels per image)"
                     + (n == 0 ? "" : ": " + n / PIXELS + " whole images and " + n % PIXELS + " values left over"));
         }
-        return values.toArray();
+        return Arrays.copyOf(values, n);
     }
 
     private static String describe(JsonToken token) {

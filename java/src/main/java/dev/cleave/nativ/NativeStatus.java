@@ -8,15 +8,15 @@ public enum NativeStatus {
     /** Success. */
     OK(0),
     /** A bad argument or bad input data: {@link NativeArgumentException}, CLI exit 2. */
-    INVALID_ARGUMENT(1),
+    INVALID_ARGUMENT(-1),
     /** Non-finite numbers from well-formed input (a diverged network): {@link NativeNumericException}, exit 3. */
-    NUMERIC_FAILURE(2),
+    NUMERIC_FAILURE(-2),
     /** An iterative method stopped short of its tolerance: {@link NativeNotConvergedException}, exit 4. */
-    NOT_CONVERGED(3),
+    NOT_CONVERGED(-3),
     /** Host memory ran out or a library call failed: {@link NativeException}, exit 1. */
-    INTERNAL_ERROR(4),
+    INTERNAL_ERROR(-4),
     /** The CUDA runtime or driver failed, or the library is the stub: {@link NativeException}, exit 1. */
-    DEVICE_ERROR(5);
+    DEVICE_ERROR(-5);
 
     private final int code;
 
@@ -30,8 +30,9 @@ public enum NativeStatus {
     }
 
     /**
-     * The status for a code a native function returned. Codes outside the list are the CUDA
-     * runtime's own error codes, which the device queries return: {@link #DEVICE_ERROR}.
+     * The status for a code a native function returned. A positive code is the CUDA runtime's own
+     * error code (cudaError_t), which the CUDA library returns as it is: {@link #DEVICE_ERROR}. A
+     * negative code outside the list (a library newer than this class) is {@link #INTERNAL_ERROR}.
      */
     public static NativeStatus of(int code) {
         for (NativeStatus s : values()) {
@@ -39,7 +40,7 @@ public enum NativeStatus {
                 return s;
             }
         }
-        return DEVICE_ERROR;
+        return code > 0 ? DEVICE_ERROR : INTERNAL_ERROR;
     }
 
     /**

@@ -17,6 +17,14 @@ public final class Backends {
      * fall back to the CPU.
      */
     public static Backend create(String name, int threads, Consumer<String> log) {
+        return create(name, threads, CudaProbe.NONE, log);
+    }
+
+    /**
+     * As {@link #create(String, int, Consumer)}, with the GPU {@code device} (an index among the
+     * visible devices; {@link CudaProbe#NONE}: the first usable one) for cuda and auto.
+     */
+    public static Backend create(String name, int threads, int device, Consumer<String> log) {
         if (threads < 1) {
             throw new InvalidInputException("--threads must be >= 1, got " + threads);
         }
@@ -26,20 +34,20 @@ public final class Backends {
             case "cpu":
                 return new CpuBackend(threads);
             case "cuda": {
-                CudaProbe probe = CudaProbe.probe();
+                CudaProbe probe = CudaProbe.probe(device);
                 if (probe.problem() != null) {
                     throw new InvalidInputException("--backend cuda cannot run here: " + probe.problem()
                             + ". Use --backend cpu, or run 'cleave doctor' for details.");
                 }
-                return new CudaBackend(CudaApi.device());
+                return new CudaBackend(CudaApi.device(), probe.device());
             }
             case "cuda-emu":
                 return new CudaBackend(CudaApi.emulator());
             case "auto": {
-                CudaProbe probe = CudaProbe.probe();
+                CudaProbe probe = CudaProbe.probe(device);
                 if (probe.problem() == null) {
-                    log.accept("backend auto: chose cuda (" + probe.devices().get(0).name() + ")");
-                    return new CudaBackend(CudaApi.device());
+                    log.accept("backend auto: chose cuda (GPU " + probe.device() + ": " + probe.chosen().name() + ")");
+                    return new CudaBackend(CudaApi.device(), probe.device());
                 }
                 log.accept("backend auto: chose cpu (cuda not usable: " + probe.problem() + ")");
                 return new CpuBackend(threads);

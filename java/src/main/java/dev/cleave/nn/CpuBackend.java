@@ -6,6 +6,7 @@ import dev.cleave.modular.Enmeshment;
 import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nativ.NativeLibraries;
 import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
 /**
@@ -93,6 +94,51 @@ public final class CpuBackend extends Backend {
     protected void doPruneMask(Tensor w, Tensor mask, float sparsity) {
         check(CpuKernels.cleave_prune_mask(w.pointer(), mask.pointer(), w.size(), sparsity));
     }
+
+    // ==== convolutional ops (issue 11): native/src/conv2d.cpp, pool.cpp, batchnorm.cpp ====
+    private static FloatPointer p(Tensor t) {
+        return t == null ? null : t.pointer();
+    }
+
+    @Override
+    protected void doConv2dForward(Conv2dShape s, Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        check(CpuKernels.cleave_conv2d_forward(p(x), p(w), p(b), p(y), s.batch(), s.inChannels(), s.height(), s.width(),
+                s.outChannels(), s.kernel(), s.stride(), s.padding(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doConv2dBackward(Conv2dShape s, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
+            Tensor db, boolean relu) {
+        check(CpuKernels.cleave_conv2d_backward(p(x), p(w), p(y), p(dy), p(dx), p(dw), p(db), s.batch(), s.inChannels(),
+                s.height(), s.width(), s.outChannels(), s.kernel(), s.stride(), s.padding(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doMaxpool2dForward(Pool2dShape s, Tensor x, Tensor y, IntTensor argmax) {
+        check(CpuKernels.cleave_maxpool2d_forward(p(x), p(y), argmax.pointer(), s.batch(), s.channels(), s.height(),
+                s.width(), s.kernel(), s.stride()));
+    }
+
+    @Override
+    protected void doMaxpool2dBackward(Pool2dShape s, Tensor dy, IntTensor argmax, Tensor dx) {
+        check(CpuKernels.cleave_maxpool2d_backward(p(dy), argmax.pointer(), p(dx), s.batch(), s.channels(), s.height(),
+                s.width(), s.kernel(), s.stride()));
+    }
+
+    @Override
+    protected void doBatchnorm2dForward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+            Tensor runningVar, Tensor y, Tensor saveMean, Tensor saveInvStd, boolean training, float momentum, float eps) {
+        check(CpuKernels.cleave_batchnorm2d_forward(p(x), p(gamma), p(beta), p(runningMean), p(runningVar), p(y),
+                p(saveMean), p(saveInvStd), s.batch(), s.channels(), s.height(), s.width(), training ? 1 : 0, momentum, eps));
+    }
+
+    @Override
+    protected void doBatchnorm2dBackward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+            Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta, boolean training) {
+        check(CpuKernels.cleave_batchnorm2d_backward(p(x), p(gamma), p(saveMean), p(saveInvStd), p(dy), p(dx), p(dgamma),
+                p(dbeta), s.batch(), s.channels(), s.height(), s.width(), training ? 1 : 0));
+    }
+    // ==== end of convolutional ops ====
 
     @Override
     public void close() {

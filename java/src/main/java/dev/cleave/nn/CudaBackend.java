@@ -27,14 +27,25 @@ public final class CudaBackend extends Backend {
     private final DoublePointer scalar = new DoublePointer(1);
     private final IntPointer count = new IntPointer(1);
     private final Map<Enmeshment, IntTensor[]> labels = new IdentityHashMap<>();
+    private final int device;
 
+    /** On device 0 (the emulator's only device). */
     public CudaBackend(CudaApi api) {
+        this(api, 0);
+    }
+
+    /**
+     * On device {@code device} ({@link CudaProbe#device()} for the GPU): it becomes the process's
+     * device, so every host thread that calls the library afterwards works on it.
+     */
+    public CudaBackend(CudaApi api, int device) {
         this.api = api;
-        api.check(api.setDevice(0));
+        this.device = device;
+        api.check(api.setDevice(device));
         this.memory = new DeviceMemory() {
             @Override
             public long allocate(long bytes) {
-                long p = api.malloc(bytes);
+                long p = api.mallocOrThrow(bytes);
                 api.check(api.memset(p, 0, bytes));
                 return p;
             }
@@ -84,7 +95,7 @@ public final class CudaBackend extends Backend {
     @Override
     public String describe() {
         return api.buildKind() == 2 ? "CUDA kernels emulated on the CPU (cuda/emu; for testing, slow)"
-                : "CUDA kernels (libcleave_cuda) on GPU 0";
+                : "CUDA kernels (libcleave_cuda) on GPU " + device;
     }
 
     private static long a(Tensor t) {
@@ -158,6 +169,47 @@ public final class CudaBackend extends Backend {
                 scale, a(grad), scalar));
         return scalar.get();
     }
+
+    // ==== convolutional ops (issue 11): cuda/src/conv2d.cu, pool.cu, batchnorm.cu ====
+    @Override
+    protected void doConv2dForward(Conv2dShape s, Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        api.check(api.conv2dForward(a(x), a(w), a(b), a(y), s.batch(), s.inChannels(), s.height(), s.width(),
+                s.outChannels(), s.kernel(), s.stride(), s.padding(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doConv2dBackward(Conv2dShape s, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
+            Tensor db, boolean relu) {
+        api.check(api.conv2dBackward(a(x), a(w), a(y), a(dy), a(dx), a(dw), a(db), s.batch(), s.inChannels(), s.height(),
+                s.width(), s.outChannels(), s.kernel(), s.stride(), s.padding(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doMaxpool2dForward(Pool2dShape s, Tensor x, Tensor y, IntTensor argmax) {
+        api.check(api.maxpool2dForward(a(x), a(y), argmax.pointer().address(), s.batch(), s.channels(), s.height(),
+                s.width(), s.kernel(), s.stride()));
+    }
+
+    @Override
+    protected void doMaxpool2dBackward(Pool2dShape s, Tensor dy, IntTensor argmax, Tensor dx) {
+        api.check(api.maxpool2dBackward(a(dy), argmax.pointer().address(), a(dx), s.batch(), s.channels(), s.height(),
+                s.width(), s.kernel(), s.stride()));
+    }
+
+    @Override
+    protected void doBatchnorm2dForward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+            Tensor runningVar, Tensor y, Tensor saveMean, Tensor saveInvStd, boolean training, float momentum, float eps) {
+        api.check(api.batchnorm2dForward(a(x), a(gamma), a(beta), a(runningMean), a(runningVar), a(y), a(saveMean),
+                a(saveInvStd), s.batch(), s.channels(), s.height(), s.width(), training ? 1 : 0, momentum, eps));
+    }
+
+    @Override
+    protected void doBatchnorm2dBackward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+            Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta, boolean training) {
+        api.check(api.batchnorm2dBackward(a(x), a(gamma), a(saveMean), a(saveInvStd), a(dy), a(dx), a(dgamma), a(dbeta),
+                s.batch(), s.channels(), s.height(), s.width(), training ? 1 : 0));
+    }
+    // ==== end of convolutional ops ====
 
     @Override
     public void close() {

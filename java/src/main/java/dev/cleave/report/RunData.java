@@ -17,10 +17,10 @@ import java.util.List;
 
 /**
  * What the report reads from one run folder: config.json, metrics.jsonl, model.safetensors
- * (weights and modular clusters), and, when present, the JSON written by {@code cleave cluster
- * --json} ({@value #CLUSTER_FILE}), {@code cleave circuits --json} ({@value #CIRCUITS_FILE}) and
- * {@code cleave cocluster --json} ({@value #COCLUSTER_FILE}, clusters for a model trained
- * without them).
+ * (weights and modular clusters), and, when present, the JSON results written into the folder by
+ * {@code cleave cluster --out RUN/}{@value #CLUSTER_FILE}, {@code cleave circuits --out
+ * RUN/}{@value #CIRCUITS_FILE} and {@code cleave cocluster --out RUN/}{@value #COCLUSTER_FILE}
+ * (clusters for a model trained without them); {@code cleave demo} writes all three there.
  */
 record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> metrics, List<FloatMatrix> weights,
         List<LayerClusters> clusters, JsonNode cluster, JsonNode circuits, JsonNode cocluster) {
@@ -33,20 +33,9 @@ record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> met
         if (!Files.isDirectory(dir)) {
             throw new InvalidInputException(dir + " is not a run folder (expected the --out folder of cleave train)");
         }
-        TrainConfig config = RunDir.open(dir).readConfig();
-        List<EpochMetrics> metrics = new ArrayList<>();
-        try {
-            Path m = dir.resolve(RunDir.METRICS);
-            if (Files.exists(m)) {
-                for (String line : Files.readAllLines(m)) {
-                    if (!line.isBlank()) {
-                        metrics.add(Json.read(line, EpochMetrics.class));
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new InvalidInputException(dir.resolve(RunDir.METRICS) + ": cannot read (" + e.getMessage() + ")", e);
-        }
+        RunDir run = RunDir.forReading(dir);
+        TrainConfig config = run.readConfig();
+        List<EpochMetrics> metrics = run.readMetrics(); // a last line torn by a kill is left out
         List<FloatMatrix> weights;
         List<LayerClusters> clusters;
         try (ModelFile.Loaded model = ModelFile.load(dir.resolve(RunDir.MODEL))) {

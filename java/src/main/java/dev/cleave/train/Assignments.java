@@ -7,7 +7,7 @@ import dev.cleave.cluster.CoClustering;
 import dev.cleave.modular.LayerClusters;
 import dev.cleave.util.FloatMatrix;
 
-/** Cluster assignment of one weight matrix by bipartite spectral co-clustering (Dhillon 2001; see dev.cleave.cluster.CoClustering). */
+/** Cluster assignment of one weight matrix by bipartite spectral co-clustering (science.md §5). */
 public final class Assignments {
     private Assignments() {}
 

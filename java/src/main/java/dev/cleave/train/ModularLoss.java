@@ -1,6 +1,5 @@
 package dev.cleave.train;
 
-import org.eclipse.collections.api.list.primitive.ImmutableIntList;
 import dev.cleave.modular.BalancedPartition;
 import dev.cleave.modular.Enmeshment;
 import dev.cleave.modular.LayerClusters;
@@ -22,7 +21,7 @@ import java.util.Map;
 final class ModularLoss implements AutoCloseable {
     private final ModularOptions options;
     private final Mlp model;
-    private final ImmutableIntList layers;
+    private final List<Integer> layers;
     private final List<Enmeshment> ops = new ArrayList<>();
     private final List<LayerClusters> clusters = new ArrayList<>();
 
@@ -43,7 +42,7 @@ final class ModularLoss implements AutoCloseable {
     /** Assigns each chosen layer's clusters from its current weights, as {@code options.assign()} says. */
     void assign(Backend backend, long seed) {
         List<LayerClusters> assigned = new ArrayList<>();
-        for (int l : layers.toArray()) {
+        for (int l : layers) {
             Tensor w = model.weight(l);
             assigned.add(switch (options.assign()) {
                 case "balanced" -> new LayerClusters(l, options.k(), BalancedPartition.labels(w.rows(), options.k()),

@@ -1,14 +1,12 @@
 package dev.cleave.train;
 
-import org.eclipse.collections.api.list.primitive.ImmutableIntList;
-import org.eclipse.collections.api.list.primitive.MutableIntList;
-import org.eclipse.collections.impl.list.mutable.primitive.IntArrayList;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.cleave.util.InvalidInputException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Modular training with the enmeshment loss (G24: reward the share of squared weight inside clusters): after {@code warmupEpochs} of
+ * Modular training with the enmeshment loss (G24, science.md §5): after {@code warmupEpochs} of
  * plain training, each chosen layer's weight gets k row and column clusters (fixed from then
  * on), and the loss becomes CE - lambda * mean over those layers of C(W).
  *
@@ -47,8 +45,8 @@ public record ModularOptions(
     }
 
     /** The layer indices this selects in a network of {@code layerCount} weight matrices. */
-    public ImmutableIntList layerIndices(int layerCount) {
-        MutableIntList out = new IntArrayList();
+    public List<Integer> layerIndices(int layerCount) {
+        List<Integer> out = new ArrayList<>();
         switch (layers) {
             case "hidden" -> {
                 for (int l = 1; l + 1 < layerCount; l++) {
@@ -82,6 +80,6 @@ public record ModularOptions(
             throw new InvalidInputException("--modular-layers " + layers + " selects no layer of a " + layerCount
                     + "-layer network (hidden-to-hidden needs at least 3 layers): use all or a list");
         }
-        return out.toImmutable();
+        return out;
     }
 }

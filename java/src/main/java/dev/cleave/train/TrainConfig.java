@@ -54,6 +54,14 @@ public record TrainConfig(
         }
         layers = layers == null ? Mlp.F21_WIDTHS.clone() : layers.clone();
         Mlp.validateWidths(layers);
+        for (int l = 0; l + 1 < layers.length; l++) {
+            long n = (long) layers[l] * layers[l + 1];
+            if (n > MAX_TENSOR_ELEMENTS) {
+                throw new InvalidInputException("--layers " + widthList(layers) + ": layer " + l + "'s weight matrix would hold "
+                        + layers[l + 1] + " x " + layers[l] + " = " + n + " values (" + bytes(4 * n) + "), more than the "
+                        + MAX_TENSOR_ELEMENTS + " one tensor can hold: use narrower layers");
+            }
+        }
         if (epochs < 1 || epochs > 100_000) {
             throw new InvalidInputException("--epochs must be in [1, 100000], got " + epochs);
         }
@@ -130,6 +138,79 @@ public record TrainConfig(
                 .toString();
     }
 
+    /** The most elements one tensor (a Java float array) may hold. */
+    static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
+
+    /** Java heap and native memory a run of this config needs, in bytes (an estimate; see {@link #requireFitsMemory()}). */
+    record MemoryNeed(long heapBytes, long nativeBytes) {}
+
+    /**
+     * What training allocates, from the parameter count P and the activations: native (off-heap)
+     * memory for the model, its gradients and Adam's two moments (4 P floats), the exported copy
+     * written to the model file (P floats) and the minibatch activations; on the Java heap, the
+     * checkpoint's copies of parameters and moments, once as arrays and once as file buffers
+     * (6 P floats). With the cuda backend the model, gradients and moments live on the GPU, and
+     * the host holds the initial model and the exported copy (2 P floats).
+     */
+    MemoryNeed memoryNeeded() {
+        long params = 0;
+        long units = 0;
+        for (int l = 0; l + 1 < layers.length; l++) {
+            params += (long) layers[l] * layers[l + 1] + layers[l + 1];
+        }
+        for (int w : layers) {
+            units += w;
+        }
+        long activations = 4L * 4 * Math.max(batchSize, Evaluation.BATCH) * units;
+        boolean gpu = "cuda".equals(backend);
+        long nativeBytes = gpu ? 2 * 4 * params : 5 * 4 * params + activations;
+        return new MemoryNeed(6 * 4 * params, nativeBytes);
+    }
+
+    /**
+     * Checks, before anything is allocated, that this run fits the JVM's heap limit (-Xmx) and
+     * the native memory JavaCPP may use (its maxBytes limit and the physical memory available).
+     *
+     * @throws InvalidInputException giving the bytes needed and available and how to fix it
+     */
+    public void requireFitsMemory() {
+        Runtime rt = Runtime.getRuntime();
+        long heap = rt.maxMemory() == Long.MAX_VALUE ? Long.MAX_VALUE : rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long nativeLimit = Long.MAX_VALUE;
+        long maxBytes = org.bytedeco.javacpp.Pointer.maxBytes();
+        if (maxBytes > 0) {
+            nativeLimit = maxBytes - org.bytedeco.javacpp.Pointer.totalBytes();
+        }
+        long physical = org.bytedeco.javacpp.Pointer.availablePhysicalBytes();
+        if (physical > 0) {
+            nativeLimit = Math.min(nativeLimit, physical);
+        }
+        requireFitsMemory(heap, nativeLimit);
+    }
+
+    /** {@link #requireFitsMemory()} against the given heap and native bytes available. */
+    void requireFitsMemory(long heapAvailable, long nativeAvailable) {
+        MemoryNeed need = memoryNeeded();
+        if (need.heapBytes() <= heapAvailable && need.nativeBytes() <= nativeAvailable) {
+            return;
+        }
+        long suggestedXmx = (Math.max(need.heapBytes(), need.nativeBytes()) * 5 / 4 >> 30) + 1;
+        throw new InvalidInputException("--layers " + widthList(layers) + ": training needs about " + bytes(need.heapBytes())
+                + " of Java heap and " + bytes(need.nativeBytes()) + " of native memory, but " + bytes(heapAvailable)
+                + " of heap and " + bytes(nativeAvailable) + " of native memory are available: use narrower --layers, "
+                + "or give more memory (JAVA_OPTS=\"-Xmx" + suggestedXmx + "g\"; native memory follows -Xmx unless "
+                + "-Dorg.bytedeco.javacpp.maxBytes is set) on a machine that has it");
+    }
+
+    private static String bytes(long n) {
+        return n == Long.MAX_VALUE ? "unlimited" : n >= 1L << 30 ? String.format("%.1f GiB", n / (double) (1L << 30))
+                : String.format("%.1f MiB", n / (double) (1L << 20));
+    }
+
+    private static String widthList(int[] widths) {
+        return Arrays.toString(widths).replaceAll("[\\[\\] ]", "");
+    }
+
     /** Epochs including the pruning phase. */
     public int totalEpochs() {
         return epochs + (prune == null ? 0 : prune.epochs());
@@ -164,6 +245,11 @@ public record TrainConfig(
     public TrainConfig withClusterableInit(ClusterableInit c) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
                 modular, prune, c, spectral);
+    }
+
+    public TrainConfig withSpectral(SpectralOptions sp) {
+        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
+                modular, prune, clusterableInit, sp);
     }
 
     @Override

@@ -289,4 +289,57 @@ class CliTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--backend tpu is not a backend"), bad.err());
     }
+
+    @Test
+    void evalBlamesTheModelFileForWeightsThatOverflowOrAreNotFinite() throws IOException {
+        for (float big : new float[] {3e38f, Float.POSITIVE_INFINITY}) {
+            float[] w = new float[10 * 64];
+            java.util.Arrays.fill(w, big);
+            Path file = tmp.resolve("big-" + big + ".safetensors");
+            try (dev.cleave.nn.Mlp m = dev.cleave.nn.Mlp.fromMatrices(List.of(new dev.cleave.util.FloatMatrix(10, 64, w)),
+                    List.of(new float[10]))) {
+                if (Float.isFinite(big)) {
+                    ModelFile.save(file, m, null, java.util.Map.of());
+                } else {
+                    java.util.LinkedHashMap<String, dev.cleave.io.Safetensors.Tensor> t = new java.util.LinkedHashMap<>();
+                    t.put("layers.0.weight", dev.cleave.io.Safetensors.Tensor.of(new dev.cleave.util.FloatMatrix(10, 64, w)));
+                    t.put("layers.0.bias", dev.cleave.io.Safetensors.Tensor.ofFloats(new long[] {10}, new float[10]));
+                    dev.cleave.io.Safetensors.write(file, t, java.util.Map.of());
+                }
+            }
+            Result r = cli("eval", file.toString(), "--dataset", "mnist-idx", "--data-dir", data.toString());
+            assertEquals(2, r.code(), r.err());
+            String expected = Float.isFinite(big) ? file + ": the model's outputs overflow to non-finite values (largest |value| "
+                    + "3.00e+38 in layers.0.weight)" : file + ": tensor 'layers.0.weight' [10, 64] holds Infinity at index 0";
+            List<String> errors = r.err().lines().filter(l -> l.startsWith("cleave eval: ")).toList();
+            assertEquals(1, errors.size(), r.err());
+            assertTrue(errors.get(0).startsWith("cleave eval: error: " + expected), r.err());
+            assertFalse(r.err().contains("learning rate") || r.err().contains("\tat "), r.err());
+        }
+    }
+
+    @Test
+    void layersTooLargeForMemoryAreRefusedBeforeAllocating() {
+        Result r = cli("train", "--dataset", "mnist-idx", "--data-dir", data.toString(), "--layers", "784,50000,50000,10",
+                "--out", tmp.resolve("huge").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--layers 784,50000,50000,10: layer 1's weight matrix would hold"), r.err());
+        r = cli("train", "--dataset", "mnist-idx", "--data-dir", data.toString(), "--layers", "64,1048576,2000,10",
+                "--out", tmp.resolve("wide").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--layers 64,1048576,2000,10: training needs about"), r.err());
+        assertEquals(1, r.err().strip().split("\n").length, r.err());
+    }
+
+    @Test
+    void reportReadsARunWhoseLastMetricsLineIsTorn() throws IOException {
+        Path run = tmp.resolve("torn-report");
+        assertEquals(0, cli(train(run, "--epochs", "2")).code());
+        Files.writeString(run.resolve(RunDir.METRICS), "{\"epoch\":3,\"train_lo", java.nio.file.StandardOpenOption.APPEND);
+        Result r = cli("report", run.toString(), "--out", tmp.resolve("torn-report.html").toString());
+        assertEquals(0, r.code(), r.err());
+        Result resumed = cli("train", "--resume", run.toString(), "--epochs", "3");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertEquals(3, Files.readAllLines(run.resolve(RunDir.METRICS)).size());
+    }
 }

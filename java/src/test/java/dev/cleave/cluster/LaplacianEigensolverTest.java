@@ -15,10 +15,33 @@ import org.junit.jupiter.api.Test;
 /**
  * Closed-form normalized-Laplacian spectra (path, cycle, complete, complete bipartite) on both
  * backends and both solver paths; residuals on random graphs; native against the Java
- * reference; non-convergence as an exception.
+ * reference; residuals computed here from the edges; non-convergence as a status.
  */
 class LaplacianEigensolverTest {
-    static void assertSpectrum(double[] expected, EigenResult r, double tol) {
+    /**
+     * max_j ||N v_j - mu_j v_j|| of a result's pairs, computed here from the graph's edges
+     * (N = D^-1/2 A D^-1/2, mu_j = 1 - lambda_j), not taken from the result.
+     */
+    static double independentResidual(CsrGraph c, EigenResult r) {
+        double[] d = c.degrees();
+        double worst = 0;
+        for (int j = 0; j < r.k(); j++) {
+            double[] v = r.eigenvector(j);
+            double mu = 1 - r.eigenvalues()[j];
+            double s = 0;
+            for (int i = 0; i < c.nodes(); i++) {
+                double nv = 0;
+                for (long e = c.rowStart(i); e < c.rowEnd(i); e++) {
+                    nv += c.weight(e) * v[c.column(e)] / Math.sqrt(d[i] * d[c.column(e)]);
+                }
+                s += (nv - mu * v[i]) * (nv - mu * v[i]);
+            }
+            worst = Math.max(worst, Math.sqrt(s));
+        }
+        return worst;
+    }
+
+    static void assertSpectrum(CsrGraph g, double[] expected, EigenResult r, double tol) {
         double worst = 0;
         int at = -1;
         for (int j = 0; j < expected.length; j++) {
@@ -30,7 +53,11 @@ class LaplacianEigensolverTest {
         }
         assertTrue(worst <= tol, "worst eigenvalue error " + worst + " at " + at + ": expected "
                 + Arrays.toString(expected) + ", got " + Arrays.toString(r.eigenvalues()));
-        assertTrue(r.maxResidual() <= r.tolerance(), "residuals " + Arrays.toString(r.residuals()));
+        assertEquals(EigenStatus.SUCCESSFUL, r.status());
+        assertEquals(r.k(), r.converged());
+        double res = independentResidual(g, r);
+        assertTrue(res <= r.tolerance() * 1.01, "independent residual " + res + " (reported " + Arrays.toString(r.residuals())
+                + ")");
     }
 
     static double[] sortedFirst(double[] all, int k) {
@@ -54,7 +81,7 @@ class LaplacianEigensolverTest {
         CsrGraph g = TestGraphs.path(n);
         for (Solver s : new Solver[] {Solver.DENSE, Solver.ITERATIVE}) {
             EigenResult r = LaplacianEigensolver.smallest(g, opts(10, b, s));
-            assertSpectrum(sortedFirst(all, 10), r, 1e-8);
+            assertSpectrum(g, sortedFirst(all, 10), r, 1e-8);
             assertTrue(r.method().endsWith("-bipartite"), r.method());
         }
     }
@@ -69,7 +96,7 @@ class LaplacianEigensolverTest {
         }
         for (Solver s : new Solver[] {Solver.DENSE, Solver.ITERATIVE}) {
             EigenResult r = LaplacianEigensolver.smallest(TestGraphs.cycle(n), opts(9, b, s));
-            assertSpectrum(sortedFirst(all, 9), r, 1e-8);
+            assertSpectrum(TestGraphs.cycle(n), sortedFirst(all, 9), r, 1e-8);
             assertEquals(s == Solver.DENSE ? "dense" : "chebyshev", r.method());
         }
     }
@@ -82,12 +109,14 @@ class LaplacianEigensolverTest {
         for (int j = 0; j < n; j++) {
             all[j] = 1 - Math.cos(2 * Math.PI * j / n);
         }
-        assertSpectrum(sortedFirst(all, 7), LaplacianEigensolver.smallest(TestGraphs.cycle(n), opts(7, b, Solver.AUTO)), 1e-8);
+        assertSpectrum(TestGraphs.cycle(n), sortedFirst(all, 7), LaplacianEigensolver.smallest(TestGraphs.cycle(n),
+                opts(7, b, Solver.AUTO)), 1e-8);
         int m = 40; // K_m: 0 and m/(m-1) (m-1 times)
         double[] expected = new double[6];
         Arrays.fill(expected, 1, 6, m / (m - 1.0));
         for (Solver s : new Solver[] {Solver.DENSE, Solver.ITERATIVE}) {
-            assertSpectrum(expected, LaplacianEigensolver.smallest(TestGraphs.complete(m), opts(6, b, s)), 1e-8);
+            assertSpectrum(TestGraphs.complete(m), expected, LaplacianEigensolver.smallest(TestGraphs.complete(m), opts(6, b, s)),
+                    1e-8);
         }
     }
 
@@ -99,12 +128,12 @@ class LaplacianEigensolverTest {
         CsrGraph g = TestGraphs.completeBipartite(30, 50);
         for (Solver s : new Solver[] {Solver.DENSE, Solver.ITERATIVE}) {
             EigenResult r = LaplacianEigensolver.smallest(g, opts(5, b, s));
-            assertSpectrum(new double[] {0, 1, 1, 1, 1}, r, 1e-8);
+            assertSpectrum(g, new double[] {0, 1, 1, 1, 1}, r, 1e-8);
             assertTrue(!r.method().endsWith("-bipartite"), r.method());
         }
         EigenResult one = LaplacianEigensolver.smallest(g, opts(1, b, Solver.ITERATIVE));
         assertEquals("chebyshev-bipartite", one.method());
-        assertSpectrum(new double[] {0}, one, 1e-8);
+        assertSpectrum(g, new double[] {0}, one, 1e-8);
     }
 
     @Test
@@ -115,7 +144,7 @@ class LaplacianEigensolverTest {
             EigenResult nat = LaplacianEigensolver.smallest(g, o);
             EigenResult ref = LaplacianEigensolver.smallest(g, o.withBackend(Backend.JAVA));
             EigenResult dense = LaplacianEigensolver.smallest(g, o.withSolver(Solver.DENSE).withBackend(Backend.JAVA));
-            assertTrue(nat.maxResidual() <= 1e-6 && ref.maxResidual() <= 1e-6);
+            assertTrue(independentResidual(g, nat) <= 1e-6 && independentResidual(g, ref) <= 1e-6);
             for (int j = 0; j < 12; j++) {
                 // A residual r bounds the eigenvalue error by about r^2 / gap: far below 1e-8 here.
                 assertEquals(dense.eigenvalues()[j], nat.eigenvalues()[j], 1e-8, "native pair " + j);
@@ -155,12 +184,28 @@ class LaplacianEigensolverTest {
     }
 
     @Test
-    void nonConvergenceIsAnExceptionWithAHint() {
+    void nonConvergenceIsAStatusAndRequireConvergedThrowsWithAHint() {
         CsrGraph g = TestGraphs.path(3000);
         EigenOptions o = EigenOptions.defaults(12).withSolver(Solver.ITERATIVE).withMaxIterations(2).withTolerance(1e-10);
-        EigenNotConvergedException e = assertThrows(EigenNotConvergedException.class, () -> LaplacianEigensolver.smallest(g, o));
-        assertTrue(e.getMessage().contains("after 2 iterations") && e.getMessage().contains("maxIterations"), e.getMessage());
-        assertTrue(e.converged() < 12);
+        for (Backend b : new Backend[] {Backend.NATIVE, Backend.JAVA}) {
+            EigenResult r = LaplacianEigensolver.smallest(g, o.withBackend(b));
+            assertEquals(EigenStatus.NOT_CONVERGING, r.status());
+            assertEquals(2, r.iterations());
+            int met = 0;
+            for (double x : r.residuals()) {
+                met += x <= 1e-10 ? 1 : 0;
+            }
+            assertEquals(met, r.converged());
+            assertTrue(r.converged() < 12);
+            EigenNotConvergedException e = assertThrows(EigenNotConvergedException.class, r::requireConverged);
+            String m = e.getMessage();
+            assertTrue(m.contains("after 2 iterations") && m.contains("--tolerance") && m.contains("--k"), m);
+            assertTrue(!m.contains("maxIterations") && !m.contains("'dense'"), m); // options the CLI lacks
+            assertEquals(EigenStatus.NOT_CONVERGING, e.status());
+            assertEquals(r.converged(), e.converged());
+        }
+        assertEquals(EigenStatus.SUCCESSFUL, LaplacianEigensolver.smallest(TestGraphs.path(300), EigenOptions.defaults(3))
+                .requireConverged().status());
     }
 
     @Test

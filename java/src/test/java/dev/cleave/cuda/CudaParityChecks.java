@@ -11,8 +11,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nativ.CudaApi;
 import dev.cleave.nativ.CudaBuffer;
-import dev.cleave.nativ.CudaEmuKernels;
-import dev.cleave.nativ.CudaKernels;
 import dev.cleave.nativ.ModularKernels;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.CpuBackend;
@@ -38,6 +36,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.bytedeco.javacpp.annotation.Name;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
@@ -124,7 +123,8 @@ abstract class CudaParityChecks {
         return t;
     }
 
-    private void verified(String kernel) {
+    /** Records that {@code kernel} passed its parity test (subclasses such as CudaConvParityChecks add theirs). */
+    protected void verified(String kernel) {
         synchronized (verified) {
             verified.add(kernel);
         }
@@ -1006,14 +1006,22 @@ abstract class CudaParityChecks {
 
     // ---- coverage ----
     /** The kernels of the C ABI: the CLEAVE_CUDA_KERNEL declarations of cuda/include/cleave_cuda.h. */
+    /** The kernels of the op list (CLEAVE_CUDA_KERNEL_OP entries of cuda/include/cleave_cuda_ops.h). */
     static Set<String> abiKernels() throws IOException {
-        String header = Files.readString(repoRoot().resolve("cuda/include/cleave_cuda.h"));
-        Matcher m = Pattern.compile("(?m)^[a-z].*CLEAVE_CUDA_KERNEL\\((\\w+)\\)").matcher(header);
+        return opList(true);
+    }
+
+    /** The entries of the op list: the kernels only, or every entry. */
+    static Set<String> opList(boolean kernelsOnly) throws IOException {
+        String ops = Files.readString(repoRoot().resolve("cuda/include/cleave_cuda_ops.h"));
+        Matcher m = Pattern.compile("(?m)^CLEAVE_CUDA_(KERNEL_)?OP\\([^,]+, (\\w+),").matcher(ops);
         Set<String> names = new TreeSet<>();
         while (m.find()) {
-            names.add(m.group(1));
+            if (!kernelsOnly || m.group(1) != null) {
+                names.add(m.group(2));
+            }
         }
-        assertTrue(names.size() >= 8, "found only " + names + " in cleave_cuda.h");
+        assertTrue(names.size() >= 8, "found only " + names + " in cleave_cuda_ops.h");
         return names;
     }
 
@@ -1027,39 +1035,35 @@ abstract class CudaParityChecks {
         throw new IllegalStateException("no cuda/include/cleave_cuda.h above " + dir);
     }
 
-    private static String camel(String snake) {
-        StringBuilder b = new StringBuilder();
-        boolean up = false;
-        for (char ch : snake.toCharArray()) {
-            if (ch == '_') {
-                up = true;
-            } else {
-                b.append(up ? Character.toUpperCase(ch) : ch);
-                up = false;
+    /** The entry names ({@code @Name}) of CudaApi's native methods: what it binds of the table. */
+    private static Set<String> boundEntries() {
+        Set<String> names = new TreeSet<>();
+        for (Method m : CudaApi.class.getDeclaredMethods()) {
+            Name n = m.getAnnotation(Name.class);
+            if (n != null && java.lang.reflect.Modifier.isNative(m.getModifiers())) {
+                names.addAll(Arrays.asList(n.value()));
             }
         }
-        return b.toString();
+        return names;
     }
 
-    private static boolean hasMethod(Class<?> c, String name) {
-        return Arrays.stream(c.getMethods()).map(Method::getName).anyMatch(name::equals);
+    /** Fails when an entry of the op list has no CudaApi method, or CudaApi binds a name the list lacks. */
+    @Test
+    @Order(999)
+    void cudaApiBindsEveryEntryOfTheOpList() throws IOException {
+        assertEquals(opList(false), boundEntries(), "CudaApi's @Name methods must be the entries of cleave_cuda_ops.h");
     }
 
-    /** Fails when a kernel of the header lacks a binding or a parity test that ran and passed in this class. */
+    /** Fails when a kernel of the op list lacks a binding or a parity test that ran and passed in this class. */
     @Test
     @Order(1000)
     void everyKernelOfTheAbiHasAPassingParityTest() throws IOException {
+        Set<String> bound = boundEntries();
         Set<String> missing = new TreeSet<>();
         for (String k : abiKernels()) {
             List<String> why = new ArrayList<>();
-            if (!hasMethod(CudaKernels.class, "cleave_cuda_" + k)) {
-                why.add("no CudaKernels.cleave_cuda_" + k);
-            }
-            if (!hasMethod(CudaEmuKernels.class, "cleave_cuda_emu_" + k)) {
-                why.add("no CudaEmuKernels.cleave_cuda_emu_" + k);
-            }
-            if (!hasMethod(CudaApi.class, camel(k))) {
-                why.add("no CudaApi." + camel(k));
+            if (!bound.contains(k)) {
+                why.add("no CudaApi method with @Name(\"" + k + "\")");
             }
             if (!verified.contains(k)) {
                 why.add("no parity test verified it in " + getClass().getSimpleName()
@@ -1070,7 +1074,7 @@ abstract class CudaParityChecks {
             }
         }
         if (!missing.isEmpty()) {
-            fail("kernels of cuda/include/cleave_cuda.h without a binding or a passing parity test: " + missing);
+            fail("kernels of cuda/include/cleave_cuda_ops.h without a binding or a passing parity test: " + missing);
         }
     }
 
@@ -1080,7 +1084,7 @@ abstract class CudaParityChecks {
     void comparisonsReportMismatches() {
         AssertionError e = assertThrows(AssertionError.class,
                 () -> Tolerance.assertClose("x", new float[] {1f, 2f}, new float[] {1f, 2.5f}, 1e-3, 1e-3));
-        assertTrue(e.getMessage().contains("[1] cpu=2.0 cuda=2.5") && e.getMessage().contains("worst abs error 0.5"),
+        assertTrue(e.getMessage().contains("[1] ref=2.0 got=2.5") && e.getMessage().contains("worst abs error 0.5"),
                 e.getMessage());
         assertThrows(AssertionError.class, () -> Compare.bits("x", new float[] {0f}, new float[] {-0f}));
         assertThrows(AssertionError.class, () -> Tolerance.assertClose("x", new float[] {1f}, new float[] {Float.NaN}, 1, 1));

@@ -22,7 +22,7 @@ class NativeStatusTest {
     @Test
     void javaStatusListMatchesTheHeader() throws IOException {
         Path header = Path.of("..", "native", "include", "cleave_status.h");
-        Matcher m = Pattern.compile("^\\s*CLEAVE_([A-Z_]+) = (\\d+),?", Pattern.MULTILINE).matcher(Files.readString(header));
+        Matcher m = Pattern.compile("^\\s*CLEAVE_([A-Z_]+) = (-?\\d+),?", Pattern.MULTILINE).matcher(Files.readString(header));
         Map<String, Integer> declared = new LinkedHashMap<>();
         while (m.find()) {
             declared.put(m.group(1), Integer.parseInt(m.group(2)));
@@ -37,17 +37,17 @@ class NativeStatusTest {
     @Test
     void eachStatusBecomesItsType() {
         String msg = "linear_forward: batch, in and out must be positive, got 0, 2, 2 (native/src/linear.cpp:88)";
-        RuntimeException bad = NativeStatus.exception(1, msg);
+        RuntimeException bad = NativeStatus.exception(NativeStatus.INVALID_ARGUMENT.code(), msg);
         assertInstanceOf(InvalidInputException.class, bad);
         NativeFailure f = (NativeFailure) bad;
         assertEquals("linear_forward", f.op());
         assertEquals("native/src/linear.cpp", f.file());
         assertEquals(88, f.line());
         assertEquals(msg, bad.getMessage());
-        assertInstanceOf(NativeNumericException.class, NativeStatus.exception(2, "softmax_xent: row 0 (a.cpp:1)"));
-        assertInstanceOf(ArithmeticException.class, NativeStatus.exception(2, "softmax_xent: row 0 (a.cpp:1)"));
-        assertInstanceOf(NativeNotConvergedException.class, NativeStatus.exception(3, "x: y (a.cpp:1)"));
-        assertEquals(NativeStatus.INTERNAL_ERROR, ((NativeFailure) NativeStatus.exception(4, "m: out of memory")).status());
+        assertInstanceOf(NativeNumericException.class, NativeStatus.exception(NativeStatus.NUMERIC_FAILURE.code(), "softmax_xent: row 0 (a.cpp:1)"));
+        assertInstanceOf(ArithmeticException.class, NativeStatus.exception(NativeStatus.NUMERIC_FAILURE.code(), "softmax_xent: row 0 (a.cpp:1)"));
+        assertInstanceOf(NativeNotConvergedException.class, NativeStatus.exception(NativeStatus.NOT_CONVERGED.code(), "x: y (a.cpp:1)"));
+        assertEquals(NativeStatus.INTERNAL_ERROR, ((NativeFailure) NativeStatus.exception(NativeStatus.INTERNAL_ERROR.code(), "m: out of memory")).status());
         // A CUDA runtime code from a device query (35: insufficient driver) is a device error.
         RuntimeException device = NativeStatus.exception(35, "cudaGetDeviceCount: no usable NVIDIA driver (cuda/src/device.cu:24)");
         assertInstanceOf(NativeException.class, device);
@@ -74,7 +74,7 @@ class NativeStatusTest {
     @Test
     void emulatedCudaStatusesAreTyped() {
         CudaApi emu = CudaApi.emulator();
-        long d = emu.malloc(64);
+        long d = emu.mallocOrThrow(64);
         try {
             int status = emu.linearForward(d, d, 0, d, 0, 2, 2, 0);
             NativeArgumentException e = assertThrows(NativeArgumentException.class, () -> emu.check(status));
@@ -84,7 +84,7 @@ class NativeStatusTest {
             emu.check(emu.free(d));
         }
         // A failing CUDA runtime call (an allocation far beyond the emulated device) is a device error.
-        NativeException huge = assertThrows(NativeException.class, () -> emu.malloc(1L << 40));
+        NativeException huge = assertThrows(NativeException.class, () -> emu.mallocOrThrow(1L << 40));
         assertEquals(NativeStatus.DEVICE_ERROR, huge.status());
         assertEquals("malloc", huge.op());
     }
