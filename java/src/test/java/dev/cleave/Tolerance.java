@@ -22,12 +22,19 @@ public final class Tolerance {
         int bad = 0;
         List<String> first = new ArrayList<>();
         for (int i = 0; i < ref.length; i++) {
-            boolean sameNonFinite = !Double.isFinite(ref[i]) && Double.compare(ref[i], got[i]) == 0;
-            double err = sameNonFinite ? 0 : Math.abs(ref[i] - got[i]);
-            if (Double.isNaN(err)) {
+            boolean ok;
+            double err;
+            if (!Double.isFinite(ref[i])) { // matches only itself
+                ok = Double.compare(ref[i], got[i]) == 0;
+                err = ok ? 0 : Double.POSITIVE_INFINITY;
+            } else if (!Double.isFinite(got[i])) {
+                ok = false;
                 err = Double.POSITIVE_INFINITY;
+            } else {
+                err = Math.abs(ref[i] - got[i]);
+                ok = err <= abs + Math.abs(ref[i]) * rel;
             }
-            if (!(err <= abs + Math.abs(ref[i]) * rel)) {
+            if (!ok) {
                 bad++;
                 if (first.size() < 5) {
                     first.add("[" + i + "] ref=" + ref[i] + " got=" + got[i]);

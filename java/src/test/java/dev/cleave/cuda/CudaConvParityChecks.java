@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * split-K dw. Part of the suite of {@link CudaParityChecks} (its coverage test counts these), run
  * by {@link CudaEmuParityTest} and {@link CudaGpuParityTest}.
  */
-abstract class CudaConvParityChecks extends CudaParityChecks {
+abstract class CudaConvParityChecks extends CudaSpectralParityChecks {
     /** batch, in, height, width, out, kernel, stride, padding; the first SMALL also run on OS threads. */
     private static final int[][] CONV = {{1, 1, 1, 1, 1, 1, 1, 0}, {2, 3, 5, 7, 5, 3, 1, 1}, {1, 2, 9, 11, 3, 5, 2, 2},
         {3, 5, 8, 13, 7, 3, 2, 1}, {2, 2, 12, 12, 3, 3, 1, 1}, {2, 7, 6, 9, 3, 1, 2, 0}, {1, 1, 1, 1, 2, 3, 1, 1},
@@ -53,16 +53,6 @@ abstract class CudaConvParityChecks extends CudaParityChecks {
             v[i] = (float) r.nextGaussian();
         }
         return v;
-    }
-
-    private static Tensor tensor(float[] v, int rows, int cols) {
-        Tensor t = Tensor.zeros(rows, cols);
-        t.copyFrom(v);
-        return t;
-    }
-
-    private CudaBuffer dev(float[] v) {
-        return CudaBuffer.of(api(), v);
     }
 
     private static Conv2dShape conv(int[] c) {
