@@ -62,6 +62,14 @@ public final class Main implements Runnable {
                 cmd.getErr().println("cleave " + cmd.getCommandName() + ": " + e.getMessage());
                 return 4;
             }
+            if (e instanceof dev.cleave.nativ.NativeNumericException) {
+                cmd.getErr().println("cleave " + cmd.getCommandName() + ": " + e.getMessage());
+                return 3;
+            }
+            if (e instanceof dev.cleave.nativ.NativeNotConvergedException) {
+                cmd.getErr().println("cleave " + cmd.getCommandName() + ": " + e.getMessage());
+                return 4;
+            }
             if (e instanceof NativeException) {
                 cmd.getErr().println("cleave " + cmd.getCommandName() + ": native error: " + e.getMessage());
                 return 1;

@@ -97,7 +97,7 @@ public final class Enmeshment implements AutoCloseable {
      * C of the matrix at {@code w}, and ADDS {@code scale * dC/dW} into {@code grad} (rows x
      * cols, not overlapping {@code w}): native, two passes over W.
      *
-     * @throws dev.cleave.nativ.NativeException if W holds a NaN or infinite value (grad is
+     * @throws dev.cleave.nativ.NativeNumericException if W holds a NaN or infinite value (grad is
      *     then untouched)
      */
     public double forwardBackward(FloatPointer w, float scale, FloatPointer grad) {

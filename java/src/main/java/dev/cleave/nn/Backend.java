@@ -5,7 +5,8 @@ import dev.cleave.util.InvalidInputException;
 
 /**
  * The ops a network needs, behind one interface; {@code java} (the plain reference),
- * {@code cpu} (hand-written C++ kernels) and, later, {@code cuda} implement them. Each op has
+ * {@code cpu} (hand-written C++ kernels), {@code cuda} and {@code cuda-emu} (the CUDA kernels on a
+ * GPU, or run on the CPU by the emulator: {@link CudaBackend}) implement them. Each op has
  * the same name everywhere: the C++ function {@code cleave_<op>}, the method here, the tests
  * and the benchmarks.
  *
@@ -75,7 +76,8 @@ public abstract class Backend implements AutoCloseable {
     /**
      * softmax_xent: softmax cross-entropy over each row of logits (batch x classes) with
      * labels[0..batch). Writes dlogits = (softmax - onehot) * gradScale unless dlogits is null.
-     * A non-finite logit is an {@link ArithmeticException} (the network diverged).
+     * A label outside [0, classes) is a {@link dev.cleave.nativ.NativeArgumentException} (bad input),
+     * a non-finite logit an {@link ArithmeticException} (the network diverged).
      */
     public final XentResult softmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
         check(labels.size() >= logits.rows(), "softmax_xent", labels.size() + " labels for " + logits.rows() + " rows");
@@ -149,11 +151,6 @@ public abstract class Backend implements AutoCloseable {
 
     protected abstract void doLinearBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
             Tensor db, boolean relu);
-
-    /** The exception for a failed softmax_xent: a non-finite logit is divergence, anything else bad input. */
-    protected static RuntimeException softmaxXentFailure(String message) {
-        return message.contains("non-finite") ? new ArithmeticException(message) : new IllegalArgumentException(message);
-    }
 
     protected abstract XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale);
 

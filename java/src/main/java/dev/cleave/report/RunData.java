@@ -17,10 +17,10 @@ import java.util.List;
 
 /**
  * What the report reads from one run folder: config.json, metrics.jsonl, model.safetensors
- * (weights and modular clusters), and, when present, the JSON written by {@code cleave cluster
- * --json} ({@value #CLUSTER_FILE}), {@code cleave circuits --json} ({@value #CIRCUITS_FILE}) and
- * {@code cleave cocluster --json} ({@value #COCLUSTER_FILE}, clusters for a model trained
- * without them).
+ * (weights and modular clusters), and, when present, the JSON results written into the folder by
+ * {@code cleave cluster --out RUN/}{@value #CLUSTER_FILE}, {@code cleave circuits --out
+ * RUN/}{@value #CIRCUITS_FILE} and {@code cleave cocluster --out RUN/}{@value #COCLUSTER_FILE}
+ * (clusters for a model trained without them); {@code cleave demo} writes all three there.
  */
 record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> metrics, List<FloatMatrix> weights,
         List<LayerClusters> clusters, JsonNode cluster, JsonNode circuits, JsonNode cocluster) {

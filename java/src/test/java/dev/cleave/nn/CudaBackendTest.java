@@ -63,21 +63,32 @@ class CudaBackendTest {
                 new SpectralOptions(0.1f, 2, SpectralOptions.Rescale.CANONICAL));
         float[][] weights = new float[2][];
         EpochMetrics[] last = new EpochMetrics[2];
-        trainOnCpuAndEmulatedCuda(cfg, train, test, weights, last);
+        String launched = trainOnCpuAndEmulatedCuda(cfg, train, test, weights, last);
         for (int i = 0; i < weights[0].length; i++) {
             assertEquals(weights[0][i], weights[1][i], 2e-4 + 2e-3 * Math.abs(weights[0][i]), "layers.1.weight[" + i + "]");
         }
         assertEquals(last[0].spectral(), last[1].spectral(), 1e-4);
         assertEquals(last[0].clusterability().get("layers.1.weight"), last[1].clusterability().get("layers.1.weight"), 1e-4);
-        assertEquals(dev.cleave.cluster.Backend.CUDA_EMU, dev.cleave.cluster.Backend.forCompute("cuda-emu"));
-        assertEquals(dev.cleave.cluster.Backend.NATIVE, dev.cleave.cluster.Backend.forCompute("cpu"));
+        // The co-clustering and the regulariser's eigensolve ran on the emulated device: its spectral
+        // operator and k-means assignment kernels were launched during the cuda-emu run.
+        for (String k : new String[] {"spectral_scale_kernel", "spectral_dense_kernel<N>", "spectral_dense_kernel<T>",
+            "kmeans_assign_kernel"}) {
+            assertTrue(launched.contains(k + "="), k + " not launched on cuda-emu: " + launched);
+        }
     }
 
-    /** Trains cfg on cpu (index 0) and cuda-emu (index 1); layer 1's weights and the last epoch's metrics of each. */
-    private static void trainOnCpuAndEmulatedCuda(TrainConfig cfg, Dataset train, Dataset test, float[][] weights,
+    /**
+     * Trains cfg on cpu (index 0) and cuda-emu (index 1); layer 1's weights and the last epoch's
+     * metrics of each. Returns the emulator's launch log of the cuda-emu run ("kernel=count;...").
+     */
+    private static String trainOnCpuAndEmulatedCuda(TrainConfig cfg, Dataset train, Dataset test, float[][] weights,
             EpochMetrics[] last) {
         Backend[] backends = {new CpuBackend(1), new CudaBackend(CudaApi.emulator())};
+        String launched = "";
         for (int b = 0; b < 2; b++) {
+            if (b == 1) {
+                assertEquals(0, dev.cleave.nativ.CudaEmuKernels.cleave_cuda_emu_reset_stats());
+            }
             try (Backend backend = backends[b]; Mlp model = Trainer.initialModel(cfg, backend);
                     Trainer t = new Trainer(cfg, backend, model)) {
                 assertEquals(b == 1, model.weight(0).onDevice());
@@ -86,6 +97,14 @@ class CudaBackendTest {
                 }
                 weights[b] = model.weight(1).toArray();
             }
+            if (b == 1) {
+                try (org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer(1 << 16)) {
+                    assertEquals(0, dev.cleave.nativ.CudaEmuKernels.cleave_cuda_emu_launched(buf, 1 << 16));
+                    launched = buf.getString();
+                    launched = launched.indexOf('\0') >= 0 ? launched.substring(0, launched.indexOf('\0')) : launched;
+                }
+            }
         }
+        return launched;
     }
 }
