@@ -102,12 +102,9 @@ int CLEAVE_CUDA_KERNEL(batchnorm2d_forward)(const float* x, const float* gamma, 
   const char* op = "batchnorm2d_forward";
   CLEAVE_REQUIRE(op, x && gamma && beta && running_mean && running_var && y,
                  "x, gamma, beta, running_mean, running_var and y must not be null");
-  CLEAVE_REQUIRE(op, batch > 0 && channels > 0 && height > 0 && width > 0,
-                 "batch %d, channels %d, image %dx%d: all must be positive", batch, channels, height, width);
+  CLEAVE_CHECK_BATCHNORM2D_SHAPE(op, batch, channels, height, width);
   const int hw = height * width;
-  CLEAVE_REQUIRE(op, !training || (int64_t)batch * hw > 1, "training needs more than one value per channel");
-  CLEAVE_REQUIRE(op, momentum >= 0.0f && momentum <= 1.0f && eps > 0.0f,
-                 "momentum must be in [0, 1] and eps > 0, got %g, %g", momentum, eps);
+  CLEAVE_CHECK_BATCHNORM2D_FORWARD(op, training, (int64_t)batch * hw, momentum, eps);
   void* mem = nullptr;
   CLEAVE_RETURN_IF(cleave_cuda::scratch(op, sizeof(double2) * channels, &mem));
   double2* coef = static_cast<double2*>(mem);
@@ -126,8 +123,7 @@ int CLEAVE_CUDA_KERNEL(batchnorm2d_backward)(const float* x, const float* gamma,
   const char* op = "batchnorm2d_backward";
   CLEAVE_REQUIRE(op, x && gamma && save_mean && save_invstd && dy && dx && dgamma && dbeta,
                  "x, gamma, save_mean, save_invstd, dy, dx, dgamma and dbeta must not be null");
-  CLEAVE_REQUIRE(op, batch > 0 && channels > 0 && height > 0 && width > 0,
-                 "batch %d, channels %d, image %dx%d: all must be positive", batch, channels, height, width);
+  CLEAVE_CHECK_BATCHNORM2D_SHAPE(op, batch, channels, height, width);
   const int hw = height * width;
   void* mem = nullptr;
   CLEAVE_RETURN_IF(cleave_cuda::scratch(op, sizeof(double2) * 2 * channels, &mem));

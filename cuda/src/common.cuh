@@ -26,11 +26,15 @@
 
 namespace cleave_cuda {
 
-// Records "op: message (cuda/src/file:line)" as the thread's last error; returns status 1.
+// Records "op: message (cuda/src/file:line)" as the thread's last error; returns `status` (a
+// cleave_status, native/include/cleave_status.h).
+int fail(int status, const char* op, const char* file, int line, const char* fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+// The same for an internal failure (out of host memory): returns CLEAVE_INTERNAL_ERROR.
 int set_error(const char* op, const char* file, int line, const char* fmt, ...)
     __attribute__((format(printf, 4, 5)));
-// Records a CUDA runtime error for `op` ("op: what failed: <cuda message> [<name>] (file:line)")
-// and returns the CUDA error code (nonzero).
+// Records a CUDA runtime error for `op` ("op: what failed: <cuda message> [<name>, cuda error
+// <code>] (file:line)") and returns the CUDA error code (positive, never a cleave_status).
 int cuda_error(const char* op, const char* file, int line, const char* what, cudaError_t err);
 // Clears the thread's last error; returns 0.
 int ok();
@@ -151,8 +155,12 @@ __device__ __forceinline__ double2 block_sum2(double a, double b) {
 
 }  // namespace cleave_cuda
 
-#define CLEAVE_REQUIRE(op, cond, ...) \
-  do { if (!(cond)) return ::cleave_cuda::set_error(op, __FILE__, __LINE__, __VA_ARGS__); } while (0)
+// CLEAVE_REQUIRE (a bad argument), CLEAVE_REQUIRE_FINITE (numbers gone bad), CLEAVE_RETURN_IF
+// (a helper's status passed on), the argument
+// checks of the ops the cpu library implements too, and the dropout uniform: one header shared
+// with native/src.
+#define CLEAVE_FAIL ::cleave_cuda::fail
+#include "cleave_shared.h"
 
 // Runs a CUDA runtime call; on failure records it for `op` and returns its error code.
 #define CLEAVE_CUDA_TRY(op, call)                                                              \
@@ -175,12 +183,5 @@ __device__ __forceinline__ double2 block_sum2(double a, double b) {
 
 // First statement of every extern "C" function that touches the device (see enter()).
 #define CLEAVE_CUDA_ENTER(op) CLEAVE_RETURN_IF(::cleave_cuda::enter(op))
-
-// Propagates a nonzero status from a helper that already recorded its error.
-#define CLEAVE_RETURN_IF(status)         \
-  do {                                   \
-    const int cleave_s_ = (status);      \
-    if (cleave_s_ != 0) return cleave_s_; \
-  } while (0)
 
 #endif

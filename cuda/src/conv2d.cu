@@ -193,11 +193,7 @@ int launch_gemm(const char* op, const ConvArgs& a, float* partial, int splits) {
 
 int make_args(const char* op, const float* x, const float* w, const float* dy, const float* b, float* out, int batch,
               int in, int h, int wd, int outc, int k, int stride, int pad, int relu, ConvArgs* a) {
-  CLEAVE_REQUIRE(op, batch > 0 && in > 0 && h > 0 && wd > 0 && outc > 0 && k > 0 && stride > 0 && pad >= 0,
-                 "batch %d, channels %d -> %d, image %dx%d, kernel %d, stride %d, padding %d: all must be positive "
-                 "(padding >= 0)", batch, in, outc, h, wd, k, stride, pad);
-  CLEAVE_REQUIRE(op, h + 2 * pad >= k && wd + 2 * pad >= k, "a %dx%d kernel does not fit a %dx%d image with padding %d",
-                 k, k, h, wd, pad);
+  CLEAVE_CHECK_CONV2D_GEOMETRY(op, batch, in, h, wd, outc, k, stride, pad);
   *a = ConvArgs{x, w, dy, b, out, batch, in, h, wd, outc, k, stride, pad,
                 (h + 2 * pad - k) / stride + 1, (wd + 2 * pad - k) / stride + 1, relu, 0, 0, 0, 0};
   CLEAVE_REQUIRE(op, (int64_t)batch * in * h * wd < INT32_MAX && (int64_t)batch * outc * a->oh * a->ow < INT32_MAX,
@@ -211,7 +207,7 @@ int CLEAVE_CUDA_KERNEL(conv2d_forward)(const float* x, const float* w, const flo
                                        int in_channels, int height, int width, int out_channels, int kernel,
                                        int stride, int padding, int relu) {
   const char* op = "conv2d_forward";
-  CLEAVE_REQUIRE(op, x && w && y, "x, w and y must not be null");
+  CLEAVE_CHECK_CONV2D_FORWARD_POINTERS(op, x, w, y);
   ConvArgs a{};
   CLEAVE_RETURN_IF(make_args(op, x, w, nullptr, b, y, batch, in_channels, height, width, out_channels, kernel, stride,
                              padding, relu, &a));
@@ -226,8 +222,7 @@ int CLEAVE_CUDA_KERNEL(conv2d_backward)(const float* x, const float* w, const fl
                                         float* dw, float* db, int batch, int in_channels, int height, int width,
                                         int out_channels, int kernel, int stride, int padding, int relu) {
   const char* op = "conv2d_backward";
-  CLEAVE_REQUIRE(op, x && w && dy && dw, "x, w, dy and dw must not be null");
-  CLEAVE_REQUIRE(op, !relu || y, "relu backward needs the layer output y");
+  CLEAVE_CHECK_CONV2D_BACKWARD_POINTERS(op, x, w, y, dy, dw, relu);
   ConvArgs a{};
   CLEAVE_RETURN_IF(make_args(op, x, w, dy, nullptr, nullptr, batch, in_channels, height, width, out_channels, kernel,
                              stride, padding, 0, &a));

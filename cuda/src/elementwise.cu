@@ -13,17 +13,7 @@ constexpr int kThreads = 256;
 constexpr unsigned kMaxBlocks = 1u << 16;
 constexpr int kItemsPerThread = 4;  // weight_penalty: elements per thread before a new partial
 
-// Counter-based uniform in [0, 1) with 24 random bits: a copy of `uniform` in
-// native/src/elementwise.cpp and of dev.cleave.nn.Rng.uniform (Java), so every backend draws
-// the same dropout masks bit for bit. Change all three together.
-__host__ __device__ __forceinline__ float dropout_uniform(uint64_t seed, uint64_t stream, uint64_t i) {
-  uint64_t z = seed ^ (stream * 0x9E3779B97F4A7C15ULL);
-  z += (i + 1) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  return (float)(z >> 40) * (1.0f / 16777216.0f);
-}
+using cleave_shared::dropout_uniform;  // native/include/cleave_shared.h: the same bits on every backend
 
 __global__ void __launch_bounds__(kThreads)
     dropout_forward_kernel(float* x, float* mask, int64_t n, float p, float keep, uint64_t seed,
@@ -81,9 +71,7 @@ int CLEAVE_CUDA_KERNEL(dropout_forward)(float* x, float* mask, int64_t n, float 
                                         uint64_t stream) {
   CLEAVE_CUDA_ENTER("dropout_forward");
   const char* op = "dropout_forward";
-  CLEAVE_REQUIRE(op, x && mask, "x and mask must not be null");
-  CLEAVE_REQUIRE(op, n >= 0, "n must be >= 0, got %lld", (long long)n);
-  CLEAVE_REQUIRE(op, p >= 0.0f && p < 1.0f, "p must be in [0, 1), got %g", p);
+  CLEAVE_CHECK_DROPOUT_FORWARD(op, x, mask, n, p);
   if (n == 0) return cleave_cuda::ok();
   const float keep = 1.0f / (1.0f - p);  // as the cpu kernel computes it, so masks match bit for bit
   CLEAVE_LAUNCH(op, dropout_forward_kernel, dim3(cleave_cuda::grid_for(dropout_forward_kernel, n, kThreads, kMaxBlocks)),
@@ -94,8 +82,7 @@ int CLEAVE_CUDA_KERNEL(dropout_forward)(float* x, float* mask, int64_t n, float 
 int CLEAVE_CUDA_KERNEL(dropout_backward)(float* dy, const float* mask, int64_t n) {
   CLEAVE_CUDA_ENTER("dropout_backward");
   const char* op = "dropout_backward";
-  CLEAVE_REQUIRE(op, dy && mask, "dy and mask must not be null");
-  CLEAVE_REQUIRE(op, n >= 0, "n must be >= 0, got %lld", (long long)n);
+  CLEAVE_CHECK_DROPOUT_BACKWARD(op, dy, mask, n);
   if (n == 0) return cleave_cuda::ok();
   CLEAVE_LAUNCH(op, dropout_backward_kernel, dim3(cleave_cuda::grid_for(dropout_backward_kernel, n, kThreads, kMaxBlocks)),
                 dim3(kThreads), dy, mask, n);
@@ -106,9 +93,7 @@ int CLEAVE_CUDA_KERNEL(weight_penalty)(const float* w, float* g, int64_t n, floa
                                        double* value) {
   CLEAVE_CUDA_ENTER("weight_penalty");
   const char* op = "weight_penalty";
-  CLEAVE_REQUIRE(op, w && g && value, "w, g and value must not be null");
-  CLEAVE_REQUIRE(op, n >= 0, "n must be >= 0, got %lld", (long long)n);
-  CLEAVE_REQUIRE(op, l1 >= 0.0f && l2 >= 0.0f, "l1 and l2 must be >= 0, got %g, %g", l1, l2);
+  CLEAVE_CHECK_WEIGHT_PENALTY(op, w, g, value, n, l1, l2);
   if (n == 0) {
     *value = 0.0;
     return cleave_cuda::ok();
@@ -133,10 +118,7 @@ int CLEAVE_CUDA_KERNEL(adam_update)(float* w, const float* g, float* m, float* v
                                     int64_t step) {
   CLEAVE_CUDA_ENTER("adam_update");
   const char* op = "adam_update";
-  CLEAVE_REQUIRE(op, w && g && m && v, "w, g, m and v must not be null");
-  CLEAVE_REQUIRE(op, n >= 0, "n must be >= 0, got %lld", (long long)n);
-  CLEAVE_REQUIRE(op, step >= 1, "step must be >= 1, got %lld", (long long)step);
-  CLEAVE_REQUIRE(op, lr > 0.0f && std::isfinite(lr), "lr must be positive, got %g", lr);
+  CLEAVE_CHECK_ADAM_UPDATE(op, w, g, m, v, n, lr, step);
   if (n == 0) return cleave_cuda::ok();
   // The bias corrections in double on the host, exactly as the cpu kernel computes them.
   const double c1 = 1.0 - std::pow((double)beta1, (double)step);

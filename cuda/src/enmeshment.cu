@@ -1,4 +1,4 @@
-// enmeshment: clusterability C of a weight matrix and the gradient of C (science.md §5; the cpu
+// enmeshment: clusterability C of a weight matrix and the gradient of C (G24's enmeshment loss; the cpu
 // kernel is native/src/enmeshment.cpp), in passes that never leave the device:
 //
 //   check:  every row and column label in [0, k); atomicMin records the first bad index of each.
@@ -92,12 +92,7 @@ extern "C" int CLEAVE_CUDA_KERNEL(enmeshment)(const float* w, const int32_t* row
                                               const int32_t* col_labels, int rows, int cols, int k,
                                               float scale, float* grad, double* c_out) {
   CLEAVE_CUDA_ENTER("enmeshment");
-  CLEAVE_REQUIRE(op, c_out && (w || (int64_t)rows * cols == 0) && (row_labels || rows == 0) &&
-                         (col_labels || cols == 0),
-                 "w, row_labels, col_labels and c_out must not be null");
-  CLEAVE_REQUIRE(op, rows >= 0 && cols >= 0, "rows and cols must be >= 0, got %d, %d", rows, cols);
-  CLEAVE_REQUIRE(op, k >= 1 && k <= kMaxK, "k must be in [1, %d], got %d", kMaxK, k);
-  CLEAVE_REQUIRE(op, std::isfinite(scale), "scale must be finite, got %g", scale);
+  CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, k, kMaxK, scale);
   if (rows + (int64_t)cols == 0) {
     *c_out = 0.0;
     return cleave_cuda::ok();
@@ -130,19 +125,17 @@ extern "C" int CLEAVE_CUDA_KERNEL(enmeshment)(const float* w, const int32_t* row
   if (h.bad_row != INT_MAX) {
     int32_t label = 0;
     CLEAVE_CUDA_TRY(op, cudaMemcpy(&label, row_labels + h.bad_row, sizeof label, cudaMemcpyDeviceToHost));
-    return cleave_cuda::set_error(op, __FILE__, __LINE__, "row label %d of row %d is outside [0, %d)",
+    return cleave_cuda::fail(CLEAVE_INVALID_ARGUMENT, op, __FILE__, __LINE__, "row label %d of row %d is outside [0, %d)",
                                   label, h.bad_row, k);
   }
   if (h.bad_col != INT_MAX) {
     int32_t label = 0;
     CLEAVE_CUDA_TRY(op, cudaMemcpy(&label, col_labels + h.bad_col, sizeof label, cudaMemcpyDeviceToHost));
-    return cleave_cuda::set_error(op, __FILE__, __LINE__,
+    return cleave_cuda::fail(CLEAVE_INVALID_ARGUMENT, op, __FILE__, __LINE__,
                                   "column label %d of column %d is outside [0, %d)", label,
                                   h.bad_col, k);
   }
-  CLEAVE_REQUIRE(op, std::isfinite(h.sums.x),
-                 "the sum of squared weights is not finite: w holds NaN or infinite values, or "
-                 "weights beyond 1e19 (the network diverged: lower the learning rate)");
+  CLEAVE_REQUIRE_FINITE(op, std::isfinite(h.sums.x), CLEAVE_NONFINITE_WEIGHTS_MESSAGE);
   *c_out = h.sums.x == 0.0 ? 0.0 : h.sums.y / h.sums.x;
   return cleave_cuda::ok();
 }

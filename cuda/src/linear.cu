@@ -180,9 +180,7 @@ extern "C" {
 int CLEAVE_CUDA_KERNEL(linear_forward)(const float* x, const float* w, const float* b, float* y,
                                        int batch, int in, int out, int relu) {
   CLEAVE_CUDA_ENTER("linear_forward");
-  CLEAVE_REQUIRE(kForward, x && w && y, "x, w and y must not be null");
-  CLEAVE_REQUIRE(kForward, batch > 0 && in > 0 && out > 0,
-                 "batch, in and out must be positive, got %d, %d, %d", batch, in, out);
+  CLEAVE_CHECK_LINEAR_FORWARD(kForward, x, w, y, batch, in, out);
   // y (batch x out) = x (batch x in) . w^T: A = x (k-contiguous), B(k, n) = w[n][k].
   CLEAVE_RETURN_IF((gemm<true, true>(kForward, x, w, b, y, batch, out, in, in, in, out, relu)));
   return cleave_cuda::ok();
@@ -192,10 +190,7 @@ int CLEAVE_CUDA_KERNEL(linear_backward)(const float* x, const float* w, const fl
                                         float* dx, float* dw, float* db, int batch, int in,
                                         int out, int relu) {
   CLEAVE_CUDA_ENTER("linear_backward");
-  CLEAVE_REQUIRE(kBackward, x && w && dy && dw, "x, w, dy and dw must not be null");
-  CLEAVE_REQUIRE(kBackward, !relu || y, "relu backward needs the layer output y");
-  CLEAVE_REQUIRE(kBackward, batch > 0 && in > 0 && out > 0,
-                 "batch, in and out must be positive, got %d, %d, %d", batch, in, out);
+  CLEAVE_CHECK_LINEAR_BACKWARD(kBackward, x, w, y, dy, dw, batch, in, out, relu);
   if (relu || db) {
     const dim3 grid((out + kMaskCols - 1) / kMaskCols);
     CLEAVE_LAUNCH(kBackward, relu_mask_bias_grad, grid, dim3(kMaskCols * kMaskRowGroups), y, dy, db,

@@ -61,11 +61,7 @@ int CLEAVE_CUDA_KERNEL(maxpool2d_forward)(const float* x, float* y, int32_t* arg
                                           int height, int width, int kernel, int stride) {
   const char* op = "maxpool2d_forward";
   CLEAVE_REQUIRE(op, x && y && argmax, "x, y and argmax must not be null");
-  CLEAVE_REQUIRE(op, batch > 0 && channels > 0 && height > 0 && width > 0 && kernel > 0 && stride > 0,
-                 "batch %d, channels %d, image %dx%d, window %d, stride %d: all must be positive", batch, channels,
-                 height, width, kernel, stride);
-  CLEAVE_REQUIRE(op, kernel <= height && kernel <= width, "a %dx%d window does not fit a %dx%d image", kernel, kernel,
-                 height, width);
+  CLEAVE_CHECK_MAXPOOL2D(op, batch, channels, height, width, kernel, stride);
   const int oh = (height - kernel) / stride + 1, ow = (width - kernel) / stride + 1;
   const int64_t total = (int64_t)batch * channels * oh * ow;
   CLEAVE_LAUNCH(op, maxpool_forward_kernel, dim3(cleave_cuda::grid_for(maxpool_forward_kernel, total, kThreads, 65535)), dim3(kThreads), x, y,
@@ -77,11 +73,7 @@ int CLEAVE_CUDA_KERNEL(maxpool2d_backward)(const float* dy, const int32_t* argma
                                            int height, int width, int kernel, int stride) {
   const char* op = "maxpool2d_backward";
   CLEAVE_REQUIRE(op, dy && argmax && dx, "dy, argmax and dx must not be null");
-  CLEAVE_REQUIRE(op, batch > 0 && channels > 0 && height > 0 && width > 0 && kernel > 0 && stride > 0,
-                 "batch %d, channels %d, image %dx%d, window %d, stride %d: all must be positive", batch, channels,
-                 height, width, kernel, stride);
-  CLEAVE_REQUIRE(op, kernel <= height && kernel <= width, "a %dx%d window does not fit a %dx%d image", kernel, kernel,
-                 height, width);
+  CLEAVE_CHECK_MAXPOOL2D(op, batch, channels, height, width, kernel, stride);
   const int oh = (height - kernel) / stride + 1, ow = (width - kernel) / stride + 1;
   const int64_t total = (int64_t)batch * channels * height * width;
   CLEAVE_LAUNCH(op, maxpool_backward_kernel, dim3(cleave_cuda::grid_for(maxpool_backward_kernel, total, kThreads, 65535)), dim3(kThreads), dy,

@@ -114,15 +114,28 @@ static const char* source_path(const char* file) {
   return p ? p : file;
 }
 
-int set_error(const char* op, const char* file, int line, const char* fmt, ...) {
+static int record(int status, const char* op, const char* file, int line, const char* fmt, va_list ap) {
   int n = std::snprintf(g_error, sizeof g_error, "%s: ", op);
-  va_list ap;
-  va_start(ap, fmt);
   if (n > 0 && n < (int)sizeof g_error) n += std::vsnprintf(g_error + n, sizeof g_error - n, fmt, ap);
-  va_end(ap);
   if (n > 0 && n < (int)sizeof g_error)
     std::snprintf(g_error + n, sizeof g_error - n, " (%s:%d)", source_path(file), line);
-  return 1;
+  return status;
+}
+
+int fail(int status, const char* op, const char* file, int line, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  record(status, op, file, line, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+int set_error(const char* op, const char* file, int line, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  record(CLEAVE_INTERNAL_ERROR, op, file, line, fmt, ap);
+  va_end(ap);
+  return CLEAVE_INTERNAL_ERROR;
 }
 
 int cuda_error(const char* op, const char* file, int line, const char* what, cudaError_t err) {
@@ -140,7 +153,7 @@ int cuda_error(const char* op, const char* file, int line, const char* what, cud
                   source_path(file), line);
     cudaGetLastError();  // not sticky: clear it, so no later call reports it as its own
   }
-  return err == cudaSuccess ? 1 : (int)err;
+  return err == cudaSuccess ? CLEAVE_INTERNAL_ERROR : (int)err;
 }
 
 int scratch(const char* op, size_t bytes, void** out) {
@@ -274,7 +287,7 @@ int CLEAVE_CUDA_FN(malloc)(void** ptr, int64_t bytes) {
     cudaGetLastError();  // an allocation failure is not sticky: clear it
     size_t f = 0, t = 0;
     if (cudaMemGetInfo(&f, &t) != cudaSuccess) cudaGetLastError();  // sizes stay 0 in the message
-    return cleave_cuda::set_error("malloc", __FILE__, __LINE__,
+    return cleave_cuda::fail(CLEAVE_DEVICE_ERROR, "malloc", __FILE__, __LINE__,
                                   "could not allocate %lld bytes of device memory (%zu of %zu bytes "
                                   "free): %s [%s]",
                                   (long long)bytes, f, t, cudaGetErrorString(err),
@@ -321,3 +334,13 @@ int CLEAVE_CUDA_FN(synchronize)(void) {
   return ok();
 }
 }
+
+// This library's table of every function in the op list (cleave_cuda_ops.h), what Java binds.
+static cleave_cuda_api g_table = {
+#define CLEAVE_CUDA_OP(ret, name, params) &CLEAVE_CUDA_FN(name),
+#define CLEAVE_CUDA_KERNEL_OP CLEAVE_CUDA_OP
+#include "cleave_cuda_ops.h"
+#undef CLEAVE_CUDA_OP
+#undef CLEAVE_CUDA_KERNEL_OP
+};
+extern "C" cleave_cuda_api* CLEAVE_CUDA_FN(table)(void) { return &g_table; }

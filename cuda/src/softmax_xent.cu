@@ -86,10 +86,7 @@ extern "C" int CLEAVE_CUDA_KERNEL(softmax_xent)(const float* logits, const int32
                                                 float grad_scale, double* loss_sum,
                                                 int32_t* correct) {
   CLEAVE_CUDA_ENTER("softmax_xent");
-  CLEAVE_REQUIRE(op, logits && labels && loss_sum && correct,
-                 "logits, labels, loss_sum and correct must not be null");
-  CLEAVE_REQUIRE(op, batch > 0 && classes > 0, "batch and classes must be positive, got %d, %d",
-                 batch, classes);
+  CLEAVE_CHECK_SOFTMAX_XENT(op, logits, labels, loss_sum, correct, batch, classes);
   void* mem = nullptr;
   CLEAVE_RETURN_IF(cleave_cuda::scratch(op, sizeof(XentScratch) + sizeof(double2) * (size_t)batch, &mem));
   XentScratch* s = static_cast<XentScratch*>(mem);
@@ -105,12 +102,10 @@ extern "C" int CLEAVE_CUDA_KERNEL(softmax_xent)(const float* logits, const int32
     int32_t label = 0;
     CLEAVE_CUDA_TRY(op, cudaMemcpy(&label, labels + h.bad_label_row, sizeof label,
                                    cudaMemcpyDeviceToHost));
-    return cleave_cuda::set_error(op, __FILE__, __LINE__, "label %d of row %d is outside [0, %d)",
+    return cleave_cuda::fail(CLEAVE_INVALID_ARGUMENT, op, __FILE__, __LINE__, "label %d of row %d is outside [0, %d)",
                                   label, h.bad_label_row, classes);
   }
-  CLEAVE_REQUIRE(op, h.nonfinite_row == INT_MAX,
-                 "row %d has a non-finite logit (the network diverged: lower the learning rate)",
-                 h.nonfinite_row);
+  CLEAVE_REQUIRE_FINITE(op, h.nonfinite_row == INT_MAX, CLEAVE_NONFINITE_LOGIT_MESSAGE, h.nonfinite_row);
   *loss_sum = h.total.x;
   *correct = (int32_t)h.total.y;
   return cleave_cuda::ok();

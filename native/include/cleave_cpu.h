@@ -2,7 +2,8 @@
  *
  * Conventions, shared by every op:
  *  - Matrices are row-major float32. A linear layer's weight W is (out x in), as in PyTorch.
- *  - Every function returns 0 on success or a nonzero status; cleave_last_error() then holds
+ *  - Every function returns 0 on success or a nonzero cleave_status (cleave_status.h);
+ *    cleave_last_error() then holds
  *    a message naming the op, the source file and line, and what was wrong. Nothing here
  *    exits or aborts the process. Java validates arguments before calling; the checks here
  *    are a second line of defence.
@@ -11,6 +12,7 @@
 #ifndef CLEAVE_CPU_H
 #define CLEAVE_CPU_H
 #include <stdint.h>
+#include "cleave_status.h"
 #ifdef __cplusplus
 extern "C" {
 #endif

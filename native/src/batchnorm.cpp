@@ -10,8 +10,7 @@
 
 namespace {
 int check_bn(const char* op, int batch, int channels, int h, int w) {
-  CLEAVE_REQUIRE(op, batch > 0 && channels > 0 && h > 0 && w > 0,
-                 "batch %d, channels %d, image %dx%d: all must be positive", batch, channels, h, w);
+  CLEAVE_CHECK_BATCHNORM2D_SHAPE(op, batch, channels, h, w);
   return 0;
 }
 }  // namespace
@@ -25,9 +24,7 @@ extern "C" int cleave_batchnorm2d_forward(const float* x, const float* gamma, co
                  "x, gamma, beta, running_mean, running_var and y must not be null");
   if (const int status = check_bn(op, batch, channels, height, width)) return status;
   const int64_t hw = (int64_t)height * width, m = (int64_t)batch * hw;
-  CLEAVE_REQUIRE(op, !training || m > 1, "training needs more than one value per channel, got %lld", (long long)m);
-  CLEAVE_REQUIRE(op, momentum >= 0.0f && momentum <= 1.0f && eps > 0.0f,
-                 "momentum must be in [0, 1] and eps > 0, got %g, %g", momentum, eps);
+  CLEAVE_CHECK_BATCHNORM2D_FORWARD(op, training, m, momentum, eps);
 #pragma omp parallel for schedule(static) num_threads(cleave::threads()) if (m * channels >= cleave::kParallelMin)
   for (int c = 0; c < channels; ++c) {
     double mean, invstd;

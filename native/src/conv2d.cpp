@@ -105,11 +105,7 @@ inline void image_range(int batch, int parts, int t, int* n0, int* n1) {
 
 int check_geometry(const char* op, int batch, int in, int h, int w, int out, int k, int stride, int pad,
                    Geometry* g) {
-  CLEAVE_REQUIRE(op, batch > 0 && in > 0 && h > 0 && w > 0 && out > 0 && k > 0 && stride > 0 && pad >= 0,
-                 "batch %d, channels %d -> %d, image %dx%d, kernel %d, stride %d, padding %d: all must be positive "
-                 "(padding >= 0)", batch, in, out, h, w, k, stride, pad);
-  CLEAVE_REQUIRE(op, h + 2 * pad >= k && w + 2 * pad >= k, "a %dx%d kernel does not fit a %dx%d image with padding %d",
-                 k, k, h, w, pad);
+  CLEAVE_CHECK_CONV2D_GEOMETRY(op, batch, in, h, w, out, k, stride, pad);
   *g = Geometry{batch, in, h, w, out, k, stride, pad, (h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1};
   return 0;
 }
@@ -119,7 +115,7 @@ extern "C" int cleave_conv2d_forward(const float* x, const float* w, const float
                                      int in_channels, int height, int width, int out_channels, int kernel,
                                      int stride, int padding, int relu) {
   const char* op = "conv2d_forward";
-  CLEAVE_REQUIRE(op, x && w && y, "x, w and y must not be null");
+  CLEAVE_CHECK_CONV2D_FORWARD_POINTERS(op, x, w, y);
   Geometry g;
   if (const int status = check_geometry(op, batch, in_channels, height, width, out_channels, kernel, stride, padding, &g)) return status;
   const int parts = std::max(1, std::min(cleave::threads(), batch));
@@ -157,8 +153,7 @@ extern "C" int cleave_conv2d_backward(const float* x, const float* w, const floa
                                       float* dw, float* db, int batch, int in_channels, int height, int width,
                                       int out_channels, int kernel, int stride, int padding, int relu) {
   const char* op = "conv2d_backward";
-  CLEAVE_REQUIRE(op, x && w && dy && dw, "x, w, dy and dw must not be null");
-  CLEAVE_REQUIRE(op, !relu || y, "relu backward needs the layer output y");
+  CLEAVE_CHECK_CONV2D_BACKWARD_POINTERS(op, x, w, y, dy, dw, relu);
   Geometry g;
   if (const int status = check_geometry(op, batch, in_channels, height, width, out_channels, kernel, stride, padding, &g)) return status;
   const int parts = std::max(1, std::min(cleave::threads(), batch));

@@ -12,10 +12,7 @@
 
 namespace {
 int check_pool(const char* op, int batch, int channels, int h, int w, int k, int stride) {
-  CLEAVE_REQUIRE(op, batch > 0 && channels > 0 && h > 0 && w > 0 && k > 0 && stride > 0,
-                 "batch %d, channels %d, image %dx%d, window %d, stride %d: all must be positive", batch, channels, h,
-                 w, k, stride);
-  CLEAVE_REQUIRE(op, k <= h && k <= w, "a %dx%d window does not fit a %dx%d image", k, k, h, w);
+  CLEAVE_CHECK_MAXPOOL2D(op, batch, channels, h, w, k, stride);
   return 0;
 }
 }  // namespace

@@ -283,7 +283,8 @@ extern "C" int cleave_block_gram(int64_t n, const double* x, int64_t ldx, int a,
                                  double* g, int threads) {
   const char* OP = "block_gram";
   CLEAVE_REQUIRE(OP, x && y && g, "x, y and g must not be null");
-  if (check_block(OP, n, ldx, a, threads) || check_block(OP, n, ldy, b, threads)) return 1;
+  CLEAVE_RETURN_IF(check_block(OP, n, ldx, a, threads));
+  CLEAVE_RETURN_IF(check_block(OP, n, ldy, b, threads));
   try {
     cs::gram(n, x, ldx, a, y, ldy, b, g, threads);
   } catch (const std::bad_alloc&) {
@@ -296,7 +297,8 @@ extern "C" int cleave_block_sub_mul(int64_t n, const double* x, int64_t ldx, int
                                     int64_t ldy, int b, int threads) {
   const char* OP = "block_sub_mul";
   CLEAVE_REQUIRE(OP, x && y && g, "x, g and y must not be null");
-  if (check_block(OP, n, ldx, a, threads) || check_block(OP, n, ldy, b, threads)) return 1;
+  CLEAVE_RETURN_IF(check_block(OP, n, ldx, a, threads));
+  CLEAVE_RETURN_IF(check_block(OP, n, ldy, b, threads));
   cs::sub_mul(n, x, ldx, a, g, y, ldy, b, threads);
   return cleave::ok();
 }
@@ -304,7 +306,7 @@ extern "C" int cleave_block_sub_mul(int64_t n, const double* x, int64_t ldx, int
 extern "C" int cleave_block_mul_square(int64_t n, double* x, int64_t ldx, int c, const double* q, int threads) {
   const char* OP = "block_mul_square";
   CLEAVE_REQUIRE(OP, x && q, "x and q must not be null");
-  if (check_block(OP, n, ldx, c, threads)) return 1;
+  CLEAVE_RETURN_IF(check_block(OP, n, ldx, c, threads));
   try {
     cs::mul_square(n, x, ldx, c, q, threads);
   } catch (const std::bad_alloc&) {
@@ -317,7 +319,7 @@ extern "C" int cleave_block_residuals(int64_t n, const double* x, const double* 
                                       const double* theta, double* out, int threads) {
   const char* OP = "block_residuals";
   CLEAVE_REQUIRE(OP, x && ax && theta && out, "x, ax, theta and out must not be null");
-  if (check_block(OP, n, ld, k, threads)) return 1;
+  CLEAVE_RETURN_IF(check_block(OP, n, ld, k, threads));
   try {
     cs::residual_norms(n, x, ax, ld, k, theta, out, threads);
   } catch (const std::bad_alloc&) {
@@ -339,7 +341,7 @@ extern "C" int cleave_block_chebyshev_step(int64_t count, double f, double c, do
 extern "C" int cleave_block_orthonormalize(int64_t n, double* x, int64_t ldx, int c, int threads) {
   const char* OP = "block_orthonormalize";
   CLEAVE_REQUIRE(OP, x, "x must not be null");
-  if (check_block(OP, n, ldx, c, threads)) return 1;
+  CLEAVE_RETURN_IF(check_block(OP, n, ldx, c, threads));
   CLEAVE_REQUIRE(OP, c <= n, "need c <= n for an orthonormal basis; got c = %d, n = %lld", c, (long long)n);
   try {
     cs::orthonormalize(n, x, ldx, c, threads);

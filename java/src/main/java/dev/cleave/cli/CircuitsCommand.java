@@ -4,16 +4,17 @@ import dev.cleave.circuits.AblationResult;
 import dev.cleave.circuits.EcsResult;
 import dev.cleave.circuits.EffectiveCircuitSize;
 import dev.cleave.data.Dataset;
-import dev.cleave.data.Datasets;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Device;
 import dev.cleave.pipeline.CircuitsRequest;
 import dev.cleave.pipeline.CircuitsRun;
 import dev.cleave.pipeline.Pipeline;
+import dev.cleave.util.InvalidInputException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,6 +55,10 @@ final class CircuitsCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "4", paramLabel = "K", description = "co-clusters when the model has none (default: ${DEFAULT-VALUE})")
     int k;
 
+    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "the model's layers by weight or module name, "
+            + "first layer first (default: found from the tensor names)")
+    List<String> chain;
+
     @Option(names = "--images-per-label", defaultValue = "0", paramLabel = "N",
             description = "ECS on the first N test images of each label (0 = all: exact)")
     int imagesPerLabel;
@@ -74,10 +79,14 @@ final class CircuitsCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (k < 1) {
+            throw new InvalidInputException("--k must be >= 1 (co-clusters per layer), got " + k);
+        }
+        CommonOptions.checkOut(out);
         Device device = common.device(err);
         try (Backend backend = device.open()) {
             common.printHeader(w, "circuits", device, common.seed);
-            Dataset test = Datasets.load(dataset, dataDir, !noInstall, msg -> {
+            Dataset test = DatasetInstaller.load(dataset, dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();
             }).test();
@@ -85,8 +94,8 @@ final class CircuitsCommand implements Callable<Integer> {
             try (Progress progress = Progress.start(common.json, err)) {
                 EffectiveCircuitSize.Options ecs = noEcs ? null
                         : new EffectiveCircuitSize.Options(null, imagesPerLabel, ecsLayers, method, device.threads());
-                result = Pipeline.circuits(new CircuitsRequest(model, clustersFile, k, dataset, dataDir, ecs, common.seed, device, out),
-                        test, backend, progress);
+                result = Pipeline.circuits(new CircuitsRequest(model, chain, clustersFile, k, dataset, dataDir, ecs, common.seed,
+                        device, out), test, backend, progress);
             }
             CircuitsRun printed = result;
             common.emit(w, result, out, () -> printText(w, printed));
@@ -95,6 +104,7 @@ final class CircuitsCommand implements Callable<Integer> {
     }
 
     private static void printText(PrintWriter w, CircuitsRun r) {
+        ClusterCommand.printLayers(w, r.modelLayers(), r.assumption());
         AblationResult a = r.ablation();
         w.println("clusters: " + r.clustersFrom() + "; layers " + Arrays.toString(a.layers()).replace(" ", "") + ", k = " + a.k());
         w.println("accuracy drop when a cluster is switched off (rows: clusters, columns: labels 0..):");

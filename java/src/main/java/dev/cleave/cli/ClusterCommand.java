@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,6 +56,14 @@ final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "12", paramLabel = "K", description = "clusters (default: ${DEFAULT-VALUE})")
     int k;
 
+    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "the model's layers by weight or module name, "
+            + "first layer first (default: found from the tensor names; 'cleave cluster MODEL' prints what it found)")
+    List<String> chain;
+
+    @Option(names = "--eigenvalues", paramLabel = "N", description = "also report the N smallest eigenvalues of the "
+            + "normalized Laplacian (k is unchanged)")
+    Integer eigenvalues;
+
     @Option(names = "--n-init", defaultValue = "25", paramLabel = "N", description = "k-means++ restarts (default: ${DEFAULT-VALUE})")
     int nInit;
 
@@ -73,6 +82,9 @@ final class ClusterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
+        CommonOptions.shuffles(shuffles);
+        CommonOptions.nInit(nInit);
+        CommonOptions.checkOut(out);
         Device device = common.device(spec.commandLine().getErr());
         common.printHeader(w, "cluster", device, common.seed);
         if ((model == null) == (graph == null)) {
@@ -87,33 +99,58 @@ final class ClusterCommand implements Callable<Integer> {
         if (shuffles > 0 && graph != null) {
             throw new InvalidInputException("--shuffles needs a model (weight matrices to shuffle), not --graph");
         }
+        if (graph != null && chain != null) {
+            throw new InvalidInputException("--layers names a model's layers; a --graph has none: drop it");
+        }
+        if (eigenvalues != null && eigenvalues < 1) {
+            throw new InvalidInputException("--eigenvalues must be >= 1, got " + eigenvalues);
+        }
+        int spectrum = eigenvalues == null ? 0 : eigenvalues;
         ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
                 .withSeed(common.seed).withThreads(device.threads()).withBackend(device);
         ClusterRun result;
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
-            result = graph != null ? Pipeline.clusterGraph(new ClusterGraphRequest(graph, loops, dups, options, out))
-                    : Pipeline.clusterModel(new ClusterModelRequest(model, options, shuffles, ShuffleMethod.parse(shuffleMethod),
-                            out), progress);
+            result = graph != null ? Pipeline.clusterGraph(new ClusterGraphRequest(graph, loops, dups, options, spectrum, out))
+                    : Pipeline.clusterModel(new ClusterModelRequest(model, chain, options, shuffles,
+                            ShuffleMethod.parse(shuffleMethod), spectrum, out), progress);
         }
         ClusterRun printed = result;
         common.emit(w, result, out, () -> printText(w, printed));
         return 0;
     }
 
+    /** The first lines of a model command's text output: the layers read, and any assumption. */
+    static void printLayers(PrintWriter w, String layers, String assumption) {
+        if (layers != null) {
+            w.println(layers);
+        }
+        if (assumption != null) {
+            w.println(assumption);
+        }
+    }
+
     private static void printText(PrintWriter w, ClusterRun run) {
+        printLayers(w, run.modelLayers(), run.assumption());
         ClusterResult r = run.result();
         w.printf("%d nodes (%d isolated dropped), %d edges, %d components, k = %d, %s solver: n-cut %.4f (%.2f s)%n",
                 r.nodes(), r.isolatedNodesDropped(), r.edges(), r.components(), r.k(), r.solver(), r.ncut(), r.seconds());
         w.println("cluster sizes: " + Arrays.toString(r.clusterSizes()).replace(" ", ""));
-        double[] ev = r.eigenvalues();
-        w.println("eigenvalues: " + Arrays.toString(Arrays.stream(ev).map(v -> Math.round(v * 1e5) / 1e5).toArray()));
+        w.println("eigenvalues: " + rounded(r.eigenvalues()));
         w.printf("max residual %.2e after %d iterations (%d operator applications)%n",
                 Arrays.stream(r.residuals()).max().orElse(0), r.iterations(), r.operatorApplications());
+        double[] sm = run.smallestEigenvalues();
+        if (sm != null) {
+            w.println(sm.length + " smallest eigenvalues: " + rounded(sm));
+        }
         ShuffleSummary s = run.shuffle();
         if (s != null) {
             w.printf("shuffle test (%s, %d shuffles): shuffled n-cut %.4f +- %.4f, z = %s, p = %.4f (%.1f s)%n",
                     s.method(), s.n(), s.mean(), s.sd(), s.z() == null ? "undefined (sd 0)" : String.format("%.2f", s.z()),
                     s.p(), s.seconds());
         }
+    }
+
+    private static String rounded(double[] values) {
+        return Arrays.toString(Arrays.stream(values).map(v -> Math.round(v * 1e5) / 1e5).toArray());
     }
 }

@@ -34,8 +34,12 @@ final class CoclusterCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "4", paramLabel = "K", description = "co-clusters per layer (default: ${DEFAULT-VALUE})")
     int k;
 
-    @Option(names = "--layers", defaultValue = "hidden", paramLabel = "hidden|all|LIST", description = "layers (default: ${DEFAULT-VALUE})")
+    @Option(names = "--layers", defaultValue = "hidden", paramLabel = "hidden|all|LIST", description = "layers: hidden, all, "
+            + "indices (0,2) or weight/module names (fc2.weight,fc3) (default: ${DEFAULT-VALUE})")
     String layers;
+
+    @Option(names = "--n-init", defaultValue = "25", paramLabel = "N", description = "k-means++ restarts (default: ${DEFAULT-VALUE})")
+    int nInit;
 
     @Option(names = "--variant", defaultValue = "joint", paramLabel = "V", description = "joint (Dhillon) | separate (G24 code) (default: ${DEFAULT-VALUE})")
     String variant;
@@ -46,13 +50,16 @@ final class CoclusterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
+        CommonOptions.checkOut(out);
+        CommonOptions.nInit(nInit);
         Device device = common.device(spec.commandLine().getErr());
         common.printHeader(w, "cocluster", device, common.seed);
-        CoclusterRun result = Pipeline.cocluster(new CoclusterRequest(model, k, layers, CoClusterVariant.parse(variant), common.seed,
-                device, out));
+        CoclusterRun result = Pipeline.cocluster(new CoclusterRequest(model, k, layers, CoClusterVariant.parse(variant), nInit,
+                common.seed, device, out));
         common.emit(w, result, out, () -> {
+            ClusterCommand.printLayers(w, result.modelLayers(), result.assumption());
             for (CoclusterRun.Layer layer : result.layers()) {
-                w.printf("layers.%d.weight: C = %.4f, row cluster sizes %s, column cluster sizes %s%n", layer.layer(), layer.c(),
+                w.printf("%s: C = %.4f, row cluster sizes %s, column cluster sizes %s%n", layer.name(), layer.c(),
                         Arrays.toString(layer.rowSizes()).replace(" ", ""), Arrays.toString(layer.columnSizes()).replace(" ", ""));
             }
         });

@@ -1,5 +1,6 @@
 package dev.cleave.cli;
 
+import dev.cleave.io.AtomicFiles;
 import dev.cleave.nn.CudaProbe;
 import dev.cleave.nn.Device;
 import dev.cleave.pipeline.Results;
@@ -37,8 +38,32 @@ final class CommonOptions {
     @Option(names = "--json", description = "machine-readable JSON output instead of text")
     boolean json;
 
+    /** The --threads count: all cores when it is left out; otherwise 1..1024 (0 is an error, not "all"). */
     int threads() {
-        return threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors());
+        if (threads == null) {
+            return Math.max(1, Runtime.getRuntime().availableProcessors());
+        }
+        if (threads < 1 || threads > 1024) {
+            throw new InvalidInputException("--threads must be in [1, 1024], got " + threads + " (leave it out to use all "
+                    + Runtime.getRuntime().availableProcessors() + " cores)");
+        }
+        return threads;
+    }
+
+    /** A --n-init count of k-means++ restarts: 1..100000. */
+    static int nInit(int n) {
+        if (n < 1 || n > 100_000) {
+            throw new InvalidInputException("--n-init (k-means++ restarts) must be in [1, 100000], got " + n);
+        }
+        return n;
+    }
+
+    /** A --shuffles count: 0 (no shuffle test) or 1..100000. */
+    static int shuffles(int n) {
+        if (n < 0 || n > 100_000) {
+            throw new InvalidInputException("--shuffles must be in [0, 100000] (0: no shuffle test), got " + n);
+        }
+        return n;
     }
 
     /** The first line every command prints: what it runs on. */
@@ -60,19 +85,34 @@ final class CommonOptions {
 
     /**
      * Emits a command's result record (its JSON carries the command line derived from its
-     * provenance): written to {@code out} (atomically) when given, then printed as one JSON
-     * line with --json, else as text.
+     * provenance): printed as one JSON line with --json, else as text, then written to
+     * {@code out} (atomically) when given. The result is printed first so that a failed write
+     * (a full disk) never loses it.
      */
-    void emit(PrintWriter w, Object result, Path out, Runnable text) throws IOException {
-        if (out != null) {
-            Results.write(out, result);
-        }
+    void emit(PrintWriter w, Object result, Path out, Runnable text) {
         if (json) {
             w.println(Results.line(result));
         } else {
             text.run();
         }
         w.flush();
+        if (out != null) {
+            try {
+                Results.write(out, result);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                throw new InvalidInputException("--out " + out + ": cannot write the result (" + dev.cleave.io.InputFiles.reason(
+                        e instanceof java.io.UncheckedIOException u ? u.getCause() : (IOException) e)
+                        + "); it is printed above" + (json ? "" : " (run with --json for all of it)") + ": free space or choose "
+                        + "another --out", e);
+            }
+        }
+    }
+
+    /** Fails before any work when --out cannot be written. */
+    static void checkOut(Path out) {
+        if (out != null) {
+            AtomicFiles.ensureWritableFile(out, "--out");
+        }
     }
 
     /**

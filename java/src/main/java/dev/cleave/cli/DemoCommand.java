@@ -2,7 +2,6 @@ package dev.cleave.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cleave.data.DatasetSplit;
-import dev.cleave.data.Datasets;
 import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
@@ -66,6 +65,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long started = System.nanoTime();
+        CommonOptions.shuffles(shuffles);
         AtomicFiles.ensureWritableDirectory(out, "--out");
         for (String name : Demo.RUNS) {
             if (Files.exists(out.resolve(name).resolve(RunDir.CONFIG))) {
@@ -76,7 +76,7 @@ final class DemoCommand implements Callable<Integer> {
         Device device = common.device(err);
         try (Backend backend = device.open()) {
             common.printHeader(w, "demo", device, common.seed);
-            DatasetSplit data = Datasets.load("fashion-mnist", dataDir, !noInstall, msg -> {
+            DatasetSplit data = DatasetInstaller.load("fashion-mnist", dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();
             });

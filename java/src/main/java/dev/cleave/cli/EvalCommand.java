@@ -2,7 +2,6 @@ package dev.cleave.cli;
 
 import dev.cleave.data.Dataset;
 import dev.cleave.data.DatasetSplit;
-import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Device;
@@ -10,6 +9,7 @@ import dev.cleave.train.Evaluation;
 import dev.cleave.train.ModelFile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,6 +42,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--no-install", description = "never install a missing data set")
     boolean noInstall;
 
+    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "the model's layers by weight or module name, "
+            + "first layer first (default: found from the tensor names)")
+    List<String> chain;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -50,9 +54,16 @@ final class EvalCommand implements Callable<Integer> {
             throw new dev.cleave.util.InvalidInputException("--split must be test or train, got " + split);
         }
         Device device = common.device(err);
-        try (Backend backend = device.open(); ModelFile.Loaded loaded = ModelFile.load(modelPath)) {
+        try (Backend backend = device.open(); ModelFile.Loaded loaded = ModelFile.load(modelPath, chain == null ? List.of() : chain)) {
             common.printHeader(out, "eval", device, common.seed);
-            DatasetSplit data = Datasets.load(dataset, dataDir, !noInstall, msg -> {
+            if (!common.json) {
+                out.println(loaded.layers());
+                if (loaded.assumption() != null) {
+                    out.println(loaded.assumption());
+                }
+                out.flush();
+            }
+            DatasetSplit data = DatasetInstaller.load(dataset, dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();
             });
@@ -64,7 +75,12 @@ final class EvalCommand implements Callable<Integer> {
                 throw ModelFile.nonFiniteOutputs(modelPath, loaded.model(), overflow);
             }
             if (common.json) {
-                out.println(Json.write(e));
+                com.fasterxml.jackson.databind.node.ObjectNode node = Json.mapper().valueToTree(e);
+                node.put("model_layers", loaded.layers());
+                if (loaded.assumption() != null) {
+                    node.put("assumption", loaded.assumption());
+                }
+                out.println(Json.write(node));
             } else {
                 out.printf("%s (%s split, %d images): accuracy %.4f, loss %.4f%n", d.name(), split, e.images(), e.accuracy(), e.loss());
                 for (int c = 0; c < e.perClassAccuracy().length; c++) {

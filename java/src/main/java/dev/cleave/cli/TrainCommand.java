@@ -1,7 +1,6 @@
 package dev.cleave.cli;
 
 import dev.cleave.data.DatasetSplit;
-import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Device;
@@ -152,7 +151,7 @@ final class TrainCommand implements Callable<Integer> {
             device = common.device(err);
             config = new TrainConfig(dataset, dataDir == null ? null : dataDir.toString(), layers, epochs, batchSize, lr, dropout,
                     l1, l2, common.seed, device.kind(), device.threads(), modularOptions(),
-                    pruneEpochs == null || pruneEpochs == 0 ? null : PruneOptions.f21(pruneEpochs),
+                    pruneEpochs == null ? null : PruneOptions.f21(pruneEpochs),
                     clusterableInit ? ClusterableInit.f21() : null,
                     spectralLambda == null && spectralK == null ? null
                             : new SpectralOptions(spectralLambda == null ? 0.1f : spectralLambda, spectralK == null ? 3 : spectralK,
@@ -162,6 +161,12 @@ final class TrainCommand implements Callable<Integer> {
         config.requireFitsMemory();
         try (Backend backend = device.open()) {
             common.printHeader(outw, "train", device, config.seed());
+            // The data first: a run folder is created only once the run can start.
+            DatasetSplit data = DatasetInstaller.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
+                    !noInstall, msg -> {
+                        err.println(msg);
+                        err.flush();
+                    });
             if (run == null) {
                 Path dir = out != null ? out : Path.of("runs", dataset + "-"
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -169,11 +174,6 @@ final class TrainCommand implements Callable<Integer> {
             } else {
                 run.writeConfig(config);
             }
-            DatasetSplit data = Datasets.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
-                    !noInstall, msg -> {
-                        err.println(msg);
-                        err.flush();
-                    });
             if (!common.json) {
                 outw.printf("data: %s, %d train / %d test images; model %s (%d parameters); run folder %s%n", config.dataset(),
                         data.train().count(), data.test().count(), Arrays.toString(config.layers()),

@@ -18,7 +18,9 @@ import org.bytedeco.javacpp.DoublePointer;
  * its center, so all k clusters are non-empty. The native Lloyd loop uses Hamerly's bounds to
  * skip distance computations that cannot change a label (same assignments as plain Lloyd up to
  * exact ties); the reference runs plain Lloyd. Restart r is seeded from stream "kmeans/r" of the options' seed and runs on one
- * thread; restarts run in parallel, and the result does not depend on the thread count.
+ * thread. The native backend runs restarts in parallel (one per thread at a time); the reference and
+ * the CUDA backends run them one after another. Either way the best restart is chosen in index order,
+ * so the result does not depend on the thread count.
  *
  * <p>A {@link Device.Kind#CPU} device runs native/src/spectral_kmeans.cpp; {@link Device.Kind#JAVA}
  * runs the reference below, the same algorithm with the same random numbers. The CUDA devices run the
@@ -268,7 +270,11 @@ public final class KMeans {
         }
     }
 
-    /** One restart: a line-by-line twin of the native KMeans::run, its assignment step from an {@link Assigner}. */
+    /**
+     * One restart of the reference: the native KMeans::run's seeding, center update, empty-cluster
+     * rule and stopping rule with the same random numbers, but plain Lloyd assignment (the native
+     * loop skips distances with Hamerly's bounds), its assignment step from an {@link Assigner}.
+     */
     private static final class Reference {
         final double[] x;
         final int n;

@@ -8,7 +8,9 @@ import dev.cleave.nn.Device;
  * The normalized adjacency N = D^-1/2 A D^-1/2 of a graph as a live operator: y = N x on a block
  * of vectors, in the graph's node order, without forming N. The native backend holds the
  * weights off-heap (about 4 bytes per stored entry, twice for a network's dense layers) until
- * {@link #close()}: use try-with-resources. Safe to apply from several threads at once.
+ * {@link #close()}: use try-with-resources. On the native and Java backends it is safe to apply
+ * from several threads at once; on the CUDA backends ({@link CudaOperator}) the device operator
+ * keeps its workspace in itself, so one thread at a time.
  *
  * <pre>{@code
  * try (NormalizedAdjacency n = NormalizedAdjacency.of(graph, Device.cpu(), 0)) {

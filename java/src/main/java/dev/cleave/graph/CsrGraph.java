@@ -376,11 +376,6 @@ public final class CsrGraph {
         return offsets[nodes] / 2;
     }
 
-    /** Stored entries: twice the edges. */
-    public long storedEntries() {
-        return offsets[nodes];
-    }
-
     /** A copy of the row offsets (length nodes + 1). */
     public long[] offsets() {
         return offsets.clone();

@@ -236,6 +236,29 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Checks, before any work, that {@code file} can be written as an output file: it is not a
+     * folder, and its folder exists (created if missing) and is writable.
+     */
+    public static void ensureWritableFile(Path file, String optionName) {
+        if (Files.isDirectory(file)) {
+            throw new InvalidInputException(optionName + " " + file + " is a folder: give the path of a file (inside that folder "
+                    + "or elsewhere)");
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent == null) {
+            return;
+        }
+        try {
+            Files.createDirectories(parent);
+            Path probe = Files.createTempFile(parent, ".cleave-write-check.", ".tmp");
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new InvalidInputException(optionName + " " + file + ": cannot write into its folder " + parent + " ("
+                    + InputFiles.reason(e) + "): choose a path you can write to", e);
+        }
+    }
+
     /** Makes a completed rename durable; best effort (not every platform can open a directory). */
     private static void syncDirectory(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {

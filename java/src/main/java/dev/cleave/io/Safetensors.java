@@ -260,10 +260,6 @@ public final class Safetensors {
             return origin != null ? origin : "the tensor";
         }
 
-        Tensor withOrigin(String newOrigin) {
-            return new Tensor(dtype, shape, data, newOrigin);
-        }
-
         @Override
         public boolean equals(Object o) {
             return o instanceof Tensor t && t.dtype == dtype && Arrays.equals(t.shape, shape) && t.data.equals(data);

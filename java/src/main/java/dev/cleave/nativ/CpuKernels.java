@@ -12,7 +12,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 /**
  * JavaCPP binding of native/include/cleave_cpu.h (libcleave_cpu). Raw calls: arguments are
  * validated by the callers in {@code dev.cleave.nn.CpuBackend}, and a nonzero status is turned
- * into a {@link NativeException} by {@link #check(int)}.
+ * into its typed exception ({@link NativeStatus}) by {@link #check(int)}.
  */
 @Platform(include = "cleave_cpu.h", link = "cleave_cpu")
 public final class CpuKernels {
@@ -23,10 +23,13 @@ public final class CpuKernels {
 
     private CpuKernels() {}
 
-    /** Throws a {@link NativeException} carrying the native message when status != 0. */
+    /**
+     * Throws the typed exception of {@code status} ({@link NativeStatus#exception}) carrying the
+     * native message when status != 0.
+     */
     public static void check(int status) {
         if (status != 0) {
-            throw new NativeException(cleave_last_error().getString());
+            throw NativeStatus.exception(status, cleave_last_error().getString());
         }
     }
 

@@ -74,7 +74,8 @@ public abstract class Backend implements AutoCloseable {
     /**
      * softmax_xent: softmax cross-entropy over each row of logits (batch x classes) with
      * labels[0..batch). Writes dlogits = (softmax - onehot) * gradScale unless dlogits is null.
-     * A non-finite logit is an {@link ArithmeticException} (the network diverged).
+     * A label outside [0, classes) is a {@link dev.cleave.nativ.NativeArgumentException} (bad input),
+     * a non-finite logit an {@link ArithmeticException} (the network diverged).
      */
     public final XentResult softmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
         check(labels.size() >= logits.rows(), "softmax_xent", labels.size() + " labels for " + logits.rows() + " rows");
@@ -130,7 +131,8 @@ public abstract class Backend implements AutoCloseable {
 
     /**
      * enmeshment: the clusterability C of weight w under {@code op}'s row and column clusters
-     * (science.md §5); unless grad is null, adds {@code scale * dC/dw} into grad.
+     * (the in-block share of sum w^2, see {@link Enmeshment}); unless grad is null, adds
+     * {@code scale * dC/dw} into grad.
      */
     public final double enmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
         check(w.rows() == op.rows() && w.cols() == op.cols(), "enmeshment", "w is " + shape(w) + " but the clusters are for "
@@ -147,11 +149,6 @@ public abstract class Backend implements AutoCloseable {
 
     protected abstract void doLinearBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
             Tensor db, boolean relu);
-
-    /** The exception for a failed softmax_xent: a non-finite logit is divergence, anything else bad input. */
-    protected static RuntimeException softmaxXentFailure(String message) {
-        return message.contains("non-finite") ? new ArithmeticException(message) : new IllegalArgumentException(message);
-    }
 
     protected abstract XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale);
 

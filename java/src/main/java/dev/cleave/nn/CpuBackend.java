@@ -60,11 +60,8 @@ public final class CpuBackend extends Backend {
 
     @Override
     protected XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
-        int status = CpuKernels.cleave_softmax_xent(logits.pointer(), labels.pointer(),
-                dlogits == null ? null : dlogits.pointer(), logits.rows(), logits.cols(), gradScale, scalar, count);
-        if (status != 0) {
-            throw softmaxXentFailure(CpuKernels.cleave_last_error().getString());
-        }
+        check(CpuKernels.cleave_softmax_xent(logits.pointer(), labels.pointer(),
+                dlogits == null ? null : dlogits.pointer(), logits.rows(), logits.cols(), gradScale, scalar, count));
         return new XentResult(scalar.get(), count.get());
     }
 

@@ -40,7 +40,7 @@ public final class CudaBackend extends Backend {
         this.memory = new DeviceMemory() {
             @Override
             public long allocate(long bytes) {
-                long p = api.malloc(bytes);
+                long p = api.mallocOrThrow(bytes);
                 api.check(api.memset(p, 0, bytes));
                 return p;
             }
@@ -106,11 +106,8 @@ public final class CudaBackend extends Backend {
 
     @Override
     protected XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
-        int status = api.softmaxXent(a(logits), labels.pointer().address(), a(dlogits), logits.rows(), logits.cols(),
-                gradScale, scalar, count);
-        if (status != 0) {
-            throw softmaxXentFailure(api.lastError());
-        }
+        api.check(api.softmaxXent(a(logits), labels.pointer().address(), a(dlogits), logits.rows(), logits.cols(),
+                gradScale, scalar, count));
         return new XentResult(scalar.get(), count.get());
     }
 

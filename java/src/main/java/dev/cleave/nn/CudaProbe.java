@@ -1,6 +1,6 @@
 package dev.cleave.nn;
 
-import dev.cleave.nativ.CudaLib;
+import dev.cleave.nativ.CudaApi;
 import dev.cleave.nativ.NativeLibraries;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -129,7 +129,7 @@ public record CudaProbe(String library, boolean real, int runtimeVersion, int dr
         if (p.device != NONE && (active == null || active.device != p.device)) {
             // Another request switched the process's device in between: switch it back.
             if (active != null) {
-                CudaLib.cleave_cuda_set_device(p.device);
+                CudaApi.device().setDevice(p.device);
             }
             active = p;
         }
@@ -286,18 +286,18 @@ public record CudaProbe(String library, boolean real, int runtimeVersion, int dr
 
         @Override
         public int buildKind() {
-            return CudaLib.cleave_cuda_is_real();
+            return CudaApi.device().buildKind();
         }
 
         @Override
         public int runtimeVersion() {
-            return CudaLib.cleave_cuda_runtime_version();
+            return CudaApi.device().runtimeVersion();
         }
 
         @Override
         public int driverVersion(int[] out) {
             try (IntPointer v = new IntPointer(1)) {
-                int s = CudaLib.cleave_cuda_driver_version(v);
+                int s = CudaApi.device().driverVersion(v);
                 out[0] = v.get();
                 return s;
             }
@@ -306,7 +306,7 @@ public record CudaProbe(String library, boolean real, int runtimeVersion, int dr
         @Override
         public int deviceCount(int[] out) {
             try (IntPointer n = new IntPointer(1)) {
-                int s = CudaLib.cleave_cuda_device_count(n);
+                int s = CudaApi.device().deviceCount(n);
                 out[0] = n.get();
                 return s;
             }
@@ -318,9 +318,9 @@ public record CudaProbe(String library, boolean real, int runtimeVersion, int dr
                     IntPointer minor = new IntPointer(1); LongPointer mem = new LongPointer(1);
                     IntPointer image = new IntPointer(1); IntPointer mode = new IntPointer(1);
                     IntPointer sms = new IntPointer(1); IntPointer ratio = new IntPointer(1)) {
-                int s = CudaLib.cleave_cuda_device_info(i, name, 256, major, minor, mem, image);
+                int s = CudaApi.device().deviceInfo(i, name, 256, major, minor, mem, image);
                 if (s == 0) {
-                    s = CudaLib.cleave_cuda_device_attrs(i, mode, sms, ratio);
+                    s = CudaApi.device().deviceAttrs(i, mode, sms, ratio);
                 }
                 if (s != 0) {
                     return s;
@@ -338,19 +338,19 @@ public record CudaProbe(String library, boolean real, int runtimeVersion, int dr
 
         @Override
         public int open(int i) {
-            return CudaLib.cleave_cuda_set_device(i);
+            return CudaApi.device().setDevice(i);
         }
 
         @Override
         public int testLaunch() {
-            return CudaLib.cleave_cuda_test_launch();
+            return CudaApi.device().testLaunch();
         }
 
         @Override
         public String archs() {
             try (IntPointer sass = new IntPointer(32); IntPointer ns = new IntPointer(1); IntPointer ptx = new IntPointer(32);
                     IntPointer np = new IntPointer(1)) {
-                CudaLib.cleave_cuda_kernel_archs(sass, ns, ptx, np, 32);
+                CudaApi.device().kernelArchs(sass, ns, ptx, np, 32);
                 StringBuilder b = new StringBuilder("SASS for");
                 for (int i = 0; i < ns.get(); i++) {
                     b.append(i == 0 ? " sm_" : ", sm_").append(sass.get(i));
@@ -365,7 +365,7 @@ public record CudaProbe(String library, boolean real, int runtimeVersion, int dr
 
         @Override
         public String lastError() {
-            return CudaLib.cleave_cuda_last_error().getString();
+            return CudaApi.device().lastError();
         }
     }
 

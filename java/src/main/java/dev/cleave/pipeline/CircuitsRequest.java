@@ -14,6 +14,8 @@ import java.util.stream.Collectors;
  * asks {@link Pipeline#circuits} for.
  *
  * @param model    the model file (safetensors)
+ * @param chain    the model's layers by weight or module name, first layer first; empty: found
+ *                 from the tensor names
  * @param clusters a {@code cleave cocluster --out} file whose clusters are ablated; null: the
  *                 model's own modular clusters, else co-clustering the hidden layers with k
  * @param k        co-clusters when the model has none
@@ -24,17 +26,27 @@ import java.util.stream.Collectors;
  * @param device   where it runs (with its threads)
  * @param out      where the result is written (recorded in the command line); null: nowhere
  */
-public record CircuitsRequest(Path model, Path clusters, int k, String dataset, Path dataDir, EffectiveCircuitSize.Options ecs,
-        long seed, Device device, Path out) {
+public record CircuitsRequest(Path model, List<String> chain, Path clusters, int k, String dataset, Path dataDir,
+        EffectiveCircuitSize.Options ecs, long seed, Device device, Path out) {
     public CircuitsRequest {
         Objects.requireNonNull(model, "model");
+        chain = chain == null ? List.of() : List.copyOf(chain);
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(device, "device");
+    }
+
+    /** With the layers found from the tensor names. */
+    public CircuitsRequest(Path model, Path clusters, int k, String dataset, Path dataDir, EffectiveCircuitSize.Options ecs,
+            long seed, Device device, Path out) {
+        this(model, List.of(), clusters, k, dataset, dataDir, ecs, seed, device, out);
     }
 
     /** The options as {@code cleave circuits} words. */
     List<String> arguments() {
         List<String> a = new ArrayList<>(List.of(model.toString()));
+        if (!chain.isEmpty()) {
+            Provenance.add(a, "--layers", String.join(",", chain));
+        }
         Provenance.add(a, "--dataset", dataset);
         Provenance.addIfGiven(a, "--data-dir", dataDir);
         Provenance.addIfGiven(a, "--clusters", clusters);

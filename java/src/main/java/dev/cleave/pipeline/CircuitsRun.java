@@ -9,12 +9,15 @@ import dev.cleave.circuits.EcsResult;
 
 /**
  * Cluster ablation and effective circuit sizes of a model as the pipeline returns them and
- * {@code circuits.json} holds them. JSON: {@code model, clusters_from, ablation}, then, when the
+ * {@code circuits.json} holds them. JSON: {@code model, model_layers, assumption, clusters_from,
+ * ablation}, then, when the
  * ECS search ran, {@code ecs_result} (its circuits without their kept-weight masks), {@code ecs}
  * (per label), {@code mean_ecs} and {@code mean_circuit_overlap}; {@code command} (derived from
  * the provenance) and {@code provenance}. Equal runs are the ones that write the same JSON.
  *
  * @param model              the model file
+ * @param modelLayers        which tensors made the model ("layers: fc1.weight 256x784, ...")
+ * @param assumption         what was assumed about a file Cleave did not write; null when nothing was
  * @param clustersFrom       where the ablated clusters came from (a file, the model's metadata,
  *                           or co-clustering now)
  * @param ablation           the cluster ablation
@@ -26,11 +29,13 @@ import dev.cleave.circuits.EcsResult;
  * @param provenance         how it was produced; null in a file written before Cleave recorded it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"model", "clusters_from", "ablation", "ecs_result", "ecs", "mean_ecs", "mean_circuit_overlap", "command",
+@JsonPropertyOrder({"model", "model_layers", "assumption", "clusters_from", "ablation", "ecs_result", "ecs", "mean_ecs", "mean_circuit_overlap", "command",
         "provenance"})
 @JsonIgnoreProperties(value = "command", allowGetters = true)
 public record CircuitsRun(
         @JsonProperty("model") String model,
+        @JsonProperty("model_layers") String modelLayers,
+        @JsonProperty("assumption") String assumption,
         @JsonProperty("clusters_from") String clustersFrom,
         @JsonProperty("ablation") AblationResult ablation,
         @JsonProperty("ecs_result") EcsResult ecsResult,

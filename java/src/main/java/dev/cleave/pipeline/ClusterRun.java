@@ -13,7 +13,9 @@ import java.util.Objects;
  * clustering, the shuffle test when one ran, what was clustered, and how.
  *
  * <p>JSON: the {@link ClusterResult}'s fields at the top level, then {@code "shuffle"} (when
- * the test ran), {@code "model"} or {@code "graph"}, {@code "command"} (derived from the
+ * the test ran), {@code "model"} or {@code "graph"}, {@code "model_layers"} and
+ * {@code "assumption"} (a model), {@code "smallest_eigenvalues"} (when asked for),
+ * {@code "command"} (derived from the
  * provenance: {@link Provenance#commandLine()}) and {@code "provenance"}. Equal runs are the
  * ones that write the same JSON (the results hold arrays, which records compare by identity).
  *
@@ -21,11 +23,22 @@ import java.util.Objects;
  * @param shuffle    the shuffle test; null when none ran
  * @param model      the model file clustered; null for a graph
  * @param graph      the Matrix Market file clustered; null for a model
+ * @param modelLayers which tensors made the model ("layers: fc1.weight 256x784, ..."); null for a graph
+ * @param assumption what was assumed about a file Cleave did not write; null when nothing was
+ * @param smallestEigenvalues the normalized Laplacian's smallest eigenvalues when more were asked
+ *                   for than the clustering's k ({@code --eigenvalues}); null otherwise
  * @param provenance how it was produced; null in a file written before Cleave recorded it
  */
-public record ClusterRun(ClusterResult result, ShuffleSummary shuffle, String model, String graph, Provenance provenance) {
+public record ClusterRun(ClusterResult result, ShuffleSummary shuffle, String model, String graph, String modelLayers,
+        String assumption, double[] smallestEigenvalues, Provenance provenance) {
     public ClusterRun {
         Objects.requireNonNull(result, "result");
+        smallestEigenvalues = smallestEigenvalues == null ? null : smallestEigenvalues.clone();
+    }
+
+    @Override
+    public double[] smallestEigenvalues() {
+        return smallestEigenvalues == null ? null : smallestEigenvalues.clone();
     }
 
     /** The command that reproduces it; null when the provenance is unknown. */
@@ -45,6 +58,15 @@ public record ClusterRun(ClusterResult result, ShuffleSummary shuffle, String mo
         if (graph != null) {
             n.put("graph", graph);
         }
+        if (modelLayers != null) {
+            n.put("model_layers", modelLayers);
+        }
+        if (assumption != null) {
+            n.put("assumption", assumption);
+        }
+        if (smallestEigenvalues != null) {
+            n.set("smallest_eigenvalues", Json.mapper().valueToTree(smallestEigenvalues));
+        }
         if (provenance != null) {
             n.put("command", provenance.commandLine());
             n.set("provenance", Json.mapper().valueToTree(provenance));
@@ -57,9 +79,11 @@ public record ClusterRun(ClusterResult result, ShuffleSummary shuffle, String mo
         ClusterResult result = Json.mapper().convertValue(n, ClusterResult.class);
         JsonNode shuffle = n.get("shuffle");
         JsonNode provenance = n.get("provenance");
+        JsonNode smallest = n.get("smallest_eigenvalues");
         return new ClusterRun(result, shuffle == null || shuffle.isNull() ? null : Json.mapper().convertValue(shuffle,
-                ShuffleSummary.class), text(n, "model"), text(n, "graph"), provenance == null || provenance.isNull() ? null
-                : Json.mapper().convertValue(provenance, Provenance.class));
+                ShuffleSummary.class), text(n, "model"), text(n, "graph"), text(n, "model_layers"), text(n, "assumption"),
+                smallest == null || smallest.isNull() ? null : Json.mapper().convertValue(smallest, double[].class),
+                provenance == null || provenance.isNull() ? null : Json.mapper().convertValue(provenance, Provenance.class));
     }
 
     private static String text(ObjectNode n, String field) {

@@ -10,11 +10,14 @@ import java.util.List;
 
 /**
  * Co-clusters of a model's chosen layers as the pipeline returns them and
- * {@code cocluster.json} holds them. JSON: {@code model, k, variant, layers, clusters},
+ * {@code cocluster.json} holds them. JSON: {@code model, model_layers, assumption, k, variant,
+ * layers, clusters},
  * {@code command} (derived from the provenance) and {@code provenance}. Equal runs are the ones
  * that write the same JSON.
  *
  * @param model      the model file
+ * @param modelLayers which tensors made the model ("layers: fc1.weight 256x784, ...")
+ * @param assumption what was assumed about a file Cleave did not write; null when nothing was
  * @param k          co-clusters per layer
  * @param variant    joint or separate
  * @param layers     per layer: C and the cluster sizes
@@ -23,10 +26,12 @@ import java.util.List;
  * @param provenance how it was produced; null in a file written before Cleave recorded it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"model", "k", "variant", "layers", "clusters", "command", "provenance"})
+@JsonPropertyOrder({"model", "model_layers", "assumption", "k", "variant", "layers", "clusters", "command", "provenance"})
 @JsonIgnoreProperties(value = "command", allowGetters = true)
 public record CoclusterRun(
         @JsonProperty("model") String model,
+        @JsonProperty("model_layers") String modelLayers,
+        @JsonProperty("assumption") String assumption,
         @JsonProperty("k") int k,
         @JsonProperty("variant") CoClusterVariant variant,
         @JsonProperty("layers") List<Layer> layers,
@@ -41,7 +46,8 @@ public record CoclusterRun(
     /**
      * One co-clustered layer.
      *
-     * @param layer          the weight matrix's index (layers.N.weight)
+     * @param layer          the weight matrix's index in the model's chain
+     * @param name           the weight's tensor name (layers.N.weight, fc2.weight, ...)
      * @param c              clusterability: the share of the squared weight inside the k diagonal blocks
      * @param rowSizes       rows per co-cluster
      * @param columnSizes    columns per co-cluster
@@ -50,6 +56,7 @@ public record CoclusterRun(
      */
     public record Layer(
             @JsonProperty("layer") int layer,
+            @JsonProperty("name") String name,
             @JsonProperty("c") double c,
             @JsonProperty("row_sizes") int[] rowSizes,
             @JsonProperty("column_sizes") int[] columnSizes,

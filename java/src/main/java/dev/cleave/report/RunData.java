@@ -21,7 +21,8 @@ import java.util.List;
  * {@code cleave cluster --out} ({@value Results#CLUSTER_FILE}: a {@link ClusterRun}),
  * {@code cleave circuits --out} ({@value Results#CIRCUITS_FILE}: a {@link CircuitsRun}) and
  * {@code cleave cocluster --out} ({@value Results#COCLUSTER_FILE}: a {@link CoclusterRun},
- * clusters for a model trained without them), read through their record types.
+ * clusters for a model trained without them), read through their record types; {@code cleave
+ * demo} writes all three there.
  */
 record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> metrics, List<FloatMatrix> weights,
         List<LayerClusters> clusters, ClusterRun cluster, CircuitsRun circuits, CoclusterRun cocluster) {

@@ -8,7 +8,7 @@ import dev.cleave.modular.LayerClusters;
 import dev.cleave.nn.Device;
 import dev.cleave.util.FloatMatrix;
 
-/** Cluster assignment of one weight matrix by bipartite spectral co-clustering (science.md §5). */
+/** Cluster assignment of one weight matrix by bipartite spectral co-clustering (Dhillon 2001; see {@link dev.cleave.cluster.CoClustering}). */
 public final class Assignments {
     private Assignments() {}
 

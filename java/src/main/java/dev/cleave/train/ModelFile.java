@@ -26,12 +26,12 @@ public final class ModelFile {
 
     /**
      * A model read from a file, with the file's metadata. {@code layers} is the line that says
-     * which tensors made the layers ("layers: fc1.weight 256x784, ..."); {@code assumption} says
-     * what was assumed about a file Cleave did not write (null for Cleave's own files). The
-     * caller closes the model.
+     * which tensors made the layers ("layers: fc1.weight 256x784, ..."); {@code weightNames} are
+     * those tensors' names, layer by layer; {@code assumption} says what was assumed about a file
+     * Cleave did not write (null for Cleave's own files). The caller closes the model.
      */
-    public record Loaded(Path path, Mlp model, Map<String, String> metadata, String layers, String assumption)
-            implements AutoCloseable {
+    public record Loaded(Path path, Mlp model, Map<String, String> metadata, String layers, List<String> weightNames,
+            String assumption) implements AutoCloseable {
         @Override
         public void close() {
             model.close();
@@ -124,6 +124,7 @@ public final class ModelFile {
         SafetensorsIntegrity.requireFinite(file, f.tensors());
         try {
             return new Loaded(file, Mlp.fromMatrices(weights, biases), Map.copyOf(f.metadata()), StateDict.summary(layers),
+                    layers.stream().map(StateDict.Layer::weightName).toList(),
                     assumption);
         } catch (InvalidInputException e) {
             throw new InvalidInputException(file + ": " + e.getMessage(), e);

@@ -86,7 +86,13 @@ public final class RunDir implements AutoCloseable {
                         + dir + ", or choose another folder");
             }
             RunDir run = new RunDir(dir, lock);
-            run.writeConfig(config);
+            try {
+                AtomicFiles.writeString(dir.resolve(CONFIG), Json.writePretty(config) + "\n");
+            } catch (IOException e) { // no run exists yet, so there is nothing to resume
+                throw new InvalidInputException("cannot write " + dir.resolve(CONFIG) + " (" + InputFiles.reason(e)
+                        + "): nothing is trained yet; free some disk space (or fix the folder's permissions) and run the same "
+                        + "command again", e);
+            }
             return run;
         } catch (RuntimeException e) {
             lock.close();

@@ -86,7 +86,8 @@ public record TrainConfig(
             throw new InvalidInputException("backend must be the resolved device kind: java, cpu, cuda or cuda-emu");
         }
         if (modular != null) {
-            modular.layerIndices(layers.length - 1); // validates the layer selection against the widths
+            dev.cleave.modular.LayerSelection.requireClustersFit(modular.layerIndices(layers.length - 1), layers, modular.k(),
+                    "--modular-k");
             if (modular.warmupEpochs() >= epochs) {
                 throw new InvalidInputException("--warmup-epochs (" + modular.warmupEpochs() + ") must be less than --epochs ("
                         + epochs + "), or the enmeshment loss never runs");
@@ -248,11 +249,6 @@ public record TrainConfig(
     public TrainConfig withClusterableInit(ClusterableInit c) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
                 modular, prune, c, spectral);
-    }
-
-    public TrainConfig withSpectral(SpectralOptions sp) {
-        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, prune, clusterableInit, sp);
     }
 
     @Override

@@ -36,18 +36,29 @@ class CliTest {
     }
 
     static void write(String prefix, int n, long seed) throws IOException {
+        write(data, prefix, n, seed);
+    }
+
+    /** n images and labels of that data set into {@code dir} as gzipped IDX files named {@code prefix}-images/labels. */
+    static void write(Path dir, String prefix, int n, long seed) throws IOException {
+        write(dir, prefix, n, seed, 8);
+    }
+
+    /** As above, with side x side images. */
+    static void write(Path dir, String prefix, int n, long seed, int side) throws IOException {
         Random r = new Random(seed);
-        float[] px = new float[n * 64];
+        int pixels = side * side;
+        float[] px = new float[n * pixels];
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             labels[i] = r.nextInt(10);
-            for (int p = 0; p < 64; p++) {
-                float v = (p * 10 / 64 == labels[i] ? 0.7f : 0.1f) + 0.2f * r.nextFloat();
-                px[i * 64 + p] = Math.round(v * 255) / 255f;
+            for (int p = 0; p < pixels; p++) {
+                float v = (p * 10 / pixels == labels[i] ? 0.7f : 0.1f) + 0.2f * r.nextFloat();
+                px[i * pixels + p] = Math.round(v * 255) / 255f;
             }
         }
-        Idx.writeImages(data.resolve(prefix + "-images-idx3-ubyte.gz"), new Idx.Images(n, 8, 8, px), true);
-        Idx.writeLabels(data.resolve(prefix + "-labels-idx1-ubyte.gz"), labels, true);
+        Idx.writeImages(dir.resolve(prefix + "-images-idx3-ubyte.gz"), new Idx.Images(n, side, side, px), true);
+        Idx.writeLabels(dir.resolve(prefix + "-labels-idx1-ubyte.gz"), labels, true);
     }
 
     record Result(int code, String out, String err) {}
@@ -66,11 +77,19 @@ class CliTest {
         }
     }
 
+    /** A small training command; an option in {@code extra} replaces its default here (each option is given once). */
     static String[] train(Path out, String... extra) {
-        List<String> args = new java.util.ArrayList<>(List.of("train", "--dataset", "mnist-idx", "--data-dir", data.toString(),
-                "--layers", "64,32,10", "--batch-size", "50", "--lr", "0.01", "--seed", "3", "--threads", "2", "--dropout", "0.1", "--out",
-                out.toString()));
-        args.addAll(List.of(extra));
+        String[] defaults = {"--dataset", "mnist-idx", "--data-dir", data.toString(), "--layers", "64,32,10", "--batch-size", "50",
+                "--lr", "0.01", "--seed", "3", "--threads", "2", "--dropout", "0.1", "--out", out.toString()};
+        List<String> given = List.of(extra);
+        List<String> args = new java.util.ArrayList<>(List.of("train"));
+        for (int i = 0; i < defaults.length; i += 2) {
+            if (!given.contains(defaults[i])) {
+                args.add(defaults[i]);
+                args.add(defaults[i + 1]);
+            }
+        }
+        args.addAll(given);
         return args.toArray(String[]::new);
     }
 
@@ -188,8 +207,10 @@ class CliTest {
                 "--lr", "0.01", "--batch-size", "50", "--threads", "2"};
         List<String> a = new java.util.ArrayList<>(List.of("train"));
         a.addAll(List.of(common));
+        List<String> modular = new java.util.ArrayList<>(a);
         a.addAll(List.of("--out", base.toString()));
         assertEquals(0, cli(a.toArray(String[]::new)).code());
+        a = modular;
         a.addAll(List.of("--modular", "--modular-k", "2", "--warmup-epochs", "1", "--out", mod.toString()));
         Result trained = cli(a.toArray(String[]::new));
         assertEquals(0, trained.code(), trained.err());
@@ -393,5 +414,31 @@ class CliTest {
         java.util.Map<String, Long> circuits = EmuLaunches.perKernel();
         EmuLaunches.assertLaunched(circuits, "circuits (co-clustering)", SPECTRAL_KERNELS);
         EmuLaunches.assertLaunched(circuits, "circuits (ablation)", "gemm_kernel", "softmax_xent_kernel");
+    }
+
+    /**
+     * The demo on cuda-emu (a Fashion-MNIST-shaped set of 28x28 images, one epoch per run, two
+     * shuffles): both trainings, the clusterings with their shuffle tests, the co-clustering and
+     * both circuits launch their kernels on the emulator.
+     */
+    @Test
+    void demoOnCudaEmuRunsItsTrainingAndSpectralOpsOnTheEmulator() throws IOException {
+        Path fashion = tmp.resolve("fashion-28");
+        Files.createDirectories(fashion);
+        write(fashion, "train", 120, 5, 28);
+        write(fashion, "t10k", 40, 6, 28);
+        EmuLaunches.reset();
+        Result d = cli("demo", "--out", tmp.resolve("emu-demo").toString(), "--data-dir", fashion.toString(), "--no-install",
+                "--epochs", "1", "--shuffles", "2", "--ecs-images", "1", "--threads", "2", "--backend", "cuda-emu");
+        assertEquals(0, d.code(), d.err());
+        assertTrue(d.out().startsWith("cleave demo: backend=cuda-emu threads=2"), d.out());
+        java.util.Map<String, Long> launched = EmuLaunches.perKernel();
+        EmuLaunches.assertLaunched(launched, "demo (training)", "gemm_kernel", "relu_mask_bias_grad", "softmax_xent_kernel",
+                "adam_update_kernel", "enmeshment_sums_kernel", "enmeshment_update_kernel");
+        EmuLaunches.assertLaunched(launched, "demo (clustering, co-clustering)", SPECTRAL_KERNELS);
+        for (String run : new String[] {"baseline", "modular"}) {
+            String command = Files.readString(tmp.resolve("emu-demo").resolve(run).resolve("cluster.json"));
+            assertTrue(command.contains("--backend cuda-emu --threads 2"), run + " cluster.json: " + command);
+        }
     }
 }

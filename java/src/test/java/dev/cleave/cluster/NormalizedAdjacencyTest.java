@@ -19,18 +19,9 @@ import org.junit.jupiter.api.Test;
  * kernel tails), dense and sparse (pruned) layers, and N and its bipartite half M.
  */
 class NormalizedAdjacencyTest {
+    /** |got - ref| <= tol (1 + |ref|) everywhere: {@link dev.cleave.Tolerance} with abs = rel = tol. */
     static void assertClose(double[] ref, double[] got, double tol, String what) {
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < ref.length; i++) {
-            double err = Math.abs(ref[i] - got[i]) / (1 + Math.abs(ref[i]));
-            if (err > worst) {
-                worst = err;
-                at = i;
-            }
-        }
-        assertTrue(worst <= tol, what + ": worst error " + worst + " at " + at + (at >= 0 ? " (" + ref[at] + " vs " + got[at]
-                + ")" : ""));
+        dev.cleave.Tolerance.assertClose(what, ref, got, tol, tol);
     }
 
     static double[] random(int n, long seed) {

@@ -1,5 +1,6 @@
 package dev.cleave.cuda;
 
+import dev.cleave.Tolerance;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * split-K dw. Part of the suite of {@link CudaParityChecks} (its coverage test counts these), run
  * by {@link CudaEmuParityTest} and {@link CudaGpuParityTest}.
  */
-abstract class CudaConvParityChecks extends CudaParityChecks {
+abstract class CudaConvParityChecks extends CudaSpectralParityChecks {
     /** batch, in, height, width, out, kernel, stride, padding; the first SMALL also run on OS threads. */
     private static final int[][] CONV = {{1, 1, 1, 1, 1, 1, 1, 0}, {2, 3, 5, 7, 5, 3, 1, 1}, {1, 2, 9, 11, 3, 5, 2, 2},
         {3, 5, 8, 13, 7, 3, 2, 1}, {2, 2, 12, 12, 3, 3, 1, 1}, {2, 7, 6, 9, 3, 1, 2, 0}, {1, 1, 1, 1, 2, 3, 1, 1},
@@ -52,16 +53,6 @@ abstract class CudaConvParityChecks extends CudaParityChecks {
             v[i] = (float) r.nextGaussian();
         }
         return v;
-    }
-
-    private static Tensor tensor(float[] v, int rows, int cols) {
-        Tensor t = Tensor.zeros(rows, cols);
-        t.copyFrom(v);
-        return t;
-    }
-
-    private CudaBuffer dev(float[] v) {
-        return CudaBuffer.of(api(), v);
     }
 
     private static Conv2dShape conv(int[] c) {
@@ -94,7 +85,7 @@ abstract class CudaConvParityChecks extends CudaParityChecks {
                         api().check(api().conv2dForward(dx.address(), dw.address(), bias ? db.address() : 0, dy.address(),
                                 c.batch(), c.inChannels(), c.height(), c.width(), c.outChannels(), c.kernel(), c.stride(),
                                 c.padding(), relu ? 1 : 0));
-                        Compare.close("conv2d_forward " + c + " relu=" + relu + " bias=" + bias + " on " + s.name(), ref,
+                        Tolerance.assertClose("conv2d_forward " + c + " relu=" + relu + " bias=" + bias + " on " + s.name(), ref,
                                 dy.toFloats(), tol(c.patchSize()), 1e-4);
                     }
                 }
@@ -139,11 +130,11 @@ abstract class CudaConvParityChecks extends CudaParityChecks {
                         String what = c + " relu=" + relu + " dx,db=" + full + " on " + s.name();
                         int perOut = c.batch() * c.outHeight() * c.outWidth();
                         Compare.bits("conv2d_backward dy " + what, rdy, ddy.toFloats());
-                        Compare.close("conv2d_backward dw " + what, rdw, ddw.toFloats(), tol(perOut), 1e-4);
+                        Tolerance.assertClose("conv2d_backward dw " + what, rdw, ddw.toFloats(), tol(perOut), 1e-4);
                         if (full) {
-                            Compare.close("conv2d_backward dx " + what, rdx, ddx.toFloats(),
+                            Tolerance.assertClose("conv2d_backward dx " + what, rdx, ddx.toFloats(),
                                     tol(c.outChannels() * c.kernel() * c.kernel()), 1e-4);
-                            Compare.close("conv2d_backward db " + what, rdb, ddb.toFloats(), tol(perOut), 1e-4);
+                            Tolerance.assertClose("conv2d_backward db " + what, rdb, ddb.toFloats(), tol(perOut), 1e-4);
                         }
                     }
                 }
@@ -188,7 +179,7 @@ abstract class CudaConvParityChecks extends CudaParityChecks {
                             p.height(), p.width(), p.kernel(), p.stride()));
                     Compare.bits("maxpool2d_forward y " + p + " on " + s.name(), ry, dy.toFloats());
                     assertArrayEquals(ra, da.toInts(), "maxpool2d_forward argmax " + p + " on " + s.name());
-                    Compare.close("maxpool2d_backward dx " + p + " on " + s.name(), rdx, ddx.toFloats(), 1e-6, 1e-6);
+                    Tolerance.assertClose("maxpool2d_backward dx " + p + " on " + s.name(), rdx, ddx.toFloats(), 1e-6, 1e-6);
                 }
             }
         });
@@ -241,7 +232,7 @@ abstract class CudaConvParityChecks extends CudaParityChecks {
                         CudaBuffer[] outs = {drm, drv, dy, dsm, dsi, ddx, ddg, ddb};
                         String[] names = {"running_mean", "running_var", "y", "save_mean", "save_invstd", "dx", "dgamma", "dbeta"};
                         for (int i = 0; i < 8; i++) {
-                            Compare.close("batchnorm2d " + names[i] + " " + b + " training=" + training + " on " + s.name(), ref[i],
+                            Tolerance.assertClose("batchnorm2d " + names[i] + " " + b + " training=" + training + " on " + s.name(), ref[i],
                                     outs[i].toFloats(), tol(b.perChannel()), 1e-4);
                         }
                     }

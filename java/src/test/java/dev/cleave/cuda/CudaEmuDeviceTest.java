@@ -121,7 +121,7 @@ class CudaEmuDeviceTest {
             assertEquals(0, CudaEmuKernels.cleave_cuda_emu_set_error_model(1));
 
             // Asynchronous (the default): the launch succeeds, the next op that synchronizes hits the sticky fault.
-            long y = api.malloc(4L * (64 * 16 - 16));
+            long y = api.mallocOrThrow(4L * (64 * 16 - 16));
             assertEquals(0, outOfBoundsForward(x, w, y), "a GPU reports a fault only at the next synchronization");
             int status = api.softmaxXent(logits.address(), labels.address(), 0, 8, 4, 1f, loss, correct);
             assertEquals(700, status, "cudaErrorIllegalAddress");
@@ -136,7 +136,7 @@ class CudaEmuDeviceTest {
             // Synchronous checking: the faulting op reports its own kernel.
             api.check(api.setSyncCheck(true));
             assertTrue(api.syncCheck());
-            long y2 = api.malloc(4L * (64 * 16 - 16));
+            long y2 = api.mallocOrThrow(4L * (64 * 16 - 16));
             assertEquals(700, outOfBoundsForward(x, w, y2));
             String s = api.lastError();
             assertTrue(s.startsWith("linear_forward: kernel gemm_kernel<32x32,A:k,B:k> faulted: an illegal memory access")
@@ -151,7 +151,7 @@ class CudaEmuDeviceTest {
     @Test
     void testLaunchRunsTheProbeKernel() {
         CudaEmuKernels.cleave_cuda_emu_reset_stats();
-        assertEquals(0, CudaEmuKernels.cleave_cuda_emu_test_launch(), api.lastError());
+        assertEquals(0, api.testLaunch(), api.lastError());
         try (org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer(4096)) {
             CudaEmuKernels.cleave_cuda_emu_launched(buf, 4096);
             assertTrue(buf.getString().contains("probe_kernel=1"), buf.getString());

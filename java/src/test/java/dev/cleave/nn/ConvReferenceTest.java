@@ -1,5 +1,6 @@
 package dev.cleave.nn;
 
+import dev.cleave.Tolerance;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -60,9 +61,9 @@ class ConvReferenceTest {
                 double[] y = ConvReference.conv2dForward(s, x, w, b, relu);
                 ConvReference.Conv2dGrads g = ConvReference.conv2dBackward(s, x, w, y, probe, relu, true);
                 String what = s + " relu=" + relu;
-                Parity.assertClose("conv2d dx " + what, numericGrad(byX, x), g.dx(), 1e-6, 1e-6);
-                Parity.assertClose("conv2d dw " + what, numericGrad(byW, w), g.dw(), 1e-6, 1e-6);
-                Parity.assertClose("conv2d db " + what, numericGrad(byB, b), g.db(), 1e-6, 1e-6);
+                Tolerance.assertClose("conv2d dx " + what, numericGrad(byX, x), g.dx(), 1e-6, 1e-6);
+                Tolerance.assertClose("conv2d dw " + what, numericGrad(byW, w), g.dw(), 1e-6, 1e-6);
+                Tolerance.assertClose("conv2d db " + what, numericGrad(byB, b), g.db(), 1e-6, 1e-6);
             }
         }
     }
@@ -103,7 +104,7 @@ class ConvReferenceTest {
             double[] x = random(r, s.batch() * s.inSize()), probe = random(r, s.batch() * s.outSize());
             ConvReference.MaxPool p = ConvReference.maxpool2dForward(s, x);
             Function<double[], Double> f = xx -> dot(ConvReference.maxpool2dForward(s, xx).y(), probe);
-            Parity.assertClose("maxpool2d dx " + s, numericGrad(f, x), ConvReference.maxpool2dBackward(s, probe, p.argmax()),
+            Tolerance.assertClose("maxpool2d dx " + s, numericGrad(f, x), ConvReference.maxpool2dBackward(s, probe, p.argmax()),
                     1e-6, 1e-6);
         }
         Pool2dShape s = new Pool2dShape(1, 1, 2, 4, 2, 2);
@@ -130,9 +131,9 @@ class ConvReferenceTest {
             ConvReference.BatchNorm f = ConvReference.batchnorm2dForward(s, x, gamma, beta, rm, rv, training, mom, eps);
             ConvReference.BatchNormGrads g = ConvReference.batchnorm2dBackward(s, x, gamma, f.mean(), f.invStd(), probe,
                     training);
-            Parity.assertClose("batchnorm2d dx training=" + training, numericGrad(byX, x), g.dx(), 1e-6, 1e-5);
-            Parity.assertClose("batchnorm2d dgamma training=" + training, numericGrad(byG, gamma), g.dgamma(), 1e-6, 1e-6);
-            Parity.assertClose("batchnorm2d dbeta training=" + training, numericGrad(byB, beta), g.dbeta(), 1e-6, 1e-6);
+            Tolerance.assertClose("batchnorm2d dx training=" + training, numericGrad(byX, x), g.dx(), 1e-6, 1e-5);
+            Tolerance.assertClose("batchnorm2d dgamma training=" + training, numericGrad(byG, gamma), g.dgamma(), 1e-6, 1e-6);
+            Tolerance.assertClose("batchnorm2d dbeta training=" + training, numericGrad(byB, beta), g.dbeta(), 1e-6, 1e-6);
         }
     }
 

@@ -75,7 +75,10 @@ class CudaBackendTest {
         assertEquals(last[0].clusterability().get("layers.1.weight"), last[1].clusterability().get("layers.1.weight"), 1e-4);
     }
 
-    /** Trains cfg on cpu (index 0) and cuda-emu (index 1); layer 1's weights and the last epoch's metrics of each. */
+    /**
+     * Trains cfg on cpu (index 0) and cuda-emu (index 1); layer 1's weights and the last epoch's
+     * metrics of each.
+     */
     private static void trainOnCpuAndEmulatedCuda(TrainConfig cfg, Dataset train, Dataset test, float[][] weights,
             EpochMetrics[] last) {
         Backend[] backends = {Device.cpu(1).open(), Device.cudaEmu().withThreads(1).open()};

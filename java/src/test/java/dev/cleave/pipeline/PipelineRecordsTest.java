@@ -92,7 +92,10 @@ class PipelineRecordsTest {
         JsonNode json = Json.mapper().readTree(tmp.resolve("cluster.json").toFile());
         List<String> names = fields(json);
         assertEquals(List.of("nodes", "total_nodes", "edges", "k", "ncut"), names.subList(0, 5));
-        assertEquals(List.of("shuffle", "model", "command", "provenance"), names.subList(names.size() - 4, names.size()));
+        assertEquals(List.of("shuffle", "model", "model_layers", "command", "provenance"), names.subList(names.size() - 5,
+                names.size()));
+        assertEquals(back.modelLayers(), json.get("model_layers").asText());
+        assertTrue(back.modelLayers().startsWith("layers: "), back.modelLayers());
         assertEquals(List.of("method", "n", "mean", "sd", "z", "p", "lower", "seconds", "ncuts"), fields(json.get("shuffle")));
         assertEquals("layer", json.get("shuffle").get("method").asText());
         assertEquals(run.command(), json.get("command").asText());
@@ -121,7 +124,7 @@ class PipelineRecordsTest {
         assertEquals(1, back.layers().size()); // 16-12-10-4: layer 1 is the one hidden-to-hidden matrix
         assertEquals(run.layers().get(0).c(), back.layers().get(0).c());
         assertArrayEquals(run.clusters().get(0).rowLabels(), back.clusters().get(0).rowLabels());
-        assertEquals(List.of("model", "k", "variant", "layers", "clusters", "command", "provenance"),
+        assertEquals(List.of("model", "model_layers", "k", "variant", "layers", "clusters", "command", "provenance"),
                 fields(Json.mapper().readTree(tmp.resolve("cocluster.json").toFile())));
 
         Dataset test = data(new Random(8));
@@ -140,7 +143,7 @@ class PipelineRecordsTest {
             }
             assertEquals(mean / cBack.ecs().length, cBack.meanEcs(), 1e-15);
             JsonNode json = Json.mapper().readTree(tmp.resolve("circuits.json").toFile());
-            assertEquals(List.of("model", "clusters_from", "ablation", "ecs_result", "ecs", "mean_ecs", "mean_circuit_overlap",
+            assertEquals(List.of("model", "model_layers", "clusters_from", "ablation", "ecs_result", "ecs", "mean_ecs", "mean_circuit_overlap",
                     "command", "provenance"), fields(json));
             assertFalse(json.get("ecs_result").get("circuits").get(0).has("mask"), "masks are left out of the file");
 
@@ -180,7 +183,7 @@ class PipelineRecordsTest {
 
         Provenance co = new CoclusterRequest(Path.of("my runs/model.safetensors"), 4, "1,2", CoClusterVariant.SEPARATE, 1,
                 Device.cudaEmu().withThreads(2), null).provenance();
-        assertEquals("cleave cocluster 'my runs/model.safetensors' --k 4 --layers 1,2 --variant separate --seed 1"
+        assertEquals("cleave cocluster 'my runs/model.safetensors' --k 4 --layers 1,2 --n-init 25 --variant separate --seed 1"
                 + " --backend cuda-emu --threads 2", co.commandLine(), "a path with a space is quoted");
 
         Provenance circuits = new CircuitsRequest(Path.of("m.safetensors"), null, 4, "fashion-mnist", Path.of("/data"),

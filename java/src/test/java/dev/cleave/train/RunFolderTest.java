@@ -275,6 +275,15 @@ class RunFolderTest {
             trainHere(dir, true);
             assertEquals(List.of(1, 2, 3), metricsEpochs(dir), name);
         }
+        Path fresh = tmp.resolve("full-at-start");
+        fullDiskAt(RunDir.CONFIG, 1);
+        InvalidInputException start = assertThrows(InvalidInputException.class, () -> RunDir.create(fresh, config()));
+        AtomicFiles.observeWrites(null);
+        assertTrue(start.getMessage().startsWith("cannot write " + fresh.resolve(RunDir.CONFIG) + " (No space left on device): "
+                + "nothing is trained yet"), start.getMessage());
+        assertTrue(start.getMessage().endsWith("run the same command again") && !start.getMessage().contains("--resume"),
+                start.getMessage());
+        RunDir.create(fresh, config()).close(); // the lock was released: the same command now starts
         Path resumed = tmp.resolve("full-on-resume");
         twoEpochs(resumed);
         Files.delete(resumed.resolve(RunDir.MODEL));
