@@ -104,7 +104,7 @@ final class CircuitsCommand implements Callable<Integer> {
     }
 
     private static void printText(PrintWriter w, CircuitsRun r) {
-        ClusterCommand.printLayers(w, r.modelLayers(), r.assumption());
+        CommonOptions.printLayers(w, r.modelLayers(), r.assumption());
         AblationResult a = r.ablation();
         w.println("clusters: " + r.clustersFrom() + "; layers " + Arrays.toString(a.layers()).replace(" ", "") + ", k = " + a.k());
         w.println("accuracy drop when a cluster is switched off (rows: clusters, columns: labels 0..):");

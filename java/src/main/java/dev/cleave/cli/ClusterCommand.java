@@ -119,18 +119,8 @@ final class ClusterCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The first lines of a model command's text output: the layers read, and any assumption. */
-    static void printLayers(PrintWriter w, String layers, String assumption) {
-        if (layers != null) {
-            w.println(layers);
-        }
-        if (assumption != null) {
-            w.println(assumption);
-        }
-    }
-
     private static void printText(PrintWriter w, ClusterRun run) {
-        printLayers(w, run.modelLayers(), run.assumption());
+        CommonOptions.printLayers(w, run.modelLayers(), run.assumption());
         ClusterResult r = run.result();
         w.printf("%d nodes (%d isolated dropped), %d edges, %d components, k = %d, %s solver: n-cut %.4f (%.2f s)%n",
                 r.nodes(), r.isolatedNodesDropped(), r.edges(), r.components(), r.k(), r.solver(), r.ncut(), r.seconds());

@@ -57,7 +57,7 @@ final class CoclusterCommand implements Callable<Integer> {
         CoclusterRun result = Pipeline.cocluster(new CoclusterRequest(model, k, layers, CoClusterVariant.parse(variant), nInit,
                 common.seed, device, out));
         common.emit(w, result, out, () -> {
-            ClusterCommand.printLayers(w, result.modelLayers(), result.assumption());
+            CommonOptions.printLayers(w, result.modelLayers(), result.assumption());
             for (CoclusterRun.Layer layer : result.layers()) {
                 w.printf("%s: C = %.4f, row cluster sizes %s, column cluster sizes %s%n", layer.name(), layer.c(),
                         Arrays.toString(layer.rowSizes()).replace(" ", ""), Arrays.toString(layer.columnSizes()).replace(" ", ""));

@@ -108,6 +108,16 @@ final class CommonOptions {
         }
     }
 
+    /** The first lines of a model command's text output: the layers read, and any assumption. */
+    static void printLayers(PrintWriter w, String layers, String assumption) {
+        if (layers != null) {
+            w.println(layers);
+        }
+        if (assumption != null) {
+            w.println(assumption);
+        }
+    }
+
     /** Fails before any work when --out cannot be written. */
     static void checkOut(Path out) {
         if (out != null) {
