@@ -82,9 +82,10 @@ public class GemmGpuBench {
         }
         try {
             Loader.load(cublas.class);
-        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+        } catch (LinkageError e) { // UnsatisfiedLinkError, or NoClassDefFoundError after a first failed load
             return "GemmGpuBench needs cuBLAS 13 (libcublas.so.13, libcublasLt.so.13 and libcudart.so.13 on LD_LIBRARY_PATH: "
-                    + "a CUDA 13 toolkit's lib64, or the nvidia-cublas and nvidia-cuda-runtime wheels' lib folder): " + e.getMessage();
+                    + "a CUDA 13 toolkit's lib64, or the nvidia-cublas and nvidia-cuda-runtime wheels' lib folder): "
+                    + String.valueOf(e.getMessage()).replace('\n', ' ');
         }
         return null;
     }
