@@ -1,26 +1,17 @@
 package dev.cleave.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.ClusterResult;
-import dev.cleave.cluster.EigenOptions;
-import dev.cleave.cluster.EigenResult;
-import dev.cleave.cluster.LaplacianEigensolver;
 import dev.cleave.cluster.ShuffleMethod;
-import dev.cleave.cluster.ShuffleOptions;
-import dev.cleave.cluster.ShuffleResult;
-import dev.cleave.cluster.ShuffleTest;
-import dev.cleave.cluster.SpectralClustering;
-import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.Duplicates;
-import dev.cleave.graph.MatrixMarket;
-import dev.cleave.graph.NetworkGraph;
 import dev.cleave.graph.SelfLoops;
-import dev.cleave.io.Json;
-import dev.cleave.train.ModelFile;
-import dev.cleave.util.FloatMatrix;
+import dev.cleave.nn.Device;
+import dev.cleave.pipeline.ClusterGraphRequest;
+import dev.cleave.pipeline.ClusterModelRequest;
+import dev.cleave.pipeline.ClusterRun;
+import dev.cleave.pipeline.Pipeline;
+import dev.cleave.pipeline.ShuffleSummary;
 import dev.cleave.util.InvalidInputException;
-import dev.cleave.util.ProgressListener;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -91,12 +82,11 @@ final class ClusterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
-        int threads = common.threads();
         CommonOptions.shuffles(shuffles);
         CommonOptions.nInit(nInit);
         CommonOptions.checkOut(out);
-        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
-        common.printHeader(w, "cluster", CommonOptions.cliName(backend), threads, common.seed);
+        Device device = common.device(spec.commandLine().getErr());
+        common.printHeader(w, "cluster", device, common.seed);
         if ((model == null) == (graph == null)) {
             throw new InvalidInputException("give either a MODEL file or --graph FILE.mtx (exactly one)");
         }
@@ -109,8 +99,6 @@ final class ClusterCommand implements Callable<Integer> {
         if (shuffles > 0 && graph != null) {
             throw new InvalidInputException("--shuffles needs a model (weight matrices to shuffle), not --graph");
         }
-        ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
-                .withSeed(common.seed).withThreads(threads).withBackend(backend);
         if (graph != null && chain != null) {
             throw new InvalidInputException("--layers names a model's layers; a --graph has none: drop it");
         }
@@ -118,140 +106,41 @@ final class ClusterCommand implements Callable<Integer> {
             throw new InvalidInputException("--eigenvalues must be >= 1, got " + eigenvalues);
         }
         int spectrum = eigenvalues == null ? 0 : eigenvalues;
-        ObjectNode result;
+        ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
+                .withSeed(common.seed).withThreads(device.threads()).withBackend(device);
+        ClusterRun result;
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
-            result = graph != null ? clusterGraph(graph, loops, dups, options, spectrum)
-                    : clusterModel(model, chain == null ? List.of() : chain, options, shuffles, ShuffleMethod.parse(shuffleMethod),
-                            spectrum, progress);
+            result = graph != null ? Pipeline.clusterGraph(new ClusterGraphRequest(graph, loops, dups, options, spectrum, out))
+                    : Pipeline.clusterModel(new ClusterModelRequest(model, chain, options, shuffles,
+                            ShuffleMethod.parse(shuffleMethod), spectrum, out), progress);
         }
-        common.emit(spec, w, result, out, r -> printText(w, r));
+        ClusterRun printed = result;
+        common.emit(w, result, out, () -> printText(w, printed));
         return 0;
     }
 
-    /** Clusters a Matrix Market graph; with spectrum > 0 also its {@code spectrum} smallest eigenvalues. */
-    static ObjectNode clusterGraph(Path file, SelfLoops selfLoops, Duplicates duplicates, ClusterOptions options, int spectrum) {
-        CsrGraph g = MatrixMarket.read(file, selfLoops, duplicates);
-        ClusterResult r = SpectralClustering.cluster(g, options);
-        ObjectNode node = Json.mapper().valueToTree(r);
-        node.put("graph", file.toString());
-        if (spectrum > 0) {
-            putSpectrum(node, r, spectrum, g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
-        }
-        return node;
-    }
-
-    /** The {@code n} smallest eigenvalues beside the clustering's k: from its own solve when n <= k, else a solve for n. */
-    private static void putSpectrum(ObjectNode node, ClusterResult r, int n, int nodes,
-            java.util.function.Function<EigenOptions, EigenResult> solve) {
-        if (n > nodes) {
-            throw new InvalidInputException("--eigenvalues " + n + " is more than the graph's " + nodes + " nodes");
-        }
-        double[] values;
-        if (n <= r.eigenvalues().length) {
-            values = Arrays.copyOf(r.eigenvalues(), n);
-        } else {
-            ClusterOptions o = r.options();
-            values = solve.apply(new EigenOptions(n, o.tolerance(), o.maxIterations(), o.blockSize(), o.seed(), o.threads(),
-                    o.solver(), o.backend())).requireConverged().eigenvalues();
-        }
-        node.set("smallest_eigenvalues", Json.mapper().valueToTree(values));
-    }
-
-    /** As below, with the layers found from the names and no extra eigenvalues. */
-    static ObjectNode clusterModel(Path file, ClusterOptions options, int shuffles, ShuffleMethod method,
-            ProgressListener progress) {
-        return clusterModel(file, List.of(), options, shuffles, method, 0, progress);
-    }
-
-    /**
-     * Clusters a model's network graph ({@code chain}: its layers by name, empty to find them) and,
-     * with shuffles > 0, runs the shuffle test; with spectrum > 0 also reports that many smallest
-     * eigenvalues. The JSON the CLI prints, with the layers read and what was assumed.
-     */
-    static ObjectNode clusterModel(Path file, List<String> chain, ClusterOptions options, int shuffles, ShuffleMethod method,
-            int spectrum, ProgressListener progress) {
-        List<FloatMatrix> weights;
-        String layers, assumption;
-        try (ModelFile.Loaded loaded = ModelFile.load(file, chain)) {
-            weights = loaded.model().weightMatrices();
-            layers = loaded.layers();
-            assumption = loaded.assumption();
-        }
-        ObjectNode node;
-        ClusterResult trained;
-        if (shuffles > 0) {
-            ShuffleResult s = ShuffleTest.run(weights, ShuffleOptions.defaults().withMethod(method).withShuffles(shuffles)
-                    .withCluster(options), progress);
-            trained = s.trained();
-            node = Json.mapper().valueToTree(trained);
-            ObjectNode sh = node.putObject("shuffle");
-            sh.put("method", s.method().toString());
-            sh.put("n", s.n());
-            sh.put("mean", s.mean());
-            sh.put("sd", s.sd());
-            if (s.z() == null) {
-                sh.putNull("z");
-            } else {
-                sh.put("z", s.z());
-            }
-            sh.put("p", s.p());
-            sh.put("lower", s.lower());
-            sh.put("seconds", s.seconds());
-            sh.set("ncuts", Json.mapper().valueToTree(s.ncuts()));
-        } else {
-            trained = SpectralClustering.cluster(weights, options);
-            node = Json.mapper().valueToTree(trained);
-        }
-        if (spectrum > 0) {
-            NetworkGraph g = NetworkGraph.fromWeights(weights);
-            putSpectrum(node, trained, spectrum, g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
-        }
-        node.put("model", file.toString());
-        putLayers(node, layers, assumption);
-        return node;
-    }
-
-    /** Which tensors made the model ("layers: ...") and what was assumed about a file Cleave did not write. */
-    static void putLayers(ObjectNode node, String layers, String assumption) {
-        node.put("model_layers", layers);
-        if (assumption != null) {
-            node.put("assumption", assumption);
-        }
-    }
-
-    /** The first lines of a model command's text output: the layers read, and any assumption. */
-    static void printLayers(PrintWriter w, ObjectNode r) {
-        if (r.has("model_layers")) {
-            w.println(r.get("model_layers").asText());
-        }
-        if (r.has("assumption")) {
-            w.println(r.get("assumption").asText());
-        }
-    }
-
-    private static void printText(PrintWriter w, ObjectNode r) {
-        printLayers(w, r);
+    private static void printText(PrintWriter w, ClusterRun run) {
+        CommonOptions.printLayers(w, run.modelLayers(), run.assumption());
+        ClusterResult r = run.result();
         w.printf("%d nodes (%d isolated dropped), %d edges, %d components, k = %d, %s solver: n-cut %.4f (%.2f s)%n",
-                r.get("nodes").asInt(), r.get("isolated_nodes_dropped").asInt(), r.get("edges").asLong(),
-                r.get("components").asInt(), r.get("k").asInt(), r.get("solver").asText(), r.get("ncut").asDouble(),
-                r.get("seconds").asDouble());
-        w.println("cluster sizes: " + r.get("cluster_sizes"));
-        double[] ev = Json.mapper().convertValue(r.get("eigenvalues"), double[].class);
-        w.println("eigenvalues: " + Arrays.toString(Arrays.stream(ev).map(v -> Math.round(v * 1e5) / 1e5).toArray()));
-        double[] res = Json.mapper().convertValue(r.get("residuals"), double[].class);
+                r.nodes(), r.isolatedNodesDropped(), r.edges(), r.components(), r.k(), r.solver(), r.ncut(), r.seconds());
+        w.println("cluster sizes: " + Arrays.toString(r.clusterSizes()).replace(" ", ""));
+        w.println("eigenvalues: " + rounded(r.eigenvalues()));
         w.printf("max residual %.2e after %d iterations (%d operator applications)%n",
-                Arrays.stream(res).max().orElse(0), r.get("iterations").asInt(), r.get("operator_applications").asLong());
-        if (r.has("smallest_eigenvalues")) {
-            double[] sm = Json.mapper().convertValue(r.get("smallest_eigenvalues"), double[].class);
-            w.println(sm.length + " smallest eigenvalues: "
-                    + Arrays.toString(Arrays.stream(sm).map(v -> Math.round(v * 1e5) / 1e5).toArray()));
+                Arrays.stream(r.residuals()).max().orElse(0), r.iterations(), r.operatorApplications());
+        double[] sm = run.smallestEigenvalues();
+        if (sm != null) {
+            w.println(sm.length + " smallest eigenvalues: " + rounded(sm));
         }
-        if (r.has("shuffle")) {
-            ObjectNode s = (ObjectNode) r.get("shuffle");
+        ShuffleSummary s = run.shuffle();
+        if (s != null) {
             w.printf("shuffle test (%s, %d shuffles): shuffled n-cut %.4f +- %.4f, z = %s, p = %.4f (%.1f s)%n",
-                    s.get("method").asText(), s.get("n").asInt(), s.get("mean").asDouble(), s.get("sd").asDouble(),
-                    s.get("z").isNull() ? "undefined (sd 0)" : String.format("%.2f", s.get("z").asDouble()),
-                    s.get("p").asDouble(), s.get("seconds").asDouble());
+                    s.method(), s.n(), s.mean(), s.sd(), s.z() == null ? "undefined (sd 0)" : String.format("%.2f", s.z()),
+                    s.p(), s.seconds());
         }
+    }
+
+    private static String rounded(double[] values) {
+        return Arrays.toString(Arrays.stream(values).map(v -> Math.round(v * 1e5) / 1e5).toArray());
     }
 }

@@ -1,23 +1,14 @@
 package dev.cleave.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cleave.cluster.CoClusterOptions;
-import dev.cleave.cluster.CoClusterResult;
 import dev.cleave.cluster.CoClusterVariant;
-import dev.cleave.cluster.CoClustering;
-import dev.cleave.io.Json;
-import dev.cleave.modular.Enmeshment;
-import dev.cleave.modular.LayerClusters;
-import dev.cleave.modular.LayerSelection;
-import dev.cleave.util.InvalidInputException;
-import dev.cleave.train.ModelFile;
-import dev.cleave.util.FloatMatrix;
+import dev.cleave.nn.Device;
+import dev.cleave.pipeline.CoclusterRequest;
+import dev.cleave.pipeline.CoclusterRun;
+import dev.cleave.pipeline.Pipeline;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,116 +52,17 @@ final class CoclusterCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         CommonOptions.checkOut(out);
         CommonOptions.nInit(nInit);
-        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, common.device(), spec.commandLine().getErr());
-        common.printHeader(w, "cocluster", CommonOptions.cliName(backend), common.threads(), common.seed);
-        ObjectNode result = cocluster(model, k, layers, CoClusterVariant.parse(variant), nInit, common.seed, common.threads(),
-                backend);
-        common.emit(spec, w, result, out, r -> {
-            ClusterCommand.printLayers(w, r);
-            for (var layer : r.get("layers")) {
-                w.printf("%s: C = %.4f, row cluster sizes %s, column cluster sizes %s%n", layer.get("name").asText(),
-                        layer.get("c").asDouble(), layer.get("row_sizes"), layer.get("column_sizes"));
+        Device device = common.device(spec.commandLine().getErr());
+        common.printHeader(w, "cocluster", device, common.seed);
+        CoclusterRun result = Pipeline.cocluster(new CoclusterRequest(model, k, layers, CoClusterVariant.parse(variant), nInit,
+                common.seed, device, out));
+        common.emit(w, result, out, () -> {
+            CommonOptions.printLayers(w, result.modelLayers(), result.assumption());
+            for (CoclusterRun.Layer layer : result.layers()) {
+                w.printf("%s: C = %.4f, row cluster sizes %s, column cluster sizes %s%n", layer.name(), layer.c(),
+                        Arrays.toString(layer.rowSizes()).replace(" ", ""), Arrays.toString(layer.columnSizes()).replace(" ", ""));
             }
         });
         return 0;
-    }
-
-    /** Co-clusters the chosen layers of a model file; the JSON the CLI prints (with "clusters" as LayerClusters). */
-    static ObjectNode cocluster(Path file, int k, String layerSpec, CoClusterVariant variant, long seed, int threads) {
-        return cocluster(file, k, layerSpec, variant, seed, threads, dev.cleave.cluster.Backend.NATIVE);
-    }
-
-    /** As above, on the given spectral engine, with the default k-means++ restarts. */
-    static ObjectNode cocluster(Path file, int k, String layerSpec, CoClusterVariant variant, long seed, int threads,
-            dev.cleave.cluster.Backend backend) {
-        return cocluster(file, k, layerSpec, variant, CoClusterOptions.defaults().nInit(), seed, threads, backend);
-    }
-
-    /**
-     * Co-clusters the layers {@code layerSpec} selects (hidden, all, indices, or names of weights
-     * or modules) with {@code nInit} k-means++ restarts; the JSON the CLI prints.
-     */
-    static ObjectNode cocluster(Path file, int k, String layerSpec, CoClusterVariant variant, int nInit, long seed, int threads,
-            dev.cleave.cluster.Backend backend) {
-        if (k < 1) {
-            throw new InvalidInputException("--k must be >= 1 (co-clusters per layer), got " + k);
-        }
-        List<String> names = LayerSelection.names(layerSpec);
-        List<FloatMatrix> weights;
-        List<String> weightNames;
-        String summary, assumption;
-        try (ModelFile.Loaded loaded = loadNamed(file, names)) {
-            weights = loaded.model().weightMatrices();
-            weightNames = loaded.weightNames();
-            summary = loaded.layers();
-            assumption = loaded.assumption();
-        }
-        List<Integer> chosen = names.isEmpty() ? LayerSelection.indices(layerSpec, weights.size(), "--layers")
-                : LayerSelection.indicesOf(names, weightNames, "--layers");
-        LayerSelection.requireClustersFit(chosen, weights, k, "--k");
-        CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(variant).withNInit(nInit).withSeed(seed)
-                .withThreads(threads).withBackend(backend);
-        ObjectNode result = Json.mapper().createObjectNode();
-        result.put("model", file.toString());
-        ClusterCommand.putLayers(result, summary, assumption);
-        result.put("k", k);
-        result.put("variant", variant.toString());
-        coclusterLayers(result, file, weights, weightNames, chosen, k, options);
-        return result;
-    }
-
-    /** Co-clusters the chosen layers into {@code result}: "layers" (C, sizes per layer) and "clusters". */
-    static void coclusterLayers(ObjectNode result, Path file, List<FloatMatrix> weights, List<String> weightNames,
-            List<Integer> chosen, int k, CoClusterOptions options) {
-        ArrayNode layerNodes = result.putArray("layers");
-        List<LayerClusters> clusters = new ArrayList<>();
-        for (int l : chosen) {
-            FloatMatrix w = weights.get(l);
-            CoClusterResult r;
-            try {
-                r = CoClustering.cocluster(w, options);
-            } catch (InvalidInputException e) {
-                throw new InvalidInputException(file + ", " + weightNames.get(l) + " (layer " + l + "): " + e.getMessage(), e);
-            }
-            LayerClusters lc = new LayerClusters(l, k, r.rowLabels(), r.columnLabels());
-            clusters.add(lc);
-            double c;
-            try (Enmeshment e = new Enmeshment(w.rows(), w.cols(), k, lc.rowLabels(), lc.colLabels())) {
-                c = e.forward(w);
-            }
-            ObjectNode n = layerNodes.addObject();
-            n.put("layer", l);
-            n.put("name", weightNames.get(l));
-            n.put("c", c);
-            n.set("row_sizes", Json.mapper().valueToTree(sizes(lc.rowLabels(), k)));
-            n.set("column_sizes", Json.mapper().valueToTree(sizes(lc.colLabels(), k)));
-            n.set("singular_values", Json.mapper().valueToTree(r.singularValues()));
-            n.put("seconds", r.seconds());
-        }
-        result.set("clusters", Json.mapper().valueToTree(clusters));
-    }
-
-    /**
-     * The model with its layers found from the tensor names; when that fails and {@code names}
-     * are given, with {@code names} as the whole chain (so a file whose order cannot be guessed
-     * still reads when --layers lists every layer in order).
-     */
-    private static ModelFile.Loaded loadNamed(Path file, List<String> names) {
-        try {
-            return ModelFile.load(file);
-        } catch (InvalidInputException e) {
-            if (names.isEmpty()) {
-                throw e;
-            }
-            return ModelFile.load(file, names);
-        }
-    }
-
-    static int[] sizes(int[] labels, int k) {
-        int[] s = new int[k];
-        for (int v : labels) {
-            s[v]++;
-        }
-        return s;
     }
 }

@@ -4,6 +4,7 @@ import dev.cleave.io.Json;
 import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nativ.NativeLibraries;
 import dev.cleave.nn.CudaProbe;
+import dev.cleave.nn.Device;
 import dev.cleave.util.Versions;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -28,6 +29,7 @@ final class DoctorCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         common.printHeader(out, "doctor", "auto", common.threads(), common.seed);
+        Device auto = Device.resolve("auto", common.threads(), common.gpu(), msg -> {});
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("cleave", Versions.cleave());
         report.put("platform", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
@@ -42,7 +44,7 @@ final class DoctorCommand implements Callable<Integer> {
         } catch (Throwable e) {
             report.put("cpu_library", "FAILED to load: " + e);
         }
-        CudaProbe cuda = CudaProbe.probe(common.device());
+        CudaProbe cuda = CudaProbe.probe(common.gpu());
         report.put("cuda_library", cuda.library() + (cuda.real() ? " (real, built with CUDA "
                 + CudaProbe.version(cuda.runtimeVersion()) + ", static cudart)" : " (stub: built without nvcc)"));
         report.put("cuda_driver", cuda.driverVersion() > 0 ? "supports CUDA " + CudaProbe.version(cuda.driverVersion()) : "none found");
@@ -57,8 +59,7 @@ final class DoctorCommand implements Callable<Integer> {
                     + "is all double and will be slow on it; training in float is not affected");
         }
         report.put("cuda_problem", cuda.problem());
-        report.put("auto_picks", cuda.problem() == null ? "cuda (GPU " + chosen.index() + ": " + chosen.name() + ")"
-                : "cpu (" + cuda.problem() + ")");
+        report.put("auto_picks", auto.choice().replaceFirst("^auto: chose ", ""));
         if (common.json) {
             out.println(Json.write(report));
         } else {

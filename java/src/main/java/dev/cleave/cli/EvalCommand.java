@@ -4,6 +4,7 @@ import dev.cleave.data.Dataset;
 import dev.cleave.data.DatasetSplit;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.train.Evaluation;
 import dev.cleave.train.ModelFile;
 import java.io.PrintWriter;
@@ -52,9 +53,9 @@ final class EvalCommand implements Callable<Integer> {
         if (!split.equals("test") && !split.equals("train")) {
             throw new dev.cleave.util.InvalidInputException("--split must be test or train, got " + split);
         }
-        try (Backend backend = common.createBackend(common.backend, common.threads(), err);
-                ModelFile.Loaded loaded = ModelFile.load(modelPath, chain == null ? List.of() : chain)) {
-            common.printHeader(out, "eval", backend.name(), backend.threads(), common.seed);
+        Device device = common.device(err);
+        try (Backend backend = device.open(); ModelFile.Loaded loaded = ModelFile.load(modelPath, chain == null ? List.of() : chain)) {
+            common.printHeader(out, "eval", device, common.seed);
             if (!common.json) {
                 out.println(loaded.layers());
                 if (loaded.assumption() != null) {
@@ -75,7 +76,10 @@ final class EvalCommand implements Callable<Integer> {
             }
             if (common.json) {
                 com.fasterxml.jackson.databind.node.ObjectNode node = Json.mapper().valueToTree(e);
-                ClusterCommand.putLayers(node, loaded.layers(), loaded.assumption());
+                node.put("model_layers", loaded.layers());
+                if (loaded.assumption() != null) {
+                    node.put("assumption", loaded.assumption());
+                }
                 out.println(Json.write(node));
             } else {
                 out.printf("%s (%s split, %d images): accuracy %.4f, loss %.4f%n", d.name(), split, e.images(), e.accuracy(), e.loss());

@@ -3,6 +3,7 @@ package dev.cleave.cli;
 import dev.cleave.data.DatasetSplit;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.train.ClusterableInit;
 import dev.cleave.train.ModularOptions;
@@ -128,6 +129,7 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter outw = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         TrainConfig config;
+        Device device;
         if (resume != null) {
             rejectWithResume("--dataset", "--data-dir", "--layers", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed",
                     "--modular", "--modular-lambda", "--modular-k", "--modular-layers", "--warmup-epochs", "--assign",
@@ -138,15 +140,17 @@ final class TrainCommand implements Callable<Integer> {
             if (pr.hasMatchedOption("--epochs")) {
                 config = config.withEpochs(epochs);
             }
-            config = config.withBackend(pr.hasMatchedOption("--backend") ? common.backend : config.backend(),
-                    pr.hasMatchedOption("--threads") ? common.threads() : config.threads());
+            device = common.device(pr.hasMatchedOption("--backend") ? common.backend : config.backend().toString(),
+                    pr.hasMatchedOption("--threads") ? common.threads() : config.threads(), err);
+            config = config.withDevice(device);
         } else {
             if (spectralRescale != null && spectralLambda == null && spectralK == null) {
                 throw new InvalidInputException("--spectral-rescale only applies to the spectral regulariser: give --spectral-lambda "
                         + "(and --spectral-k) too, or drop it");
             }
+            device = common.device(err);
             config = new TrainConfig(dataset, dataDir == null ? null : dataDir.toString(), layers, epochs, batchSize, lr, dropout,
-                    l1, l2, common.seed, common.backend, common.threads(), modularOptions(),
+                    l1, l2, common.seed, device.kind(), device.threads(), modularOptions(),
                     pruneEpochs == null ? null : PruneOptions.f21(pruneEpochs),
                     clusterableInit ? ClusterableInit.f21() : null,
                     spectralLambda == null && spectralK == null ? null
@@ -155,8 +159,8 @@ final class TrainCommand implements Callable<Integer> {
                                             : SpectralOptions.Rescale.parse(spectralRescale)));
         }
         config.requireFitsMemory();
-        try (Backend backend = common.createBackend(config.backend(), config.threads(), err)) {
-            common.printHeader(outw, "train", backend.name(), backend.threads(), config.seed());
+        try (Backend backend = device.open()) {
+            common.printHeader(outw, "train", device, config.seed());
             // The data first: a run folder is created only once the run can start.
             DatasetSplit data = DatasetInstaller.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
                     !noInstall, msg -> {
@@ -191,7 +195,7 @@ final class TrainCommand implements Callable<Integer> {
                         if (common.json) {
                             outw.println(Json.write(m));
                         } else {
-                            outw.println(describe(m, cfg));
+                            outw.println(EpochLine.of(m, cfg));
                         }
                         outw.flush();
                     });
@@ -222,22 +226,6 @@ final class TrainCommand implements Callable<Integer> {
             throw new InvalidInputException("--resume continues a run with its saved config.json, so " + String.join(", ", given)
                     + (given.size() == 1 ? " is" : " are") + " not allowed with it (only --epochs, --backend, --threads)");
         }
-    }
-
-    /** One human-readable line per epoch. */
-    static String describe(EpochMetrics m, TrainConfig config) {
-        return String.format("epoch %d/%d%s  train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f samples/s%s%s",
-                m.epoch(), config.totalEpochs(), m.phase().equals("prune") ? " (prune)" : "", m.trainLoss(), m.testLoss(),
-                m.testAccuracy(), m.seconds(), m.samplesPerSecond(),
-                m.sparsity() == null ? "" : String.format("  sparsity %.3f", m.sparsity()),
-                m.clusterability() == null ? "" : "  C " + formatC(m.clusterability()));
-    }
-
-    private static String formatC(java.util.Map<String, Double> c) {
-        StringBuilder sb = new StringBuilder();
-        c.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " ").append(k.replace("layers.", "").replace(".weight", ""))
-                .append("=").append(String.format("%.3f", v)));
-        return sb.toString();
     }
 
     private static long paramCount(int[] widths) {

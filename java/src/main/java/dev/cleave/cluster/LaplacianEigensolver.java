@@ -2,6 +2,7 @@ package dev.cleave.cluster;
 
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 
 /**
@@ -173,7 +174,7 @@ public final class LaplacianEigensolver {
             }
         }
         if (dense) {
-            int limit = o.backend() == Backend.NATIVE ? DENSE_LIMIT : JAVA_DENSE_LIMIT;
+            int limit = o.backend().kind() == Device.Kind.CPU ? DENSE_LIMIT : JAVA_DENSE_LIMIT;
             if (dim > limit) {
                 throw new InvalidInputException("the dense solver is limited to " + limit + " rows (" + o.backend()
                         + " backend) but the " + name + " has " + dim + "; use solver 'iterative' or 'auto'");

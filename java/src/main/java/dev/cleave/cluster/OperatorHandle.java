@@ -1,5 +1,7 @@
 package dev.cleave.cluster;
 
+import dev.cleave.nn.Device;
+
 /**
  * A {@link GraphOperator} made live on a backend: the native op (weights off-heap, released by
  * {@link #close()}), the Java reference, or the device op of a CUDA backend (weights in device
@@ -48,11 +50,11 @@ interface OperatorHandle extends AutoCloseable {
     @Override
     void close();
 
-    static OperatorHandle open(GraphOperator g, Backend backend, int threads) {
-        return switch (backend) {
-            case NATIVE -> new NativeOperator(g, threads);
+    static OperatorHandle open(GraphOperator g, Device backend, int threads) {
+        return switch (backend.kind()) {
+            case CPU -> new NativeOperator(g, threads);
             case JAVA -> new JavaOperator(g);
-            case CUDA, CUDA_EMU -> new CudaOperator(g, backend);
+            case CUDA, CUDA_EMU -> new CudaOperator(g, backend.cuda());
         };
     }
 }

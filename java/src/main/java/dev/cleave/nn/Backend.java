@@ -5,8 +5,9 @@ import dev.cleave.util.InvalidInputException;
 
 /**
  * The ops a network needs, behind one interface; {@code java} (the plain reference),
- * {@code cpu} (hand-written C++ kernels), {@code cuda} and {@code cuda-emu} (the CUDA kernels on a
- * GPU, or run on the CPU by the emulator: {@link CudaBackend}) implement them. Each op has
+ * {@code cpu} (hand-written C++ kernels) and {@code cuda} (the CUDA kernels, on a GPU or the
+ * emulator) implement them. Where they run is their {@link Device}: get the ops from
+ * {@link Device#open()}. Each op has
  * the same name everywhere: the C++ function {@code cleave_<op>}, the method here, the tests
  * and the benchmarks.
  *
@@ -35,11 +36,8 @@ public abstract class Backend implements AutoCloseable {
         return new IntTensor(size, deviceMemory());
     }
 
-    /** "java", "cpu" or "cuda". */
-    public abstract String name();
-
-    /** Threads the backend computes with. */
-    public abstract int threads();
+    /** The device these ops run on (kind, threads, the CUDA library). */
+    public abstract Device device();
 
     /** One line saying what this backend runs on (library, SIMD, BLAS), for logs and doctor. */
     public abstract String describe();
@@ -294,7 +292,7 @@ public abstract class Backend implements AutoCloseable {
         }
         if (onDevice() != t.onDevice()) {
             throw new InvalidInputException(op + ": " + name + " is in " + (t.onDevice() ? "device" : "host")
-                    + " memory but the " + name() + " backend computes in " + (onDevice() ? "device" : "host") + " memory");
+                    + " memory but the " + device() + " backend computes in " + (onDevice() ? "device" : "host") + " memory");
         }
     }
 

@@ -15,25 +15,28 @@ import org.bytedeco.javacpp.IntPointer;
  * backend per training loop (the small result buffers are reused).
  */
 public final class CpuBackend extends Backend {
-    private final int threads;
+    private final Device device;
     private final DoublePointer scalar = new DoublePointer(1);
     private final IntPointer count = new IntPointer(1);
 
     /** Loads the native library and sets the kernels' and OpenBLAS's thread count. */
     public CpuBackend(int threads) {
+        this(Device.cpu(threads));
+    }
+
+    /** The cpu ops of {@code device} (its kind must be cpu). */
+    CpuBackend(Device device) {
+        if (device.kind() != Device.Kind.CPU) {
+            throw new IllegalArgumentException("CpuBackend runs on a cpu device, not " + device);
+        }
         NativeLibraries.loadCpu();
-        check(CpuKernels.cleave_set_threads(threads));
-        this.threads = threads;
+        check(CpuKernels.cleave_set_threads(device.threads()));
+        this.device = device;
     }
 
     @Override
-    public String name() {
-        return "cpu";
-    }
-
-    @Override
-    public int threads() {
-        return threads;
+    public Device device() {
+        return device;
     }
 
     @Override

@@ -14,7 +14,7 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * The {@code cuda} backend: the hand-written kernels of libcleave_cuda (cuda/src) on device
  * tensors. Built on {@link CudaApi}, so the same code runs on a GPU ({@link CudaApi#device()})
- * and on the CPU emulation of the same kernel sources ({@link CudaApi#emulator()}, backend name
+ * and on the CPU emulation of the same kernel sources ({@link CudaApi#emulator()}, device kind
  * {@code cuda-emu}), which is how it is tested on machines without a GPU.
  *
  * <p>{@code prune_mask} selects the pruned weights on the host (an exact selection with
@@ -22,26 +22,21 @@ import org.bytedeco.javacpp.Pointer;
  * device. Not thread-safe.
  */
 public final class CudaBackend extends Backend {
+    private final Device device;
     private final CudaApi api;
     private final DeviceMemory memory;
     private final DoublePointer scalar = new DoublePointer(1);
     private final IntPointer count = new IntPointer(1);
     private final Map<Enmeshment, IntTensor[]> labels = new IdentityHashMap<>();
-    private final int device;
 
-    /** On device 0 (the emulator's only device). */
-    public CudaBackend(CudaApi api) {
-        this(api, 0);
-    }
-
-    /**
-     * On device {@code device} ({@link CudaProbe#device()} for the GPU): it becomes the process's
-     * device, so every host thread that calls the library afterwards works on it.
-     */
-    public CudaBackend(CudaApi api, int device) {
-        this.api = api;
+    /** The CUDA ops of {@code device} (a cuda or cuda-emu device; its GPU is made current here). */
+    public CudaBackend(Device device) {
+        if (!device.isCuda()) {
+            throw new IllegalArgumentException("CudaBackend runs on a cuda or cuda-emu device, not " + device);
+        }
         this.device = device;
-        api.check(api.setDevice(device));
+        CudaApi api = device.cuda();
+        this.api = api;
         this.memory = new DeviceMemory() {
             @Override
             public long allocate(long bytes) {
@@ -83,19 +78,14 @@ public final class CudaBackend extends Backend {
     }
 
     @Override
-    public String name() {
-        return api.name();
-    }
-
-    @Override
-    public int threads() {
-        return 1;
+    public Device device() {
+        return device;
     }
 
     @Override
     public String describe() {
         return api.buildKind() == 2 ? "CUDA kernels emulated on the CPU (cuda/emu; for testing, slow)"
-                : "CUDA kernels (libcleave_cuda) on GPU " + device;
+                : "CUDA kernels (libcleave_cuda) on GPU " + device.gpu();
     }
 
     private static long a(Tensor t) {

@@ -9,14 +9,11 @@ import dev.cleave.modular.Enmeshment;
  */
 public final class JavaBackend extends Backend {
 
-    @Override
-    public String name() {
-        return "java";
-    }
+    private static final Device DEVICE = Device.java();
 
     @Override
-    public int threads() {
-        return 1;
+    public Device device() {
+        return DEVICE;
     }
 
     @Override

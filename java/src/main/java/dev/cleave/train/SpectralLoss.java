@@ -6,6 +6,7 @@ import dev.cleave.cluster.EigenStatus;
 import dev.cleave.cluster.LaplacianEigensolver;
 import dev.cleave.cluster.Solver;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.nn.MlpPass;
 import dev.cleave.nn.Tensor;
@@ -27,12 +28,12 @@ final class SpectralLoss {
     static final int MAX_ITERATIONS = 500;
 
     private final SpectralOptions options;
-    private final dev.cleave.cluster.Backend engine;  // where the per-step eigensolve runs
+    private final Device engine;  // where the per-step eigensolve runs
     private final int threads;
     private final long seed;
     private double[] warm;     // the previous step's eigenvectors of N, nodes x pairs, graph order
 
-    SpectralLoss(SpectralOptions options, dev.cleave.cluster.Backend engine, int threads, long seed) {
+    SpectralLoss(SpectralOptions options, Device engine, int threads, long seed) {
         this.options = options;
         this.engine = engine;
         this.threads = threads;

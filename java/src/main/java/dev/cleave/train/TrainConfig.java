@@ -1,6 +1,7 @@
 package dev.cleave.train;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.util.InvalidInputException;
 import java.util.Arrays;
@@ -20,8 +21,9 @@ import java.util.Arrays;
  * @param l1           L1 penalty on weights: adds l1 * sum|w| to the loss
  * @param l2           L2 penalty on weights: adds l2 * sum w^2 to the loss
  * @param seed         the one seed (init, batch order, dropout)
- * @param backend      java, cpu, cuda or auto
- * @param threads      threads for the backend
+ * @param backend      the kind of device the run trains on (java, cpu, cuda or cuda-emu: resolved,
+ *                     never auto); the {@link Trainer} refuses ops on another kind
+ * @param threads      threads of the device
  * @param modular      enmeshment-loss training, or null
  * @param prune        magnitude-pruning fine-tuning after the epochs, or null
  * @param clusterableInit F21's clusterable initialisation, or null
@@ -38,7 +40,7 @@ public record TrainConfig(
         @JsonProperty("l1") float l1,
         @JsonProperty("l2") float l2,
         @JsonProperty("seed") long seed,
-        @JsonProperty("backend") String backend,
+        @JsonProperty("backend") Device.Kind backend,
         @JsonProperty("threads") int threads,
         @JsonProperty("modular") ModularOptions modular,
         @JsonProperty("prune") PruneOptions prune,
@@ -80,8 +82,8 @@ public record TrainConfig(
         if (threads < 1 || threads > 1024) {
             throw new InvalidInputException("--threads must be in [1, 1024], got " + threads);
         }
-        if (backend == null || backend.isBlank()) {
-            throw new InvalidInputException("--backend must be one of java, cpu, cuda, auto");
+        if (backend == null) {
+            throw new InvalidInputException("backend must be the resolved device kind: java, cpu, cuda or cuda-emu");
         }
         if (modular != null) {
             dev.cleave.modular.LayerSelection.requireClustersFit(modular.layerIndices(layers.length - 1), layers, modular.k(),
@@ -219,7 +221,7 @@ public record TrainConfig(
 
     /** A config with F21's defaults for everything but the data set, epochs and seed. */
     public static TrainConfig defaults(String dataset, int epochs, long seed) {
-        return new TrainConfig(dataset, null, Mlp.F21_WIDTHS, epochs, DEFAULT_BATCH, DEFAULT_LR, 0f, 0f, 0f, seed, "cpu",
+        return new TrainConfig(dataset, null, Mlp.F21_WIDTHS, epochs, DEFAULT_BATCH, DEFAULT_LR, 0f, 0f, 0f, seed, Device.Kind.CPU,
                 Math.max(1, Runtime.getRuntime().availableProcessors()), null, null, null, null);
     }
 
@@ -228,9 +230,10 @@ public record TrainConfig(
                 modular, prune, clusterableInit, spectral);
     }
 
-    public TrainConfig withBackend(String newBackend, int newThreads) {
-        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, newBackend, newThreads,
-                modular, prune, clusterableInit, spectral);
+    /** This config on {@code device}: its kind and threads. */
+    public TrainConfig withDevice(Device device) {
+        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, device.kind(),
+                device.threads(), modular, prune, clusterableInit, spectral);
     }
 
     public TrainConfig withModular(ModularOptions m) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,13 +67,14 @@ class LaplacianEigensolverTest {
         return Arrays.copyOf(s, k);
     }
 
-    static EigenOptions opts(int k, Backend b, Solver s) {
+    static EigenOptions opts(int k, Device b, Solver s) {
         return EigenOptions.defaults(k).withBackend(b).withSolver(s).withTolerance(1e-9).withSeed(3);
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"NATIVE", "JAVA", "CUDA_EMU"}) // CUDA: CudaGpuClusteringTest
-    void pathGraphMatchesClosedFormOnBothSolverPaths(Backend b) {
+    @EnumSource(value = Device.Kind.class, names = {"CPU", "JAVA", "CUDA_EMU"}) // CUDA: CudaGpuClusteringTest
+    void pathGraphMatchesClosedFormOnBothSolverPaths(Device.Kind kind) {
+        Device b = Device.of(kind, 2, msg -> {});
         int n = 120;
         double[] all = new double[n];
         for (int j = 0; j < n; j++) {
@@ -87,8 +89,9 @@ class LaplacianEigensolverTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"NATIVE", "JAVA", "CUDA_EMU"}) // CUDA: CudaGpuClusteringTest
-    void oddCycleMatchesClosedFormThroughTheFullOperator(Backend b) {
+    @EnumSource(value = Device.Kind.class, names = {"CPU", "JAVA", "CUDA_EMU"}) // CUDA: CudaGpuClusteringTest
+    void oddCycleMatchesClosedFormThroughTheFullOperator(Device.Kind kind) {
+        Device b = Device.of(kind, 2, msg -> {});
         int n = 151; // odd: not bipartite, so N itself is iterated
         double[] all = new double[n];
         for (int j = 0; j < n; j++) {
@@ -102,8 +105,9 @@ class LaplacianEigensolverTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"NATIVE", "JAVA", "CUDA_EMU"}) // CUDA: CudaGpuClusteringTest
-    void evenCycleAndCompleteGraphs(Backend b) {
+    @EnumSource(value = Device.Kind.class, names = {"CPU", "JAVA", "CUDA_EMU"}) // CUDA: CudaGpuClusteringTest
+    void evenCycleAndCompleteGraphs(Device.Kind kind) {
+        Device b = Device.of(kind, 2, msg -> {});
         int n = 64;
         double[] all = new double[n];
         for (int j = 0; j < n; j++) {
@@ -121,8 +125,9 @@ class LaplacianEigensolverTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"NATIVE", "JAVA", "CUDA_EMU"}) // CUDA: CudaGpuClusteringTest
-    void completeBipartiteGraph(Backend b) {
+    @EnumSource(value = Device.Kind.class, names = {"CPU", "JAVA", "CUDA_EMU"}) // CUDA: CudaGpuClusteringTest
+    void completeBipartiteGraph(Device.Kind kind) {
+        Device b = Device.of(kind, 2, msg -> {});
         // K_{m,n}: eigenvalues 0, 1 (m + n - 2 times), 2. The half operator has rank 1, so its
         // sigma_k is 0: the solver must notice and fall back to N.
         CsrGraph g = TestGraphs.completeBipartite(30, 50);
@@ -142,8 +147,8 @@ class LaplacianEigensolverTest {
             CsrGraph g = TestGraphs.random(260, 0.06, seed).withoutIsolatedNodes();
             EigenOptions o = EigenOptions.defaults(12).withSolver(Solver.ITERATIVE).withSeed(seed);
             EigenResult nat = LaplacianEigensolver.smallest(g, o);
-            EigenResult ref = LaplacianEigensolver.smallest(g, o.withBackend(Backend.JAVA));
-            EigenResult dense = LaplacianEigensolver.smallest(g, o.withSolver(Solver.DENSE).withBackend(Backend.JAVA));
+            EigenResult ref = LaplacianEigensolver.smallest(g, o.withBackend(Device.java()));
+            EigenResult dense = LaplacianEigensolver.smallest(g, o.withSolver(Solver.DENSE).withBackend(Device.java()));
             assertTrue(independentResidual(g, nat) <= 1e-6 && independentResidual(g, ref) <= 1e-6);
             for (int j = 0; j < 12; j++) {
                 // A residual r bounds the eigenvalue error by about r^2 / gap: far below 1e-8 here.
@@ -159,8 +164,8 @@ class LaplacianEigensolverTest {
         NetworkGraph g = NetworkGraph.fromWeights(TestGraphs.glorot(new int[] {60, 40, 40, 30, 8}, 5));
         EigenOptions o = EigenOptions.defaults(12).withSolver(Solver.ITERATIVE).withTolerance(1e-8).withSeed(9);
         EigenResult nat = LaplacianEigensolver.smallest(g, o);
-        EigenResult ref = LaplacianEigensolver.smallest(g, o.withBackend(Backend.JAVA));
-        EigenResult dense = LaplacianEigensolver.smallest(g.toCsr(), o.withSolver(Solver.DENSE).withBackend(Backend.JAVA));
+        EigenResult ref = LaplacianEigensolver.smallest(g, o.withBackend(Device.java()));
+        EigenResult dense = LaplacianEigensolver.smallest(g.toCsr(), o.withSolver(Solver.DENSE).withBackend(Device.java()));
         assertEquals("chebyshev-bipartite", nat.method());
         for (int j = 0; j < 12; j++) {
             assertEquals(dense.eigenvalues()[j], nat.eigenvalues()[j], 1e-10);
@@ -187,7 +192,7 @@ class LaplacianEigensolverTest {
     void nonConvergenceIsAStatusAndRequireConvergedThrowsWithAHint() {
         CsrGraph g = TestGraphs.path(3000);
         EigenOptions o = EigenOptions.defaults(12).withSolver(Solver.ITERATIVE).withMaxIterations(2).withTolerance(1e-10);
-        for (Backend b : new Backend[] {Backend.NATIVE, Backend.JAVA}) {
+        for (Device b : new Device[] {Device.cpu(), Device.java()}) {
             EigenResult r = LaplacianEigensolver.smallest(g, o.withBackend(b));
             assertEquals(EigenStatus.NOT_CONVERGING, r.status());
             assertEquals(2, r.iterations());
@@ -227,7 +232,7 @@ class LaplacianEigensolverTest {
         // Three disjoint paths: L has eigenvalue 0 three times.
         CsrGraph g = CsrGraph.fromEdges(9, new int[] {0, 1, 3, 4, 6, 7}, new int[] {1, 2, 4, 5, 7, 8},
                 new float[] {1, 1, 1, 1, 1, 1});
-        for (Backend b : new Backend[] {Backend.NATIVE, Backend.JAVA, Backend.CUDA_EMU}) {
+        for (Device b : new Device[] {Device.cpu(), Device.java(), Device.cudaEmu()}) {
             EigenResult r = LaplacianEigensolver.smallest(g, EigenOptions.defaults(4).withBackend(b));
             assertEquals(0.0, r.eigenvalues()[2], 1e-10);
             assertEquals(1.0, r.eigenvalues()[3], 1e-10); // path P3: 0, 1, 2

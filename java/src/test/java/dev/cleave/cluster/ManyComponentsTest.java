@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.graph.CsrGraph;
+import dev.cleave.nn.Device;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -98,12 +99,12 @@ class ManyComponentsTest {
     }
 
     /** Checks eigenvalues against the dense LAPACK path, residuals from the edges, and the null-space vectors. */
-    static EigenResult check(CsrGraph g, int k, Backend b, long seed) {
+    static EigenResult check(CsrGraph g, int k, Device b, long seed) {
         EigenOptions o = EigenOptions.defaults(k).withSolver(Solver.ITERATIVE).withBackend(b).withSeed(seed);
         EigenResult r = LaplacianEigensolver.smallest(g, o);
         assertEquals(EigenStatus.SUCCESSFUL, r.status(), r.toString());
         assertEquals(k, r.converged());
-        EigenResult dense = LaplacianEigensolver.smallest(g, o.withSolver(Solver.DENSE).withBackend(Backend.NATIVE));
+        EigenResult dense = LaplacianEigensolver.smallest(g, o.withSolver(Solver.DENSE).withBackend(Device.cpu()));
         for (int j = 0; j < k; j++) {
             assertEquals(dense.eigenvalues()[j], r.eigenvalues()[j], 1e-8, "pair " + j + " of " + r);
         }
@@ -138,8 +139,9 @@ class ManyComponentsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"NATIVE", "JAVA", "CUDA_EMU"})
-    void sixtyFiveCyclesAtK2AndK6(Backend b) {
+    @EnumSource(value = Device.Kind.class, names = {"CPU", "JAVA", "CUDA_EMU"})
+    void sixtyFiveCyclesAtK2AndK6(Device.Kind kind) {
+        Device b = Device.of(kind, 2, msg -> {});
         CsrGraph g = disjointCycles(60, 5, 1);
         for (int k : new int[] {2, 6}) {
             EigenResult r = check(g, k, b, 0);
@@ -154,21 +156,21 @@ class ManyComponentsTest {
     @Test
     void fewerComponentsThanPairsIterateForTheRest() {
         // 60 5-cycles at k 64: 60 zeros, then 1 - cos(2 pi / 5) = 0.691 (120 times).
-        EigenResult r = check(disjointCycles(60, 5, 2), 64, Backend.NATIVE, 1);
+        EigenResult r = check(disjointCycles(60, 5, 2), 64, Device.cpu(), 1);
         assertEquals("chebyshev-deflated", r.method());
         for (int j = 60; j < 64; j++) {
             assertEquals(1 - Math.cos(2 * Math.PI / 5), r.eigenvalues()[j], 1e-10);
         }
         // 8 disjoint 41-cycles: at k 2 the components alone; at k 12 four of the 16-fold 1 - cos(2 pi / 41).
         CsrGraph c41 = disjointCycles(8, 41, 3);
-        for (Backend b : new Backend[] {Backend.NATIVE, Backend.JAVA}) {
+        for (Device b : new Device[] {Device.cpu(), Device.java()}) {
             assertEquals("components", check(c41, 2, b, 0).method());
             EigenResult r12 = check(c41, 12, b, 0);
             assertEquals("chebyshev-deflated", r12.method());
             assertEquals(1 - Math.cos(2 * Math.PI / 41), r12.eigenvalues()[11], 1e-10);
         }
         // Bipartite components (even cycles) go through the half operator M.
-        EigenResult even = check(disjointCycles(10, 40, 4), 14, Backend.NATIVE, 0);
+        EigenResult even = check(disjointCycles(10, 40, 4), 14, Device.cpu(), 0);
         assertEquals("chebyshev-deflated-bipartite", even.method());
         assertEquals(1 - Math.cos(2 * Math.PI / 40), even.eigenvalues()[13], 1e-10);
     }
@@ -179,8 +181,8 @@ class ManyComponentsTest {
             CsrGraph g = twoBlobsKnn(m, m);
             int c = g.components().count();
             assertTrue(c >= 10 && c < g.nodes() / 4, c + " components");
-            check(g, 2, Backend.NATIVE, 0);
-            EigenResult r = check(g, c + 4, Backend.NATIVE, 0);
+            check(g, 2, Device.cpu(), 0);
+            EigenResult r = check(g, c + 4, Device.cpu(), 0);
             assertEquals("chebyshev-deflated", r.method());
             assertTrue(r.eigenvalues()[c] > 1e-6, "pair " + c + " is past the null space: " + r.eigenvalues()[c]);
         }

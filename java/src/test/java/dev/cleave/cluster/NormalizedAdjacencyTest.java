@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import java.util.List;
@@ -62,10 +63,10 @@ class NormalizedAdjacencyTest {
         CsrGraph odd = TestGraphs.random(90, 0.1, 4).withoutIsolatedNodes();
         for (Object graph : List.of(net, odd)) {
             CsrGraph csr = graph instanceof NetworkGraph n ? n.toCsr() : (CsrGraph) graph;
-            try (NormalizedAdjacency nat = graph instanceof NetworkGraph n ? NormalizedAdjacency.of(n, Backend.NATIVE, 2)
-                    : NormalizedAdjacency.of(csr, Backend.NATIVE, 2);
-                    NormalizedAdjacency ref = graph instanceof NetworkGraph n ? NormalizedAdjacency.of(n, Backend.JAVA, 1)
-                            : NormalizedAdjacency.of(csr, Backend.JAVA, 1)) {
+            try (NormalizedAdjacency nat = graph instanceof NetworkGraph n ? NormalizedAdjacency.of(n, Device.cpu(), 2)
+                    : NormalizedAdjacency.of(csr, Device.cpu(), 2);
+                    NormalizedAdjacency ref = graph instanceof NetworkGraph n ? NormalizedAdjacency.of(n, Device.java(), 1)
+                            : NormalizedAdjacency.of(csr, Device.java(), 1)) {
                 for (int cols = 1; cols <= 21; cols++) {
                     double[] x = random(nat.size() * cols, cols);
                     double[] a = new double[x.length];
@@ -86,7 +87,7 @@ class NormalizedAdjacencyTest {
                 assertEquals(ref.flops(), nat.flops(), 0.0);
             }
         }
-        try (NormalizedAdjacency n = NormalizedAdjacency.of(odd, Backend.NATIVE, 1)) {
+        try (NormalizedAdjacency n = NormalizedAdjacency.of(odd, Device.cpu(), 1)) {
             assertEquals(0, n.halfSize(), "a graph with odd cycles has no half operator");
             assertThrows(InvalidInputException.class, () -> n.applyHalf(new double[0], new double[0], 1));
         }

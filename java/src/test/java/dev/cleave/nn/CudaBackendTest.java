@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.data.Dataset;
-import dev.cleave.nativ.CudaApi;
+import dev.cleave.testing.EmuLaunches;
 import dev.cleave.train.EpochMetrics;
 import dev.cleave.train.ModularOptions;
 import dev.cleave.train.PruneOptions;
@@ -37,7 +37,7 @@ class CudaBackendTest {
     @Test
     void trainingOnEmulatedCudaMatchesCpu() {
         Dataset train = data(96, 1), test = data(40, 2);
-        TrainConfig cfg = new TrainConfig("tiny", null, new int[] {16, 12, 8, 3}, 2, 32, 1e-2f, 0.2f, 1e-4f, 1e-4f, 3, "cpu", 1,
+        TrainConfig cfg = new TrainConfig("tiny", null, new int[] {16, 12, 8, 3}, 2, 32, 1e-2f, 0.2f, 1e-4f, 1e-4f, 3, Device.Kind.CPU, 1,
                 new ModularOptions(2f, 2, "all", 1, "balanced"), PruneOptions.f21(1), null, null);
         float[][] weights = new float[2][];
         EpochMetrics[] last = new EpochMetrics[2];
@@ -58,53 +58,39 @@ class CudaBackendTest {
     @Test
     void clusteringInsideTrainingRunsOnTheTrainingBackend() {
         Dataset train = data(96, 3), test = data(40, 4);
-        TrainConfig cfg = new TrainConfig("tiny", null, new int[] {16, 12, 8, 3}, 2, 32, 1e-2f, 0f, 0f, 0f, 5, "cpu", 1,
+        TrainConfig cfg = new TrainConfig("tiny", null, new int[] {16, 12, 8, 3}, 2, 32, 1e-2f, 0f, 0f, 0f, 5, Device.Kind.CPU, 1,
                 new ModularOptions(2f, 2, "hidden", 1, "cocluster"), null, null,
                 new SpectralOptions(0.1f, 2, SpectralOptions.Rescale.CANONICAL));
         float[][] weights = new float[2][];
         EpochMetrics[] last = new EpochMetrics[2];
-        String launched = trainOnCpuAndEmulatedCuda(cfg, train, test, weights, last);
+        EmuLaunches.reset();
+        trainOnCpuAndEmulatedCuda(cfg, train, test, weights, last);
+        // the co-clustering (operator, k-means assignment) and the training ops ran on the emulated kernels
+        EmuLaunches.assertLaunched(EmuLaunches.perKernel(), "cuda-emu training", "spectral_dense_kernel", "spectral_scale_kernel",
+                "kmeans_assign_kernel", "gemm_kernel", "softmax_xent_kernel", "adam_update_kernel", "enmeshment_sums_kernel");
         for (int i = 0; i < weights[0].length; i++) {
             assertEquals(weights[0][i], weights[1][i], 2e-4 + 2e-3 * Math.abs(weights[0][i]), "layers.1.weight[" + i + "]");
         }
         assertEquals(last[0].spectral(), last[1].spectral(), 1e-4);
         assertEquals(last[0].clusterability().get("layers.1.weight"), last[1].clusterability().get("layers.1.weight"), 1e-4);
-        // The co-clustering and the regulariser's eigensolve ran on the emulated device: its spectral
-        // operator and k-means assignment kernels were launched during the cuda-emu run.
-        for (String k : new String[] {"spectral_scale_kernel", "spectral_dense_kernel<N>", "spectral_dense_kernel<T>",
-            "kmeans_assign_kernel"}) {
-            assertTrue(launched.contains(k + "="), k + " not launched on cuda-emu: " + launched);
-        }
     }
 
     /**
      * Trains cfg on cpu (index 0) and cuda-emu (index 1); layer 1's weights and the last epoch's
-     * metrics of each. Returns the emulator's launch log of the cuda-emu run ("kernel=count;...").
+     * metrics of each.
      */
-    private static String trainOnCpuAndEmulatedCuda(TrainConfig cfg, Dataset train, Dataset test, float[][] weights,
+    private static void trainOnCpuAndEmulatedCuda(TrainConfig cfg, Dataset train, Dataset test, float[][] weights,
             EpochMetrics[] last) {
-        Backend[] backends = {new CpuBackend(1), new CudaBackend(CudaApi.emulator())};
-        String launched = "";
+        Backend[] backends = {Device.cpu(1).open(), Device.cudaEmu().withThreads(1).open()};
         for (int b = 0; b < 2; b++) {
-            if (b == 1) {
-                assertEquals(0, dev.cleave.nativ.CudaEmuKernels.cleave_cuda_emu_reset_stats());
-            }
             try (Backend backend = backends[b]; Mlp model = Trainer.initialModel(cfg, backend);
-                    Trainer t = new Trainer(cfg, backend, model)) {
+                    Trainer t = new Trainer(cfg.withDevice(backend.device()), backend, model)) {
                 assertEquals(b == 1, model.weight(0).onDevice());
                 while (t.epochsDone() < cfg.totalEpochs()) {
                     last[b] = t.runEpoch(train, test, ProgressListener.NONE);
                 }
                 weights[b] = model.weight(1).toArray();
             }
-            if (b == 1) {
-                try (org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer(1 << 16)) {
-                    assertEquals(0, dev.cleave.nativ.CudaEmuKernels.cleave_cuda_emu_launched(buf, 1 << 16));
-                    launched = buf.getString();
-                    launched = launched.indexOf('\0') >= 0 ? launched.substring(0, launched.indexOf('\0')) : launched;
-                }
-            }
         }
-        return launched;
     }
 }

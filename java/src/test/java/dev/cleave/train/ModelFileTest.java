@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.io.Safetensors;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
@@ -100,11 +101,11 @@ class ModelFileTest {
     @Test
     void layerSizesAreCheckedBeforeAnythingIsAllocated() {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null,
-                new int[] {784, 50000, 50000, 10}, 1, 128, 1e-3f, 0, 0, 0, 1, "cpu", 1, null, null, null, null));
+                new int[] {784, 50000, 50000, 10}, 1, 128, 1e-3f, 0, 0, 0, 1, Device.Kind.CPU, 1, null, null, null, null));
         assertTrue(e.getMessage().startsWith("--layers 784,50000,50000,10: layer 1's weight matrix would hold 50000 x 50000 = "
                 + "2500000000 values (9.3 GiB), more than the 2147483639 one tensor can hold"), e.getMessage());
 
-        TrainConfig wide = new TrainConfig("x", null, new int[] {784, 1048576, 10}, 1, 128, 1e-3f, 0, 0, 0, 1, "cpu", 1,
+        TrainConfig wide = new TrainConfig("x", null, new int[] {784, 1048576, 10}, 1, 128, 1e-3f, 0, 0, 0, 1, Device.Kind.CPU, 1,
                 null, null, null, null);
         long p = 784L * 1048576 + 1048576 + 10L * 1048576 + 10;
         assertEquals(24 * p, wide.memoryNeeded().heapBytes());

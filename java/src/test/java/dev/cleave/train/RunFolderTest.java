@@ -12,6 +12,7 @@ import dev.cleave.io.AtomicFiles;
 import dev.cleave.io.Safetensors;
 import dev.cleave.io.SafetensorsFile;
 import dev.cleave.nn.JavaBackend;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.ProgressListener;
@@ -42,7 +43,7 @@ class RunFolderTest {
     Path tmp;
 
     static TrainConfig config() {
-        return new TrainConfig("blobs", null, new int[] {64, 16, 4}, 3, 50, 1e-2f, 0.1f, 0f, 0f, 5, "java", 1, null, null,
+        return new TrainConfig("blobs", null, new int[] {64, 16, 4}, 3, 50, 1e-2f, 0.1f, 0f, 0f, 5, Device.Kind.JAVA, 1, null, null,
                 null, null);
     }
 

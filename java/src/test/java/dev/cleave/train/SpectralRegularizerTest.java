@@ -5,6 +5,7 @@ import dev.cleave.Tolerance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.JavaBackend;
 import dev.cleave.nn.Mlp;
 import dev.cleave.nn.MlpPass;
@@ -242,7 +243,7 @@ class SpectralRegularizerTest {
             int k = 2;
             float lambda = 0.3f;
             SpectralLoss loss = new SpectralLoss(new SpectralOptions(lambda, k, SpectralOptions.Rescale.CANONICAL),
-                    dev.cleave.cluster.Backend.NATIVE, 1, 3);
+                    Device.cpu(1), 1, 3);
             for (int step = 0; step < 2; step++) { // the second step starts warm
                 float[][] w = SpectralRegularizer.weights(model);
                 float[][] b = SpectralRegularizer.biases(model);
