@@ -20,8 +20,23 @@ extern "C" {
 /* ---- library ---- */
 const char* cleave_last_error(void);
 /* Threads used by the kernels (OpenMP). OpenBLAS is set to 1 thread: the kernels split work
- * themselves and call it from each thread. n >= 1. */
+ * themselves and call it from each thread. n >= 1. n is also the partition: a kernel splits its
+ * work into at most n parts fixed by n and the shapes alone, so results depend on n and never on
+ * how many threads run the parts (the team). Sets a team of n, not adaptive. */
 int cleave_set_threads(int n);
+/* As cleave_set_threads(n), then the team adapts to the load: every 250 ms the CPU time other
+ * processes used on this process's CPUs (/proc/stat less this process's own) sets it, by
+ * cleave_team_decision. Results stay those of cleave_set_threads(n). */
+int cleave_set_threads_adaptive(int n);
+/* A fixed team of n threads (1 <= n <= the threads set) running the partition of
+ * cleave_set_threads; adaptation off. For tests that compare teams. */
+int cleave_set_team(int n);
+/* The team the next kernel runs with. */
+int cleave_get_team(void);
+/* The adaptive rule: the next team, from the current one, the threads set (max) and the cores
+ * the other processes leave free. It moves only when free_cores differs from team by more than
+ * 0.6 (hysteresis), then to free_cores rounded towards the old team, within [1, max]. */
+int cleave_team_decision(int team, int max, double free_cores);
 /* OpenBLAS's own thread count, for benchmarks that time sgemm alone (SgemmBench). n >= 1. */
 int cleave_set_blas_threads(int n);
 int cleave_get_threads(void);

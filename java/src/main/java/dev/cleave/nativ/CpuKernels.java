@@ -41,6 +41,17 @@ public final class CpuKernels {
 
     public static native int cleave_set_blas_threads(int n);
 
+    /** As cleave_set_threads(n), with the team (threads running the parts) following the load. */
+    public static native int cleave_set_threads_adaptive(int n);
+
+    /** A fixed team of n threads running the partition of cleave_set_threads (for tests). */
+    public static native int cleave_set_team(int n);
+
+    public static native int cleave_get_team();
+
+    /** The adaptive rule: the next team from the current one, the threads set and the free cores. */
+    public static native int cleave_team_decision(int team, int max, double freeCores);
+
     public static native @Cast("const char*") BytePointer cleave_build_info();
 
     public static native int cleave_linear_forward(@Const FloatPointer x, @Const FloatPointer w,
