@@ -43,6 +43,28 @@ int cleave_get_threads(void);
 /* One line describing the build: compiler, SIMD level in use, OpenBLAS configuration. */
 const char* cleave_build_info(void);
 
+/* ---- spectral_canonical, spectral_canonical_backward, spectral_gradient ----
+ * The spectral regulariser's work outside the eigensolver (reference:
+ * dev.cleave.train.SpectralRegularizer, matched bit for bit). widths[0..layers], input first;
+ * weights packed layer after layer (layer l: widths[l+1] x widths[l], row-major), biases packed
+ * the same way; factors: one per hidden unit, packed like the biases of layers 0..layers-2.
+ *  - spectral_canonical: cw, cb = the canonical form of (w, b): each hidden unit's incoming
+ *    weights and bias scaled to norm sqrt(2) (its factor, 0 for a dead unit, into factors), the
+ *    compensation on its outgoing weights, then each logit row scaled to norm sqrt(2) (the logit
+ *    biases copied as they are).
+ *  - spectral_canonical_backward: turns gw, gb (the gradient with respect to cw, cb) into the
+ *    gradient with respect to w, b, in place; w, b and factors as given to and by
+ *    spectral_canonical.
+ *  - spectral_gradient: ADDS to grad the gradient of -(lambda / k) * sum_p mu_p, mu_p the k
+ *    eigenvalues of the normalized adjacency of w's graph (an edge of weight |w| per weight), with
+ *    unit eigenvectors vectors (k x all nodes, row p the p-th, 0 on nodes of degree 0). */
+int cleave_spectral_canonical(const int32_t* widths, int layers, const float* w, const float* b, float* cw,
+                              float* cb, double* factors);
+int cleave_spectral_canonical_backward(const int32_t* widths, int layers, const float* w, const float* b,
+                                       const double* factors, float* gw, float* gb);
+int cleave_spectral_gradient(const int32_t* widths, int layers, const float* w, int k, const double* mu,
+                             const double* vectors, float lambda, float* grad);
+
 /* ---- linear_forward: y = x w^T + b, then ReLU when relu != 0 ----
  * x (batch x in), w (out x in), b (out) or NULL, y (batch x out). */
 int cleave_linear_forward(const float* x, const float* w, const float* b, float* y,

@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Const;
+import org.bytedeco.javacpp.annotation.CriticalRegion;
 import org.bytedeco.javacpp.annotation.Platform;
 
 /**
@@ -53,6 +54,19 @@ public final class CpuKernels {
     public static native int cleave_team_decision(int team, int max, double freeCores);
 
     public static native @Cast("const char*") BytePointer cleave_build_info();
+
+    // The spectral regulariser (cleave_cpu.h): Java arrays in place, without copies (critical regions).
+    @CriticalRegion
+    public static native int cleave_spectral_canonical(@Cast("const int32_t*") int[] widths, int layers, @Const float[] w,
+            @Const float[] b, float[] cw, float[] cb, double[] factors);
+
+    @CriticalRegion
+    public static native int cleave_spectral_canonical_backward(@Cast("const int32_t*") int[] widths, int layers,
+            @Const float[] w, @Const float[] b, @Const double[] factors, float[] gw, float[] gb);
+
+    @CriticalRegion
+    public static native int cleave_spectral_gradient(@Cast("const int32_t*") int[] widths, int layers, @Const float[] w,
+            int k, @Const double[] mu, @Const double[] vectors, float lambda, float[] grad);
 
     public static native int cleave_linear_forward(@Const FloatPointer x, @Const FloatPointer w,
             @Const FloatPointer b, FloatPointer y, int batch, int in, int out, int relu);
