@@ -7,20 +7,23 @@ Rows, per load phase (`--phases quiet,busy`; `busy` starts one `while 1: pass` p
 `--busy-cores` for the whole phase and kills it at the end):
   cleave CLI     `./cleave train --epochs E --json` (batch gathering and the per-step loss
                  readback included, data loading and the JVM start not), threads left to the
-                 default, 1 and 2; every epoch of every process is one sample;
+                 default (adaptive), 1 and 2, and the default with the spectral regulariser;
   pytorch 1.13   Debian's python3-torch (torch_mlp_epoch.py), full epochs the same way, in every
                  configuration of torch threads 1|2 x OpenBLAS threads 1|2 x OpenBLAS kernels
-                 default|SkylakeX (passive OpenMP waits); the best by median is the peer;
+                 default|SkylakeX|Haswell (passive OpenMP waits); the best by median is the peer;
   pytorch 2.10   libtorch on the JVM (bytedeco pytorch 2.10.0-1.5.13, TorchMlpEpoch in the
-                 benchmarks module), intra-op threads 1|2 x OpenBLAS kernels default|SkylakeX,
-                 loaded once before any timing (its first load once crashed in native code);
+                 benchmarks module), intra-op threads 1|2 x OpenBLAS kernels
+                 default|SkylakeX|Haswell, loaded once before any timing (its first load once
+                 crashed in native code, and does on a fresh cache here);
   JMH step       TrainStepBench.trainStep (one step on fixed data, no batch gathering), a
                  separate row, and the 2048^3 sgemm rate turned into the samples/s bound.
-The load is what /proc/stat says all other processes used (in cores) while a configuration
-ran, its own processes' CPU time taken out, and /proc/loadavg before it; the busy process counts
-as other load.
+Each configuration runs --processes times, in rounds that take every configuration once (so a
+change of load spreads over all); every epoch after each process's first --warmup is a sample.
+The load column is what /proc/stat says all other processes used (in cores) while a
+configuration ran, its own processes' CPU time taken out (the busy process counts as other
+load), and the range of the 1-minute /proc/loadavg before its runs.
 
-    python3 benchmarks/scripts/compare_training.py                # both phases, ~10 minutes
+    python3 benchmarks/scripts/compare_training.py                # both phases, ~15 minutes
     python3 benchmarks/scripts/compare_training.py --phases busy --skip jmh,jvm-torch
 Needs: Debian python3-torch and dataset-fashion-mnist; the jars (built when missing); for the
 JVM peer the bytedeco pytorch jars (fetched once by `mvn dependency:copy`, about 92 MB).
@@ -66,23 +69,36 @@ def loadavg():
 
 
 class Meter:
-    """Other processes' CPU use while one configuration runs."""
+    """Other processes' CPU use while one configuration runs; accumulates over its runs."""
+
+    def __init__(self):
+        self.wall = self.others_s = self.own_s = 0.0
+        self.loadavg = []
 
     def __enter__(self):
-        self.loadavg = loadavg()
-        self.wall = time.monotonic()
-        self.busy = proc_busy()[0]
+        self.loadavg.append(float(loadavg().split()[0]))
+        self.t0 = time.monotonic()
+        self.busy0 = proc_busy()[0]
         r = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self.own = r.ru_utime + r.ru_stime
+        self.own0 = r.ru_utime + r.ru_stime
         return self
 
     def __exit__(self, *exc):
-        wall = time.monotonic() - self.wall
+        wall = time.monotonic() - self.t0
         r = resource.getrusage(resource.RUSAGE_CHILDREN)
-        own = r.ru_utime + r.ru_stime - self.own
-        self.others = max(0.0, (proc_busy()[0] - self.busy - own) / wall)
-        self.own_cores = own / wall
+        own = r.ru_utime + r.ru_stime - self.own0
+        self.wall += wall
+        self.own_s += own
+        self.others_s += max(0.0, proc_busy()[0] - self.busy0 - own)
         return False
+
+    @property
+    def others(self):
+        return self.others_s / self.wall if self.wall else float("nan")
+
+    @property
+    def load1(self):
+        return f"{min(self.loadavg):.1f}–{max(self.loadavg):.1f}" if self.loadavg else "–"
 
 
 def run(cmd, env=None, check=True):
@@ -104,55 +120,60 @@ def json_lines(text, key="samples_per_s"):
 
 
 class Row:
-    def __init__(self, phase, engine, config, samples, meter, note=""):
-        self.phase, self.engine, self.config, self.samples, self.note = phase, engine, config, samples, note
-        self.others, self.loadavg = meter.others, meter.loadavg
+    def __init__(self, phase, engine, config, command=None, env=None, parse=None):
+        self.phase, self.engine, self.config = phase, engine, config
+        self.command, self.env, self.parse = command, env or {}, parse
+        self.samples, self.note, self.meter = [], "", Meter()
 
     @property
     def median(self):
         return statistics.median(self.samples) if self.samples else float("nan")
 
+    def run_once(self, warmup):
+        """One process; its epochs after the first `warmup` become samples."""
+        with self.meter:
+            p = run(self.command, self.env, check=False)
+        if p.returncode != 0:
+            self.note = f"failed: exit {p.returncode}: " + " ".join(p.stderr.strip().splitlines()[-1:])
+            return
+        self.samples += [r["samples_per_s"] for r in json_lines(p.stdout) if "epoch" in r][warmup:]
+
     def line(self):
         s = self.samples
         rng = f"{min(s) / 1e3:.1f}–{max(s) / 1e3:.1f}k" if s else "–"
         return (f"| {self.phase} | {self.engine} | {self.config} | {len(s)} | {self.median / 1e3:.1f}k | {rng} "
-                f"| {self.others:.2f} | {self.loadavg} |{(' ' + self.note) if self.note else ''}")
+                f"| {self.meter.others:.2f} | {self.meter.load1} |{(' ' + self.note) if self.note else ''}")
 
 
-def cleave_rows(phase, args, tmp):
+def cleave_configs(phase, args, tmp):
     rows = []
-    for threads in (None, 1, 2):
-        samples = []
-        with Meter() as m:
-            for p in range(args.processes):
-                out = os.path.join(tmp, f"run-{phase}-{threads}-{p}")
-                cmd = ["./cleave", "train", "--epochs", str(args.epochs), "--json", "--no-install", "--out", out]
-                if threads:
-                    cmd += ["--threads", str(threads)]
-                env = {"JAVA_OPTS": "-Xmx4g -Dorg.bytedeco.javacpp.cachedir=" + os.path.join(tmp, "javacpp")}
-                samples += [r["samples_per_s"] for r in json_lines(run(cmd, env).stdout) if "epoch" in r]
-        rows.append(Row(phase, "cleave CLI", f"threads={threads or 'default'}", samples, m))
-        print(rows[-1].line(), flush=True)
+    env = {"JAVA_OPTS": "-Xmx4g -Dorg.bytedeco.javacpp.cachedir=" + os.path.join(tmp, "javacpp")}
+    for threads, extra in ((None, []), (1, []), (2, []), (None, ["--spectral-lambda", "0.1"])):
+        cfg = f"threads={threads or 'default'}" + (" spectral λ=0.1" if extra else "")
+        row = Row(phase, "cleave CLI", cfg, None, env)
+        count = [0]
+
+        def command(row=row, threads=threads, extra=extra, count=count):
+            count[0] += 1
+            out = os.path.join(tmp, f"run-{phase}-{threads}-{len(extra)}-{count[0]}")
+            return (["./cleave", "train", "--epochs", str(args.epochs), "--json", "--no-install", "--out", out]
+                    + (["--threads", str(threads)] if threads else []) + extra)
+        row.make = command
+        rows.append(row)
     return rows
 
 
-def torch_rows(phase, args):
+def torch_configs(phase, args):
     rows = []
     for threads in (1, 2):
         for blas in (1, 2):
-            for coretype in (None, "SkylakeX"):
+            for coretype in (None, "SkylakeX", "Haswell"):
                 env = {"OMP_WAIT_POLICY": "passive", "OPENBLAS_NUM_THREADS": str(blas)}
                 if coretype:
                     env["OPENBLAS_CORETYPE"] = coretype
-                samples = []
-                with Meter() as m:
-                    for _ in range(args.processes):
-                        out = run(["/usr/bin/python3", os.path.join(ROOT, "benchmarks/scripts/torch_mlp_epoch.py"),
-                                   "--threads", str(threads), "--epochs", str(args.epochs)], env).stdout
-                        samples += [r["samples_per_s"] for r in json_lines(out)]
-                rows.append(Row(phase, "pytorch 1.13", f"threads={threads} blas={blas} {coretype or 'default'}",
-                                samples, m))
-                print(rows[-1].line(), flush=True)
+                cmd = ["/usr/bin/python3", os.path.join(ROOT, "benchmarks/scripts/torch_mlp_epoch.py"),
+                       "--threads", str(threads), "--epochs", str(args.epochs)]
+                rows.append(Row(phase, "pytorch 1.13", f"threads={threads} blas={blas} {coretype or 'default'}", cmd, env))
     return rows
 
 
@@ -175,50 +196,56 @@ def jvm_torch_classpath():
     return os.pathsep.join([os.path.join(ROOT, "benchmarks/target/benchmarks.jar")] + jars), None
 
 
-def jvm_torch_rows(phase, args, classpath, tmp):
+def jvm_torch_configs(phase, args, classpath):
     rows = []
     base = ["java", "-Xmx4g", "--enable-native-access=ALL-UNNAMED", "-Dorg.bytedeco.javacpp.cachedir=" + TORCH_CACHE,
-            "-cp", classpath,
-            "dev.cleave.bench.TorchMlpEpoch"]
+            "-cp", classpath, "dev.cleave.bench.TorchMlpEpoch"]
     for threads in (1, 2):
-        for coretype in (None, "SkylakeX"):
+        for coretype in (None, "SkylakeX", "Haswell"):
             env = {"OMP_WAIT_POLICY": "passive"}
             if coretype:
                 env["OPENBLAS_CORETYPE"] = coretype
-            samples = []
-            with Meter() as m:
-                for _ in range(args.processes):
-                    p = run(base + ["--threads", str(threads), "--epochs", str(args.epochs)], env, check=False)
-                    if p.returncode != 0:
-                        note = f"failed: exit {p.returncode}: {p.stderr.strip().splitlines()[-1:] if p.stderr else ''}"
-                        break
-                    samples += [r["samples_per_s"] for r in json_lines(p.stdout)]
-                else:
-                    note = ""
-            rows.append(Row(phase, "pytorch 2.10 JVM", f"threads={threads} {coretype or 'default'}", samples, m, note))
-            print(rows[-1].line(), flush=True)
+            rows.append(Row(phase, "pytorch 2.10 JVM", f"threads={threads} {coretype or 'default'}",
+                            base + ["--threads", str(threads), "--epochs", str(args.epochs)], env))
+    return rows
+
+
+def measure(rows, args):
+    """Every configuration once per round, rounds interleaved, so load changes spread over all."""
+    for rnd in range(args.processes):
+        for row in rows:
+            if getattr(row, "make", None):
+                row.command = row.make()
+            if not row.note:
+                row.run_once(args.warmup)
+        print(f"  round {rnd + 1}/{args.processes} done", file=sys.stderr, flush=True)
+    for row in rows:
+        print(row.line(), flush=True)
     return rows
 
 
 def jmh_rows(phase, args, tmp):
+    """TrainStepBench.trainStep and SgemmBench, 1 and 2 threads: every 1-s iteration a sample."""
     result = os.path.join(tmp, f"jmh-{phase}.json")
-    with Meter() as m:
+    meter = Meter()
+    with meter:
         run(["java", "--enable-native-access=ALL-UNNAMED", "-Dorg.bytedeco.javacpp.cachedir=" + os.path.join(tmp, "javacpp"),
              "-jar", "benchmarks/target/benchmarks.jar", "TrainStepBench.trainStep|SgemmBench", "-p", "loss=none",
              "-f", "1", "-wi", "3", "-i", str(max(3, args.epochs * args.processes)), "-w", "1s", "-r", "1s",
              "-rf", "json", "-rff", result], launcher_env())
-    rows, bound = [], {}
+    rows = []
     with open(result) as f:
         for r in json.load(f):
             name, t = r["benchmark"].rsplit(".", 1)[1], int(r["params"]["threads"])
             raw = [x for it in r["primaryMetric"]["rawData"] for x in it]
             if name == "trainStep":
-                rows.append(Row(phase, "cleave JMH step", f"threads={t}", [x * 128 for x in raw], m))
+                row = Row(phase, "cleave JMH step", f"threads={t}")
+                row.samples = [x * 128 for x in raw]
             else:
-                bound[t] = statistics.median(raw) * 2 * 2048 ** 3 / FLOP_PER_SAMPLE
-                rows.append(Row(phase, "sgemm bound", f"threads={t} (2048^3, "
-                                f"{statistics.median(raw) * 2 * 2048 ** 3 / 1e9:.0f} GFLOP/s)",
-                                [x * 2 * 2048 ** 3 / FLOP_PER_SAMPLE for x in raw], m))
+                row = Row(phase, "sgemm bound", f"threads={t} (2048^3, {statistics.median(raw) * 2 * 2048 ** 3 / 1e9:.0f} GFLOP/s)")
+                row.samples = [x * 2 * 2048 ** 3 / FLOP_PER_SAMPLE for x in raw]
+            row.meter = meter
+            rows.append(row)
     for r in rows:
         print(r.line(), flush=True)
     return rows
@@ -249,14 +276,18 @@ def summary(rows, phases):
         bound = next((r for r in rows if r.phase == ph and r.engine == "sgemm bound" and r.config.startswith("threads=2")), None)
         if two and bound:
             print(f"{ph}: cleave CLI 2 threads / 2-thread sgemm bound = {100 * two.median / bound.median:.0f}%")
+        sp = find(rows, ph, "cleave CLI", "threads=default spectral λ=0.1")
+        if sp and d:
+            print(f"{ph}: spectral epoch time / plain epoch time (default threads) = {d.median / sp.median:.2f}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--phases", default="quiet,busy", help="quiet, busy, or both (default)")
     ap.add_argument("--busy-cores", type=int, default=1, help="busy-loop processes in the busy phase")
-    ap.add_argument("--epochs", type=int, default=3, help="epochs (samples) per process")
-    ap.add_argument("--processes", type=int, default=2, help="processes per configuration")
+    ap.add_argument("--epochs", type=int, default=3, help="epochs per process")
+    ap.add_argument("--warmup", type=int, default=1, help="first epochs of each process left out (JIT, first touch)")
+    ap.add_argument("--processes", type=int, default=3, help="processes per configuration, in interleaved rounds")
     ap.add_argument("--skip", default="", help="comma list of cleave, torch, jvm-torch, jmh")
     args = ap.parse_args()
     phases = [p for p in args.phases.split(",") if p]
@@ -291,7 +322,7 @@ def main():
               f"{os.cpu_count()} CPUs ({cpu_model()}), samples/s of F21's MLP, batch 128; kept from the environment: "
               + (" ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(("OPENBLAS_", "OMP_", "GOMP_"))
                           and k not in SCRUB) or "nothing"))
-        print("| load | engine | configuration | samples | median | range | other load (cores) | loadavg before |")
+        print("| load | engine | configuration | samples | median | range | other load (cores) | loadavg (1 min) |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for ph in phases:
             busy = []
@@ -299,12 +330,14 @@ def main():
                 busy = [subprocess.Popen([sys.executable, "-c", "while 1: pass"]) for _ in range(args.busy_cores)]
                 time.sleep(1)
             try:
+                configs = []
                 if "cleave" not in skip:
-                    rows += cleave_rows(ph, args, tmp)
+                    configs += cleave_configs(ph, args, tmp)
                 if "torch" not in skip:
-                    rows += torch_rows(ph, args)
+                    configs += torch_configs(ph, args)
                 if classpath:
-                    rows += jvm_torch_rows(ph, args, classpath, tmp)
+                    configs += jvm_torch_configs(ph, args, classpath)
+                rows += measure(configs, args)
                 if "jmh" not in skip:
                     rows += jmh_rows(ph, args, tmp)
             finally:
