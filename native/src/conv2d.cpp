@@ -1,16 +1,19 @@
 // conv2d_forward / conv2d_backward: the convolutional layer, NCHW, weight (out, in, k, k).
 //
 // im2col + sgemm, one image at a time per OpenMP thread (images are split into contiguous
-// ranges, one per thread; OpenBLAS runs single-threaded inside each, as in linear.cpp): the
+// ranges, one per part, as many parts as the threads set; OpenBLAS runs single-threaded inside
+// each, as in linear.cpp): the
 // patches of one image become a (in*k*k x outH*outW) matrix `col`, and
 //   forward:  y_n (out x outHW)   = W (out x in*k*k) col_n, then bias and ReLU in one pass
 //             over y_n while it is in cache;
 //   backward: dy_n masked by (y_n > 0) in place, db += row sums of dy_n,
-//             dW += dy_n col_n^T into a per-thread partial (summed over threads in thread
-//             order at the end, so the result depends on the thread count but not on timing),
+//             dW += dy_n col_n^T into a per-part partial (summed in part order at the end, so
+//             the result depends on the threads set but not on the team running the parts
+//             nor on timing),
 //             dcol = W^T dy_n, scattered back into dx_n by col2im.
 // A 1x1 kernel with stride 1 and no padding needs no col: x_n is already the matrix.
-// The col and dcol buffers and the dW partials are per-thread native buffers, grown on demand
+// The col and dcol buffers and the dW partials are per-thread native buffers (a thread's
+// partials for all its parts), grown on demand
 // and reused across calls (no allocation in steady state).
 //
 // Not done: Winograd F(2x2, 3x3) and a direct variant for 3x3 were not measured yet; this file
@@ -119,10 +122,13 @@ extern "C" int cleave_conv2d_forward(const float* x, const float* w, const float
   Geometry g;
   if (const int status = check_geometry(op, batch, in_channels, height, width, out_channels, kernel, stride, padding, &g)) return status;
   const int parts = std::max(1, std::min(cleave::threads(), batch));
-#pragma omp parallel num_threads(parts) if (parts > 1)
+  const int team = cleave::team(parts);
+#pragma omp parallel num_threads(team) if (team > 1)
   {
+    // Images are independent here: a thread takes the images of its parts as one range.
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     int n0, n1;
-    image_range(batch, omp_get_num_threads(), omp_get_thread_num(), &n0, &n1);
+    image_range(batch, nt, t, &n0, &n1);
     float* col = (n1 > n0 && !g.direct()) ? grow(tl_col, g.patch() * g.ohw()) : nullptr;
     for (int n = n0; n < n1; ++n) {
       const float* xn = x + n * g.in_size();
@@ -159,55 +165,63 @@ extern "C" int cleave_conv2d_backward(const float* x, const float* w, const floa
   const int parts = std::max(1, std::min(cleave::threads(), batch));
   const int64_t wsize = g.out * g.patch();
   std::vector<float*> dw_parts(parts, nullptr), db_parts(parts, nullptr);
-#pragma omp parallel num_threads(parts) if (parts > 1)
+  const int team = cleave::team(parts);
+#pragma omp parallel num_threads(team) if (team > 1)
   {
+    // Part p (the images image_range(batch, parts, p)) accumulates its own dW and db partials,
+    // so the sums below, in part order, are the same for every team.
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    int n0, n1;
-    image_range(batch, nt, t, &n0, &n1);
-    float* pdw = grow(tl_dw, wsize);
-    float* pdb = grow(tl_db, g.out);
-    std::memset(pdw, 0, sizeof(float) * wsize);
-    std::memset(pdb, 0, sizeof(float) * g.out);
-    dw_parts[t] = pdw;
-    db_parts[t] = pdb;
-    float* col = (n1 > n0 && !g.direct()) ? grow(tl_col, g.patch() * g.ohw()) : nullptr;
-    float* dcol = (n1 > n0 && dx && !g.direct()) ? grow(tl_dcol, g.patch() * g.ohw()) : nullptr;
-    for (int n = n0; n < n1; ++n) {
-      const float* xn = x + n * g.in_size();
-      float* dyn = dy + n * g.out_size();
-      for (int o = 0; o < g.out; ++o) {
-        float* d = dyn + o * g.ohw();
-        if (relu) {
-          const float* yo = y + n * g.out_size() + o * g.ohw();
-          for (int64_t i = 0; i < g.ohw(); ++i) d[i] = yo[i] > 0.0f ? d[i] : 0.0f;
+    const int mine = (parts - t + nt - 1) / nt;
+    float* pdw_all = grow(tl_dw, wsize * mine);
+    float* pdb_all = grow(tl_db, (int64_t)g.out * mine);
+    std::memset(pdw_all, 0, sizeof(float) * wsize * mine);
+    std::memset(pdb_all, 0, sizeof(float) * g.out * mine);
+    for (int p = t, k = 0; p < parts; p += nt, ++k) {
+      float* pdw = pdw_all + wsize * k;
+      float* pdb = pdb_all + (int64_t)g.out * k;
+      dw_parts[p] = pdw;
+      db_parts[p] = pdb;
+      int n0, n1;
+      image_range(batch, parts, p, &n0, &n1);
+      float* col = (n1 > n0 && !g.direct()) ? grow(tl_col, g.patch() * g.ohw()) : nullptr;
+      float* dcol = (n1 > n0 && dx && !g.direct()) ? grow(tl_dcol, g.patch() * g.ohw()) : nullptr;
+      for (int n = n0; n < n1; ++n) {
+        const float* xn = x + n * g.in_size();
+        float* dyn = dy + n * g.out_size();
+        for (int o = 0; o < g.out; ++o) {
+          float* d = dyn + o * g.ohw();
+          if (relu) {
+            const float* yo = y + n * g.out_size() + o * g.ohw();
+            for (int64_t i = 0; i < g.ohw(); ++i) d[i] = yo[i] > 0.0f ? d[i] : 0.0f;
+          }
+          float s = 0.0f;
+          for (int64_t i = 0; i < g.ohw(); ++i) s += d[i];
+          pdb[o] += s;
         }
-        float s = 0.0f;
-        for (int64_t i = 0; i < g.ohw(); ++i) s += d[i];
-        pdb[o] += s;
-      }
-      if (!g.direct()) im2col(g, xn, col);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.out, (int)g.patch(), (int)g.ohw(), 1.0f, dyn,
-                  (int)g.ohw(), g.direct() ? xn : col, (int)g.ohw(), 1.0f, pdw, (int)g.patch());
-      if (dx) {
-        float* dxn = dx + n * g.in_size();
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.patch(), (int)g.ohw(), g.out, 1.0f, w,
-                    (int)g.patch(), dyn, (int)g.ohw(), 0.0f, g.direct() ? dxn : dcol, (int)g.ohw());
-        if (!g.direct()) col2im(g, dcol, dxn);
+        if (!g.direct()) im2col(g, xn, col);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.out, (int)g.patch(), (int)g.ohw(), 1.0f, dyn,
+                    (int)g.ohw(), g.direct() ? xn : col, (int)g.ohw(), 1.0f, pdw, (int)g.patch());
+        if (dx) {
+          float* dxn = dx + n * g.in_size();
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.patch(), (int)g.ohw(), g.out, 1.0f, w,
+                      (int)g.patch(), dyn, (int)g.ohw(), 0.0f, g.direct() ? dxn : dcol, (int)g.ohw());
+          if (!g.direct()) col2im(g, dcol, dxn);
+        }
       }
     }
 #pragma omp barrier
-    // dw and db: the partials summed in thread order, each thread a slice of the entries.
+    // dw and db: the partials summed in part order, each thread a slice of the entries.
     const int64_t per = (wsize + nt - 1) / nt;
     const int64_t i0 = std::min(wsize, t * per), i1 = std::min(wsize, i0 + per);
     for (int64_t i = i0; i < i1; ++i) {
       float s = dw_parts[0][i];
-      for (int p = 1; p < nt; ++p) s += dw_parts[p][i];
+      for (int p = 1; p < parts; ++p) s += dw_parts[p][i];
       dw[i] = s;
     }
     if (db && t == 0) {
       for (int o = 0; o < g.out; ++o) {
         float s = db_parts[0][o];
-        for (int p = 1; p < nt; ++p) s += db_parts[p][o];
+        for (int p = 1; p < parts; ++p) s += db_parts[p][o];
         db[o] = s;
       }
     }

@@ -241,7 +241,7 @@ int enmeshment(const float* w, const int32_t* row_labels, const int32_t* col_lab
   const int64_t chunk_rows = std::max<int64_t>(1, kChunk / std::max(cols, 1));
   const int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
   std::vector<Sums> part(chunks);
-#pragma omp parallel for schedule(static) if (parallel) num_threads(cleave::threads())
+#pragma omp parallel for schedule(static) if (parallel) num_threads(cleave::team(cleave::threads()))
   for (int64_t t = 0; t < chunks; ++t) {
     const int64_t r0 = t * chunk_rows, r1 = std::min<int64_t>(rows, r0 + chunk_rows);
     part[t] = chunk_sums(p, r0, r1);
@@ -263,7 +263,7 @@ int enmeshment(const float* w, const int32_t* row_labels, const int32_t* col_lab
   // Pass 2.
   const float a_in = (float)(2.0 * scale * (1.0 - c) / total.all);
   const float a_out = (float)(-2.0 * scale * c / total.all);
-#pragma omp parallel for schedule(static) if (parallel) num_threads(cleave::threads())
+#pragma omp parallel for schedule(static) if (parallel) num_threads(cleave::team(cleave::threads()))
   for (int64_t t = 0; t < chunks; ++t) {
     const int64_t r0 = t * chunk_rows, r1 = std::min<int64_t>(rows, r0 + chunk_rows);
     chunk_update(p, grad, r0, r1, a_in, a_out);

@@ -24,7 +24,7 @@ extern "C" int cleave_maxpool2d_forward(const float* x, float* y, int32_t* argma
   if (const int status = check_pool(op, batch, channels, height, width, kernel, stride)) return status;
   const int oh = (height - kernel) / stride + 1, ow = (width - kernel) / stride + 1;
   const int64_t planes = (int64_t)batch * channels, plane_in = (int64_t)height * width, plane_out = (int64_t)oh * ow;
-#pragma omp parallel for schedule(static) num_threads(cleave::threads()) if (planes * plane_in >= cleave::kParallelMin)
+#pragma omp parallel for schedule(static) num_threads(cleave::team(cleave::threads())) if (planes * plane_in >= cleave::kParallelMin)
   for (int64_t p = 0; p < planes; ++p) {
     const float* xp = x + p * plane_in;
     float* yp = y + p * plane_out;
@@ -63,7 +63,7 @@ extern "C" int cleave_maxpool2d_backward(const float* dy, const int32_t* argmax,
     if (argmax[i] < 0 || argmax[i] >= plane_in) bad = i;
   CLEAVE_REQUIRE(op, bad < 0, "argmax[%lld] = %d is outside the %dx%d plane: pass the argmax of maxpool2d_forward",
                  (long long)bad, bad < 0 ? 0 : argmax[bad], height, width);
-#pragma omp parallel for schedule(static) num_threads(cleave::threads()) if (planes * plane_in >= cleave::kParallelMin)
+#pragma omp parallel for schedule(static) num_threads(cleave::team(cleave::threads())) if (planes * plane_in >= cleave::kParallelMin)
   for (int64_t p = 0; p < planes; ++p) {
     float* dxp = dx + p * plane_in;
     std::memset(dxp, 0, sizeof(float) * plane_in);
