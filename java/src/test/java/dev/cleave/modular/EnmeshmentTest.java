@@ -305,7 +305,7 @@ class EnmeshmentTest {
                 IntPointer rl = new IntPointer(0, 1);
                 IntPointer cl = new IntPointer(0, 7);
                 DoublePointer c = new DoublePointer(1)) {
-            int status = ModularKernels.cleave_enmeshment(w, rl, cl, 2, 2, 2, 1.0f, null, c);
+            int status = ModularKernels.cleave_enmeshment(w, rl, cl, 2, 2, 1, 2, 1.0f, null, c);
             assertEquals(dev.cleave.nativ.NativeStatus.INVALID_ARGUMENT.code(), status);
             String message = CpuKernels.cleave_last_error().getString();
             assertTrue(message.startsWith("enmeshment: column label 7 of column 1 is outside [0, 2)")
