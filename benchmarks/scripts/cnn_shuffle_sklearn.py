@@ -101,11 +101,17 @@ def main():
     t = time.perf_counter()
     trained = cluster(a)
     t_one = time.perf_counter() - t
+    print("sklearn: graph n-cut %.4f in %.1fs" % (trained, t_one), flush=True)
     t = time.perf_counter()
-    nc = np.array([one_shuffle() for _ in range(args.shuffles)])
+    nc = []
+    for i in range(args.shuffles):
+        nc.append(one_shuffle())
+        if (i + 1) % 10 == 0:
+            print("sklearn: %d shuffles, %.1fs" % (i + 1, time.perf_counter() - t), file=sys.stderr, flush=True)
+    nc = np.array(nc)
     sec = time.perf_counter() - t
-    print("sklearn: graph n-cut %.4f (%.1fs); %d shuffles in %.1fs, n-cut %.4f +- %.4f; load %s" % (
-        trained, t_one, args.shuffles, sec, nc.mean(), nc.std(), "%.2f %.2f %.2f" % os.getloadavg()), flush=True)
+    print("sklearn: %d shuffles in %.1fs, n-cut %.4f +- %.4f; load %s" % (
+        args.shuffles, sec, nc.mean(), nc.std(), "%.2f %.2f %.2f" % os.getloadavg()), flush=True)
     r = java(args.jar, "shuffle", "vgg16-cifar", args.seed, args.shuffles, args.threads)[-1]
     print("cleave:  %s; load %s" % (json.dumps(r), "%.2f %.2f %.2f" % os.getloadavg()), flush=True)
     print()

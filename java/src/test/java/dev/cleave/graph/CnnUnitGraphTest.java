@@ -138,6 +138,17 @@ class CnnUnitGraphTest {
     }
 
     @Test
+    void optionsRoundTripToJson() {
+        for (CnnGraphOptions o : List.of(CnnGraphOptions.defaults(), CnnGraphOptions.f21(),
+                new CnnGraphOptions(SliceNorm.L2, Edges.F21))) {
+            String json = dev.cleave.io.Json.write(o);
+            assertEquals(o, dev.cleave.io.Json.read(json, CnnGraphOptions.class), json);
+        }
+        assertEquals("{\"norm\":\"max-col-sum\",\"edges\":\"f21\"}", dev.cleave.io.Json.write(CnnGraphOptions.f21()));
+        assertThrows(InvalidInputException.class, () -> new CnnGraphOptions(null, Edges.UNITS));
+    }
+
+    @Test
     void channelNormsOfOneConvFoldItsBatchnorm() {
         CnnLayer b = small().get(1);
         assertMatrices(List.of(m(2, 2, 6, 6, 0.5f, 1)), List.of(CnnUnitGraph.channelNorms(b, SliceNorm.L1)));
