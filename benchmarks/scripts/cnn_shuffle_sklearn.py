@@ -34,18 +34,10 @@ import numpy as np
 import scipy.io
 import scipy.sparse as sp
 
+from sklearn_spectral import ncut  # the n-cut of a labelling, computed as in the MLP comparison
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 VGG16 = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
-
-
-def ncut(a, labels):
-    d = np.asarray(a.sum(axis=1)).ravel()
-    total = 0.0
-    for c in np.unique(labels[labels >= 0]):
-        m = labels == c
-        vol = d[m].sum()
-        total += (vol - a[m][:, m].sum()) / vol
-    return total
 
 
 def java(jar, *args):

@@ -1,6 +1,11 @@
 package dev.cleave.modular;
 
 import static dev.cleave.Tolerance.assertClose;
+import static dev.cleave.modular.EnmeshmentTest.gaussian;
+import static dev.cleave.modular.EnmeshmentTest.gaussianFloats;
+import static dev.cleave.modular.EnmeshmentTest.labels;
+import static dev.cleave.modular.EnmeshmentTest.randomLabels;
+import static dev.cleave.modular.EnmeshmentTest.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,7 +47,7 @@ class EnmeshmentSliceTest {
         SplittableRandom rnd = Rng.stream(SEED, "expanded");
         int rows = 6, cols = 5, slice = 9, k = 3;
         double[] w = gaussian(rnd, rows * cols * slice);
-        int[] rl = random(rnd, rows, k), cl = random(rnd, cols, k);
+        int[] rl = randomLabels(rnd, rows, k), cl = randomLabels(rnd, cols, k);
         int[] expanded = new int[cols * slice];
         for (int e = 0; e < expanded.length; e++) {
             expanded[e] = cl[e / slice];
@@ -62,7 +67,7 @@ class EnmeshmentSliceTest {
             for (int k : new int[] {1, 2, 3}) {
                 int rows = s[0], cols = s[1], slice = s[2];
                 double[] w = gaussian(rnd, rows * cols * slice);
-                int[] rl = random(rnd, rows, k), cl = random(rnd, cols, k);
+                int[] rl = randomLabels(rnd, rows, k), cl = randomLabels(rnd, cols, k);
                 double scale = 1.5;
                 double[] grad = new double[w.length];
                 Enmeshment.reference(w, rows, cols, slice, rl, cl, k, scale, grad);
@@ -91,7 +96,7 @@ class EnmeshmentSliceTest {
         for (int[] s : shapes) {
             int rows = s[0], cols = s[1], slice = s[2];
             for (int k : new int[] {1, 3, 4}) {
-                for (int kind = 0; kind < 3; kind++) { // balanced, sorted uneven, random labels
+                for (EnmeshmentTest.Labels kind : EnmeshmentTest.Labels.values()) {
                     int[] rl = labels(kind, rnd, rows, k), cl = labels(kind, rnd, cols, k);
                     checkParity(rnd, rows, cols, slice, k, rl, cl, rows + "x" + cols + "x" + slice + " k=" + k + " labels "
                             + kind);
@@ -103,7 +108,7 @@ class EnmeshmentSliceTest {
     private static void checkParity(SplittableRandom rnd, int rows, int cols, int slice, int k, int[] rl, int[] cl,
             String what) {
         int n = rows * cols * slice;
-        float[] w = floats(rnd, n), g0 = floats(rnd, n);
+        float[] w = gaussianFloats(rnd, n), g0 = gaussianFloats(rnd, n);
         float scale = -20f;
         double[] ref = toDouble(g0);
         double refC = Enmeshment.reference(toDouble(w), rows, cols, slice, rl, cl, k, scale, ref);
@@ -164,49 +169,5 @@ class EnmeshmentSliceTest {
         }
         LayerClusters b = ChannelClusters.balanced(0, out, in, 4);
         assertArrayEquals(BalancedPartition.labels(in, 4), b.colLabels());
-    }
-
-    private static int[] labels(int kind, SplittableRandom rnd, int n, int k) {
-        if (kind == 0) {
-            return BalancedPartition.labels(n, k);
-        }
-        if (kind == 1) { // sorted, uneven runs (contiguous, some clusters possibly empty)
-            int[] l = random(rnd, n, k);
-            java.util.Arrays.sort(l);
-            return l;
-        }
-        return random(rnd, n, k);
-    }
-
-    private static int[] random(SplittableRandom rnd, int n, int k) {
-        int[] l = new int[n];
-        for (int i = 0; i < n; i++) {
-            l[i] = rnd.nextInt(k);
-        }
-        return l;
-    }
-
-    private static double[] gaussian(SplittableRandom rnd, int n) {
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = rnd.nextGaussian();
-        }
-        return v;
-    }
-
-    private static float[] floats(SplittableRandom rnd, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) rnd.nextGaussian();
-        }
-        return v;
-    }
-
-    private static double[] toDouble(float[] v) {
-        double[] d = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            d[i] = v[i];
-        }
-        return d;
     }
 }
