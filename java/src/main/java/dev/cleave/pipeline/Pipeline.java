@@ -35,6 +35,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import org.eclipse.collections.api.list.primitive.ImmutableIntList;
+import org.eclipse.collections.api.list.primitive.IntList;
 
 /**
  * The analysis steps below the CLI, each from a typed request to a result record with its
@@ -115,7 +117,7 @@ public final class Pipeline {
             summary = loaded.layers();
             assumption = loaded.assumption();
         }
-        List<Integer> chosen = names.isEmpty() ? LayerSelection.indices(request.layers(), weights.size(), "--layers")
+        ImmutableIntList chosen = names.isEmpty() ? LayerSelection.indices(request.layers(), weights.size(), "--layers")
                 : LayerSelection.indicesOf(names, weightNames, "--layers");
         LayerSelection.requireClustersFit(chosen, weights, k, "--k");
         CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(request.variant()).withNInit(request.nInit())
@@ -128,10 +130,10 @@ public final class Pipeline {
 
     /** Co-clusters the chosen layers of {@code model}'s weights: their clusters, and per layer C and sizes into {@code layers}. */
     private static List<LayerClusters> coclusterLayers(Path model, List<FloatMatrix> weights, List<String> weightNames,
-            List<Integer> chosen, CoClusterOptions options, List<CoclusterRun.Layer> layers) {
+            IntList chosen, CoClusterOptions options, List<CoclusterRun.Layer> layers) {
         int k = options.k();
         List<LayerClusters> clusters = new ArrayList<>();
-        for (int l : chosen) {
+        chosen.forEach(l -> {
             FloatMatrix w = weights.get(l);
             CoClusterResult r;
             try {
@@ -147,7 +149,7 @@ public final class Pipeline {
             }
             layers.add(new CoclusterRun.Layer(l, weightNames.get(l), c, sizes(lc.rowLabels(), k), sizes(lc.colLabels(), k),
                     r.singularValues(), r.seconds()));
-        }
+        });
         return clusters;
     }
 
@@ -219,7 +221,7 @@ public final class Pipeline {
                     + " and no hidden-to-hidden weights to co-cluster: co-cluster it with 'cleave cocluster " + request.model()
                     + " --layers all --out FILE' and give --clusters FILE");
         }
-        List<Integer> hidden = LayerSelection.indices("hidden", n, "--layers");
+        ImmutableIntList hidden = LayerSelection.indices("hidden", n, "--layers");
         LayerSelection.requireClustersFit(hidden, weights, request.k(), "--k");
         CoClusterOptions options = CoClusterOptions.defaults().withK(request.k()).withVariant(CoClusterVariant.JOINT)
                 .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());
