@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
       const double n = (double)rows * cols;
       b.run("enmeshment", dims({rows, cols}) + (contiguous ? " k=4 contiguous" : " k=4 scattered"),
             n * 4 * 4, 0,  // minimum DRAM traffic: w twice, grad read and written
-            [&] { CHECK_OP(cleave_cuda_enmeshment(w, rl, cl, rows, cols, k, 1.0f, g, &c)); });
+            [&] { CHECK_OP(cleave_cuda_enmeshment(w, rl, cl, rows, cols, 1, k, 1.0f, g, &c)); });
       cleave_cuda_free(rl);
       cleave_cuda_free(cl);
     }

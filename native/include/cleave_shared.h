@@ -102,14 +102,15 @@
     CLEAVE_REQUIRE(op, (lr) > 0.0f && std::isfinite(lr), "lr must be positive, got %g", lr); \
   } while (0)
 
-// enmeshment: pointers, sizes, k in [1, max_k] and a finite scale (labels are checked by each
-// library where its labels live: the cpu in a loop, CUDA in a kernel).
-#define CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, k, max_k, scale) \
+// enmeshment: pointers, sizes, slice >= 1, k in [1, max_k] and a finite scale (labels are checked
+// by each library where its labels live: the cpu in a loop, CUDA in a kernel).
+#define CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, slice, k, max_k, scale) \
   do {                                                                            \
     CLEAVE_REQUIRE(op, (c_out) && ((w) || (int64_t)(rows) * (cols) == 0) &&       \
                            ((row_labels) || (rows) == 0) && ((col_labels) || (cols) == 0), \
                    "w, row_labels, col_labels and c_out must not be null");       \
     CLEAVE_REQUIRE(op, (rows) >= 0 && (cols) >= 0, "rows and cols must be >= 0, got %d, %d", rows, cols); \
+    CLEAVE_REQUIRE(op, (slice) >= 1, "slice must be >= 1 (kh * kw for a conv kernel, 1 for a matrix), got %d", slice); \
     CLEAVE_REQUIRE(op, (k) >= 1 && (k) <= (max_k), "k must be in [1, %d], got %d", max_k, k); \
     CLEAVE_REQUIRE(op, std::isfinite(scale), "scale must be finite, got %g", scale); \
   } while (0)

@@ -1,5 +1,6 @@
 package dev.cleave.cluster;
 
+import dev.cleave.graph.CnnUnitGraph;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.ProgressListener;
@@ -91,6 +92,19 @@ public final class ShuffleTest {
             throw failure.get();
         }
         return ShuffleResult.of(trained.ncut(), ncuts, (System.nanoTime() - t0) / 1e9, trained, options);
+    }
+
+    /**
+     * Runs the test on the unit graph of a CNN: the trained graph and every shuffle of its unit
+     * matrices (the channel-norm matrices, as F21 shuffled them) are clustered as an MLP's.
+     */
+    public static ShuffleResult run(CnnUnitGraph graph, ShuffleOptions options, ProgressListener listener) {
+        return run(graph.unitMatrices(), options, listener);
+    }
+
+    /** Shuffled copies of a CNN's unit matrices (see {@link #shuffle(List, ShuffleMethod, SplittableRandom)}). */
+    public static List<FloatMatrix> shuffle(CnnUnitGraph graph, ShuffleMethod method, SplittableRandom random) {
+        return shuffle(graph.unitMatrices(), method, random);
     }
 
     /**

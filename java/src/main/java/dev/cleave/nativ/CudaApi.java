@@ -189,7 +189,7 @@ public final class CudaApi extends Pointer {
 
     @Name("adam_update") public native int adamUpdate(@Cast("float*") long w, @Cast("const float*") long g, @Cast("float*") long m, @Cast("float*") long v, @Cast("const float*") long mask, @Cast("int64_t") long n, float lr, float beta1, float beta2, float eps, @Cast("int64_t") long step);
 
-    @Name("enmeshment") public native int enmeshment(@Cast("const float*") long w, @Cast("const int32_t*") long rowLabels, @Cast("const int32_t*") long colLabels, int rows, int cols, int k, float scale, @Cast("float*") long grad, DoublePointer cOut);
+    @Name("enmeshment") public native int enmeshment(@Cast("const float*") long w, @Cast("const int32_t*") long rowLabels, @Cast("const int32_t*") long colLabels, int rows, int cols, int slice, int k, float scale, @Cast("float*") long grad, DoublePointer cOut);
 
     // ---- the spectral engine (cleave_cuda.h: spectral_op_*, block_*, kmeans_assign; cpu twins in SpectralKernels) ----
     // The op handle is a host address (long); host arrays are JavaCPP pointers; blocks are device addresses.

@@ -131,12 +131,14 @@ public abstract class Backend implements AutoCloseable {
 
     /**
      * enmeshment: the clusterability C of weight w under {@code op}'s row and column clusters
-     * (the in-block share of sum w^2, see {@link Enmeshment}); unless grad is null, adds
+     * (the in-block share of sum w^2, see {@link Enmeshment}; a conv kernel is the out x
+     * in*kh*kw tensor with the op's slice kh * kw); unless grad is null, adds
      * {@code scale * dC/dw} into grad.
      */
     public final double enmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
-        check(w.rows() == op.rows() && w.cols() == op.cols(), "enmeshment", "w is " + shape(w) + " but the clusters are for "
-                + op.rows() + " x " + op.cols());
+        check(w.rows() == op.rows() && w.cols() == op.width(), "enmeshment", "w is " + shape(w) + " but the clusters are for "
+                + op.rows() + " x " + op.cols() + (op.slice() > 1 ? " channels with slices of " + op.slice()
+                + " (" + op.rows() + " x " + op.width() + ")" : ""));
         check(grad == null || (grad.rows() == w.rows() && grad.cols() == w.cols()), "enmeshment", "grad is " + shape(grad)
                 + ", w is " + shape(w));
         check(Float.isFinite(scale), "enmeshment", "scale must be finite, got " + scale);
