@@ -62,6 +62,10 @@ final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--shuffle-method", defaultValue = "layer", paramLabel = "M", description = "layer | layer_nonzero (default: ${DEFAULT-VALUE})")
     String shuffleMethod;
 
+    @Option(names = "--spark", arity = "0..1", fallbackValue = "local[*]", paramLabel = "MASTER",
+            description = "spread the shuffles over Spark tasks (default master local[*]; e.g. spark://host:7077); same result as without")
+    String spark;
+
     @Option(names = "--out", paramLabel = "FILE", description = "also write the JSON result to FILE (e.g. RUN_DIR/cluster.json)")
     Path out;
 
@@ -74,6 +78,9 @@ final class ClusterCommand implements Callable<Integer> {
         if ((model == null) == (graph == null)) {
             throw new InvalidInputException("give either a MODEL file or --graph FILE.mtx (exactly one)");
         }
+        if (spark != null && shuffles == 0) {
+            throw new InvalidInputException("--spark spreads the shuffle test: give --shuffles N too");
+        }
         if (shuffles > 0 && graph != null) {
             throw new InvalidInputException("--shuffles needs a model (weight matrices to shuffle), not --graph");
         }
@@ -82,7 +89,7 @@ final class ClusterCommand implements Callable<Integer> {
         ObjectNode result;
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
             result = graph != null ? clusterGraph(graph, options)
-                    : clusterModel(model, options, shuffles, ShuffleMethod.parse(shuffleMethod), progress);
+                    : clusterModel(model, options, shuffles, ShuffleMethod.parse(shuffleMethod), progress, spark);
         }
         common.emit(spec, w, result, out, r -> printText(w, r));
         return 0;
@@ -98,14 +105,21 @@ final class ClusterCommand implements Callable<Integer> {
     /** Clusters a model's network graph and, with shuffles > 0, runs the shuffle test; the JSON the CLI prints. */
     static ObjectNode clusterModel(Path file, ClusterOptions options, int shuffles, ShuffleMethod method,
             ProgressListener progress) {
+        return clusterModel(file, options, shuffles, method, progress, null);
+    }
+
+    /** {@link #clusterModel(Path, ClusterOptions, int, ShuffleMethod, ProgressListener)}, the shuffles on Spark when {@code sparkMaster} is given. */
+    static ObjectNode clusterModel(Path file, ClusterOptions options, int shuffles, ShuffleMethod method,
+            ProgressListener progress, String sparkMaster) {
         List<FloatMatrix> weights;
         try (ModelFile.Loaded loaded = ModelFile.load(file)) {
             weights = loaded.model().weightMatrices();
         }
         ObjectNode node;
         if (shuffles > 0) {
-            ShuffleResult s = ShuffleTest.run(weights, ShuffleOptions.defaults().withMethod(method).withShuffles(shuffles)
-                    .withCluster(options), progress);
+            ShuffleOptions so = ShuffleOptions.defaults().withMethod(method).withShuffles(shuffles).withCluster(options);
+            ShuffleResult s = sparkMaster == null ? ShuffleTest.run(weights, so, progress)
+                    : dev.cleave.cluster.DistributedShuffles.load().run(weights, so, sparkMaster);
             node = Json.mapper().valueToTree(s.trained());
             ObjectNode sh = node.putObject("shuffle");
             sh.put("method", s.method().toString());

@@ -42,7 +42,6 @@ public final class ShuffleTest {
         ClusterResult trained = SpectralClustering.cluster(weights, options.cluster());
         int n = options.shuffles();
         double[] ncuts = new double[n];
-        ClusterOptions one = options.cluster().withThreads(1);
         int workers = Math.min(n, options.cluster().resolvedThreads());
         AtomicInteger next = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
@@ -62,9 +61,7 @@ public final class ShuffleTest {
                     int i;
                     while (failure.get() == null && (i = next.getAndIncrement()) < n) {
                         try {
-                            SplittableRandom r = Rng.stream(options.cluster().seed(), "shuffle/" + i);
-                            List<FloatMatrix> shuffled = shuffle(weights, options.method(), r);
-                            ncuts[i] = SpectralClustering.cluster(shuffled, one.withSeed(r.nextLong())).ncut();
+                            ncuts[i] = shuffledNcut(weights, options, i);
                             synchronized (lock) {
                                 if (failure.get() == null) {
                                     progress.progress(TASK, done.incrementAndGet(), n);
@@ -91,6 +88,19 @@ public final class ShuffleTest {
             throw failure.get();
         }
         return ShuffleResult.of(trained.ncut(), ncuts, (System.nanoTime() - t0) / 1e9, trained, options);
+    }
+
+    /**
+     * The n-cut of shuffle {@code index} alone, clustered on one thread: exactly the value
+     * {@link #run} reports for that index, so shuffles can be spread over processes or machines.
+     */
+    public static double shuffledNcut(List<FloatMatrix> weights, ShuffleOptions options, int index) {
+        if (index < 0 || index >= options.shuffles()) {
+            throw new InvalidInputException("shuffle index must be in [0, " + options.shuffles() + "), got " + index);
+        }
+        SplittableRandom r = Rng.stream(options.cluster().seed(), "shuffle/" + index);
+        List<FloatMatrix> shuffled = shuffle(weights, options.method(), r);
+        return SpectralClustering.cluster(shuffled, options.cluster().withThreads(1).withSeed(r.nextLong())).ncut();
     }
 
     /**
