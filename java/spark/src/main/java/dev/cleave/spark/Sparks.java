@@ -11,6 +11,23 @@ public final class Sparks {
     /** How often Spark tries a task before it fails the job (a failed cell is retried). */
     public static final int TASK_ATTEMPTS = 4;
 
+    /** Executor JVM flags: native access for JavaCPP, and the JDK packages Spark 4 reflects into on Java 17. */
+    static final String EXECUTOR_FLAGS = "--enable-native-access=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED "
+            + "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED "
+            + "--add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED "
+            + "--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED "
+            + "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED "
+            + "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED "
+            + "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED "
+            + "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false "
+            + "-Dio.netty.tryReflectionSetAccessible=true";
+
+    /** The driver's JavaCPP cache folder, passed on to executors (where the native libraries are unpacked). */
+    private static String cacheDir() {
+        String dir = System.getProperty("org.bytedeco.javacpp.cachedir");
+        return dir == null || dir.contains(" ") ? "" : " -Dorg.bytedeco.javacpp.cachedir=" + dir;
+    }
+
     private static final Pattern LOCAL = Pattern.compile("local\\[(\\*|\\d+)]");
 
     private Sparks() {}
@@ -54,7 +71,11 @@ public final class Sparks {
                 .set("spark.ui.enabled", "false")
                 .set("spark.ui.showConsoleProgress", "false")
                 .set("spark.sql.shuffle.partitions", "4")
-                .set("spark.executor.extraJavaOptions", "--enable-native-access=ALL-UNNAMED");
+                .set("spark.executor.extraJavaOptions", EXECUTOR_FLAGS + cacheDir());
+        String jars = System.getProperty("cleave.jars");
+        if (cores < 0 && jars != null && !conf.contains("spark.jars")) {
+            conf.set("spark.jars", jars); // the launcher's jars, served by the driver to the executors
+        }
         SparkSession s = SparkSession.builder().config(conf).getOrCreate();
         s.sparkContext().setLogLevel("WARN");
         return s;

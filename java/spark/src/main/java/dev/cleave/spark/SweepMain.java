@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
  * {@code cleave sweep SPEC --out DIR}: a grid of training variants x seeds on Spark, one task per
  * cell. Bad input prints one line and exits 2, as the rest of the CLI does.
  */
-@Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "cleave sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train, prune, cluster and shuffle-test a grid of variants x seeds on Apache Spark (one task per cell); "
                 + "finished cells are skipped, so a rerun completes a killed sweep.")
 public final class SweepMain implements Callable<Integer> {
