@@ -8,7 +8,7 @@
 
 Cleave is measured twice: the JMH training step (TrainStepBench.trainStep, batch 128) and a
 whole epoch through the CLI (`./cleave train --epochs 1 --json`, data loading excluded), both
-with the environment the launcher sets (GOMP_SPINCOUNT=30000; OPENBLAS_CORETYPE=SkylakeX on
+with the environment the launcher sets (GOMP_SPINCOUNT=1000; OPENBLAS_CORETYPE=SkylakeX on
 AVX-512 CPUs). The sgemm bound uses the same OpenBLAS kernels.
 
     python3 benchmarks/scripts/compare_training.py          # from the repository root
@@ -22,7 +22,7 @@ FLOP_PER_SAMPLE = 2 * (784 * 256 + 3 * 256 * 256 + 256 * 10) * 2 + 2 * (3 * 256 
 
 def cleave_env():
     """What the ./cleave launcher sets: short OpenMP spins, SkylakeX kernels on AVX-512 CPUs."""
-    env = {"GOMP_SPINCOUNT": "30000"}
+    env = {"GOMP_SPINCOUNT": "1000"}
     with open("/proc/cpuinfo") as f:
         flags = next((l for l in f if l.startswith("flags")), "")
     if all(x in flags.split() for x in ("avx512f", "avx512cd", "avx512bw", "avx512vl", "avx512dq")):

@@ -327,5 +327,73 @@ int main(int argc, char** argv) {
           [&] { CHECK_OP(cleave_cuda_kmeans_assign(x, n, p, g, p, labels, y)); });
     for (void* q : {(void*)x, (void*)y, (void*)z, (void*)g, (void*)labels}) cleave_cuda_free(q);
   }
+  // ---- convolutional ops (issue 11): f21-cnn's layers at batch 64 (1x28x28 input), and
+  // vgg16-cifar's widest 3x3 layer. conv2d counts 2 MACs per weight per output position
+  // (backward: dw and dx, twice the forward); pooling and batchnorm count bytes moved.
+  {
+    // batch, in, h, w, out, kernel, stride, padding
+    const int convs[][8] = {{64, 1, 28, 28, 64, 3, 1, 1}, {64, 64, 28, 28, 64, 3, 1, 1}, {64, 64, 14, 14, 64, 3, 1, 1},
+                            {64, 512, 4, 4, 512, 3, 1, 1}};
+    for (const auto& c : convs) {
+      const int batch = c[0], in = c[1], h = c[2], w = c[3], out = c[4], k = c[5], st = c[6], pd = c[7];
+      const int oh = (h + 2 * pd - k) / st + 1, ow = (w + 2 * pd - k) / st + 1;
+      float* x = device_floats((size_t)batch * in * h * w, 2, 31);
+      float* wt = device_floats((size_t)out * in * k * k, 0.1f, 32);
+      float* bias = device_floats(out, 0.1f, 33);
+      float* y = device_floats((size_t)batch * out * oh * ow, 1, 34);
+      float* dy = device_floats((size_t)batch * out * oh * ow, 1, 35);
+      float* dx = device_floats((size_t)batch * in * h * w, 1, 36);
+      float* dw = device_floats((size_t)out * in * k * k, 1, 37);
+      float* db = device_floats(out, 1, 38);
+      const double f = 2.0 * batch * out * oh * ow * in * k * k;
+      const std::string shape = dims({batch, in, h, w}) + " -> " + std::to_string(out) + " k" + std::to_string(k);
+      b.run("conv2d_forward", shape + " relu", 0, f,
+            [&] { CHECK_OP(cleave_cuda_conv2d_forward(x, wt, bias, y, batch, in, h, w, out, k, st, pd, 1)); });
+      b.run("conv2d_backward", shape + " relu dx", 0, 2 * f, [&] {
+        CHECK_OP(cleave_cuda_conv2d_backward(x, wt, y, dy, dx, dw, db, batch, in, h, w, out, k, st, pd, 1));
+      });
+      for (float* p : {x, wt, bias, y, dy, dx, dw, db}) cleave_cuda_free(p);
+    }
+    const int pools[][4] = {{64, 64, 28, 28}, {64, 64, 14, 14}};
+    for (const auto& p : pools) {
+      const int batch = p[0], ch = p[1], h = p[2], w = p[3];
+      const size_t n = (size_t)batch * ch * h * w, m = n / 4;
+      float* x = device_floats(n, 2, 41);
+      float* y = device_floats(m, 1, 42);
+      float* dx = device_floats(n, 1, 43);
+      void* arg = nullptr;
+      CHECK_OP(cleave_cuda_malloc(&arg, (int64_t)(m * sizeof(int32_t))));
+      int32_t* argmax = static_cast<int32_t*>(arg);
+      b.run("maxpool2d_forward", dims({batch, ch, h, w}) + " 2x2/2", 4.0 * (n + 2 * m), 0,
+            [&] { CHECK_OP(cleave_cuda_maxpool2d_forward(x, y, argmax, batch, ch, h, w, 2, 2)); });
+      b.run("maxpool2d_backward", dims({batch, ch, h, w}) + " 2x2/2", 4.0 * (n + 2 * m), 0,
+            [&] { CHECK_OP(cleave_cuda_maxpool2d_backward(y, argmax, dx, batch, ch, h, w, 2, 2)); });
+      for (float* q : {x, y, dx}) cleave_cuda_free(q);
+      cleave_cuda_free(argmax);
+    }
+    const int bns[][4] = {{64, 64, 32, 32}, {64, 512, 4, 4}};
+    for (const auto& p : bns) {
+      const int batch = p[0], ch = p[1], h = p[2], w = p[3];
+      const size_t n = (size_t)batch * ch * h * w;
+      float* x = device_floats(n, 2, 51);
+      float* y = device_floats(n, 1, 52);
+      float* dy = device_floats(n, 1, 53);
+      float* dx = device_floats(n, 1, 54);
+      float* per[8];
+      for (int i = 0; i < 8; ++i) per[i] = device_floats(ch, 1, 55 + i);
+      float *gamma = per[0], *beta = per[1], *rm = per[2], *rv = per[3], *sm = per[4], *si = per[5];
+      float *dgamma = per[6], *dbeta = per[7];
+      CHECK_OP(cleave_cuda_memset(rv, 0, (int64_t)(ch * sizeof(float))));
+      b.run("batchnorm2d_forward", dims({batch, ch, h, w}) + " training", 4.0 * 3 * n, 0, [&] {
+        CHECK_OP(cleave_cuda_batchnorm2d_forward(x, gamma, beta, rm, rv, y, sm, si, batch, ch, h, w, 1, 0.1f, 1e-5f));
+      });
+      b.run("batchnorm2d_backward", dims({batch, ch, h, w}) + " training", 4.0 * 5 * n, 0, [&] {
+        CHECK_OP(cleave_cuda_batchnorm2d_backward(x, gamma, sm, si, dy, dx, dgamma, dbeta, batch, ch, h, w, 1));
+      });
+      for (float* q : {x, y, dy, dx}) cleave_cuda_free(q);
+      for (float* q : per) cleave_cuda_free(q);
+    }
+  }
+
   return 0;
 }

@@ -49,6 +49,28 @@ cudaError_t set_last(cudaError_t err, const char* fmt, ...) {
   return err;
 }
 
+// The error model (cleave_cuda_emu_set_error_model). 0: a kernel fault is reported by its launch
+// and is not sticky. 1, as on a GPU: the launch succeeds, the fault is reported by the next call
+// that synchronizes, and it is sticky: every later call of any thread fails with it until
+// cleave_cuda_emu_reset_device.
+std::atomic<int> g_error_model{0};
+std::mutex g_sticky_mu;
+cudaError_t g_sticky = cudaSuccess;  // guarded by g_sticky_mu
+std::string g_sticky_detail;
+std::atomic<bool> g_pending{false};  // a fault not yet reported by a synchronizing call
+std::atomic<int> g_sm_count{4};
+
+// In error model 1: the sticky error once a synchronizing call (sync) has seen it, or, for
+// launches and other non-synchronizing calls, once it was reported; cudaSuccess otherwise.
+cudaError_t sticky(bool sync) {
+  if (g_error_model.load() != 1) return cudaSuccess;
+  std::lock_guard<std::mutex> lock(g_sticky_mu);
+  if (g_sticky == cudaSuccess) return cudaSuccess;
+  if (g_pending.load() && !sync) return cudaSuccess;
+  g_pending = false;
+  return set_last(g_sticky, "%s", g_sticky_detail.c_str());
+}
+
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string format(const char* fmt, ...) {
   char buf[1024];
@@ -580,6 +602,7 @@ unsigned warp_ballot(unsigned mask, int pred) {
 
 cudaError_t run_launch(const char* name, dim3 grid, dim3 block, Task task, const PointerArg* ptrs,
                        int n_ptrs) {
+  if (const cudaError_t e = sticky(false)) return e;
   std::lock_guard<std::mutex> launch_lock(g_launch_mu);
   const uint64_t nthreads = (uint64_t)block.x * block.y * block.z;
   if (block.x == 0 || block.y == 0 || block.z == 0 || nthreads > 1024 || block.x > 1024 ||
@@ -662,12 +685,30 @@ cudaError_t run_launch(const char* name, dim3 grid, dim3 block, Task task, const
     g_stats.warp_barriers += B.warp_barriers;
     ++g_stats.kernels[name];
   }
-  if (B.faulted)
-    return set_last(cudaErrorLaunchFailure, "kernel %s, grid (%u, %u, %u), block (%u, %u, %u): %s",
-                    name, grid.x, grid.y, grid.z, block.x, block.y, block.z, B.fault.c_str());
-  const std::string oob = check_guards();
-  if (!oob.empty()) return set_last(cudaErrorIllegalAddress, "kernel %s: %s", name, oob.c_str());
-  return cudaSuccess;
+  cudaError_t fault = cudaSuccess;
+  std::string detail;
+  if (B.faulted) {
+    fault = cudaErrorLaunchFailure;
+    detail = format("kernel %s, grid (%u, %u, %u), block (%u, %u, %u): %s", name, grid.x, grid.y,
+                    grid.z, block.x, block.y, block.z, B.fault.c_str());
+  } else {
+    const std::string oob = check_guards();
+    if (!oob.empty()) {
+      fault = cudaErrorIllegalAddress;
+      detail = format("kernel %s: %s", name, oob.c_str());
+    }
+  }
+  if (fault == cudaSuccess) return cudaSuccess;
+  if (g_error_model.load() == 1) {
+    std::lock_guard<std::mutex> lock(g_sticky_mu);
+    if (g_sticky == cudaSuccess) {
+      g_sticky = fault;
+      g_sticky_detail = detail;
+      g_pending = true;
+    }
+    return cudaSuccess;  // as on a GPU: the launch itself went fine
+  }
+  return set_last(fault, "%s", detail.c_str());
 }
 }  // namespace cleave_emu
 
@@ -676,6 +717,7 @@ cudaError_t run_launch(const char* name, dim3 grid, dim3 block, Task task, const
 using cleave_emu::set_last;
 
 cudaError_t cudaMalloc(void** ptr, size_t bytes) {
+  if (const cudaError_t e = cleave_emu::sticky(true)) return e;
   using namespace cleave_emu;
   if (!ptr) return set_last(cudaErrorInvalidValue, "cudaMalloc: ptr is null");
   *ptr = nullptr;
@@ -692,6 +734,7 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
 }
 
 cudaError_t cudaFree(void* ptr) {
+  if (const cudaError_t e = cleave_emu::sticky(true)) return e;
   using namespace cleave_emu;
   if (!ptr) return cudaSuccess;
   std::lock_guard<std::mutex> lock(g_mem_mu);
@@ -705,6 +748,7 @@ cudaError_t cudaFree(void* ptr) {
 }
 
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  if (const cudaError_t e = cleave_emu::sticky(true)) return e;
   using namespace cleave_emu;
   if (bytes == 0) return cudaSuccess;
   if (!dst || !src) return set_last(cudaErrorInvalidValue, "cudaMemcpy: null pointer");
@@ -724,6 +768,7 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind 
 }
 
 cudaError_t cudaMemset(void* ptr, int value, size_t bytes) {
+  if (const cudaError_t e = cleave_emu::sticky(false)) return e;
   using namespace cleave_emu;
   if (bytes == 0) return cudaSuccess;
   if (!is_device(ptr, bytes))
@@ -733,6 +778,7 @@ cudaError_t cudaMemset(void* ptr, int value, size_t bytes) {
 }
 
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
+  if (const cudaError_t e = cleave_emu::sticky(true)) return e;
   using namespace cleave_emu;
   std::lock_guard<std::mutex> lock(g_mem_mu);
   if (free_bytes) *free_bytes = kEmuMemory > g_allocated ? kEmuMemory - g_allocated : 0;
@@ -741,12 +787,14 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
 }
 
 cudaError_t cudaDeviceSynchronize(void) {
+  if (const cudaError_t e = cleave_emu::sticky(true)) return e;
   const std::string oob = cleave_emu::check_guards();
   if (!oob.empty()) return set_last(cudaErrorIllegalAddress, "%s", oob.c_str());
   return cudaSuccess;
 }
 
 cudaError_t cudaGetLastError(void) {
+  if (const cudaError_t e = cleave_emu::sticky(false)) return e;
   const cudaError_t e = cleave_emu::g_last_error;
   cleave_emu::g_last_error = cudaSuccess;
   return e;
@@ -767,6 +815,9 @@ const char* cudaGetErrorName(cudaError_t err) {
     case cudaErrorNoKernelImageForDevice: return "cudaErrorNoKernelImageForDevice";
     case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
     case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+    case cudaErrorDevicesUnavailable: return "cudaErrorDevicesUnavailable";
+    case cudaErrorUnsupportedPtxVersion: return "cudaErrorUnsupportedPtxVersion";
+    default: break;
   }
   return "cudaErrorUnknown";
 }
@@ -827,7 +878,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   prop->maxThreadsPerBlock = 1024;
   prop->major = 9;
   prop->minor = 0;
-  prop->multiProcessorCount = 4;
+  prop->multiProcessorCount = cleave_emu::g_sm_count.load();
   return cudaSuccess;
 }
 
@@ -842,14 +893,46 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
     case cudaDevAttrMultiProcessorCount: *value = p.multiProcessorCount; break;
     case cudaDevAttrComputeCapabilityMajor: *value = p.major; break;
     case cudaDevAttrComputeCapabilityMinor: *value = p.minor; break;
+    case cudaDevAttrComputeMode: *value = 0; break;
+    case cudaDevAttrSingleToDoublePrecisionPerfRatio: *value = 2; break;
     default: return set_last(cudaErrorInvalidValue, "attribute %d is not emulated", (int)attr);
   }
+  return cudaSuccess;
+}
+
+cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, const void* kernel, int threads,
+                                                          size_t) {
+  if (!blocks || !kernel || threads < 1 || threads > 1024)
+    return set_last(cudaErrorInvalidValue, "cudaOccupancyMaxActiveBlocksPerMultiprocessor: bad arguments");
+  const int b = 2048 / threads;
+  *blocks = b < 1 ? 1 : (b > 32 ? 32 : b);
   return cudaSuccess;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The emulator's own controls (cleave_cuda_emu.h).
 extern "C" {
+int cleave_cuda_emu_set_sm_count(int sms) {
+  if (sms < 1 || sms > 1024) return 1;
+  cleave_emu::g_sm_count = sms;
+  return 0;
+}
+
+int cleave_cuda_emu_set_error_model(int model) {
+  if (model < 0 || model > 1) return 1;
+  cleave_emu::g_error_model = model;
+  return 0;
+}
+
+int cleave_cuda_emu_reset_device(void) {
+  std::lock_guard<std::mutex> lock(cleave_emu::g_sticky_mu);
+  cleave_emu::g_sticky = cudaSuccess;
+  cleave_emu::g_sticky_detail.clear();
+  cleave_emu::g_pending = false;
+  cleave_emu::g_last_error = cudaSuccess;
+  return 0;
+}
+
 int cleave_cuda_emu_set_schedule(int schedule, uint64_t seed) {
   if (schedule < 0 || schedule > 4) return 1;
   cleave_emu::g_schedule = schedule;

@@ -29,6 +29,17 @@ extern "C" {
  *    one barrier phase at a time in index order. */
 int cleave_cuda_emu_set_schedule(int schedule, uint64_t seed);
 
+/* The SM count the emulated device reports (default 4, 1..1024): grids sized from the device
+ * change with it, results must not (the tests compare bits across SM counts). */
+int cleave_cuda_emu_set_sm_count(int sms);
+
+/* How kernel faults (out-of-bounds writes, the fault detectors) are reported. 0 (default): by the
+ * launch itself, not sticky. 1, as on a GPU: the launch returns success, the next synchronizing
+ * call (cudaMemcpy, cudaMalloc, cudaFree, cudaDeviceSynchronize) reports the fault, and from then
+ * on every call fails with it (the context is unusable) until cleave_cuda_emu_reset_device. */
+int cleave_cuda_emu_set_error_model(int model);
+int cleave_cuda_emu_reset_device(void);
+
 /* Counters since the last reset: kernel launches, blocks, CUDA threads, block barriers
  * (__syncthreads) and warp barriers (shuffles, votes, __syncwarp). Any pointer may be NULL. */
 int cleave_cuda_emu_stats(int64_t* launches, int64_t* blocks, int64_t* threads, int64_t* block_barriers, int64_t* warp_barriers);

@@ -1,7 +1,8 @@
 // Elementwise ops over parameter and activation buffers: dropout_forward/backward,
 // weight_penalty and the fused adam_update. Each is one grid-stride pass (memory-bound: 256
-// threads per block, a few blocks per SM). weight_penalty's value is a two-pass reduction:
-// per-block partial sums in double, then one block sums them in a fixed order (sum_pairs).
+// threads per block, one wave of blocks from the occupancy API). weight_penalty's value is a
+// two-pass reduction: per-block partial sums in double (as many blocks as n alone decides), then
+// one block sums them in a fixed order (sum_pairs).
 //
 // Timed by cuda/bench/cuda_kernel_bench.cu (command in its header).
 #include <cmath>
@@ -10,18 +11,9 @@
 namespace {
 constexpr int kThreads = 256;
 constexpr unsigned kMaxBlocks = 1u << 16;
+constexpr int kItemsPerThread = 4;  // weight_penalty: elements per thread before a new partial
 
-// Counter-based uniform in [0, 1) with 24 random bits: a copy of `uniform` in
-// native/src/elementwise.cpp and of dev.cleave.nn.Rng.uniform (Java), so every backend draws
-// the same dropout masks bit for bit. Change all three together.
-__host__ __device__ __forceinline__ float dropout_uniform(uint64_t seed, uint64_t stream, uint64_t i) {
-  uint64_t z = seed ^ (stream * 0x9E3779B97F4A7C15ULL);
-  z += (i + 1) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  return (float)(z >> 40) * (1.0f / 16777216.0f);
-}
+using cleave_shared::dropout_uniform;  // native/include/cleave_shared.h: the same bits on every backend
 
 __global__ void __launch_bounds__(kThreads)
     dropout_forward_kernel(float* x, float* mask, int64_t n, float p, float keep, uint64_t seed,
@@ -77,38 +69,37 @@ __global__ void __launch_bounds__(kThreads)
 extern "C" {
 int CLEAVE_CUDA_KERNEL(dropout_forward)(float* x, float* mask, int64_t n, float p, uint64_t seed,
                                         uint64_t stream) {
+  CLEAVE_CUDA_ENTER("dropout_forward");
   const char* op = "dropout_forward";
-  CLEAVE_REQUIRE(op, x && mask, "x and mask must not be null");
-  CLEAVE_REQUIRE(op, n >= 0, "n must be >= 0, got %lld", (long long)n);
-  CLEAVE_REQUIRE(op, p >= 0.0f && p < 1.0f, "p must be in [0, 1), got %g", p);
+  CLEAVE_CHECK_DROPOUT_FORWARD(op, x, mask, n, p);
   if (n == 0) return cleave_cuda::ok();
   const float keep = 1.0f / (1.0f - p);  // as the cpu kernel computes it, so masks match bit for bit
-  CLEAVE_LAUNCH(op, dropout_forward_kernel, dim3(cleave_cuda::grid_for(n, kThreads, kMaxBlocks)),
+  CLEAVE_LAUNCH(op, dropout_forward_kernel, dim3(cleave_cuda::grid_for(dropout_forward_kernel, n, kThreads, kMaxBlocks)),
                 dim3(kThreads), x, mask, n, p, keep, seed, stream);
   return cleave_cuda::ok();
 }
 
 int CLEAVE_CUDA_KERNEL(dropout_backward)(float* dy, const float* mask, int64_t n) {
+  CLEAVE_CUDA_ENTER("dropout_backward");
   const char* op = "dropout_backward";
-  CLEAVE_REQUIRE(op, dy && mask, "dy and mask must not be null");
-  CLEAVE_REQUIRE(op, n >= 0, "n must be >= 0, got %lld", (long long)n);
+  CLEAVE_CHECK_DROPOUT_BACKWARD(op, dy, mask, n);
   if (n == 0) return cleave_cuda::ok();
-  CLEAVE_LAUNCH(op, dropout_backward_kernel, dim3(cleave_cuda::grid_for(n, kThreads, kMaxBlocks)),
+  CLEAVE_LAUNCH(op, dropout_backward_kernel, dim3(cleave_cuda::grid_for(dropout_backward_kernel, n, kThreads, kMaxBlocks)),
                 dim3(kThreads), dy, mask, n);
   return cleave_cuda::ok();
 }
 
 int CLEAVE_CUDA_KERNEL(weight_penalty)(const float* w, float* g, int64_t n, float l1, float l2,
                                        double* value) {
+  CLEAVE_CUDA_ENTER("weight_penalty");
   const char* op = "weight_penalty";
-  CLEAVE_REQUIRE(op, w && g && value, "w, g and value must not be null");
-  CLEAVE_REQUIRE(op, n >= 0, "n must be >= 0, got %lld", (long long)n);
-  CLEAVE_REQUIRE(op, l1 >= 0.0f && l2 >= 0.0f, "l1 and l2 must be >= 0, got %g, %g", l1, l2);
+  CLEAVE_CHECK_WEIGHT_PENALTY(op, w, g, value, n, l1, l2);
   if (n == 0) {
     *value = 0.0;
     return cleave_cuda::ok();
   }
-  const unsigned blocks = cleave_cuda::grid_for(n, kThreads, cleave_cuda::kMaxPartials);
+  // Partials chosen from n alone, so the value is bit-identical on every GPU.
+  const unsigned blocks = cleave_cuda::reduce_blocks(n, (int64_t)kThreads * kItemsPerThread);
   void* mem = nullptr;
   CLEAVE_RETURN_IF(cleave_cuda::scratch(op, sizeof(double2) * (blocks + 1), &mem));
   double2* partials = static_cast<double2*>(mem);
@@ -125,18 +116,16 @@ int CLEAVE_CUDA_KERNEL(weight_penalty)(const float* w, float* g, int64_t n, floa
 int CLEAVE_CUDA_KERNEL(adam_update)(float* w, const float* g, float* m, float* v, const float* mask,
                                     int64_t n, float lr, float beta1, float beta2, float eps,
                                     int64_t step) {
+  CLEAVE_CUDA_ENTER("adam_update");
   const char* op = "adam_update";
-  CLEAVE_REQUIRE(op, w && g && m && v, "w, g, m and v must not be null");
-  CLEAVE_REQUIRE(op, n >= 0, "n must be >= 0, got %lld", (long long)n);
-  CLEAVE_REQUIRE(op, step >= 1, "step must be >= 1, got %lld", (long long)step);
-  CLEAVE_REQUIRE(op, lr > 0.0f && std::isfinite(lr), "lr must be positive, got %g", lr);
+  CLEAVE_CHECK_ADAM_UPDATE(op, w, g, m, v, n, lr, step);
   if (n == 0) return cleave_cuda::ok();
   // The bias corrections in double on the host, exactly as the cpu kernel computes them.
   const double c1 = 1.0 - std::pow((double)beta1, (double)step);
   const double c2 = 1.0 - std::pow((double)beta2, (double)step);
   const float step_size = (float)(lr / c1);
   const float inv_sqrt_c2 = (float)(1.0 / std::sqrt(c2));
-  CLEAVE_LAUNCH(op, adam_update_kernel, dim3(cleave_cuda::grid_for(n, kThreads, kMaxBlocks)),
+  CLEAVE_LAUNCH(op, adam_update_kernel, dim3(cleave_cuda::grid_for(adam_update_kernel, n, kThreads, kMaxBlocks)),
                 dim3(kThreads), w, g, m, v, mask, n, step_size, inv_sqrt_c2, beta1, beta2,
                 1.0f - beta1, 1.0f - beta2, eps);
   return cleave_cuda::ok();

@@ -1,9 +1,10 @@
-// enmeshment: clusterability C of a weight matrix and the gradient of C (science.md §5; the cpu
+// enmeshment: clusterability C of a weight matrix and the gradient of C (G24's enmeshment loss; the cpu
 // kernel is native/src/enmeshment.cpp), in passes that never leave the device:
 //
 //   check:  every row and column label in [0, k); atomicMin records the first bad index of each.
 //   sums:   a warp per row (grid-stride over rows), lanes over the columns: S = sum w^2 and
-//           B = in-block sum (col_labels[j] == row_labels[i]) in double; per-block partials.
+//           B = in-block sum (col_labels[j] == row_labels[i]) in double; per-block partials,
+//           their number chosen from the row count alone (never from the device).
 //   reduce: sum_pairs adds the partials in a fixed order (the result does not depend on timing).
 //   update: the same warp-per-row walk; each thread reads S and B from device memory, skips
 //           everything when a label was bad, S is 0 or S is not finite, else adds
@@ -90,19 +91,19 @@ const char* const op = "enmeshment";
 extern "C" int CLEAVE_CUDA_KERNEL(enmeshment)(const float* w, const int32_t* row_labels,
                                               const int32_t* col_labels, int rows, int cols, int k,
                                               float scale, float* grad, double* c_out) {
-  CLEAVE_REQUIRE(op, c_out && (w || (int64_t)rows * cols == 0) && (row_labels || rows == 0) &&
-                         (col_labels || cols == 0),
-                 "w, row_labels, col_labels and c_out must not be null");
-  CLEAVE_REQUIRE(op, rows >= 0 && cols >= 0, "rows and cols must be >= 0, got %d, %d", rows, cols);
-  CLEAVE_REQUIRE(op, k >= 1 && k <= kMaxK, "k must be in [1, %d], got %d", kMaxK, k);
-  CLEAVE_REQUIRE(op, std::isfinite(scale), "scale must be finite, got %g", scale);
+  CLEAVE_CUDA_ENTER("enmeshment");
+  CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, k, kMaxK, scale);
   if (rows + (int64_t)cols == 0) {
     *c_out = 0.0;
     return cleave_cuda::ok();
   }
-  // Work in units of rows: a warp per row, at most kMaxPartials blocks.
-  const int64_t row_blocks = rows == 0 ? 1 : ((int64_t)rows + kWarps - 1) / kWarps;
-  const unsigned blocks = cleave_cuda::grid_for(row_blocks * kThreads, kThreads, cleave_cuda::kMaxPartials);
+  // Work in units of rows: a warp per row. The sums' partials are chosen from rows alone (a block
+  // per kWarps rows, at most kMaxPartials), so C is bit-identical on every GPU; the update, which
+  // reduces nothing, takes one full wave of the device.
+  const unsigned blocks = cleave_cuda::reduce_blocks(rows, kWarps);
+  const int64_t row_threads = ((int64_t)rows + kWarps - 1) / kWarps * kThreads;
+  const unsigned update_blocks =
+      cleave_cuda::grid_for(enmeshment_update_kernel, row_threads, kThreads, 1u << 16);
   void* mem = nullptr;
   CLEAVE_RETURN_IF(cleave_cuda::scratch(op, sizeof(EnmeshScratch) + sizeof(double2) * blocks, &mem));
   EnmeshScratch* s = static_cast<EnmeshScratch*>(mem);
@@ -110,33 +111,31 @@ extern "C" int CLEAVE_CUDA_KERNEL(enmeshment)(const float* w, const int32_t* row
   EnmeshScratch h{make_double2(0.0, 0.0), INT_MAX, INT_MAX};
   CLEAVE_CUDA_TRY(op, cudaMemcpy(s, &h, sizeof h, cudaMemcpyHostToDevice));
   CLEAVE_LAUNCH(op, enmeshment_check_kernel,
-                dim3(cleave_cuda::grid_for((int64_t)rows + cols, kThreads, 1024)), dim3(kThreads),
+                dim3(cleave_cuda::grid_for(enmeshment_check_kernel, (int64_t)rows + cols, kThreads, 1024)), dim3(kThreads),
                 row_labels, col_labels, rows, cols, k, s);
   if (rows > 0 && cols > 0) {
     CLEAVE_LAUNCH(op, enmeshment_sums_kernel, dim3(blocks), dim3(kThreads), w, row_labels,
                   col_labels, rows, cols, partials);
     CLEAVE_RETURN_IF(cleave_cuda::sum_pairs(op, partials, (int)blocks, &s->sums));
     if (grad)
-      CLEAVE_LAUNCH(op, enmeshment_update_kernel, dim3(blocks), dim3(kThreads), w, row_labels,
+      CLEAVE_LAUNCH(op, enmeshment_update_kernel, dim3(update_blocks), dim3(kThreads), w, row_labels,
                     col_labels, rows, cols, scale, grad, s);
   }
   CLEAVE_CUDA_TRY(op, cudaMemcpy(&h, s, sizeof h, cudaMemcpyDeviceToHost));
   if (h.bad_row != INT_MAX) {
     int32_t label = 0;
     CLEAVE_CUDA_TRY(op, cudaMemcpy(&label, row_labels + h.bad_row, sizeof label, cudaMemcpyDeviceToHost));
-    return cleave_cuda::set_error(op, __FILE__, __LINE__, "row label %d of row %d is outside [0, %d)",
+    return cleave_cuda::fail(CLEAVE_INVALID_ARGUMENT, op, __FILE__, __LINE__, "row label %d of row %d is outside [0, %d)",
                                   label, h.bad_row, k);
   }
   if (h.bad_col != INT_MAX) {
     int32_t label = 0;
     CLEAVE_CUDA_TRY(op, cudaMemcpy(&label, col_labels + h.bad_col, sizeof label, cudaMemcpyDeviceToHost));
-    return cleave_cuda::set_error(op, __FILE__, __LINE__,
+    return cleave_cuda::fail(CLEAVE_INVALID_ARGUMENT, op, __FILE__, __LINE__,
                                   "column label %d of column %d is outside [0, %d)", label,
                                   h.bad_col, k);
   }
-  CLEAVE_REQUIRE(op, std::isfinite(h.sums.x),
-                 "the sum of squared weights is not finite: w holds NaN or infinite values, or "
-                 "weights beyond 1e19 (the network diverged: lower the learning rate)");
+  CLEAVE_REQUIRE_FINITE(op, std::isfinite(h.sums.x), CLEAVE_NONFINITE_WEIGHTS_MESSAGE);
   *c_out = h.sums.x == 0.0 ? 0.0 : h.sums.y / h.sums.x;
   return cleave_cuda::ok();
 }

@@ -18,6 +18,7 @@
 // sum over the groups: deterministic).
 //
 // Timed by cuda/bench/cuda_kernel_bench.cu (command in its header).
+#include <climits>
 #include "common.cuh"
 
 namespace {
@@ -55,7 +56,7 @@ __device__ __forceinline__ void stage_tile(const float* X, int ld, int r0, int r
 template <int BM, int BN, int TM, int TN, bool kAKContig, bool kBKContig>
 __global__ void __launch_bounds__((BM / TM) * (BN / TN))
     gemm_kernel(const float* A, const float* B, const float* bias, float* C, int M, int N, int K,
-                int lda, int ldb, int ldc, int relu) {
+                int lda, int ldb, int ldc, int relu, int n_tiles) {
   using S = GemmShape<BM, BN, TM, TN>;
   // +1 column: the transposed stores of k-contiguous tiles hit different banks.
   CLEAVE_SHARED(float, As, [kBK][BM + 1]);
@@ -64,8 +65,9 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN))
   const int tid = threadIdx.x;
   const int tx = tid % S::kColThreads;
   const int ty = tid / S::kColThreads;
-  const int m0 = blockIdx.y * BM;
-  const int n0 = blockIdx.x * BN;
+  // One grid dimension (up to 2^31 - 1 tiles), n-tiles fastest: gridDim.y would cap M at 65535 tiles.
+  const int m0 = (int)(blockIdx.x / (unsigned)n_tiles) * BM;
+  const int n0 = (int)(blockIdx.x % (unsigned)n_tiles) * BN;
 
   float acc[TM][TN];
 #pragma unroll
@@ -121,18 +123,20 @@ int gemm(const char* op, const float* A, const float* B, const float* bias, floa
   const int64_t big_tiles = (int64_t)((M + 63) / 64) * ((N + 63) / 64);
   const bool big = big_tiles >= cleave_cuda::sm_count();
   const char* name = kNames[big][kAKContig][kBKContig];
+  const int tile = big ? 64 : 32;
+  const int64_t m_tiles = (M + tile - 1) / tile, n_tiles = (N + tile - 1) / tile;
+  CLEAVE_REQUIRE(op, m_tiles * n_tiles <= INT_MAX,
+                 "a %d x %d result has %lld tiles of %d x %d, more than one launch takes (2^31 - 1)", M, N,
+                 (long long)(m_tiles * n_tiles), tile, tile);
+  const dim3 grid((unsigned)(m_tiles * n_tiles));
   cudaError_t err;
-  if (big) {
-    const dim3 grid((N + 63) / 64, (M + 63) / 64);
+  if (big)
     err = cleave_cuda::launch(name, gemm_kernel<64, 64, 4, 4, kAKContig, kBKContig>, grid, dim3(256),
-                              A, B, bias, C, M, N, K, lda, ldb, ldc, relu);
-  } else {
-    const dim3 grid((N + 31) / 32, (M + 31) / 32);
+                              A, B, bias, C, M, N, K, lda, ldb, ldc, relu, (int)n_tiles);
+  else
     err = cleave_cuda::launch(name, gemm_kernel<32, 32, 4, 4, kAKContig, kBKContig>, grid, dim3(64),
-                              A, B, bias, C, M, N, K, lda, ldb, ldc, relu);
-  }
-  if (err != cudaSuccess) return cleave_cuda::cuda_error(op, __FILE__, __LINE__, name, err);
-  return 0;
+                              A, B, bias, C, M, N, K, lda, ldb, ldc, relu, (int)n_tiles);
+  return cleave_cuda::after_launch(op, __FILE__, __LINE__, name, err);
 }
 
 constexpr int kMaskCols = 32;
@@ -175,9 +179,8 @@ const char* const kBackward = "linear_backward";
 extern "C" {
 int CLEAVE_CUDA_KERNEL(linear_forward)(const float* x, const float* w, const float* b, float* y,
                                        int batch, int in, int out, int relu) {
-  CLEAVE_REQUIRE(kForward, x && w && y, "x, w and y must not be null");
-  CLEAVE_REQUIRE(kForward, batch > 0 && in > 0 && out > 0,
-                 "batch, in and out must be positive, got %d, %d, %d", batch, in, out);
+  CLEAVE_CUDA_ENTER("linear_forward");
+  CLEAVE_CHECK_LINEAR_FORWARD(kForward, x, w, y, batch, in, out);
   // y (batch x out) = x (batch x in) . w^T: A = x (k-contiguous), B(k, n) = w[n][k].
   CLEAVE_RETURN_IF((gemm<true, true>(kForward, x, w, b, y, batch, out, in, in, in, out, relu)));
   return cleave_cuda::ok();
@@ -186,10 +189,8 @@ int CLEAVE_CUDA_KERNEL(linear_forward)(const float* x, const float* w, const flo
 int CLEAVE_CUDA_KERNEL(linear_backward)(const float* x, const float* w, const float* y, float* dy,
                                         float* dx, float* dw, float* db, int batch, int in,
                                         int out, int relu) {
-  CLEAVE_REQUIRE(kBackward, x && w && dy && dw, "x, w, dy and dw must not be null");
-  CLEAVE_REQUIRE(kBackward, !relu || y, "relu backward needs the layer output y");
-  CLEAVE_REQUIRE(kBackward, batch > 0 && in > 0 && out > 0,
-                 "batch, in and out must be positive, got %d, %d, %d", batch, in, out);
+  CLEAVE_CUDA_ENTER("linear_backward");
+  CLEAVE_CHECK_LINEAR_BACKWARD(kBackward, x, w, y, dy, dw, batch, in, out, relu);
   if (relu || db) {
     const dim3 grid((out + kMaskCols - 1) / kMaskCols);
     CLEAVE_LAUNCH(kBackward, relu_mask_bias_grad, grid, dim3(kMaskCols * kMaskRowGroups), y, dy, db,

@@ -1,9 +1,10 @@
 // softmax_xent: softmax cross-entropy, loss and gradient fused, one warp per row (8 rows per
 // 256-thread block). Each lane walks its columns (j = lane, lane + 32, ...) once for the max and
 // its first index, once for sum exp(z - max); warp shuffles (xor butterflies, so every lane ends
-// with the row's values) combine them. Lane 0 adds the row's loss to the loss sum (double
-// atomicAdd) and its hit to the correct count (int atomicAdd); then every lane writes its
-// columns of dlogits. A bad label or a non-finite logit marks the row with atomicMin, so the host
+// with the row's values) combine them. Lane 0 writes the row's (loss, hit) pair to a per-row
+// array (zeros for a bad row); then every lane writes its columns of dlogits. sum_pairs adds the
+// pairs in a fixed order, so the loss sum is bit-identical from run to run and on every GPU, and
+// the correct count (a sum of 0s and 1s in double) is exact. A bad label or a non-finite logit marks the row with atomicMin, so the host
 // reports the first bad row as the cpu kernel does (a label error before a non-finite logit of
 // the same row). Compared with the cpu kernel: float exp and sum instead of double, so dlogits
 // agree to about 1e-6 relative and the loss sum to about 1e-6 per row.
@@ -17,16 +18,14 @@ constexpr int kRowsPerBlock = 8;
 constexpr int kThreads = kRowsPerBlock * 32;
 
 struct XentScratch {
-  double loss_sum;
-  int correct;
+  double2 total;       // (loss sum, correct count) from sum_pairs
   int bad_label_row;   // first row with a label outside [0, classes), INT_MAX if none
   int nonfinite_row;   // first row with a non-finite max or exp-sum, INT_MAX if none
-  int pad;
 };
 
 __global__ void __launch_bounds__(kThreads)
     softmax_xent_kernel(const float* logits, const int32_t* labels, float* dlogits, int batch,
-                        int classes, float grad_scale, XentScratch* s) {
+                        int classes, float grad_scale, XentScratch* s, double2* rows) {
   const int lane = threadIdx.x % 32;
   const int row = blockIdx.x * kRowsPerBlock + threadIdx.x / 32;
   if (row >= batch) return;  // the whole warp leaves together
@@ -60,13 +59,14 @@ __global__ void __launch_bounds__(kThreads)
   // anywhere makes the exp-sum NaN; either way the row fails as non-finite.
   const bool nonfinite = !isfinite(mx) || !isfinite(sum);
   if (bad_label || nonfinite) {
-    if (lane == 0) atomicMin(bad_label ? &s->bad_label_row : &s->nonfinite_row, row);
+    if (lane == 0) {
+      atomicMin(bad_label ? &s->bad_label_row : &s->nonfinite_row, row);
+      rows[row] = make_double2(0.0, 0.0);
+    }
     return;
   }
-  if (lane == 0) {
-    atomicAdd(&s->loss_sum, (double)logf(sum) + (double)mx - (double)z[label]);
-    if (arg == label) atomicAdd(&s->correct, 1);
-  }
+  if (lane == 0)
+    rows[row] = make_double2((double)logf(sum) + (double)mx - (double)z[label], arg == label ? 1.0 : 0.0);
   if (dlogits) {
     float* d = dlogits + (int64_t)row * classes;
     const float inv = 1.0f / sum;
@@ -85,30 +85,28 @@ extern "C" int CLEAVE_CUDA_KERNEL(softmax_xent)(const float* logits, const int32
                                                 float* dlogits, int batch, int classes,
                                                 float grad_scale, double* loss_sum,
                                                 int32_t* correct) {
-  CLEAVE_REQUIRE(op, logits && labels && loss_sum && correct,
-                 "logits, labels, loss_sum and correct must not be null");
-  CLEAVE_REQUIRE(op, batch > 0 && classes > 0, "batch and classes must be positive, got %d, %d",
-                 batch, classes);
+  CLEAVE_CUDA_ENTER("softmax_xent");
+  CLEAVE_CHECK_SOFTMAX_XENT(op, logits, labels, loss_sum, correct, batch, classes);
   void* mem = nullptr;
-  CLEAVE_RETURN_IF(cleave_cuda::scratch(op, sizeof(XentScratch), &mem));
+  CLEAVE_RETURN_IF(cleave_cuda::scratch(op, sizeof(XentScratch) + sizeof(double2) * (size_t)batch, &mem));
   XentScratch* s = static_cast<XentScratch*>(mem);
-  XentScratch h{0.0, 0, INT_MAX, INT_MAX, 0};
+  double2* rows = reinterpret_cast<double2*>(s + 1);
+  XentScratch h{make_double2(0.0, 0.0), INT_MAX, INT_MAX};
   CLEAVE_CUDA_TRY(op, cudaMemcpy(s, &h, sizeof h, cudaMemcpyHostToDevice));
   const dim3 grid((batch + kRowsPerBlock - 1) / kRowsPerBlock);
   CLEAVE_LAUNCH(op, softmax_xent_kernel, grid, dim3(kThreads), logits, labels, dlogits, batch,
-                classes, grad_scale, s);
+                classes, grad_scale, s, rows);
+  CLEAVE_RETURN_IF(cleave_cuda::sum_pairs(op, rows, batch, &s->total));
   CLEAVE_CUDA_TRY(op, cudaMemcpy(&h, s, sizeof h, cudaMemcpyDeviceToHost));
   if (h.bad_label_row != INT_MAX && h.bad_label_row <= h.nonfinite_row) {
     int32_t label = 0;
     CLEAVE_CUDA_TRY(op, cudaMemcpy(&label, labels + h.bad_label_row, sizeof label,
                                    cudaMemcpyDeviceToHost));
-    return cleave_cuda::set_error(op, __FILE__, __LINE__, "label %d of row %d is outside [0, %d)",
+    return cleave_cuda::fail(CLEAVE_INVALID_ARGUMENT, op, __FILE__, __LINE__, "label %d of row %d is outside [0, %d)",
                                   label, h.bad_label_row, classes);
   }
-  CLEAVE_REQUIRE(op, h.nonfinite_row == INT_MAX,
-                 "row %d has a non-finite logit (the network diverged: lower the learning rate)",
-                 h.nonfinite_row);
-  *loss_sum = h.loss_sum;
-  *correct = h.correct;
+  CLEAVE_REQUIRE_FINITE(op, h.nonfinite_row == INT_MAX, CLEAVE_NONFINITE_LOGIT_MESSAGE, h.nonfinite_row);
+  *loss_sum = h.total.x;
+  *correct = (int32_t)h.total.y;
   return cleave_cuda::ok();
 }

@@ -306,7 +306,7 @@ int op_alloc(Op* op, const char* name, size_t bytes, void** out) {
   try {
     op->owned.push_back(p);
   } catch (const std::bad_alloc&) {
-    cudaFree(p);
+    CLEAVE_CUDA_TRY(name, cudaFree(p));
     return cleave_cuda::set_error(name, __FILE__, __LINE__, "out of host memory");
   }
   *out = p;
@@ -350,14 +350,14 @@ int add_piece(const char* name, const Op::Piece& p, const double* x, int64_t xof
                                            dim3(kThreads), p.a, p.rows, p.cols, xs, yd, c);
     if (err != cudaSuccess) return cleave_cuda::cuda_error(name, __FILE__, __LINE__, "launching spectral_dense_kernel", err);
   } else {
-    CLEAVE_LAUNCH(name, spectral_csr_kernel, dim3(cleave_cuda::grid_for(p.rows * c, kThreads, kMaxBlocks)),
+    CLEAVE_LAUNCH(name, spectral_csr_kernel, dim3(cleave_cuda::grid_for(spectral_csr_kernel, p.rows * c, kThreads, kMaxBlocks)),
                   dim3(kThreads), p.off, p.col, p.w, p.rows, xs, yd, c);
   }
   return 0;
 }
 
 int scale(const char* name, const double* s, const double* in, double* out, int64_t rows, int c, int power) {
-  CLEAVE_LAUNCH(name, spectral_scale_kernel, dim3(cleave_cuda::grid_for(rows * c, kThreads, kMaxBlocks)),
+  CLEAVE_LAUNCH(name, spectral_scale_kernel, dim3(cleave_cuda::grid_for(spectral_scale_kernel, rows * c, kThreads, kMaxBlocks)),
                 dim3(kThreads), s, in, out, rows, c, power);
   return 0;
 }
@@ -365,6 +365,7 @@ int scale(const char* name, const double* s, const double* in, double* out, int6
 
 extern "C" {
 int CLEAVE_CUDA_FN(spectral_op_create)(int64_t n, int64_t half, const double* scale_host, cleave_cuda_spectral_op** out) {
+  CLEAVE_CUDA_ENTER("spectral_op_create");
   const char* name = "spectral_op";
   CLEAVE_REQUIRE(name, out && scale_host, "scale and out must not be null");
   *out = nullptr;
@@ -390,6 +391,7 @@ int CLEAVE_CUDA_FN(spectral_op_create)(int64_t n, int64_t half, const double* sc
 
 int CLEAVE_CUDA_FN(spectral_op_add_dense)(cleave_cuda_spectral_op* op, int64_t dst, int64_t rows, int64_t src,
                                           int64_t cols, const float* a, int mirror) {
+  CLEAVE_CUDA_ENTER("spectral_op_add_dense");
   const char* name = "spectral_op";
   CLEAVE_RETURN_IF(check_range(op, dst, rows, src, cols));
   if (mirror) CLEAVE_RETURN_IF(check_range(op, src, cols, dst, rows));
@@ -420,6 +422,7 @@ int CLEAVE_CUDA_FN(spectral_op_add_dense)(cleave_cuda_spectral_op* op, int64_t d
 int CLEAVE_CUDA_FN(spectral_op_add_csr)(cleave_cuda_spectral_op* op, int64_t dst, int64_t rows, int64_t src,
                                         int64_t cols, const int64_t* offsets, const int32_t* columns,
                                         const float* weights) {
+  CLEAVE_CUDA_ENTER("spectral_op_add_csr");
   const char* name = "spectral_op";
   CLEAVE_RETURN_IF(check_range(op, dst, rows, src, cols));
   CLEAVE_REQUIRE(name, offsets && (offsets[rows] == 0 || (columns && weights)),
@@ -456,18 +459,23 @@ int CLEAVE_CUDA_FN(spectral_op_add_csr)(cleave_cuda_spectral_op* op, int64_t dst
 
 int CLEAVE_CUDA_FN(spectral_op_free)(cleave_cuda_spectral_op* op) {
   if (!op) return cleave_cuda::ok();
-  int status = 0;
-  for (void* p : op->owned)
-    if (cudaFree(p) != cudaSuccess && !status)
-      status = cleave_cuda::set_error("spectral_op_free", __FILE__, __LINE__, "cudaFree failed");
-  if (op->work && cudaFree(op->work) != cudaSuccess && !status)
-    status = cleave_cuda::set_error("spectral_op_free", __FILE__, __LINE__, "cudaFree failed");
+  int status = cleave_cuda::enter("spectral_op_free");
+  // Every allocation is freed even when one fails; the first failure is reported. After a
+  // sticky fault the context's memory is gone with it, and freeing succeeds trivially.
+  auto release = [&](void* p) {
+    const cudaError_t err = cudaFree(p);
+    if (err != cudaSuccess && !cleave_cuda::is_sticky(err) && !status)
+      status = cleave_cuda::cuda_error("spectral_op_free", __FILE__, __LINE__, "cudaFree", err);
+  };
+  for (void* p : op->owned) release(p);
+  if (op->work) release(op->work);
   delete op;
   return status ? status : cleave_cuda::ok();
 }
 
 int CLEAVE_CUDA_KERNEL(spectral_op_apply)(const cleave_cuda_spectral_op* op_c, int which, const double* x, double* y,
                                           int cols) {
+  CLEAVE_CUDA_ENTER("spectral_op_apply");
   const char* name = "spectral_op_apply";
   CLEAVE_REQUIRE(name, op_c && x && y, "op, x and y must not be null");
   CLEAVE_REQUIRE(name, which == 0 || (which == 1 && op_c->half > 0),
@@ -477,8 +485,9 @@ int CLEAVE_CUDA_KERNEL(spectral_op_apply)(const cleave_cuda_spectral_op* op_c, i
   const int64_t n = op->n, S = op->half, T = op->n - op->half;
   const int64_t need = (which == 0 ? n : S + T) * (int64_t)cols;
   if (op->work_doubles < need) {
-    if (op->work) cudaFree(op->work);
+    void* old = op->work;
     op->work = nullptr;
+    if (old) CLEAVE_CUDA_TRY(name, cudaFree(old));
     op->work_doubles = 0;
     void* p = nullptr;
     CLEAVE_CUDA_TRY(name, cudaMalloc(&p, sizeof(double) * need));
@@ -508,6 +517,7 @@ int CLEAVE_CUDA_KERNEL(spectral_op_apply)(const cleave_cuda_spectral_op* op_c, i
 
 int CLEAVE_CUDA_KERNEL(block_gram)(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64_t ldy, int b,
                                    double* g) {
+  CLEAVE_CUDA_ENTER("block_gram");
   const char* name = "block_gram";
   CLEAVE_REQUIRE(name, x && y && g, "x, y and g must not be null");
   CLEAVE_REQUIRE(name, n >= 0 && a >= 0 && b >= 0 && ldx >= a && ldy >= b,
@@ -525,25 +535,27 @@ int CLEAVE_CUDA_KERNEL(block_gram)(int64_t n, const double* x, int64_t ldx, int 
   double* partial = static_cast<double*>(mem);
   CLEAVE_LAUNCH(name, block_gram_partial_kernel, dim3((unsigned)chunks), dim3(kThreads), n, ch, x, ldx, a, y, ldy, b,
                 partial);
-  CLEAVE_LAUNCH(name, block_sum_chunks_kernel, dim3(cleave_cuda::grid_for(ab, kThreads, kMaxBlocks)), dim3(kThreads),
+  CLEAVE_LAUNCH(name, block_sum_chunks_kernel, dim3(cleave_cuda::grid_for(block_sum_chunks_kernel, ab, kThreads, kMaxBlocks)), dim3(kThreads),
                 partial, (int)chunks, ab, g, 0);
   return cleave_cuda::ok();
 }
 
 int CLEAVE_CUDA_KERNEL(block_sub_mul)(int64_t n, const double* x, int64_t ldx, int a, const double* g, double* y,
                                       int64_t ldy, int b) {
+  CLEAVE_CUDA_ENTER("block_sub_mul");
   const char* name = "block_sub_mul";
   CLEAVE_REQUIRE(name, x && y && (g || a == 0), "x, g and y must not be null");
   CLEAVE_REQUIRE(name, n >= 0 && a >= 0 && b >= 0 && ldx >= a && ldy >= b,
                  "need n, a, b >= 0, ldx >= a and ldy >= b; got n = %lld, a = %d, b = %d, ldx = %lld, ldy = %lld",
                  (long long)n, a, b, (long long)ldx, (long long)ldy);
   if (n == 0 || a == 0 || b == 0) return cleave_cuda::ok();
-  CLEAVE_LAUNCH(name, block_sub_mul_kernel, dim3(cleave_cuda::grid_for(n * b, kThreads, kMaxBlocks)), dim3(kThreads),
+  CLEAVE_LAUNCH(name, block_sub_mul_kernel, dim3(cleave_cuda::grid_for(block_sub_mul_kernel, n * b, kThreads, kMaxBlocks)), dim3(kThreads),
                 n, x, ldx, a, g, y, ldy, b);
   return cleave_cuda::ok();
 }
 
 int CLEAVE_CUDA_KERNEL(block_mul_square)(int64_t n, double* x, int64_t ldx, int c, const double* q) {
+  CLEAVE_CUDA_ENTER("block_mul_square");
   const char* name = "block_mul_square";
   CLEAVE_REQUIRE(name, x && q, "x and q must not be null");
   CLEAVE_REQUIRE(name, n >= 0 && c >= 0 && c <= kMaxSquare && ldx >= c,
@@ -551,13 +563,14 @@ int CLEAVE_CUDA_KERNEL(block_mul_square)(int64_t n, double* x, int64_t ldx, int 
                  c, (long long)ldx);
   if (n == 0 || c == 0) return cleave_cuda::ok();
   const int64_t tiles = (n + kSquareRows - 1) / kSquareRows;
-  CLEAVE_LAUNCH(name, block_mul_square_kernel, dim3(cleave_cuda::grid_for(tiles, 1, kMaxBlocks)), dim3(kThreads), n, x,
+  CLEAVE_LAUNCH(name, block_mul_square_kernel, dim3(cleave_cuda::grid_for(block_mul_square_kernel, tiles * kThreads, kThreads, kMaxBlocks)), dim3(kThreads), n, x,
                 ldx, c, q);
   return cleave_cuda::ok();
 }
 
 int CLEAVE_CUDA_KERNEL(block_residuals)(int64_t n, const double* x, const double* ax, int64_t ld, int k,
                                         const double* theta, double* out) {
+  CLEAVE_CUDA_ENTER("block_residuals");
   const char* name = "block_residuals";
   CLEAVE_REQUIRE(name, x && ax && theta && out, "x, ax, theta and out must not be null");
   CLEAVE_REQUIRE(name, n >= 1 && k >= 0 && ld >= k, "need n >= 1, k >= 0 and ld >= k; got n = %lld, k = %d, ld = %lld",
@@ -572,7 +585,7 @@ int CLEAVE_CUDA_KERNEL(block_residuals)(int64_t n, const double* x, const double
   CLEAVE_CUDA_TRY(name, cudaMemcpy(th, theta, sizeof(double) * k, cudaMemcpyHostToDevice));
   CLEAVE_LAUNCH(name, block_residual_partial_kernel, dim3((unsigned)chunks), dim3(kThreads), n, ch, x, ax, ld, k, th,
                 partial);
-  CLEAVE_LAUNCH(name, block_sum_chunks_kernel, dim3(cleave_cuda::grid_for(k, kThreads, kMaxBlocks)), dim3(kThreads),
+  CLEAVE_LAUNCH(name, block_sum_chunks_kernel, dim3(cleave_cuda::grid_for(block_sum_chunks_kernel, k, kThreads, kMaxBlocks)), dim3(kThreads),
                 partial, (int)chunks, k, norms, 1);
   CLEAVE_CUDA_TRY(name, cudaMemcpy(out, norms, sizeof(double) * k, cudaMemcpyDeviceToHost));
   return cleave_cuda::ok();
@@ -580,36 +593,39 @@ int CLEAVE_CUDA_KERNEL(block_residuals)(int64_t n, const double* x, const double
 
 int CLEAVE_CUDA_KERNEL(block_chebyshev_step)(int64_t count, double f, double c, double g, const double* y0,
                                              const double* y1, double* y2) {
+  CLEAVE_CUDA_ENTER("block_chebyshev_step");
   const char* name = "block_chebyshev_step";
   CLEAVE_REQUIRE(name, y1 && y2, "y1 and y2 must not be null");
   CLEAVE_REQUIRE(name, count >= 0, "count must be >= 0, got %lld", (long long)count);
   if (count == 0) return cleave_cuda::ok();
-  CLEAVE_LAUNCH(name, block_chebyshev_step_kernel, dim3(cleave_cuda::grid_for(count, kThreads, kMaxBlocks)),
+  CLEAVE_LAUNCH(name, block_chebyshev_step_kernel, dim3(cleave_cuda::grid_for(block_chebyshev_step_kernel, count, kThreads, kMaxBlocks)),
                 dim3(kThreads), count, f, c, g, y0, y1, y2);
   return cleave_cuda::ok();
 }
 
 int CLEAVE_CUDA_KERNEL(block_copy)(int64_t n, const double* src, int64_t lds, int s0, double* dst, int64_t ldd, int d0,
                                    int c) {
+  CLEAVE_CUDA_ENTER("block_copy");
   const char* name = "block_copy";
   CLEAVE_REQUIRE(name, src && dst, "src and dst must not be null");
   CLEAVE_REQUIRE(name, n >= 0 && c >= 0 && s0 >= 0 && d0 >= 0 && s0 + c <= lds && d0 + c <= ldd,
                  "need columns [s0, s0 + c) within lds and [d0, d0 + c) within ldd; got n = %lld, s0 = %d, d0 = %d, "
                  "c = %d, lds = %lld, ldd = %lld", (long long)n, s0, d0, c, (long long)lds, (long long)ldd);
   if (n == 0 || c == 0) return cleave_cuda::ok();
-  CLEAVE_LAUNCH(name, block_copy_kernel, dim3(cleave_cuda::grid_for(n * c, kThreads, kMaxBlocks)), dim3(kThreads), n,
+  CLEAVE_LAUNCH(name, block_copy_kernel, dim3(cleave_cuda::grid_for(block_copy_kernel, n * c, kThreads, kMaxBlocks)), dim3(kThreads), n,
                 src + s0, lds, dst + d0, ldd, c);
   return cleave_cuda::ok();
 }
 
 int CLEAVE_CUDA_KERNEL(kmeans_assign)(const double* x, int64_t n, int d, const double* centers, int k, int32_t* labels,
                                       double* dist) {
+  CLEAVE_CUDA_ENTER("kmeans_assign");
   const char* name = "kmeans_assign";
   CLEAVE_REQUIRE(name, x && centers && labels && dist, "arrays must not be null");
   CLEAVE_REQUIRE(name, n >= 1 && d >= 1 && d <= kCenterDoubles && k >= 1,
                  "need n >= 1, 1 <= d <= %d and k >= 1; got n = %lld, d = %d, k = %d", kCenterDoubles, (long long)n, d,
                  k);
-  CLEAVE_LAUNCH(name, kmeans_assign_kernel, dim3(cleave_cuda::grid_for(n, kThreads, kMaxBlocks)), dim3(kThreads), x, n,
+  CLEAVE_LAUNCH(name, kmeans_assign_kernel, dim3(cleave_cuda::grid_for(kmeans_assign_kernel, n, kThreads, kMaxBlocks)), dim3(kThreads), x, n,
                 d, centers, k, labels, dist);
   return cleave_cuda::ok();
 }

@@ -1,6 +1,7 @@
-// Stub CUDA library, built when nvcc is absent: the same C ABI as cuda/src (every function of
-// cuda/include/cleave_cuda.h; cuda/CMakeLists.txt links a check program against it), every call
-// reporting that this build has no CUDA support.
+// Stub CUDA library, built when nvcc is absent: the same C ABI as cuda/src (every entry of
+// cuda/include/cleave_cuda_ops.h; cuda/CMakeLists.txt links a check program against it), every call
+// reporting that this build has no CUDA support. The infrastructure is written out below; the
+// kernels are generated from the op list.
 #include <stddef.h>
 #include "cleave_cuda.h"
 
@@ -14,79 +15,66 @@ int CLEAVE_CUDA_FN(is_real)(void) { return 0; }
 int CLEAVE_CUDA_FN(runtime_version)(void) { return 0; }
 int CLEAVE_CUDA_FN(driver_version)(int* version) {
   if (version) *version = 0;
-  return 1;
+  return CLEAVE_DEVICE_ERROR;
 }
 int CLEAVE_CUDA_FN(device_count)(int* count) {
   if (count) *count = 0;
-  return 1;
+  return CLEAVE_DEVICE_ERROR;
 }
 int CLEAVE_CUDA_FN(device_info)(int, char* name, int name_len, int*, int*, long long*, int*) {
   if (name && name_len > 0) name[0] = '\0';
-  return 1;
+  return CLEAVE_DEVICE_ERROR;
 }
-int CLEAVE_CUDA_FN(set_device)(int) { return 1; }
-int CLEAVE_CUDA_FN(mem_info)(int64_t*, int64_t*) { return 1; }
+int CLEAVE_CUDA_FN(kernel_archs)(int*, int* n_sass, int*, int* n_ptx, int) {
+  if (n_sass) *n_sass = 0;
+  if (n_ptx) *n_ptx = 0;
+  return CLEAVE_DEVICE_ERROR;
+}
+int CLEAVE_CUDA_FN(device_attrs)(int, int*, int*, int*) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(set_device)(int) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(test_launch)(void) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(set_sync_check)(int) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(sync_check)(void) { return 0; }
+int CLEAVE_CUDA_FN(mem_info)(int64_t*, int64_t*) { return CLEAVE_DEVICE_ERROR; }
 int CLEAVE_CUDA_FN(malloc)(void** ptr, int64_t) {
   if (ptr) *ptr = NULL;
-  return 1;
+  return CLEAVE_DEVICE_ERROR;
 }
-int CLEAVE_CUDA_FN(free)(void*) { return 1; }
-int CLEAVE_CUDA_FN(memcpy_htod)(void*, const void*, int64_t) { return 1; }
-int CLEAVE_CUDA_FN(memcpy_dtoh)(void*, const void*, int64_t) { return 1; }
-int CLEAVE_CUDA_FN(memcpy_dtod)(void*, const void*, int64_t) { return 1; }
-int CLEAVE_CUDA_FN(memset)(void*, int, int64_t) { return 1; }
-int CLEAVE_CUDA_FN(synchronize)(void) { return 1; }
+int CLEAVE_CUDA_FN(free)(void*) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(memcpy_htod)(void*, const void*, int64_t) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(memcpy_dtoh)(void*, const void*, int64_t) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(memcpy_dtod)(void*, const void*, int64_t) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(memset)(void*, int, int64_t) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(synchronize)(void) { return CLEAVE_DEVICE_ERROR; }
 
-int CLEAVE_CUDA_KERNEL(linear_forward)(const float*, const float*, const float*, float*, int, int,
-                                       int, int) {
-  return 1;
-}
-int CLEAVE_CUDA_KERNEL(linear_backward)(const float*, const float*, const float*, float*, float*,
-                                        float*, float*, int, int, int, int) {
-  return 1;
-}
-int CLEAVE_CUDA_KERNEL(softmax_xent)(const float*, const int32_t*, float*, int, int, float, double*,
-                                     int32_t*) {
-  return 1;
-}
-int CLEAVE_CUDA_KERNEL(dropout_forward)(float*, float*, int64_t, float, uint64_t, uint64_t) { return 1; }
-int CLEAVE_CUDA_KERNEL(dropout_backward)(float*, const float*, int64_t) { return 1; }
-int CLEAVE_CUDA_KERNEL(weight_penalty)(const float*, float*, int64_t, float, float, double*) { return 1; }
-int CLEAVE_CUDA_KERNEL(adam_update)(float*, const float*, float*, float*, const float*, int64_t, float,
-                                    float, float, float, int64_t) {
-  return 1;
-}
-int CLEAVE_CUDA_KERNEL(enmeshment)(const float*, const int32_t*, const int32_t*, int, int, int, float,
-                                   float*, double*) {
-  return 1;
-}
 int CLEAVE_CUDA_FN(spectral_op_create)(int64_t, int64_t, const double*, cleave_cuda_spectral_op** out) {
   if (out) *out = NULL;
-  return 1;
+  return CLEAVE_DEVICE_ERROR;
 }
 int CLEAVE_CUDA_FN(spectral_op_add_dense)(cleave_cuda_spectral_op*, int64_t, int64_t, int64_t, int64_t, const float*,
                                           int) {
-  return 1;
+  return CLEAVE_DEVICE_ERROR;
 }
 int CLEAVE_CUDA_FN(spectral_op_add_csr)(cleave_cuda_spectral_op*, int64_t, int64_t, int64_t, int64_t, const int64_t*,
                                         const int32_t*, const float*) {
-  return 1;
+  return CLEAVE_DEVICE_ERROR;
 }
-int CLEAVE_CUDA_FN(spectral_op_free)(cleave_cuda_spectral_op* op) { return op ? 1 : 0; }
-int CLEAVE_CUDA_KERNEL(spectral_op_apply)(const cleave_cuda_spectral_op*, int, const double*, double*, int) { return 1; }
-int CLEAVE_CUDA_KERNEL(block_gram)(int64_t, const double*, int64_t, int, const double*, int64_t, int, double*) {
-  return 1;
-}
-int CLEAVE_CUDA_KERNEL(block_sub_mul)(int64_t, const double*, int64_t, int, const double*, double*, int64_t, int) {
-  return 1;
-}
-int CLEAVE_CUDA_KERNEL(block_mul_square)(int64_t, double*, int64_t, int, const double*) { return 1; }
-int CLEAVE_CUDA_KERNEL(block_residuals)(int64_t, const double*, const double*, int64_t, int, const double*, double*) {
-  return 1;
-}
-int CLEAVE_CUDA_KERNEL(block_chebyshev_step)(int64_t, double, double, double, const double*, const double*, double*) {
-  return 1;
-}
-int CLEAVE_CUDA_KERNEL(block_copy)(int64_t, const double*, int64_t, int, double*, int64_t, int, int) { return 1; }
-int CLEAVE_CUDA_KERNEL(kmeans_assign)(const double*, int64_t, int, const double*, int, int32_t*, double*) { return 1; }
+int CLEAVE_CUDA_FN(spectral_op_free)(cleave_cuda_spectral_op* op) { return op ? CLEAVE_DEVICE_ERROR : 0; }
+
+// Every kernel of the op list, failing with the reason.
+#define CLEAVE_CUDA_OP(ret, name, params)
+#define CLEAVE_CUDA_KERNEL_OP(ret, name, params) \
+  ret CLEAVE_CUDA_KERNEL(name) params { return CLEAVE_DEVICE_ERROR; }
+#include "cleave_cuda_ops.h"
+#undef CLEAVE_CUDA_OP
+#undef CLEAVE_CUDA_KERNEL_OP
+
+static cleave_cuda_api g_table = {
+#define CLEAVE_CUDA_OP(ret, name, params) &CLEAVE_CUDA_FN(name),
+#define CLEAVE_CUDA_KERNEL_OP CLEAVE_CUDA_OP
+#include "cleave_cuda_ops.h"
+#undef CLEAVE_CUDA_OP
+#undef CLEAVE_CUDA_KERNEL_OP
+};
+cleave_cuda_api* CLEAVE_CUDA_FN(table)(void) { return &g_table; }
 }

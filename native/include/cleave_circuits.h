@@ -1,5 +1,6 @@
-/* Cleave circuit kernels: the exact greedy search for a label's effective circuit (science.md
- * section 6), bound to Java through JavaCPP (dev.cleave.nativ.CircuitsKernels). Conventions
+/* Cleave circuit kernels: the exact greedy search for a label's effective circuit (G24:
+ * weights zeroed from the last layer back, each kept zeroed while the label's loss does not
+ * rise), bound to Java through JavaCPP (dev.cleave.nativ.CircuitsKernels). Conventions
  * as in cleave_cpu.h: row-major float32 weights (out x in), status 0 on success, otherwise
  * cleave_last_error() names the op, the file and line, and what was wrong.
  *

@@ -2,7 +2,8 @@
  *
  * Conventions, shared by every op:
  *  - Matrices are row-major float32. A linear layer's weight W is (out x in), as in PyTorch.
- *  - Every function returns 0 on success or a nonzero status; cleave_last_error() then holds
+ *  - Every function returns 0 on success or a nonzero cleave_status (cleave_status.h);
+ *    cleave_last_error() then holds
  *    a message naming the op, the source file and line, and what was wrong. Nothing here
  *    exits or aborts the process. Java validates arguments before calling; the checks here
  *    are a second line of defence.
@@ -11,6 +12,7 @@
 #ifndef CLEAVE_CPU_H
 #define CLEAVE_CPU_H
 #include <stdint.h>
+#include "cleave_status.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -74,6 +76,56 @@ int cleave_adam_update(float* w, const float* g, float* m, float* v, const float
  * index first) and 1 elsewhere, and zeroes w where mask is 0. 0 <= sparsity <= 1.
  * Entries already pruned (w == 0) are the smallest, so a rising schedule keeps them pruned. */
 int cleave_prune_mask(float* w, float* mask, int64_t n, float sparsity);
+
+/* ==== convolutional ops (issue 11): NCHW float32, conv weight (out, in, k, k) as PyTorch ==== */
+
+/* ---- conv2d_forward: y = conv(x, w) + b, then ReLU when relu != 0 ----
+ * x (batch, in_channels, height, width), w (out_channels, in_channels, kernel, kernel),
+ * b (out_channels) or NULL, y (batch, out_channels, oh, ow) with
+ * oh = (height + 2 padding - kernel) / stride + 1 (floor), ow likewise; zero padding. */
+int cleave_conv2d_forward(const float* x, const float* w, const float* b, float* y, int batch,
+                          int in_channels, int height, int width, int out_channels, int kernel,
+                          int stride, int padding, int relu);
+
+/* ---- conv2d_backward ----
+ * dy (as y) holds dL/dy on entry; when relu != 0, y is the layer's (post-ReLU) output and dy is
+ * masked in place by (y > 0). Writes (overwrites) dw (as w), db (out_channels; may be NULL) and
+ * dx (as x) unless dx is NULL. */
+int cleave_conv2d_backward(const float* x, const float* w, const float* y, float* dy, float* dx,
+                           float* dw, float* db, int batch, int in_channels, int height, int width,
+                           int out_channels, int kernel, int stride, int padding, int relu);
+
+/* ---- maxpool2d_forward / maxpool2d_backward: kernel x kernel windows, stride, no padding ----
+ * x (batch, channels, height, width), y and argmax (batch, channels, oh, ow),
+ * oh = (height - kernel) / stride + 1. argmax = ih * width + iw of each window's maximum within
+ * its plane (first maximum in row-major order; NaN wins). backward: dx = 0, then
+ * dx[plane][argmax] += dy; fails if an argmax lies outside its plane. */
+int cleave_maxpool2d_forward(const float* x, float* y, int32_t* argmax, int batch, int channels,
+                             int height, int width, int kernel, int stride);
+int cleave_maxpool2d_backward(const float* dy, const int32_t* argmax, float* dx, int batch,
+                              int channels, int height, int width, int kernel, int stride);
+
+/* ---- batchnorm2d_forward: torch.nn.BatchNorm2d (affine) ----
+ * x, y (batch, channels, height, width); gamma, beta, running_mean, running_var, save_mean,
+ * save_invstd (channels). training != 0: per channel mean and biased variance over
+ * (n, h, w) (batch * height * width > 1), running_mean = (1 - momentum) running_mean +
+ * momentum mean, running_var likewise with the unbiased variance. training == 0: the running
+ * statistics. y = gamma (x - mean) / sqrt(var + eps) + beta. Writes the mean and
+ * 1/sqrt(var + eps) used into save_mean and save_invstd unless NULL. */
+int cleave_batchnorm2d_forward(const float* x, const float* gamma, const float* beta,
+                               float* running_mean, float* running_var, float* y, float* save_mean,
+                               float* save_invstd, int batch, int channels, int height, int width,
+                               int training, float momentum, float eps);
+
+/* ---- batchnorm2d_backward ----
+ * With the forward pass's save_mean and save_invstd: dbeta = sum dy, dgamma = sum dy xhat
+ * (xhat = (x - mean) invstd); training != 0: dx = gamma invstd (dy - dbeta/m - xhat dgamma/m),
+ * m = batch * height * width; training == 0: dx = gamma invstd dy. All outputs overwritten. */
+int cleave_batchnorm2d_backward(const float* x, const float* gamma, const float* save_mean,
+                                const float* save_invstd, const float* dy, float* dx, float* dgamma,
+                                float* dbeta, int batch, int channels, int height, int width,
+                                int training);
+/* ==== end of convolutional ops ==== */
 
 #ifdef __cplusplus
 }

@@ -13,7 +13,7 @@ extern "C" {
 /* Largest number of clusters the enmeshment kernel accepts. */
 #define CLEAVE_ENMESHMENT_MAX_K 65536
 
-/* ---- enmeshment: clusterability C of a weight matrix, and its gradient (science.md §5) ----
+/* ---- enmeshment: clusterability C of a weight matrix, and its gradient (G24's enmeshment loss) ----
  * w (rows x cols); row_labels (rows) and col_labels (cols) in [0, k); cluster c pairs the rows
  * labelled c with the columns labelled c. With S = sum w^2:
  *     C = sum_{i,j: row_labels[i] == col_labels[j]} w_ij^2 / S          (0 when S == 0)

@@ -10,8 +10,9 @@
  *                    M = N_ST N_TS on the side S (its eigenvalues are the squared singular values
  *                    of N_ST). A is stored as "pieces": dense float blocks (the layers of a
  *                    network graph) or CSR blocks; the op owns copies of them.
- *  - spectral_eigs:  k largest eigenpairs of N or M by Chebyshev-filtered subspace iteration
- *                    with Rayleigh-Ritz, soft locking and per-step deflation.
+ *  - spectral_op_apply_block and the block_* kernels: the building blocks of the
+ *                    Chebyshev-filtered subspace iteration, whose one driver is Java
+ *                    (dev.cleave.cluster.ChebyshevEigensolver).
  *  - spectral_dense_eigs: the same pairs from the dense matrix and LAPACK dsyevr (small graphs).
  *  - kmeans:         k-means++ (greedy, 2 + floor(ln k) local trials) with Lloyd iterations,
  *                    n_init restarts in parallel, the lowest inertia kept.
@@ -57,22 +58,14 @@ double cleave_spectral_op_flops(const cleave_spectral_op* op, int which);
 int cleave_spectral_op_apply(const cleave_spectral_op* op, int which, const double* x, double* y,
                              int cols, int threads);
 
-/* ---- spectral_eigs: k largest eigenpairs of N or M ----
- * p: block size (k < p <= dim); lower: a lower bound of the spectrum (-1 for N, 0 for M);
- * upper: an upper bound (1 for both). Convergence of pair j: ||op v_j - theta_j v_j|| <= tol_j,
- * tol_j = tol (tol_mode 0) or tol * 0.5 * sqrt(2 max(theta_j, 1e-6)) (tol_mode 1: M, whose
- * lifted N residual is ||r_M|| / (sigma sqrt 2)). max_degree caps the Chebyshev degree per
- * iteration; amplification caps the growth of the filtered block (the degree is lowered so that
- * no direction grows by more than this factor relative to the damped interval).
- * x0 (dim x p): start block. Outputs: values[p] (descending Ritz values), vectors (dim x k),
- * residuals[k], stats[0] = iterations, stats[1] = leading converged pairs,
- * applications[0] = operator applications to single vectors.
- * Not converging is not an error here: stats[1] < k says so and the caller decides. */
-int cleave_spectral_eigs(const cleave_spectral_op* op, int which, int k, int p, double lower,
-                         double upper, double tol, int tol_mode, int max_iter, int max_degree,
-                         double amplification, const double* x0, int threads, double* values,
-                         double* vectors, double* residuals, int32_t* stats,
-                         int64_t* applications);
+/* ---- block application with a reusable workspace (the eigensolver's inner loop) ----
+ * y = op x for cols vectors, cols a positive multiple of 4, with leading dimensions ldx, ldy >= cols.
+ * The workspace holds scratch space between calls (one thread at a time per workspace). */
+typedef struct cleave_spectral_work cleave_spectral_work;
+int cleave_spectral_work_create(cleave_spectral_work** out);
+void cleave_spectral_work_free(cleave_spectral_work* work);
+int cleave_spectral_op_apply_block(const cleave_spectral_op* op, int which, const double* x, int64_t ldx,
+                                   double* y, int64_t ldy, int cols, int threads, cleave_spectral_work* work);
 
 /* ---- spectral_dense_eigs: k largest eigenpairs from the dense matrix (LAPACK dsyevr) ----
  * Forms the dim x dim matrix by applying the op to the identity; needs 8 dim^2 bytes.
@@ -93,7 +86,7 @@ int cleave_kmeans(const double* x, int64_t n, int d, int k, int n_init, int max_
                   double* inertia, int32_t* stats);
 
 
-/* ---- block kernels: the deterministic building blocks of spectral_eigs and kmeans ----
+/* ---- block kernels: the deterministic building blocks of the eigensolver and kmeans ----
  * Exported so the CUDA kernels of the same names (cuda/include/cleave_cuda.h) are checked
  * against them. Blocks are row-major with the leading dimensions given; reductions over rows
  * use fixed chunks summed in order, so no result depends on `threads`.
@@ -104,6 +97,8 @@ int cleave_kmeans(const double* x, int64_t n, int d, int k, int n_init, int max_
  *  block_chebyshev_step: y2[i] = f (y2[i] - c y1[i]) - g y0[i] for i < count (y0 may be NULL:
  *                     the last term is left out), the three-term step of the Chebyshev filter
  *  block_copy:        dst[i][d0 + j] = src[i][s0 + j] for i < n, j < c
+ *  block_orthonormalize: replaces X[:, 0:c] by an orthonormal basis of its span (shifted
+ *                     Cholesky QR + two Cholesky QR passes; Householder QR on breakdown), c <= n
  *  kmeans_assign:     for n points x (n x d) and k centers (k x d): labels[i] = the nearest
  *                     center (ties to the lowest index), dist[i] = its squared distance. */
 int cleave_block_gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64_t ldy, int b,
@@ -115,6 +110,7 @@ int cleave_block_residuals(int64_t n, const double* x, const double* ax, int64_t
                            const double* theta, double* out, int threads);
 int cleave_block_chebyshev_step(int64_t count, double f, double c, double g, const double* y0,
                                 const double* y1, double* y2, int threads);
+int cleave_block_orthonormalize(int64_t n, double* x, int64_t ldx, int c, int threads);
 int cleave_block_copy(int64_t n, const double* src, int64_t lds, int s0, double* dst, int64_t ldd, int d0,
                       int c);
 int cleave_kmeans_assign(const double* x, int64_t n, int d, const double* centers, int k, int32_t* labels,

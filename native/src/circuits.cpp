@@ -307,8 +307,7 @@ cleave_circuit* build(int layers, const int32_t* widths, const float* weights, c
 extern "C" int cleave_circuit_loss(int layers, const int32_t* widths, const float* weights,
                                    const float* biases, const float* images, int count, int label,
                                    int scale_bits, int64_t* losses) {
-  if (check_args("circuit_loss", layers, widths, weights, biases, images, count, label, scale_bits))
-    return 1;
+  CLEAVE_RETURN_IF(check_args("circuit_loss", layers, widths, weights, biases, images, count, label, scale_bits));
   CLEAVE_REQUIRE("circuit_loss", losses, "losses must not be null");
   try {
     cleave_circuit* c = build(layers, widths, weights, biases, images, count, label, scale_bits);

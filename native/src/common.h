@@ -5,7 +5,11 @@
 #include <cstdint>
 
 namespace cleave {
-// Records "op: message (file:line)" as the thread's last error and returns status 1.
+// Records "op: message (native/src/file:line)" as the thread's last error and returns `status`
+// (a cleave_status, cleave_status.h).
+int fail(int status, const char* op, const char* file, int line, const char* fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+// The same for an internal failure (out of memory, a LAPACK error): returns CLEAVE_INTERNAL_ERROR.
 int set_error(const char* op, const char* file, int line, const char* fmt, ...)
     __attribute__((format(printf, 4, 5)));
 // Clears the thread's last error; returns 0.
@@ -16,7 +20,9 @@ int threads();
 constexpr int64_t kParallelMin = 1 << 16;
 }  // namespace cleave
 
-#define CLEAVE_REQUIRE(op, cond, ...) \
-  do { if (!(cond)) return ::cleave::set_error(op, __FILE__, __LINE__, __VA_ARGS__); } while (0)
+// CLEAVE_REQUIRE (a bad argument) and CLEAVE_REQUIRE_FINITE (numbers gone bad) come from the
+// header shared with cuda/src, as do the argument checks of the ops both libraries implement.
+#define CLEAVE_FAIL ::cleave::fail
+#include "cleave_shared.h"
 
 #endif

@@ -1,4 +1,4 @@
-// enmeshment: clusterability C of a weight matrix and the gradient of C (science.md §5),
+// enmeshment: clusterability C of a weight matrix and the gradient of C (G24's enmeshment loss),
 // in two passes over W.
 //
 //   pass 1 (sums):   reads W; S = sum W^2 and B = in-block sum of W^2, in double.
@@ -223,13 +223,8 @@ const char* const op = "enmeshment";
 
 int enmeshment(const float* w, const int32_t* row_labels, const int32_t* col_labels, int rows,
                int cols, int k, float scale, float* grad, double* c_out) {
-  CLEAVE_REQUIRE(op, c_out && (w || (int64_t)rows * cols == 0) && (row_labels || rows == 0) &&
-                         (col_labels || cols == 0),
-                 "w, row_labels, col_labels and c_out must not be null");
-  CLEAVE_REQUIRE(op, rows >= 0 && cols >= 0, "rows and cols must be >= 0, got %d, %d", rows, cols);
-  CLEAVE_REQUIRE(op, k >= 1 && k <= CLEAVE_ENMESHMENT_MAX_K, "k must be in [1, %d], got %d",
-                 CLEAVE_ENMESHMENT_MAX_K, k);
-  CLEAVE_REQUIRE(op, std::isfinite(scale), "scale must be finite, got %g", scale);
+  CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, k, CLEAVE_ENMESHMENT_MAX_K,
+                          scale);
   for (int i = 0; i < rows; ++i)
     CLEAVE_REQUIRE(op, row_labels[i] >= 0 && row_labels[i] < k,
                    "row label %d of row %d is outside [0, %d)", row_labels[i], i, k);
@@ -256,9 +251,7 @@ int enmeshment(const float* w, const int32_t* row_labels, const int32_t* col_lab
     total.all += s.all;
     total.in += s.in;
   }
-  CLEAVE_REQUIRE(op, std::isfinite(total.all),
-                 "the sum of squared weights is not finite: w holds NaN or infinite values, or "
-                 "weights beyond 1e19 (the network diverged: lower the learning rate)");
+  CLEAVE_REQUIRE_FINITE(op, std::isfinite(total.all), CLEAVE_NONFINITE_WEIGHTS_MESSAGE);
   if (total.all == 0.0) {  // all-zero w: no block structure to measure, and no gradient
     *c_out = 0.0;
     return cleave::ok();

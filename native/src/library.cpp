@@ -13,17 +13,30 @@ char g_info[512] = "";
 }  // namespace
 
 namespace cleave {
-int set_error(const char* op, const char* file, int line, const char* fmt, ...) {
+namespace {
+int record(int status, const char* op, const char* file, int line, const char* fmt, va_list ap) {
   const char* base = std::strrchr(file, '/');
   base = base ? base + 1 : file;
   int n = std::snprintf(g_error, sizeof g_error, "%s: ", op);
-  va_list ap;
-  va_start(ap, fmt);
   if (n > 0 && n < (int)sizeof g_error) n += std::vsnprintf(g_error + n, sizeof g_error - n, fmt, ap);
-  va_end(ap);
   if (n > 0 && n < (int)sizeof g_error)
     std::snprintf(g_error + n, sizeof g_error - n, " (native/src/%s:%d)", base, line);
-  return 1;
+  return status;
+}
+}  // namespace
+int fail(int status, const char* op, const char* file, int line, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  record(status, op, file, line, fmt, ap);
+  va_end(ap);
+  return status;
+}
+int set_error(const char* op, const char* file, int line, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  record(CLEAVE_INTERNAL_ERROR, op, file, line, fmt, ap);
+  va_end(ap);
+  return CLEAVE_INTERNAL_ERROR;
 }
 int ok() { g_error[0] = '\0'; return 0; }
 int threads() { return g_threads > 0 ? g_threads : omp_get_max_threads(); }

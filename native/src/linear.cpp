@@ -84,9 +84,7 @@ void backward_x_slab(const float* w, const float* dy, float* dx, int batch, int 
 
 extern "C" int cleave_linear_forward(const float* x, const float* w, const float* b, float* y,
                                      int batch, int in, int out, int relu) {
-  CLEAVE_REQUIRE("linear_forward", x && w && y, "x, w and y must not be null");
-  CLEAVE_REQUIRE("linear_forward", batch > 0 && in > 0 && out > 0,
-                 "batch, in and out must be positive, got %d, %d, %d", batch, in, out);
+  CLEAVE_CHECK_LINEAR_FORWARD("linear_forward", x, w, y, batch, in, out);
   const int parts = parts_for(out);
 #pragma omp parallel num_threads(parts) if (parts > 1)
   {
@@ -100,10 +98,7 @@ extern "C" int cleave_linear_forward(const float* x, const float* w, const float
 extern "C" int cleave_linear_backward(const float* x, const float* w, const float* y, float* dy,
                                       float* dx, float* dw, float* db, int batch, int in, int out,
                                       int relu) {
-  CLEAVE_REQUIRE("linear_backward", x && w && dy && dw, "x, w, dy and dw must not be null");
-  CLEAVE_REQUIRE("linear_backward", !relu || y, "relu backward needs the layer output y");
-  CLEAVE_REQUIRE("linear_backward", batch > 0 && in > 0 && out > 0,
-                 "batch, in and out must be positive, got %d, %d, %d", batch, in, out);
+  CLEAVE_CHECK_LINEAR_BACKWARD("linear_backward", x, w, y, dy, dw, batch, in, out, relu);
   const int parts = std::max(parts_for(out), dx ? parts_for(in) : 1);
 #pragma omp parallel num_threads(parts) if (parts > 1)
   {

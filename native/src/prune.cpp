@@ -17,7 +17,7 @@ extern "C" int cleave_prune_mask(float* w, float* mask, int64_t n, float sparsit
   if (drop == 0) return cleave::ok();
   std::vector<std::pair<float, int64_t>> keys((size_t)n);
   for (int64_t i = 0; i < n; ++i) {
-    CLEAVE_REQUIRE("prune_mask", std::isfinite(w[i]), "weight %lld is not finite", (long long)i);
+    CLEAVE_REQUIRE_FINITE("prune_mask", std::isfinite(w[i]), "weight %lld is not finite", (long long)i);
     keys[(size_t)i] = {std::fabs(w[i]), i};
   }
   if (drop < n) std::nth_element(keys.begin(), keys.begin() + drop, keys.end());

@@ -6,10 +6,7 @@
 extern "C" int cleave_softmax_xent(const float* logits, const int32_t* labels, float* dlogits,
                                    int batch, int classes, float grad_scale, double* loss_sum,
                                    int32_t* correct) {
-  CLEAVE_REQUIRE("softmax_xent", logits && labels && loss_sum && correct,
-                 "logits, labels, loss_sum and correct must not be null");
-  CLEAVE_REQUIRE("softmax_xent", batch > 0 && classes > 0,
-                 "batch and classes must be positive, got %d, %d", batch, classes);
+  CLEAVE_CHECK_SOFTMAX_XENT("softmax_xent", logits, labels, loss_sum, correct, batch, classes);
   double total = 0.0;
   int32_t hits = 0;
   for (int r = 0; r < batch; ++r) {
@@ -21,12 +18,10 @@ extern "C" int cleave_softmax_xent(const float* logits, const int32_t* labels, f
     int arg = 0;
     for (int j = 1; j < classes; ++j)
       if (z[j] > mx) { mx = z[j]; arg = j; }
-    CLEAVE_REQUIRE("softmax_xent", std::isfinite(mx),
-                   "row %d has a non-finite logit (the network diverged: lower the learning rate)", r);
+    CLEAVE_REQUIRE_FINITE("softmax_xent", std::isfinite(mx), CLEAVE_NONFINITE_LOGIT_MESSAGE, r);
     double sum = 0.0;
     for (int j = 0; j < classes; ++j) sum += std::exp((double)(z[j] - mx));
-    CLEAVE_REQUIRE("softmax_xent", std::isfinite(sum),
-                   "row %d has a non-finite logit (the network diverged: lower the learning rate)", r);
+    CLEAVE_REQUIRE_FINITE("softmax_xent", std::isfinite(sum), CLEAVE_NONFINITE_LOGIT_MESSAGE, r);
     total += std::log(sum) + mx - z[label];
     hits += (arg == label);
     if (dlogits) {

@@ -1,21 +1,10 @@
-// spectral_eigs / spectral_dense_eigs: the k largest eigenpairs of the normalized adjacency N or
-// of its bipartite half M. The Java reference (dev.cleave.cluster.ChebyshevEigensolver) runs
-// the same algorithm; the tests compare the two.
+// The native side of the eigensolver: the block kernels of the Chebyshev-filtered subspace
+// iteration, whose one driver is Java (dev.cleave.cluster.ChebyshevEigensolver over NativeBlocks),
+// the block application of the operator with a reusable workspace, and spectral_dense_eigs (the
+// k largest eigenpairs of N or M from the dense matrix and LAPACK dsyevr, for small graphs).
 //
-// Chebyshev-filtered subspace iteration (Zhou & Saad 2007) with a block of p > k vectors:
-//   1. Rayleigh-Ritz on the whole block (Jacobi on p x p), residuals of the leading k pairs;
-//      the leading converged pairs are soft-locked: kept in the block, not filtered.
-//   2. The other columns go through a Chebyshev filter of degree m that damps [lower, b]
-//      (b = smallest Ritz value of the block) and amplifies everything above it; every step
-//      is deflated against the locked vectors so their rounding errors never get amplified.
-//      m is the largest degree (<= max_degree) whose growth at the largest unlocked Ritz
-//      value (the spectrum's upper bound in the first iteration) stays below `amplification`,
-//      so far outliers cannot swamp the wanted directions in floating point.
-//   3. Orthonormalization: shifted Cholesky QR + 2 Cholesky QR passes, Householder (LAPACK)
-//      where Cholesky breaks down.
-// Clustered spectra (trained networks) and nearly degenerate ones (random layered nets) both
-// converge because the filter works on the whole unlocked block at once: the residual of a
-// pair falls with the gap between the block's edge b and the pair, not between neighbours.
+// Orthonormalization: shifted Cholesky QR + 2 Cholesky QR passes, Householder (LAPACK) where
+// Cholesky breaks down.
 #include <lapacke.h>
 #include <algorithm>
 #include <cmath>
@@ -108,58 +97,6 @@ void residual_norms(int64_t n, const double* x, const double* ax, int64_t ld, in
   }
 }
 
-// Eigen-decomposition of a small symmetric c x c matrix (row-major, overwritten) by cyclic
-// Jacobi rotations: values descending, vectors as the columns of q (c x c). Used for the
-// Rayleigh quotient instead of LAPACK so the iteration never wakes OpenBLAS's thread pool,
-// whose spinning workers would steal cores from the OpenMP kernels; it is also exactly the
-// algorithm of the Java reference (DenseMath.symmetricEigen).
-void jacobi_eigen(double* a, int c, double* values, double* q) {
-  std::vector<double> v((size_t)c * c, 0.0);
-  for (int i = 0; i < c; ++i) v[(size_t)i * c + i] = 1.0;
-  for (int sweep = 0; sweep < 100; ++sweep) {
-    double off = 0.0, diag = 0.0;
-    for (int i = 0; i < c; ++i) {
-      diag += a[i * c + i] * a[i * c + i];
-      for (int j = i + 1; j < c; ++j) off += a[i * c + j] * a[i * c + j];
-    }
-    if (off <= 1e-32 * (diag + off) || off == 0.0) break;
-    for (int p = 0; p < c - 1; ++p)
-      for (int r = p + 1; r < c; ++r) {
-        const double apq = a[p * c + r];
-        if (apq == 0.0) continue;
-        const double theta = (a[r * c + r] - a[p * c + p]) / (2.0 * apq);
-        double t = theta == 0.0 ? 1.0 : std::copysign(1.0, theta) / (std::fabs(theta) + std::sqrt(theta * theta + 1.0));
-        const double cs = 1.0 / std::sqrt(t * t + 1.0), sn = t * cs;
-        for (int i = 0; i < c; ++i) {
-          const double aip = a[i * c + p], aiq = a[i * c + r];
-          a[i * c + p] = cs * aip - sn * aiq;
-          a[i * c + r] = sn * aip + cs * aiq;
-        }
-        for (int i = 0; i < c; ++i) {
-          const double api = a[p * c + i], aqi = a[r * c + i];
-          a[p * c + i] = cs * api - sn * aqi;
-          a[r * c + i] = sn * api + cs * aqi;
-        }
-        for (int i = 0; i < c; ++i) {
-          const double vip = v[(size_t)i * c + p], viq = v[(size_t)i * c + r];
-          v[(size_t)i * c + p] = cs * vip - sn * viq;
-          v[(size_t)i * c + r] = sn * vip + cs * viq;
-        }
-      }
-  }
-  std::vector<int> idx(c);
-  for (int i = 0; i < c; ++i) idx[i] = i;
-  std::stable_sort(idx.begin(), idx.end(), [&](int x, int y) { return a[x * c + x] > a[y * c + y]; });
-  for (int j = 0; j < c; ++j) {
-    values[j] = a[idx[j] * c + idx[j]];
-    for (int i = 0; i < c; ++i) q[(size_t)i * c + j] = v[(size_t)i * c + idx[j]];
-  }
-}
-
-double pair_tol(double tol, int mode, double theta) {
-  return mode == 0 ? tol : tol * 0.5 * std::sqrt(2.0 * std::max(theta, 1e-6));
-}
-
 // The Chebyshev filter's three-term step: y2 = f (y2 - c y1) - g y0 (without the last term when
 // y0 is null, the filter's first step).
 void chebyshev_step(int64_t count, double f, double c, double g, const double* y0, const double* y1, double* y2,
@@ -241,113 +178,35 @@ void orthonormalize(int64_t n, double* x, int64_t ldx, int c, int threads) {
 
 namespace cs = cleave::spectral;
 
-extern "C" int cleave_spectral_eigs(const cleave_spectral_op* op, int which, int k, int p, double lower,
-                                    double upper, double tol, int tol_mode, int max_iter, int max_degree,
-                                    double amplification, const double* x0, int threads, double* values,
-                                    double* vectors, double* residuals, int32_t* stats,
-                                    int64_t* applications) {
-  const char* OP = "spectral_eigs";
-  CLEAVE_REQUIRE(OP, op && x0 && values && vectors && residuals && stats && applications,
-                 "op, x0 and the output arrays must not be null");
+// The workspace of block applications: the op stays immutable while a solve reuses its scratch.
+struct cleave_spectral_work {
+  cs::Work work;
+};
+
+extern "C" int cleave_spectral_work_create(cleave_spectral_work** out) {
+  CLEAVE_REQUIRE("spectral_work_create", out, "out must not be null");
+  *out = new (std::nothrow) cleave_spectral_work();
+  if (!*out) return cleave::set_error("spectral_work_create", __FILE__, __LINE__, "out of memory");
+  return cleave::ok();
+}
+
+extern "C" void cleave_spectral_work_free(cleave_spectral_work* work) { delete work; }
+
+extern "C" int cleave_spectral_op_apply_block(const cleave_spectral_op* op, int which, const double* x, int64_t ldx,
+                                              double* y, int64_t ldy, int cols, int threads,
+                                              cleave_spectral_work* work) {
+  const char* OP = "spectral_op_apply_block";
+  CLEAVE_REQUIRE(OP, op && x && y && work, "op, x, y and work must not be null");
   CLEAVE_REQUIRE(OP, which == CLEAVE_SPECTRAL_N || (which == CLEAVE_SPECTRAL_M && op->half > 0),
                  "which must be 0 (N) or, for a bipartite op, 1 (M); got %d", which);
-  const int64_t n = cs::dim(*op, which);
-  CLEAVE_REQUIRE(OP, k >= 1 && p >= k && p <= n, "need 1 <= k <= p <= dim = %lld, got k = %d, p = %d",
-                 (long long)n, k, p);
-  CLEAVE_REQUIRE(OP, lower < upper, "lower (%g) must be below upper (%g)", lower, upper);
-  CLEAVE_REQUIRE(OP, tol > 0.0 && (tol_mode == 0 || tol_mode == 1), "tol must be > 0 and tol_mode 0 or 1");
-  CLEAVE_REQUIRE(OP, max_iter >= 1 && max_degree >= 1 && amplification > 1.0,
-                 "max_iter and max_degree must be >= 1 and amplification > 1");
+  CLEAVE_REQUIRE(OP, cols >= 4 && cols % 4 == 0 && ldx >= cols && ldy >= cols,
+                 "cols must be a positive multiple of 4 within ldx and ldy; got cols = %d, ldx = %lld, ldy = %lld", cols,
+                 (long long)ldx, (long long)ldy);
   CLEAVE_REQUIRE(OP, threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got %d", threads);
   try {
-    cs::Work work;
-    int64_t apps = 0;
-    const int pw = cs::round4(p);
-    std::vector<double> X((size_t)n * p), AX((size_t)n * p), buf((size_t)n * pw, 0.0),
-        abuf((size_t)n * pw), Y0((size_t)n * pw), Y1((size_t)n * pw), Y2((size_t)n * pw),
-        H((size_t)p * p), theta(p), res(k), G;
-    // Applies the op to columns [c0, c0 + c) of M (ld p) into columns [c0, c0 + c) of OUT.
-    auto apply_cols = [&](const double* m, double* out, int c0, int c) {
-      const int cw = cs::round4(c);
-      for (int64_t i = 0; i < n; ++i) {
-        std::memcpy(&buf[i * cw], m + i * p + c0, sizeof(double) * c);
-        for (int j = c; j < cw; ++j) buf[i * cw + j] = 0.0;
-      }
-      cs::apply(*op, which, buf.data(), cw, abuf.data(), cw, cw, threads, work);
-      for (int64_t i = 0; i < n; ++i) std::memcpy(out + i * p + c0, &abuf[i * cw], sizeof(double) * c);
-      apps += c;
-    };
-    std::memcpy(X.data(), x0, sizeof(double) * n * p);
-    cs::orthonormalize(n, X.data(), p, p, threads);
-    apply_cols(X.data(), AX.data(), 0, p);
-    int nc = 0, it = 0;
-    for (;;) {
-      // Rayleigh-Ritz on the whole block.
-      cs::gram(n, X.data(), p, p, AX.data(), p, p, H.data(), threads);
-      for (int i = 0; i < p; ++i)
-        for (int j = 0; j < i; ++j) H[i * p + j] = H[j * p + i] = 0.5 * (H[i * p + j] + H[j * p + i]);
-      std::vector<double> Q((size_t)p * p);
-      cs::jacobi_eigen(H.data(), p, theta.data(), Q.data());  // descending order
-      cs::mul_square(n, X.data(), p, p, Q.data(), threads);
-      cs::mul_square(n, AX.data(), p, p, Q.data(), threads);
-      cs::residual_norms(n, X.data(), AX.data(), p, k, theta.data(), res.data(), threads);
-      nc = 0;
-      while (nc < k && res[nc] <= cs::pair_tol(tol, tol_mode, theta[nc])) ++nc;
-      if (nc >= k || it >= max_iter) break;
-      ++it;
-      // Chebyshev filter of the unlocked columns on [lower, b].
-      const int nf = p - nc, fw = cs::round4(nf);
-      double b = theta[p - 1];
-      if (b - lower < 1e-12 * (upper - lower)) b = lower + 1e-12 * (upper - lower);
-      const double e = 0.5 * (b - lower), c = 0.5 * (b + lower);
-      const double top = it == 1 ? upper : std::max(theta[nc], b + 1e-15);
-      const double xt = (top - c) / e;
-      int m = max_degree;
-      if (xt > 1.0) m = std::max(1, std::min(max_degree, (int)std::floor(std::acosh(amplification) / std::acosh(xt))));
-      auto deflate = [&](double* y, int ld) {
-        if (nc == 0) return;
-        G.resize((size_t)nc * nf);
-        cs::gram(n, X.data(), p, nc, y, ld, nf, G.data(), threads);
-        cs::sub_mul(n, X.data(), p, nc, G.data(), y, ld, nf, threads);
-      };
-      for (int64_t i = 0; i < n; ++i) {
-        std::memcpy(&Y0[i * fw], &X[i * p + nc], sizeof(double) * nf);
-        for (int j = nf; j < fw; ++j) Y0[i * fw + j] = 0.0;
-      }
-      double* y0 = Y0.data();
-      double* y1 = Y1.data();
-      double* y2 = Y2.data();
-      const double sigma1 = e / (top - c);
-      double sigma = sigma1;
-      cs::apply(*op, which, y0, fw, y1, fw, fw, threads, work);
-      apps += nf;
-      cs::chebyshev_step(n * fw, sigma1 / e, c, 0.0, nullptr, y0, y1, threads);
-      deflate(y1, fw);
-      for (int deg = 2; deg <= m; ++deg) {
-        const double s2 = 1.0 / (2.0 / sigma1 - sigma);
-        cs::apply(*op, which, y1, fw, y2, fw, fw, threads, work);
-        apps += nf;
-        cs::chebyshev_step(n * fw, 2.0 * s2 / e, c, sigma * s2, y0, y1, y2, threads);
-        deflate(y2, fw);
-        std::swap(y0, y1);
-        std::swap(y1, y2);
-        sigma = s2;
-      }
-      deflate(y1, fw);  // twice against the locked block, then orthonormalize
-      cs::orthonormalize(n, y1, fw, nf, threads);
-      deflate(y1, fw);
-      cs::orthonormalize(n, y1, fw, nf, threads);
-      for (int64_t i = 0; i < n; ++i) std::memcpy(&X[i * p + nc], &y1[i * fw], sizeof(double) * nf);
-      apply_cols(X.data(), AX.data(), nc, nf);
-    }
-    std::memcpy(values, theta.data(), sizeof(double) * p);
-    for (int64_t i = 0; i < n; ++i) std::memcpy(vectors + i * k, &X[i * p], sizeof(double) * k);
-    std::memcpy(residuals, res.data(), sizeof(double) * k);
-    stats[0] = it;
-    stats[1] = nc;
-    applications[0] = apps;
+    cs::apply(*op, which, x, ldx, y, ldy, cols, threads, work->work);
   } catch (const std::bad_alloc&) {
-    return cleave::set_error(OP, __FILE__, __LINE__, "out of memory for a %lld x %d block", (long long)n, p);
+    return cleave::set_error(OP, __FILE__, __LINE__, "out of memory for %d vectors", cols);
   }
   return cleave::ok();
 }
@@ -424,7 +283,8 @@ extern "C" int cleave_block_gram(int64_t n, const double* x, int64_t ldx, int a,
                                  double* g, int threads) {
   const char* OP = "block_gram";
   CLEAVE_REQUIRE(OP, x && y && g, "x, y and g must not be null");
-  if (check_block(OP, n, ldx, a, threads) || check_block(OP, n, ldy, b, threads)) return 1;
+  CLEAVE_RETURN_IF(check_block(OP, n, ldx, a, threads));
+  CLEAVE_RETURN_IF(check_block(OP, n, ldy, b, threads));
   try {
     cs::gram(n, x, ldx, a, y, ldy, b, g, threads);
   } catch (const std::bad_alloc&) {
@@ -437,7 +297,8 @@ extern "C" int cleave_block_sub_mul(int64_t n, const double* x, int64_t ldx, int
                                     int64_t ldy, int b, int threads) {
   const char* OP = "block_sub_mul";
   CLEAVE_REQUIRE(OP, x && y && g, "x, g and y must not be null");
-  if (check_block(OP, n, ldx, a, threads) || check_block(OP, n, ldy, b, threads)) return 1;
+  CLEAVE_RETURN_IF(check_block(OP, n, ldx, a, threads));
+  CLEAVE_RETURN_IF(check_block(OP, n, ldy, b, threads));
   cs::sub_mul(n, x, ldx, a, g, y, ldy, b, threads);
   return cleave::ok();
 }
@@ -445,7 +306,7 @@ extern "C" int cleave_block_sub_mul(int64_t n, const double* x, int64_t ldx, int
 extern "C" int cleave_block_mul_square(int64_t n, double* x, int64_t ldx, int c, const double* q, int threads) {
   const char* OP = "block_mul_square";
   CLEAVE_REQUIRE(OP, x && q, "x and q must not be null");
-  if (check_block(OP, n, ldx, c, threads)) return 1;
+  CLEAVE_RETURN_IF(check_block(OP, n, ldx, c, threads));
   try {
     cs::mul_square(n, x, ldx, c, q, threads);
   } catch (const std::bad_alloc&) {
@@ -458,7 +319,7 @@ extern "C" int cleave_block_residuals(int64_t n, const double* x, const double* 
                                       const double* theta, double* out, int threads) {
   const char* OP = "block_residuals";
   CLEAVE_REQUIRE(OP, x && ax && theta && out, "x, ax, theta and out must not be null");
-  if (check_block(OP, n, ld, k, threads)) return 1;
+  CLEAVE_RETURN_IF(check_block(OP, n, ld, k, threads));
   try {
     cs::residual_norms(n, x, ax, ld, k, theta, out, threads);
   } catch (const std::bad_alloc&) {
@@ -474,6 +335,19 @@ extern "C" int cleave_block_chebyshev_step(int64_t count, double f, double c, do
   CLEAVE_REQUIRE(OP, count >= 0, "count must be >= 0, got %lld", (long long)count);
   CLEAVE_REQUIRE(OP, threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got %d", threads);
   cs::chebyshev_step(count, f, c, g, y0, y1, y2, threads);
+  return cleave::ok();
+}
+
+extern "C" int cleave_block_orthonormalize(int64_t n, double* x, int64_t ldx, int c, int threads) {
+  const char* OP = "block_orthonormalize";
+  CLEAVE_REQUIRE(OP, x, "x must not be null");
+  CLEAVE_RETURN_IF(check_block(OP, n, ldx, c, threads));
+  CLEAVE_REQUIRE(OP, c <= n, "need c <= n for an orthonormal basis; got c = %d, n = %lld", c, (long long)n);
+  try {
+    cs::orthonormalize(n, x, ldx, c, threads);
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error(OP, __FILE__, __LINE__, "out of memory");
+  }
   return cleave::ok();
 }
 

@@ -383,8 +383,8 @@ int check_range(const cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t
 
 extern "C" int cleave_spectral_op_add_dense(cleave_spectral_op* op, int64_t dst, int64_t rows,
                                             int64_t src, int64_t cols, const float* a, int mirror) {
-  if (check_range(op, dst, rows, src, cols)) return 1;
-  if (mirror && check_range(op, src, cols, dst, rows)) return 1;
+  CLEAVE_RETURN_IF(check_range(op, dst, rows, src, cols));
+  if (mirror) CLEAVE_RETURN_IF(check_range(op, src, cols, dst, rows));
   CLEAVE_REQUIRE("spectral_op", a, "a must not be null");
   const int64_t total = rows * cols;
   for (int64_t i = 0; i < total; ++i)
@@ -423,7 +423,7 @@ extern "C" int cleave_spectral_op_add_dense(cleave_spectral_op* op, int64_t dst,
 extern "C" int cleave_spectral_op_add_csr(cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t src,
                                           int64_t cols, const int64_t* offsets, const int32_t* columns,
                                           const float* weights) {
-  if (check_range(op, dst, rows, src, cols)) return 1;
+  CLEAVE_RETURN_IF(check_range(op, dst, rows, src, cols));
   CLEAVE_REQUIRE("spectral_op", offsets && (offsets[rows] == 0 || (columns && weights)),
                  "offsets, columns and weights must not be null");
   CLEAVE_REQUIRE("spectral_op", offsets[0] == 0, "offsets[0] must be 0, got %lld", (long long)offsets[0]);

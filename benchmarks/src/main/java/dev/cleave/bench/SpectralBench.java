@@ -1,13 +1,15 @@
 package dev.cleave.bench;
 
-import dev.cleave.cluster.Backend;
 import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.ClusterResult;
+import dev.cleave.cluster.EigenResult;
+import dev.cleave.cluster.LaplacianEigensolver;
 import dev.cleave.cluster.NormalizedAdjacency;
 import dev.cleave.cluster.ShuffleOptions;
 import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.cluster.SpectralClustering;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 import dev.cleave.util.FloatMatrix;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -80,7 +82,7 @@ public class SpectralBench {
     public void setup() {
         weights = weights(graph);
         network = NetworkGraph.fromWeights(weights);
-        op = NormalizedAdjacency.of(network, Backend.NATIVE, threads);
+        op = NormalizedAdjacency.of(network, Device.cpu(), threads);
         x = new double[op.size() * COLS];
         for (int i = 0; i < x.length; i++) {
             x[i] = Math.sin(i);
@@ -117,6 +119,12 @@ public class SpectralBench {
     @Benchmark
     public ClusterResult cluster() {
         return SpectralClustering.cluster(network, ClusterOptions.defaults().withThreads(threads));
+    }
+
+    /** The eigensolver alone (the first pass of {@code cluster}): 2 Laplacian eigenpairs, default options. */
+    @Benchmark
+    public EigenResult eigs() {
+        return LaplacianEigensolver.smallest(network, ClusterOptions.defaults().withThreads(threads).eigenOptions());
     }
 
     @Benchmark

@@ -40,8 +40,8 @@ public final class SpectralGraphs {
     }
 
     /**
-     * A structured MLP: F21's clusterable initialisation (science.md section 4, the library's
-     * {@link ClusterableInit}) on top of Glorot weights. Its graph has real cluster structure, a
+     * A structured MLP: F21's clusterable initialisation (the library's {@link ClusterableInit}:
+     * weights inside random modules scaled up, the others down) on top of Glorot weights. Its graph has real cluster structure, a
      * stand-in for a trained network when none is at hand.
      */
     public static List<FloatMatrix> clusterable(int[] widths, long seed) {

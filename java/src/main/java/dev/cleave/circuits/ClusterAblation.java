@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.function.IntPredicate;
 
 /**
- * Cluster ablation (G24; science.md section 6): do a model's clusters specialise in labels?
+ * Cluster ablation (G24): do a model's clusters specialise in labels?
  * For each cluster c, OFF(c) zeroes c's rows (output neurons labelled c) and columns (input
  * neurons labelled c) in every clustered layer, and ON(c) zeroes every other cluster's rows and
  * columns; each ablated model is evaluated per label on the test set. Only weights are zeroed:

@@ -24,7 +24,7 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * Effective circuit size (ECS) of each label, as G24 defines it (science.md section 6): go
+ * Effective circuit size (ECS) of each label, as G24 defines it: go
  * through the linear layers from last to first and, within a layer, through its weights in
  * row-major order; zero each weight tentatively and keep it zeroed only if the mean
  * cross-entropy on that label's test images stays no higher than the unpruned model's (the

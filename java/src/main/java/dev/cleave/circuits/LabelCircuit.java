@@ -1,5 +1,6 @@
 package dev.cleave.circuits;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.BitSet;
 
@@ -15,7 +16,8 @@ import java.util.BitSet;
  * @param finalLoss    the circuit's mean cross-entropy (never above baselineLoss)
  * @param mask         the kept-weight mask as {@link BitSet#toByteArray()} bytes (base64 in JSON):
  *                     bit {@code p} is the p-th weight of the searched layers taken first layer
- *                     first, each row-major; see {@link #keptMask()}
+ *                     first, each row-major; see {@link #keptMask()}. Null in a circuit
+ *                     stored without it ({@link #withoutMask()}; left out of its JSON)
  */
 public record LabelCircuit(
         @JsonProperty("label") int label,
@@ -25,11 +27,16 @@ public record LabelCircuit(
         @JsonProperty("kept_per_layer") long[] keptPerLayer,
         @JsonProperty("baseline_loss") double baselineLoss,
         @JsonProperty("final_loss") double finalLoss,
-        @JsonProperty("mask") byte[] mask) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("mask") byte[] mask) {
 
     public LabelCircuit {
         keptPerLayer = keptPerLayer.clone();
-        mask = mask.clone();
+        mask = mask == null ? null : mask.clone();
+    }
+
+    /** This circuit without its mask (as result files store it: 50 KB of base64 per label). */
+    public LabelCircuit withoutMask() {
+        return new LabelCircuit(label, images, ecs, kept, keptPerLayer, baselineLoss, finalLoss, null);
     }
 
     @Override
@@ -39,11 +46,14 @@ public record LabelCircuit(
 
     @Override
     public byte[] mask() {
-        return mask.clone();
+        return mask == null ? null : mask.clone();
     }
 
-    /** The kept-weight mask as a bit set (see {@link #mask()} for the bit order). */
+    /** The kept-weight mask as a bit set (see {@link #mask()} for the bit order); it must be stored. */
     public BitSet keptMask() {
+        if (mask == null) {
+            throw new IllegalStateException("label " + label + "'s circuit was stored without its mask");
+        }
         return BitSet.valueOf(mask);
     }
 }

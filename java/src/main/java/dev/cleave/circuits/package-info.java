@@ -1,5 +1,5 @@
 /**
- * Are a model's modules interpretable? (science.md section 6.)
+ * Are a model's modules interpretable? G24's and G25's cluster ablation and effective circuit size.
  *
  * <ul>
  * <li>{@link dev.cleave.circuits.ClusterAblation}: switch each cluster off (OFF) or keep it alone

@@ -1,19 +1,19 @@
 package dev.cleave.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.ClusterResult;
+import dev.cleave.cluster.DistributedShuffles;
 import dev.cleave.cluster.ShuffleMethod;
-import dev.cleave.cluster.ShuffleOptions;
-import dev.cleave.cluster.ShuffleResult;
 import dev.cleave.cluster.ShuffleTest;
-import dev.cleave.cluster.SpectralClustering;
-import dev.cleave.graph.MatrixMarket;
-import dev.cleave.io.Json;
-import dev.cleave.train.ModelFile;
-import dev.cleave.util.FloatMatrix;
+import dev.cleave.graph.Duplicates;
+import dev.cleave.graph.SelfLoops;
+import dev.cleave.nn.Device;
+import dev.cleave.pipeline.ClusterGraphRequest;
+import dev.cleave.pipeline.ClusterModelRequest;
+import dev.cleave.pipeline.ClusterRun;
+import dev.cleave.pipeline.Pipeline;
+import dev.cleave.pipeline.ShuffleSummary;
 import dev.cleave.util.InvalidInputException;
-import dev.cleave.util.ProgressListener;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -47,8 +47,24 @@ final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--graph", paramLabel = "FILE.mtx", description = "cluster this Matrix Market graph instead of a model")
     Path graph;
 
+    @Option(names = "--self-loops", paramLabel = "P", description = "with --graph, diagonal entries: drop (ignored, as "
+            + "scipy's and scikit-learn's Laplacians do) | reject (default: drop)")
+    String selfLoops;
+
+    @Option(names = "--duplicates", paramLabel = "P", description = "with --graph, an entry given more than once: "
+            + "sum (as SciPy and networkx do) | reject (default: sum)")
+    String duplicates;
+
     @Option(names = "--k", defaultValue = "12", paramLabel = "K", description = "clusters (default: ${DEFAULT-VALUE})")
     int k;
+
+    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "the model's layers by weight or module name, "
+            + "first layer first (default: found from the tensor names; 'cleave cluster MODEL' prints what it found)")
+    List<String> chain;
+
+    @Option(names = "--eigenvalues", paramLabel = "N", description = "also report the N smallest eigenvalues of the "
+            + "normalized Laplacian (k is unchanged)")
+    Integer eigenvalues;
 
     @Option(names = "--n-init", defaultValue = "25", paramLabel = "N", description = "k-means++ restarts (default: ${DEFAULT-VALUE})")
     int nInit;
@@ -72,92 +88,73 @@ final class ClusterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
-        int threads = common.threads();
-        dev.cleave.cluster.Backend backend = CommonOptions.clusterBackend(common.backend, spec.commandLine().getErr());
-        common.printHeader(w, "cluster", CommonOptions.cliName(backend), threads, common.seed);
+        CommonOptions.shuffles(shuffles);
+        CommonOptions.nInit(nInit);
+        CommonOptions.checkOut(out);
+        Device device = common.device(spec.commandLine().getErr());
+        common.printHeader(w, "cluster", device, common.seed);
         if ((model == null) == (graph == null)) {
             throw new InvalidInputException("give either a MODEL file or --graph FILE.mtx (exactly one)");
         }
+        if (graph == null && (selfLoops != null || duplicates != null)) {
+            throw new InvalidInputException((selfLoops != null ? "--self-loops" : "--duplicates")
+                    + " applies to --graph FILE.mtx only (a model's network graph has neither)");
+        }
+        SelfLoops loops = selfLoops == null ? SelfLoops.DROP : SelfLoops.parse(selfLoops, "--self-loops");
+        Duplicates dups = duplicates == null ? Duplicates.SUM : Duplicates.parse(duplicates, "--duplicates");
         if (spark != null && shuffles == 0) {
             throw new InvalidInputException("--spark spreads the shuffle test: give --shuffles N too");
         }
         if (shuffles > 0 && graph != null) {
             throw new InvalidInputException("--shuffles needs a model (weight matrices to shuffle), not --graph");
         }
-        ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
-                .withSeed(common.seed).withThreads(threads).withBackend(backend);
-        ObjectNode result;
-        try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
-            result = graph != null ? clusterGraph(graph, options)
-                    : clusterModel(model, options, shuffles, ShuffleMethod.parse(shuffleMethod), progress, spark);
+        if (graph != null && chain != null) {
+            throw new InvalidInputException("--layers names a model's layers; a --graph has none: drop it");
         }
-        common.emit(spec, w, result, out, r -> printText(w, r));
+        if (eigenvalues != null && eigenvalues < 1) {
+            throw new InvalidInputException("--eigenvalues must be >= 1, got " + eigenvalues);
+        }
+        int spectrum = eigenvalues == null ? 0 : eigenvalues;
+        ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
+                .withSeed(common.seed).withThreads(device.threads()).withBackend(device);
+        ClusterRun result;
+        ShuffleTest.Runner shuffleTest = ShuffleTest::run;
+        if (spark != null) {
+            DistributedShuffles engine = DistributedShuffles.load();
+            shuffleTest = (weights, so, progress) -> engine.run(weights, so, spark);
+        }
+        try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
+            result = graph != null ? Pipeline.clusterGraph(new ClusterGraphRequest(graph, loops, dups, options, spectrum, out))
+                    : Pipeline.clusterModel(new ClusterModelRequest(model, chain, options, shuffles,
+                            ShuffleMethod.parse(shuffleMethod), spectrum, out), progress, shuffleTest);
+        }
+        ClusterRun printed = result;
+        common.emit(w, result, out, () -> printText(w, printed));
         return 0;
     }
 
-    static ObjectNode clusterGraph(Path file, ClusterOptions options) {
-        ClusterResult r = SpectralClustering.cluster(MatrixMarket.read(file), options);
-        ObjectNode node = Json.mapper().valueToTree(r);
-        node.put("graph", file.toString());
-        return node;
-    }
-
-    /** Clusters a model's network graph and, with shuffles > 0, runs the shuffle test; the JSON the CLI prints. */
-    static ObjectNode clusterModel(Path file, ClusterOptions options, int shuffles, ShuffleMethod method,
-            ProgressListener progress) {
-        return clusterModel(file, options, shuffles, method, progress, null);
-    }
-
-    /** {@link #clusterModel(Path, ClusterOptions, int, ShuffleMethod, ProgressListener)}, the shuffles on Spark when {@code sparkMaster} is given. */
-    static ObjectNode clusterModel(Path file, ClusterOptions options, int shuffles, ShuffleMethod method,
-            ProgressListener progress, String sparkMaster) {
-        List<FloatMatrix> weights;
-        try (ModelFile.Loaded loaded = ModelFile.load(file)) {
-            weights = loaded.model().weightMatrices();
-        }
-        ObjectNode node;
-        if (shuffles > 0) {
-            ShuffleOptions so = ShuffleOptions.defaults().withMethod(method).withShuffles(shuffles).withCluster(options);
-            ShuffleResult s = sparkMaster == null ? ShuffleTest.run(weights, so, progress)
-                    : dev.cleave.cluster.DistributedShuffles.load().run(weights, so, sparkMaster);
-            node = Json.mapper().valueToTree(s.trained());
-            ObjectNode sh = node.putObject("shuffle");
-            sh.put("method", s.method().toString());
-            sh.put("n", s.n());
-            sh.put("mean", s.mean());
-            sh.put("sd", s.sd());
-            if (s.z() == null) {
-                sh.putNull("z");
-            } else {
-                sh.put("z", s.z());
-            }
-            sh.put("p", s.p());
-            sh.put("lower", s.lower());
-            sh.put("seconds", s.seconds());
-            sh.set("ncuts", Json.mapper().valueToTree(s.ncuts()));
-        } else {
-            node = Json.mapper().valueToTree(SpectralClustering.cluster(weights, options));
-        }
-        node.put("model", file.toString());
-        return node;
-    }
-
-    private static void printText(PrintWriter w, ObjectNode r) {
-        w.printf("%d nodes (%d removed), %d edges, k = %d, %s solver: n-cut %.4f (%.2f s)%n", r.get("nodes").asInt(),
-                r.get("removed_nodes").size(), r.get("edges").asLong(), r.get("k").asInt(), r.get("solver").asText(),
-                r.get("ncut").asDouble(), r.get("seconds").asDouble());
-        w.println("cluster sizes: " + r.get("cluster_sizes"));
-        double[] ev = Json.mapper().convertValue(r.get("eigenvalues"), double[].class);
-        w.println("eigenvalues: " + Arrays.toString(Arrays.stream(ev).map(v -> Math.round(v * 1e5) / 1e5).toArray()));
-        double[] res = Json.mapper().convertValue(r.get("residuals"), double[].class);
+    private static void printText(PrintWriter w, ClusterRun run) {
+        CommonOptions.printLayers(w, run.modelLayers(), run.assumption());
+        ClusterResult r = run.result();
+        w.printf("%d nodes (%d isolated dropped), %d edges, %d components, k = %d, %s solver: n-cut %.4f (%.2f s)%n",
+                r.nodes(), r.isolatedNodesDropped(), r.edges(), r.components(), r.k(), r.solver(), r.ncut(), r.seconds());
+        w.println("cluster sizes: " + Arrays.toString(r.clusterSizes()).replace(" ", ""));
+        w.println("eigenvalues: " + rounded(r.eigenvalues()));
         w.printf("max residual %.2e after %d iterations (%d operator applications)%n",
-                Arrays.stream(res).max().orElse(0), r.get("iterations").asInt(), r.get("operator_applications").asLong());
-        if (r.has("shuffle")) {
-            ObjectNode s = (ObjectNode) r.get("shuffle");
-            w.printf("shuffle test (%s, %d shuffles): shuffled n-cut %.4f +- %.4f, z = %s, p = %.4f (%.1f s)%n",
-                    s.get("method").asText(), s.get("n").asInt(), s.get("mean").asDouble(), s.get("sd").asDouble(),
-                    s.get("z").isNull() ? "undefined (sd 0)" : String.format("%.2f", s.get("z").asDouble()),
-                    s.get("p").asDouble(), s.get("seconds").asDouble());
+                Arrays.stream(r.residuals()).max().orElse(0), r.iterations(), r.operatorApplications());
+        double[] sm = run.smallestEigenvalues();
+        if (sm != null) {
+            w.println(sm.length + " smallest eigenvalues: " + rounded(sm));
         }
+        ShuffleSummary s = run.shuffle();
+        if (s != null) {
+            w.printf("shuffle test (%s, %d shuffles): shuffled n-cut %.4f +- %.4f, z = %s, p = %.4f (%.1f s)%n",
+                    s.method(), s.n(), s.mean(), s.sd(), s.z() == null ? "undefined (sd 0)" : String.format("%.2f", s.z()),
+                    s.p(), s.seconds());
+        }
+    }
+
+    private static String rounded(double[] values) {
+        return Arrays.toString(Arrays.stream(values).map(v -> Math.round(v * 1e5) / 1e5).toArray());
     }
 }

@@ -1,17 +1,13 @@
 package dev.cleave.cli;
 
-import dev.cleave.nn.Backend;
-import dev.cleave.nn.Backends;
-import dev.cleave.nn.CudaProbe;
-import dev.cleave.util.InvalidInputException;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cleave.io.AtomicFiles;
-import dev.cleave.io.Json;
+import dev.cleave.nn.CudaProbe;
+import dev.cleave.nn.Device;
+import dev.cleave.pipeline.Results;
+import dev.cleave.util.InvalidInputException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.function.Consumer;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /** Options every computing command shares: backend, threads, seed, JSON output. */
@@ -23,17 +19,59 @@ final class CommonOptions {
     @Option(names = "--threads", paramLabel = "N", description = "threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--device", paramLabel = "N",
+            description = "the GPU for cuda and auto: an index among the visible GPUs (see 'cleave doctor'; "
+                    + "CUDA_VISIBLE_DEVICES decides which are visible). Default: the first usable one")
+    Integer gpu;
+
+    /** The --device index, or CudaProbe.NONE for the first usable GPU. */
+    int gpu() {
+        if (gpu != null && gpu < 0) {
+            throw new InvalidInputException("--device must be >= 0 (a GPU index from 'cleave doctor'), got " + gpu);
+        }
+        return gpu != null ? gpu : CudaProbe.NONE;
+    }
+
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "the one seed (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--json", description = "machine-readable JSON output instead of text")
     boolean json;
 
+    /** The --threads count: all cores when it is left out; otherwise 1..1024 (0 is an error, not "all"). */
     int threads() {
-        return threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors());
+        if (threads == null) {
+            return Math.max(1, Runtime.getRuntime().availableProcessors());
+        }
+        if (threads < 1 || threads > 1024) {
+            throw new InvalidInputException("--threads must be in [1, 1024], got " + threads + " (leave it out to use all "
+                    + Runtime.getRuntime().availableProcessors() + " cores)");
+        }
+        return threads;
+    }
+
+    /** A --n-init count of k-means++ restarts: 1..100000. */
+    static int nInit(int n) {
+        if (n < 1 || n > 100_000) {
+            throw new InvalidInputException("--n-init (k-means++ restarts) must be in [1, 100000], got " + n);
+        }
+        return n;
+    }
+
+    /** A --shuffles count: 0 (no shuffle test) or 1..100000. */
+    static int shuffles(int n) {
+        if (n < 0 || n > 100_000) {
+            throw new InvalidInputException("--shuffles must be in [0, 100000] (0: no shuffle test), got " + n);
+        }
+        return n;
     }
 
     /** The first line every command prints: what it runs on. */
+    void printHeader(PrintWriter out, String command, Device device, long seedValue) {
+        printHeader(out, command, device.toString(), device.threads(), seedValue);
+    }
+
+    /** The header with the backend as a word (doctor's "auto", which it reports on rather than resolves to). */
     void printHeader(PrintWriter out, String command, String backendName, int threadCount, long seedValue) {
         String line = "cleave " + command + ": backend=" + backendName + " threads=" + threadCount + " seed=" + seedValue;
         if (json) {
@@ -46,65 +84,63 @@ final class CommonOptions {
     }
 
     /**
-     * Emits a command's result: the command line is recorded in it, it is written to {@code out}
-     * (atomically) when given, then printed as one JSON line with --json, else as text.
+     * Emits a command's result record (its JSON carries the command line derived from its
+     * provenance): printed as one JSON line with --json, else as text, then written to
+     * {@code out} (atomically) when given. The result is printed first so that a failed write
+     * (a full disk) never loses it.
      */
-    void emit(CommandSpec spec, PrintWriter w, ObjectNode result, Path out, Consumer<ObjectNode> text) throws IOException {
-        result.put("command", "cleave " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
-        if (out != null) {
-            AtomicFiles.writeString(out, Json.writePretty(result) + "\n");
-        }
+    void emit(PrintWriter w, Object result, Path out, Runnable text) {
         if (json) {
-            w.println(Json.write(result));
+            w.println(Results.line(result));
         } else {
-            text.accept(result);
+            text.run();
         }
         w.flush();
+        if (out != null) {
+            try {
+                Results.write(out, result);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                throw new InvalidInputException("--out " + out + ": cannot write the result (" + dev.cleave.io.InputFiles.reason(
+                        e instanceof java.io.UncheckedIOException u ? u.getCause() : (IOException) e)
+                        + "); it is printed above" + (json ? "" : " (run with --json for all of it)") + ": free space or choose "
+                        + "another --out", e);
+            }
+        }
+    }
+
+    /** The first lines of a model command's text output: the layers read, and any assumption. */
+    static void printLayers(PrintWriter w, String layers, String assumption) {
+        if (layers != null) {
+            w.println(layers);
+        }
+        if (assumption != null) {
+            w.println(assumption);
+        }
+    }
+
+    /** Fails before any work when --out cannot be written. */
+    static void checkOut(Path out) {
+        if (out != null) {
+            AtomicFiles.ensureWritableFile(out, "--out");
+        }
     }
 
     /**
-     * The spectral engine that --backend names for cluster, cocluster and their shuffle test:
-     * cpu (the native engine), java (the reference), cuda (the GPU; where it cannot run, an error
-     * with the reason), cuda-emu (the CUDA kernels emulated on the CPU: slow, for tests) or auto
-     * (cuda when a usable GPU exists, else cpu, saying which on err). Never a quiet fall back.
+     * The device --backend and --threads name, resolved once: java, cpu, cuda (where it cannot
+     * run, an error with the reason), cuda-emu (the CUDA kernels emulated on the CPU: slow, for
+     * tests) or auto (cuda when a usable GPU exists, else cpu, saying which on err). Never a
+     * quiet fall back. Everything the command runs takes this value.
      */
-    static dev.cleave.cluster.Backend clusterBackend(String name, PrintWriter err) {
-        switch (name) {
-            case "cpu":
-            case "java":
-            case "cuda-emu":
-                return dev.cleave.cluster.Backend.forCompute(name);
-            case "cuda": {
-                CudaProbe probe = CudaProbe.probe();
-                if (probe.problem() != null) {
-                    throw new InvalidInputException("--backend cuda cannot run here: " + probe.problem()
-                            + ". Use --backend cpu, or run 'cleave doctor' for details.");
-                }
-                return dev.cleave.cluster.Backend.CUDA;
-            }
-            case "auto": {
-                CudaProbe probe = CudaProbe.probe();
-                if (probe.problem() == null) {
-                    err.println("backend auto: chose cuda (" + probe.devices().get(0).name() + ")");
-                    err.flush();
-                    return dev.cleave.cluster.Backend.CUDA;
-                }
-                err.println("backend auto: chose cpu (cuda not usable: " + probe.problem() + ")");
-                err.flush();
-                return dev.cleave.cluster.Backend.NATIVE;
-            }
-            default:
-                throw new InvalidInputException("--backend " + name + " is not a backend: choose one of " + Backends.NAMES);
-        }
+    Device device(PrintWriter err) {
+        return device(backend, threads(), err);
     }
 
-    /** The --backend name of a spectral engine (what the header line prints). */
-    static String cliName(dev.cleave.cluster.Backend b) {
-        return b == dev.cleave.cluster.Backend.NATIVE ? "cpu" : b.toString();
-    }
-
-    Backend createBackend(String name, int threadCount, PrintWriter err) {
-        return Backends.create(name, threadCount, msg -> {
+    /**
+     * {@link #device(PrintWriter)} for a given name and thread count (a resumed run's recorded
+     * ones), on the --device GPU.
+     */
+    Device device(String name, int threadCount, PrintWriter err) {
+        return Device.resolve(name, threadCount, gpu(), msg -> {
             err.println(msg);
             err.flush();
         });

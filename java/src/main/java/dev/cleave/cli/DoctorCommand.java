@@ -4,6 +4,7 @@ import dev.cleave.io.Json;
 import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nativ.NativeLibraries;
 import dev.cleave.nn.CudaProbe;
+import dev.cleave.nn.Device;
 import dev.cleave.util.Versions;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -28,6 +29,7 @@ final class DoctorCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         common.printHeader(out, "doctor", "auto", common.threads(), common.seed);
+        Device auto = Device.resolve("auto", common.threads(), common.gpu(), msg -> {});
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("cleave", Versions.cleave());
         report.put("platform", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
@@ -42,13 +44,22 @@ final class DoctorCommand implements Callable<Integer> {
         } catch (Throwable e) {
             report.put("cpu_library", "FAILED to load: " + e);
         }
-        CudaProbe cuda = CudaProbe.probe();
+        CudaProbe cuda = CudaProbe.probe(common.gpu());
         report.put("cuda_library", cuda.library() + (cuda.real() ? " (real, built with CUDA "
                 + CudaProbe.version(cuda.runtimeVersion()) + ", static cudart)" : " (stub: built without nvcc)"));
         report.put("cuda_driver", cuda.driverVersion() > 0 ? "supports CUDA " + CudaProbe.version(cuda.driverVersion()) : "none found");
-        report.put("cuda_devices", cuda.devices());
+        report.put("cuda_visible", System.getenv("CUDA_VISIBLE_DEVICES") == null ? "all GPUs (CUDA_VISIBLE_DEVICES is not set)"
+                : "CUDA_VISIBLE_DEVICES=" + System.getenv("CUDA_VISIBLE_DEVICES"));
+        report.put("cuda_devices", cuda.devices().stream().map(CudaProbe.Device::toString).toList());
+        CudaProbe.Device chosen = cuda.chosen();
+        report.put("cuda_device", chosen == null ? null : chosen.index() + " (" + chosen.name() + ")");
+        if (chosen != null && chosen.slowFp64()) {
+            report.put("cuda_warning", chosen.name() + " runs FP64 at 1/" + chosen.fp64Ratio()
+                    + " of its FP32 rate: the spectral engine (cluster, cocluster and the spectral regulariser on cuda) "
+                    + "is all double and will be slow on it; training in float is not affected");
+        }
         report.put("cuda_problem", cuda.problem());
-        report.put("auto_picks", cuda.problem() == null ? "cuda (" + cuda.devices().get(0).name() + ")" : "cpu (" + cuda.problem() + ")");
+        report.put("auto_picks", auto.choice().replaceFirst("^auto: chose ", ""));
         if (common.json) {
             out.println(Json.write(report));
         } else {

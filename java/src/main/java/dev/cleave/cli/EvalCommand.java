@@ -2,13 +2,14 @@ package dev.cleave.cli;
 
 import dev.cleave.data.Dataset;
 import dev.cleave.data.DatasetSplit;
-import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.train.Evaluation;
 import dev.cleave.train.ModelFile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,6 +42,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--no-install", description = "never install a missing data set")
     boolean noInstall;
 
+    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "the model's layers by weight or module name, "
+            + "first layer first (default: found from the tensor names)")
+    List<String> chain;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -48,17 +53,34 @@ final class EvalCommand implements Callable<Integer> {
         if (!split.equals("test") && !split.equals("train")) {
             throw new dev.cleave.util.InvalidInputException("--split must be test or train, got " + split);
         }
-        try (Backend backend = common.createBackend(common.backend, common.threads(), err);
-                ModelFile.Loaded loaded = ModelFile.load(modelPath)) {
-            common.printHeader(out, "eval", backend.name(), backend.threads(), common.seed);
-            DatasetSplit data = Datasets.load(dataset, dataDir, !noInstall, msg -> {
+        Device device = common.device(err);
+        try (Backend backend = device.open(); ModelFile.Loaded loaded = ModelFile.load(modelPath, chain == null ? List.of() : chain)) {
+            common.printHeader(out, "eval", device, common.seed);
+            if (!common.json) {
+                out.println(loaded.layers());
+                if (loaded.assumption() != null) {
+                    out.println(loaded.assumption());
+                }
+                out.flush();
+            }
+            DatasetSplit data = DatasetInstaller.load(dataset, dataDir, !noInstall, msg -> {
                 err.println(msg);
                 err.flush();
             });
             Dataset d = split.equals("test") ? data.test() : data.train();
-            Evaluation e = Evaluation.of(loaded.model(), d, backend);
+            Evaluation e;
+            try {
+                e = Evaluation.of(loaded.model(), d, backend);
+            } catch (ArithmeticException overflow) {
+                throw ModelFile.nonFiniteOutputs(modelPath, loaded.model(), overflow);
+            }
             if (common.json) {
-                out.println(Json.write(e));
+                com.fasterxml.jackson.databind.node.ObjectNode node = Json.mapper().valueToTree(e);
+                node.put("model_layers", loaded.layers());
+                if (loaded.assumption() != null) {
+                    node.put("assumption", loaded.assumption());
+                }
+                out.println(Json.write(node));
             } else {
                 out.printf("%s (%s split, %d images): accuracy %.4f, loss %.4f%n", d.name(), split, e.images(), e.accuracy(), e.loss());
                 for (int c = 0; c < e.perClassAccuracy().length; c++) {

@@ -35,8 +35,7 @@ final class ReportCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         common.printHeader(w, "report", "none", 1, common.seed);
-        Path parent = out.toAbsolutePath().getParent();
-        AtomicFiles.ensureWritableDirectory(parent, "--out");
+        AtomicFiles.ensureWritableFile(out, "--out");
         Report.write(runs, out);
         w.println(common.json ? "{\"report\":\"" + out.toAbsolutePath() + "\"}" : "report written to " + out.toAbsolutePath());
         w.flush();

@@ -1,11 +1,10 @@
 package dev.cleave.cli;
 
 import dev.cleave.data.DatasetSplit;
-import dev.cleave.data.Datasets;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
-import dev.cleave.train.Checkpoint;
 import dev.cleave.train.ClusterableInit;
 import dev.cleave.train.ModularOptions;
 import dev.cleave.train.PruneOptions;
@@ -115,10 +114,22 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        try {
+            return train();
+        } finally {
+            if (run != null) {
+                run.close(); // releases the run folder's lock
+            }
+        }
+    }
+
+    private RunDir run;
+
+    private Integer train() {
         PrintWriter outw = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        RunDir run = null;
         TrainConfig config;
+        Device device;
         if (resume != null) {
             rejectWithResume("--dataset", "--data-dir", "--layers", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed",
                     "--modular", "--modular-lambda", "--modular-k", "--modular-layers", "--warmup-epochs", "--assign",
@@ -129,24 +140,33 @@ final class TrainCommand implements Callable<Integer> {
             if (pr.hasMatchedOption("--epochs")) {
                 config = config.withEpochs(epochs);
             }
-            config = config.withBackend(pr.hasMatchedOption("--backend") ? common.backend : config.backend(),
-                    pr.hasMatchedOption("--threads") ? common.threads() : config.threads());
+            device = common.device(pr.hasMatchedOption("--backend") ? common.backend : config.backend().toString(),
+                    pr.hasMatchedOption("--threads") ? common.threads() : config.threads(), err);
+            config = config.withDevice(device);
         } else {
             if (spectralRescale != null && spectralLambda == null && spectralK == null) {
                 throw new InvalidInputException("--spectral-rescale only applies to the spectral regulariser: give --spectral-lambda "
                         + "(and --spectral-k) too, or drop it");
             }
+            device = common.device(err);
             config = new TrainConfig(dataset, dataDir == null ? null : dataDir.toString(), layers, epochs, batchSize, lr, dropout,
-                    l1, l2, common.seed, common.backend, common.threads(), modularOptions(),
-                    pruneEpochs == null || pruneEpochs == 0 ? null : PruneOptions.f21(pruneEpochs),
+                    l1, l2, common.seed, device.kind(), device.threads(), modularOptions(),
+                    pruneEpochs == null ? null : PruneOptions.f21(pruneEpochs),
                     clusterableInit ? ClusterableInit.f21() : null,
                     spectralLambda == null && spectralK == null ? null
                             : new SpectralOptions(spectralLambda == null ? 0.1f : spectralLambda, spectralK == null ? 3 : spectralK,
                                     spectralRescale == null ? SpectralOptions.Rescale.CANONICAL
                                             : SpectralOptions.Rescale.parse(spectralRescale)));
         }
-        try (Backend backend = common.createBackend(config.backend(), config.threads(), err)) {
-            common.printHeader(outw, "train", backend.name(), backend.threads(), config.seed());
+        config.requireFitsMemory();
+        try (Backend backend = device.open()) {
+            common.printHeader(outw, "train", device, config.seed());
+            // The data first: a run folder is created only once the run can start.
+            DatasetSplit data = DatasetInstaller.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
+                    !noInstall, msg -> {
+                        err.println(msg);
+                        err.flush();
+                    });
             if (run == null) {
                 Path dir = out != null ? out : Path.of("runs", dataset + "-"
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -154,11 +174,6 @@ final class TrainCommand implements Callable<Integer> {
             } else {
                 run.writeConfig(config);
             }
-            DatasetSplit data = Datasets.load(config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()),
-                    !noInstall, msg -> {
-                        err.println(msg);
-                        err.flush();
-                    });
             if (!common.json) {
                 outw.printf("data: %s, %d train / %d test images; model %s (%d parameters); run folder %s%n", config.dataset(),
                         data.train().count(), data.test().count(), Arrays.toString(config.layers()),
@@ -167,11 +182,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             try (Mlp model = Trainer.initialModel(config, backend); Trainer trainer = new Trainer(config, backend, model)) {
                 if (resume != null) {
-                    Checkpoint c = run.readCheckpoint();
-                    if (c != null) {
-                        trainer.restore(c);
-                    }
-                    run.trimMetrics(trainer.epochsDone());
+                    run.resume(trainer, config);
                     if (!common.json) {
                         outw.println("resuming after epoch " + trainer.epochsDone() + " of " + config.totalEpochs());
                     }
@@ -184,7 +195,7 @@ final class TrainCommand implements Callable<Integer> {
                         if (common.json) {
                             outw.println(Json.write(m));
                         } else {
-                            outw.println(describe(m, cfg));
+                            outw.println(EpochLine.of(m, cfg));
                         }
                         outw.flush();
                     });
@@ -215,22 +226,6 @@ final class TrainCommand implements Callable<Integer> {
             throw new InvalidInputException("--resume continues a run with its saved config.json, so " + String.join(", ", given)
                     + (given.size() == 1 ? " is" : " are") + " not allowed with it (only --epochs, --backend, --threads)");
         }
-    }
-
-    /** One human-readable line per epoch. */
-    static String describe(EpochMetrics m, TrainConfig config) {
-        return String.format("epoch %d/%d%s  train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f samples/s%s%s",
-                m.epoch(), config.totalEpochs(), m.phase().equals("prune") ? " (prune)" : "", m.trainLoss(), m.testLoss(),
-                m.testAccuracy(), m.seconds(), m.samplesPerSecond(),
-                m.sparsity() == null ? "" : String.format("  sparsity %.3f", m.sparsity()),
-                m.clusterability() == null ? "" : "  C " + formatC(m.clusterability()));
-    }
-
-    private static String formatC(java.util.Map<String, Double> c) {
-        StringBuilder sb = new StringBuilder();
-        c.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " ").append(k.replace("layers.", "").replace(".weight", ""))
-                .append("=").append(String.format("%.3f", v)));
-        return sb.toString();
     }
 
     private static long paramCount(int[] widths) {

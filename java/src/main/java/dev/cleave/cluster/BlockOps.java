@@ -2,9 +2,10 @@ package dev.cleave.cluster;
 
 /**
  * The block operations the Chebyshev-filtered subspace iteration ({@link ChebyshevEigensolver})
- * is written against, so the algorithm exists once for every backend: {@link HostBlocks} runs
- * them on Java arrays ({@link DenseMath}, the reference), {@link DeviceBlocks} on device memory
- * (the CUDA kernels block_*, spectral_op_apply). Blocks {@code B} hold {@link #rows()} rows,
+ * is written against, so its one driver serves every backend through one implementation of
+ * this interface each: {@link HostBlocks} on Java arrays ({@link DenseMath}, the java backend),
+ * {@link NativeBlocks} on off-heap memory (libcleave_cpu's block_* kernels, the cpu backend),
+ * {@link DeviceBlocks} on device memory (the CUDA kernels block_*, spectral_op_apply). Blocks {@code B} hold {@link #rows()} rows,
  * row-major, with the leading dimension (columns per row) given at each call; small matrices
  * (Gram matrices, rotations, Ritz values, residual norms: at most p x p) are host arrays.
  */
@@ -12,10 +13,22 @@ interface BlockOps<B> {
     /** Rows of every block (the operator's dimension). */
     int rows();
 
+    /**
+     * The width (columns) of the blocks the driver filters and applies the operator to when it
+     * works on {@code cols} vectors: cols, or (native) cols rounded up to the kernels' multiple
+     * of 4. The padding columns start zero (see {@link #allocate}) and stay zero.
+     */
+    default int width(int cols) {
+        return cols;
+    }
+
     /** A new block holding a copy of {@code a} (rows x cols). */
     B upload(double[] a, int cols);
 
-    /** A new rows x cols block; its contents are unspecified until written. */
+    /**
+     * A new rows x cols block; its contents are unspecified until written, except that a backend
+     * whose {@link #width} pads returns it zero-filled.
+     */
     B allocate(int cols);
 
     /** Frees a block from {@link #upload} or {@link #allocate}. */

@@ -2,6 +2,7 @@ package dev.cleave.cluster;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 
 /**
@@ -17,7 +18,7 @@ import dev.cleave.util.InvalidInputException;
  * @param seed                the one seed: eigensolver start ("eigen/start/..."), k-means
  *                            restarts ("kmeans/r")
  * @param threads             threads (0 = all processors); results do not depend on it
- * @param backend             native engine (default), Java reference, or CUDA (GPU, or its emulation)
+ * @param backend             the device it runs on: cpu (the native engine, default), java (the reference), cuda or cuda-emu
  * @param tolerance           eigenpair residual tolerance, relative to ||N|| = 1 (default 1e-6)
  * @param maxIterations       eigensolver outer iterations (default 1000)
  * @param blockSize           eigensolver block, 0 = automatic
@@ -27,7 +28,7 @@ import dev.cleave.util.InvalidInputException;
  * @param isolatedNodes       drop (default: label -1 and report) or reject degree-0 nodes
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record ClusterOptions(int k, int nInit, long seed, int threads, Backend backend, double tolerance,
+public record ClusterOptions(int k, int nInit, long seed, int threads, Device backend, double tolerance,
         int maxIterations, int blockSize, Solver solver, int kmeansMaxIterations, double kmeansTolerance,
         IsolatedNodes isolatedNodes) {
     public static final int DEFAULT_K = 12;
@@ -42,7 +43,7 @@ public record ClusterOptions(int k, int nInit, long seed, int threads, Backend b
 
     /** k = 12, 25 restarts, seed 0, all threads, native, tolerance 1e-6, auto solver. */
     public static ClusterOptions defaults() {
-        return new ClusterOptions(DEFAULT_K, KMeansOptions.DEFAULT_N_INIT, 0L, 0, Backend.NATIVE,
+        return new ClusterOptions(DEFAULT_K, KMeansOptions.DEFAULT_N_INIT, 0L, 0, Device.cpu(),
                 EigenOptions.DEFAULT_TOLERANCE, EigenOptions.DEFAULT_MAX_ITERATIONS, 0, Solver.AUTO,
                 KMeansOptions.DEFAULT_MAX_ITERATIONS, KMeansOptions.DEFAULT_TOLERANCE, IsolatedNodes.DROP);
     }
@@ -77,7 +78,7 @@ public record ClusterOptions(int k, int nInit, long seed, int threads, Backend b
                 kmeansMaxIterations, kmeansTolerance, isolatedNodes);
     }
 
-    public ClusterOptions withBackend(Backend backend) {
+    public ClusterOptions withBackend(Device backend) {
         return new ClusterOptions(k, nInit, seed, threads, backend, tolerance, maxIterations, blockSize, solver,
                 kmeansMaxIterations, kmeansTolerance, isolatedNodes);
     }

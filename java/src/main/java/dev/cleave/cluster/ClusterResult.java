@@ -1,5 +1,6 @@
 package dev.cleave.cluster;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.cleave.graph.RemovedNode;
@@ -24,7 +25,9 @@ import java.util.List;
  * @param residuals            ||N v - mu v|| of each eigenpair (relative to ||N|| = 1)
  * @param removedNodes         nodes of degree 0, left out (label -1), with layer and index for
  *                             network graphs
- * @param components           connected components of the clustered graph
+ * @param components           connected components of the clustered graph (the isolated nodes
+ *                             dropped before clustering are not among them: see
+ *                             {@link #isolatedNodesDropped()})
  * @param seconds              wall time, graph to labels
  * @param iterations           eigensolver outer iterations (0 = dense)
  * @param operatorApplications eigensolver operator applications to single vectors
@@ -71,6 +74,15 @@ public record ClusterResult(int nodes, int totalNodes, long edges, int k, double
     @Override
     public double[] residuals() {
         return residuals.clone();
+    }
+
+    /**
+     * Nodes of degree 0 left out before clustering (the size of {@code removedNodes}; a node whose
+     * only entry was a dropped self loop is one of them). In JSON: {@code isolated_nodes_dropped}.
+     */
+    @JsonProperty("isolated_nodes_dropped")
+    public int isolatedNodesDropped() {
+        return removedNodes.size();
     }
 
     /** Label of one node (-1 if it was removed). */

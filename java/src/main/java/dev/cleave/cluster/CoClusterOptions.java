@@ -2,6 +2,7 @@ package dev.cleave.cluster;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 
 /**
@@ -12,13 +13,13 @@ import dev.cleave.util.InvalidInputException;
  * @param nInit         k-means++ restarts (default 25)
  * @param seed          seed of the eigensolver start and the k-means restarts
  * @param threads       threads (0 = all processors)
- * @param backend       native engine, Java reference, or CUDA (GPU, or its emulation)
+ * @param backend       the device it runs on: cpu (the native engine), java (the reference), cuda or cuda-emu
  * @param tolerance     eigenpair residual tolerance (default 1e-6)
  * @param maxIterations eigensolver outer iterations (default 1000)
  * @param solver        eigensolver path (default auto)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record CoClusterOptions(int k, CoClusterVariant variant, int nInit, long seed, int threads, Backend backend,
+public record CoClusterOptions(int k, CoClusterVariant variant, int nInit, long seed, int threads, Device backend,
         double tolerance, int maxIterations, Solver solver) {
     public static final int DEFAULT_K = 4;
 
@@ -33,7 +34,7 @@ public record CoClusterOptions(int k, CoClusterVariant variant, int nInit, long 
 
     /** k = 4, joint, 25 restarts, seed 0, all threads, native, tolerance 1e-6, auto solver. */
     public static CoClusterOptions defaults() {
-        return new CoClusterOptions(DEFAULT_K, CoClusterVariant.JOINT, KMeansOptions.DEFAULT_N_INIT, 0L, 0, Backend.NATIVE,
+        return new CoClusterOptions(DEFAULT_K, CoClusterVariant.JOINT, KMeansOptions.DEFAULT_N_INIT, 0L, 0, Device.cpu(),
                 EigenOptions.DEFAULT_TOLERANCE, EigenOptions.DEFAULT_MAX_ITERATIONS, Solver.AUTO);
     }
 
@@ -57,7 +58,7 @@ public record CoClusterOptions(int k, CoClusterVariant variant, int nInit, long 
         return new CoClusterOptions(k, variant, nInit, seed, threads, backend, tolerance, maxIterations, solver);
     }
 
-    public CoClusterOptions withBackend(Backend backend) {
+    public CoClusterOptions withBackend(Device backend) {
         return new CoClusterOptions(k, variant, nInit, seed, threads, backend, tolerance, maxIterations, solver);
     }
 

@@ -8,8 +8,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Bipartite spectral co-clustering of one weight matrix (Dhillon 2001), as science.md section 5
- * specifies it for the enmeshment loss: A_n = D_r^-1/2 |W| D_c^-1/2; singular vectors 2..l+1
+ * Bipartite spectral co-clustering of one weight matrix (Dhillon 2001), as the enmeshment loss's
+ * cluster assignment uses it: A_n = D_r^-1/2 |W| D_c^-1/2; singular vectors 2..l+1
  * (l = ceil(log2 k)) scaled by D_r^-1/2 (rows) and D_c^-1/2 (columns), stacked, one k-means
  * (joint variant). The singular triplets come from the same engine as spectral clustering: W is
  * a two-layer network graph, whose normalized adjacency has eigenvectors (u_i, v_i)/sqrt 2 for
@@ -36,6 +36,16 @@ public final class CoClustering {
         int k = o.k();
         int rows = w.rows();
         int cols = w.cols();
+        boolean allZero = true;
+        for (float v : w.data()) {
+            if (v != 0f) {
+                allZero = false;
+                break;
+            }
+        }
+        if (allZero) { // checked here, so the message is about this matrix and not "the network"
+            throw new InvalidInputException("the " + rows + " x " + cols + " weight matrix is all zero: there is nothing to co-cluster");
+        }
         NetworkGraph g = NetworkGraph.fromWeights(List.of(w)); // layer 0 = columns, layer 1 = rows
         int[] keptCols = g.keptIndices(0);
         int[] keptRows = g.keptIndices(1);
@@ -62,7 +72,7 @@ public final class CoClustering {
         } else {
             EigenOptions eo = new EigenOptions(l + 1, o.tolerance(), o.maxIterations(), 0, o.seed(), o.threads(),
                     o.solver(), o.backend());
-            EigenResult e = LaplacianEigensolver.smallest(g, eo);
+            EigenResult e = LaplacianEigensolver.smallest(g, eo).requireConverged();
             sigma = new double[l + 1];
             for (int j = 0; j <= l; j++) {
                 sigma[j] = 1.0 - e.eigenvalues()[j];

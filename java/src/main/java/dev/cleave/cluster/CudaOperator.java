@@ -2,7 +2,7 @@ package dev.cleave.cluster;
 
 import dev.cleave.nativ.CudaApi;
 import dev.cleave.nativ.CudaBuffer;
-import dev.cleave.nn.CudaProbe;
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -11,8 +11,9 @@ import org.bytedeco.javacpp.LongPointer;
 
 /**
  * A {@link GraphOperator} held in device memory (cleave_cuda_spectral_op: the scale and every
- * piece uploaded once, at construction) on a CUDA backend: the GPU ({@link Backend#CUDA}) or the
- * CPU emulation of its kernels ({@link Backend#CUDA_EMU}). {@link #eigs} runs the shared
+ * piece uploaded once, at construction) on a CUDA device: the GPU ({@link Device.Kind#CUDA}) or the
+ * CPU emulation of its kernels ({@link Device.Kind#CUDA_EMU}), whose library, with the device
+ * made current, comes from {@link Device#cuda()}. {@link #eigs} runs the shared
  * Chebyshev iteration ({@link ChebyshevEigensolver}) over {@link DeviceBlocks}. Device memory
  * is held until {@link #close()}. Used by one thread at a time (the op keeps its workspace).
  */
@@ -20,14 +21,12 @@ final class CudaOperator extends GraphOperatorHandle {
     /** Largest block size p the device's block_mul_square takes (cleave_cuda.h). */
     static final int MAX_BLOCK = 256;
 
-    private static CudaProbe probe;
-
     private final CudaApi api;
     private long op;
 
-    CudaOperator(GraphOperator g, Backend backend) {
+    CudaOperator(GraphOperator g, CudaApi api) {
         super(g);
-        this.api = api(backend);
+        this.api = api;
         try (LongPointer out = new LongPointer(1); DoublePointer scale = new DoublePointer(g.scale)) {
             api.check(api.spectralOpCreate(g.n, g.half, scale, out));
             op = out.get();
@@ -51,32 +50,6 @@ final class CudaOperator extends GraphOperatorHandle {
         }
     }
 
-    /**
-     * The CUDA library of a CUDA backend, ready to use: for {@link Backend#CUDA} a usable GPU is
-     * required (else an error with the reason, from {@link CudaProbe}) and the first device with
-     * a kernel image is made current on this thread.
-     */
-    static CudaApi api(Backend backend) {
-        CudaApi api = backend.cudaApi();
-        if (backend == Backend.CUDA) {
-            CudaProbe p = probe();
-            if (p.problem() != null) {
-                throw new InvalidInputException("backend cuda cannot run here: " + p.problem()
-                        + ". Use backend native (--backend cpu), or run 'cleave doctor' for details.");
-            }
-            api.check(api.setDevice(p.devices().stream().filter(CudaProbe.Device::hasKernelImage).findFirst()
-                    .orElseThrow().index()));
-        }
-        return api;
-    }
-
-    private static synchronized CudaProbe probe() {
-        if (probe == null) {
-            probe = CudaProbe.probe();
-        }
-        return probe;
-    }
-
     @Override
     public void apply(int which, double[] x, double[] y, int cols) {
         int d = dim(which);
@@ -88,14 +61,14 @@ final class CudaOperator extends GraphOperatorHandle {
 
     @Override
     public Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled,
-            int maxIter, int maxDegree, double amplification, double[] x0) {
+            int maxIter, int maxDegree, double amplification, double[] x0, double[] locked, double[] lockedValues) {
         if (p > MAX_BLOCK) {
             throw new InvalidInputException("the " + api.name() + " backend takes eigensolver blocks of at most " + MAX_BLOCK
-                    + " vectors, but k = " + k + " needs " + p + "; lower k (or blockSize) or use backend native");
+                    + " vectors, but k = " + k + " needs " + p + "; lower k (or blockSize) or use --backend cpu");
         }
         try (DeviceBlocks blocks = new DeviceBlocks(api, op, which, dim(which))) {
             return ChebyshevEigensolver.largest(blocks, k, p, lower, upper, tol, sqrtScaled, maxIter, maxDegree,
-                    amplification, x0);
+                    amplification, x0, locked, lockedValues);
         }
     }
 

@@ -3,9 +3,10 @@ package dev.cleave.cluster;
 import java.util.Arrays;
 
 /**
- * The eigensolver stopped before every requested pair met the tolerance. Never a silently wrong
- * answer: the message names the iterations, the residuals and what to change. The partial
- * numbers are kept for diagnosis.
+ * The eigensolver stopped before every requested pair met the tolerance ({@link EigenResult#status()}
+ * not SUCCESSFUL, raised by {@link EigenResult#requireConverged()}). Never a silently wrong
+ * answer: the message names the iterations, the residuals and what to change, in terms of the
+ * options the CLI offers (--tolerance, --k). The partial numbers are kept for diagnosis.
  */
 public final class EigenNotConvergedException extends RuntimeException {
     private final int k;
@@ -16,10 +17,12 @@ public final class EigenNotConvergedException extends RuntimeException {
     private final double[] residuals;
     private final double[] eigenvalues;
 
-    EigenNotConvergedException(String what, int k, int converged, int iterations, long operatorApplications,
-            double tolerance, int maxIterations, double[] residuals, double[] eigenvalues, String hint) {
-        super(message(what, k, converged, iterations, operatorApplications, tolerance, maxIterations, residuals,
-                eigenvalues, hint));
+    private final EigenStatus status;
+
+    EigenNotConvergedException(String what, EigenStatus status, int k, int converged, int iterations,
+            long operatorApplications, double tolerance, double[] residuals, double[] eigenvalues) {
+        super(message(what, status, k, converged, iterations, operatorApplications, tolerance, residuals, eigenvalues));
+        this.status = status;
         this.k = k;
         this.converged = converged;
         this.iterations = iterations;
@@ -29,20 +32,26 @@ public final class EigenNotConvergedException extends RuntimeException {
         this.eigenvalues = eigenvalues.clone();
     }
 
-    private static String message(String what, int k, int converged, int iterations, long apps, double tol, int maxIter,
-            double[] res, double[] values, String hint) {
+    private static String message(String what, EigenStatus status, int k, int converged, int iterations, long apps,
+            double tol, double[] res, double[] values) {
         int worst = 0;
         for (int j = 1; j < res.length; j++) {
-            if (res[j] > res[worst]) {
+            if (!(res[j] <= res[worst])) {
                 worst = j;
             }
         }
+        String how = status == EigenStatus.NUMERICAL_ISSUE ? "stopped on a numerical issue (a NaN or infinite value)"
+                : "did not converge";
         return String.format(java.util.Locale.ROOT,
-                "%s did not converge: %d of %d eigenpairs reached residual <= %.1e after %d iterations (%d operator "
-                        + "applications); worst residual %.2e (pair %d, Laplacian eigenvalue %.6f). %s",
-                what, converged, k, tol, iterations, apps, res[worst], worst, values[worst],
-                hint != null ? hint : "Raise maxIterations (now " + maxIter + ") or loosen the tolerance, or use solver "
-                        + "'dense' for problems up to " + LaplacianEigensolver.DENSE_LIMIT + " rows.");
+                "%s %s: %d of %d eigenpairs reached residual <= %.1e after %d iterations (%d operator "
+                        + "applications); worst residual %.2e (pair %d, Laplacian eigenvalue %.6f). Loosen the "
+                        + "tolerance (--tolerance, now %.1e) or ask for fewer pairs (--k).",
+                what, how, converged, k, tol, iterations, apps, res[worst], worst, values[worst], tol);
+    }
+
+    /** How the solve ended: NOT_CONVERGING or NUMERICAL_ISSUE. */
+    public EigenStatus status() {
+        return status;
     }
 
     /** Pairs requested. */

@@ -2,6 +2,7 @@ package dev.cleave.cluster;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 
 /**
@@ -20,11 +21,11 @@ import dev.cleave.util.InvalidInputException;
  * @param seed          seed of the start block (stream "eigen/start")
  * @param threads       threads of the native kernels; 0 = all available processors
  * @param solver        dense, iterative, or auto (by problem size)
- * @param backend       native engine, Java reference, or CUDA (GPU, or its emulation)
+ * @param backend       the device it runs on: cpu (the native engine), java (the reference), cuda or cuda-emu
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record EigenOptions(int k, double tolerance, int maxIterations, int blockSize, long seed, int threads,
-        Solver solver, Backend backend) {
+        Solver solver, Device backend) {
     public static final double DEFAULT_TOLERANCE = 1e-6;
     public static final int DEFAULT_MAX_ITERATIONS = 1000;
 
@@ -53,7 +54,7 @@ public record EigenOptions(int k, double tolerance, int maxIterations, int block
 
     /** k pairs with every other option at its default (seed 0, all threads, auto solver, native). */
     public static EigenOptions defaults(int k) {
-        return new EigenOptions(k, DEFAULT_TOLERANCE, DEFAULT_MAX_ITERATIONS, 0, 0L, 0, Solver.AUTO, Backend.NATIVE);
+        return new EigenOptions(k, DEFAULT_TOLERANCE, DEFAULT_MAX_ITERATIONS, 0, 0L, 0, Solver.AUTO, Device.cpu());
     }
 
     public EigenOptions withK(int k) {
@@ -84,7 +85,7 @@ public record EigenOptions(int k, double tolerance, int maxIterations, int block
         return new EigenOptions(k, tolerance, maxIterations, blockSize, seed, threads, solver, backend);
     }
 
-    public EigenOptions withBackend(Backend backend) {
+    public EigenOptions withBackend(Device backend) {
         return new EigenOptions(k, tolerance, maxIterations, blockSize, seed, threads, solver, backend);
     }
 

@@ -17,17 +17,23 @@ import java.util.Arrays;
  *                             computed from the operator after the solve (relative to ||N|| = 1)
  * @param iterations           outer iterations of the iterative solver (0 for dense)
  * @param operatorApplications applications of the operator to single vectors
- * @param converged            pairs that met the tolerance (always k in a returned result:
- *                             otherwise {@link EigenNotConvergedException} is thrown)
- * @param method               "dense" or "chebyshev", with "-bipartite" when the graph was
- *                             solved through its bipartite half operator (squared singular
- *                             values of the cross block, then lifted)
+ * @param converged            pairs whose residual met the tolerance (k exactly when status is
+ *                             {@link EigenStatus#SUCCESSFUL})
+ * @param status               how the solve ended; {@link #requireConverged()} turns anything
+ *                             but SUCCESSFUL into an {@link EigenNotConvergedException}
+ * @param method               "dense", "chebyshev", "chebyshev-deflated" (a graph of several
+ *                             connected components: their known null-space vectors locked, the
+ *                             rest iterated) or "components" (at least k components: the k
+ *                             largest by volume give the pairs, no iteration), with "-bipartite"
+ *                             when the graph was solved through its bipartite half operator
+ *                             (squared singular values of the cross block, then lifted)
  * @param tolerance            the tolerance the residuals were held to
  * @param seconds              wall time of the solve
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record EigenResult(int nodes, int k, double[] eigenvalues, double[] eigenvectors, double[] residuals,
-        int iterations, long operatorApplications, int converged, String method, double tolerance, double seconds) {
+        int iterations, long operatorApplications, int converged, EigenStatus status, String method, double tolerance,
+        double seconds) {
     public EigenResult {
         eigenvalues = eigenvalues.clone();
         eigenvectors = eigenvectors.clone();
@@ -58,6 +64,19 @@ public record EigenResult(int nodes, int k, double[] eigenvalues, double[] eigen
         return v;
     }
 
+    /**
+     * This result if every pair converged ({@link EigenStatus#SUCCESSFUL}); otherwise an
+     * {@link EigenNotConvergedException} with the converged count, the residuals and the
+     * iterations (the CLI's exit 4).
+     */
+    public EigenResult requireConverged() {
+        if (status == EigenStatus.SUCCESSFUL) {
+            return this;
+        }
+        throw new EigenNotConvergedException("eigensolver (" + method + ")", status, k, converged, iterations,
+                operatorApplications, tolerance, residuals, eigenvalues);
+    }
+
     /** Largest residual. */
     public double maxResidual() {
         return Arrays.stream(residuals).max().orElse(0.0);
@@ -68,7 +87,7 @@ public record EigenResult(int nodes, int k, double[] eigenvalues, double[] eigen
         return o instanceof EigenResult r && r.nodes == nodes && r.k == k && Arrays.equals(r.eigenvalues, eigenvalues)
                 && Arrays.equals(r.eigenvectors, eigenvectors) && Arrays.equals(r.residuals, residuals)
                 && r.iterations == iterations && r.operatorApplications == operatorApplications
-                && r.converged == converged && r.method.equals(method) && Double.compare(r.tolerance, tolerance) == 0
+                && r.converged == converged && r.status == status && r.method.equals(method) && Double.compare(r.tolerance, tolerance) == 0
                 && Double.compare(r.seconds, seconds) == 0;
     }
 
@@ -79,7 +98,7 @@ public record EigenResult(int nodes, int k, double[] eigenvalues, double[] eigen
 
     @Override
     public String toString() {
-        return "EigenResult[nodes=" + nodes + ", k=" + k + ", method=" + method + ", eigenvalues="
+        return "EigenResult[nodes=" + nodes + ", k=" + k + ", status=" + status + ", method=" + method + ", eigenvalues="
                 + Arrays.toString(eigenvalues) + ", maxResidual=" + maxResidual() + ", iterations=" + iterations + "]";
     }
 }

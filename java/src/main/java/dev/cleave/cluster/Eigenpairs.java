@@ -11,13 +11,22 @@ import java.util.Arrays;
  * @param iterations   outer iterations (0 for a dense solve)
  * @param applications operator applications to single vectors
  * @param converged    leading pairs that met their tolerance
+ * @param status       how the solve ended: {@link EigenStatus#SUCCESSFUL} exactly when
+ *                     {@code converged} covers every pair
  */
 public record Eigenpairs(double[] values, double[] vectors, double[] residuals, int iterations, long applications,
-        int converged) {
+        int converged, EigenStatus status) {
     public Eigenpairs {
         values = values.clone();
         vectors = vectors.clone();
         residuals = residuals.clone();
+    }
+
+    /** Pairs whose status follows from the numbers ({@link EigenStatus#of}). */
+    public Eigenpairs(double[] values, double[] vectors, double[] residuals, int iterations, long applications,
+            int converged) {
+        this(values, vectors, residuals, iterations, applications, converged,
+                EigenStatus.of(residuals.length, converged, values, residuals));
     }
 
     @Override
@@ -44,7 +53,7 @@ public record Eigenpairs(double[] values, double[] vectors, double[] residuals, 
     public boolean equals(Object o) {
         return o instanceof Eigenpairs e && Arrays.equals(e.values, values) && Arrays.equals(e.vectors, vectors)
                 && Arrays.equals(e.residuals, residuals) && e.iterations == iterations
-                && e.applications == applications && e.converged == converged;
+                && e.applications == applications && e.converged == converged && e.status == status;
     }
 
     @Override
@@ -54,7 +63,7 @@ public record Eigenpairs(double[] values, double[] vectors, double[] residuals, 
 
     @Override
     public String toString() {
-        return "Eigenpairs[k=" + k() + ", converged=" + converged + ", iterations=" + iterations + ", values="
+        return "Eigenpairs[k=" + k() + ", status=" + status + ", converged=" + converged + ", iterations=" + iterations + ", values="
                 + Arrays.toString(Arrays.copyOf(values, k())) + "]";
     }
 }

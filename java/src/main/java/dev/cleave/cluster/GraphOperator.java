@@ -27,6 +27,8 @@ final class GraphOperator {
     final int half;
     final int[] order;
     final double[] scale;
+    /** The degree of each operator row (the graph's, exactly: scale = degree^-1/2). */
+    final double[] degree;
     final List<Piece> pieces;
 
     /**
@@ -52,11 +54,15 @@ final class GraphOperator {
         }
     }
 
-    private GraphOperator(int n, int half, int[] order, double[] scale, List<Piece> pieces) {
+    private GraphOperator(int n, int half, int[] order, double[] degrees, List<Piece> pieces) {
         this.n = n;
         this.half = half;
         this.order = order;
-        this.scale = scale;
+        this.degree = new double[order.length];
+        for (int t = 0; t < order.length; t++) {
+            degree[t] = degrees[order[t]];
+        }
+        this.scale = inverseSqrt(degrees, order);
         this.pieces = pieces;
     }
 
@@ -67,6 +73,63 @@ final class GraphOperator {
             f += 2.0 * p.entries();
         }
         return f;
+    }
+
+    /**
+     * The connected components of the graph, per operator row: {@code labels[t]} numbers the
+     * components in order of their first operator row. Union-find over the stored non-zero
+     * entries of the pieces.
+     */
+    int[] componentLabels() {
+        int[] parent = new int[n];
+        for (int i = 0; i < n; i++) {
+            parent[i] = i;
+        }
+        for (Piece p : pieces) {
+            for (int i = 0; i < p.rows(); i++) {
+                if (p.isDense()) {
+                    float[] a = p.dense();
+                    for (int j = 0; j < p.cols(); j++) {
+                        if (a[i * p.cols() + j] != 0f) {
+                            union(parent, p.dst() + i, p.src() + j);
+                        }
+                    }
+                } else {
+                    for (long e = p.offsets()[i]; e < p.offsets()[i + 1]; e++) {
+                        if (p.weights()[(int) e] != 0f) {
+                            union(parent, p.dst() + i, p.src() + p.columns()[(int) e]);
+                        }
+                    }
+                }
+            }
+        }
+        int[] label = new int[n];
+        java.util.Arrays.fill(label, -1);
+        int count = 0;
+        for (int t = 0; t < n; t++) {
+            int r = find(parent, t);
+            if (label[r] < 0) {
+                label[r] = count++;
+            }
+            label[t] = label[r];
+        }
+        return label;
+    }
+
+    private static int find(int[] parent, int a) {
+        while (parent[a] != a) {
+            parent[a] = parent[parent[a]];
+            a = parent[a];
+        }
+        return a;
+    }
+
+    private static void union(int[] parent, int a, int b) {
+        int ra = find(parent, a);
+        int rb = find(parent, b);
+        if (ra != rb) {
+            parent[Math.max(ra, rb)] = Math.min(ra, rb);
+        }
     }
 
     static double[] inverseSqrt(double[] degrees, int[] order) {
@@ -100,7 +163,7 @@ final class GraphOperator {
             for (int i = 0; i < n; i++) {
                 order[i] = i;
             }
-            return new GraphOperator(n, 0, order, inverseSqrt(deg, order), List.of(Piece.csr(0, n, 0, n, off, col, w)));
+            return new GraphOperator(n, 0, order, deg, List.of(Piece.csr(0, n, 0, n, off, col, w)));
         }
         boolean[] side = sides.get();
         int ones = 0;
@@ -121,7 +184,7 @@ final class GraphOperator {
         List<Piece> pieces = new ArrayList<>(2);
         pieces.add(sideBlock(off, col, w, order, pos, half, n, 0, half)); // T rows <- S columns
         pieces.add(sideBlock(off, col, w, order, pos, 0, half, half, n - half)); // S rows <- T columns
-        return new GraphOperator(n, half, order, inverseSqrt(deg, order), pieces);
+        return new GraphOperator(n, half, order, deg, pieces);
     }
 
     // CSR block of operator rows [r0, r1); their columns all lie in [srcOff, srcOff + cols), the other side.
@@ -223,7 +286,7 @@ final class GraphOperator {
                 pieces.add(csrOfDense(layerOff[l], cols, layerOff[l + 1], rows, a, true, nnz));
             }
         }
-        return new GraphOperator(n, half, order, inverseSqrt(g.degrees(), order), pieces);
+        return new GraphOperator(n, half, order, g.degrees(), pieces);
     }
 
     // CSR of a dense block a (rowsA x colsA = rows x cols, or its transpose when transpose).

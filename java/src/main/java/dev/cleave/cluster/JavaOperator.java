@@ -121,9 +121,9 @@ final class JavaOperator extends GraphOperatorHandle {
 
     @Override
     public Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled,
-            int maxIter, int maxDegree, double amplification, double[] x0) {
-        return ChebyshevEigensolver.largest(operator(which), k, p, lower, upper, tol, sqrtScaled, maxIter, maxDegree,
-                amplification, x0);
+            int maxIter, int maxDegree, double amplification, double[] x0, double[] locked, double[] lockedValues) {
+        return ChebyshevEigensolver.largest(new HostBlocks(operator(which)), k, p, lower, upper, tol, sqrtScaled, maxIter,
+                maxDegree, amplification, x0, locked, lockedValues);
     }
 
     @Override

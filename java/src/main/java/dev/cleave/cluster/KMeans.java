@@ -4,6 +4,7 @@ import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nativ.CudaApi;
 import dev.cleave.nativ.CudaBuffer;
 import dev.cleave.nativ.SpectralKernels;
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.Rng;
 import java.util.Arrays;
@@ -17,10 +18,12 @@ import org.bytedeco.javacpp.DoublePointer;
  * its center, so all k clusters are non-empty. The native Lloyd loop uses Hamerly's bounds to
  * skip distance computations that cannot change a label (same assignments as plain Lloyd up to
  * exact ties); the reference runs plain Lloyd. Restart r is seeded from stream "kmeans/r" of the options' seed and runs on one
- * thread; restarts run in parallel, and the result does not depend on the thread count.
+ * thread. The native backend runs restarts in parallel (one per thread at a time); the reference and
+ * the CUDA backends run them one after another. Either way the best restart is chosen in index order,
+ * so the result does not depend on the thread count.
  *
- * <p>{@link Backend#NATIVE} runs native/src/spectral_kmeans.cpp; {@link Backend#JAVA} runs the
- * reference below, the same algorithm with the same random numbers. The CUDA backends run the
+ * <p>A {@link Device.Kind#CPU} device runs native/src/spectral_kmeans.cpp; {@link Device.Kind#JAVA}
+ * runs the reference below, the same algorithm with the same random numbers. The CUDA devices run the
  * reference's driver too (seeding, center update, empty clusters, stopping rule, restarts, all
  * shared) with its assignment step, the O(n k d) part, on the device (kernel kmeans_assign).
  */
@@ -54,7 +57,7 @@ public final class KMeans {
         double[] centers = new double[k * d];
         double[] inertia = new double[1];
         int[] stats = new int[2];
-        if (options.backend() == Backend.NATIVE) {
+        if (options.backend().kind() == Device.Kind.CPU) {
             CpuKernels.check(SpectralKernels.cleave_kmeans(x, n, d, k, options.nInit(), options.maxIterations(),
                     options.tolerance(), seeds, options.resolvedThreads(), labels, centers, inertia, stats));
         } else {
@@ -209,12 +212,12 @@ public final class KMeans {
         private final CudaBuffer labelBuf;
         private final CudaBuffer distBuf;
 
-        DeviceAssigner(Backend backend, double[] x, int n, int d, int k) {
+        DeviceAssigner(Device backend, double[] x, int n, int d, int k) {
             if (d > 4096) {
                 throw new InvalidInputException("the " + backend + " backend clusters points of at most 4096 coordinates, got "
-                        + d + "; use backend native");
+                        + d + "; use --backend cpu");
             }
-            this.api = CudaOperator.api(backend);
+            this.api = backend.cuda();
             this.n = n;
             this.d = d;
             this.k = k;
@@ -267,7 +270,11 @@ public final class KMeans {
         }
     }
 
-    /** One restart: a line-by-line twin of the native KMeans::run, its assignment step from an {@link Assigner}. */
+    /**
+     * One restart of the reference: the native KMeans::run's seeding, center update, empty-cluster
+     * rule and stopping rule with the same random numbers, but plain Lloyd assignment (the native
+     * loop skips distances with Hamerly's bounds), its assignment step from an {@link Assigner}.
+     */
     private static final class Reference {
         final double[] x;
         final int n;

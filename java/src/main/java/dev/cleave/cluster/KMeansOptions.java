@@ -2,6 +2,7 @@ package dev.cleave.cluster;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 
 /**
@@ -16,11 +17,11 @@ import dev.cleave.util.InvalidInputException;
  * @param seed          seed; restart r draws from stream "kmeans/r"
  * @param threads       restarts run in parallel on this many threads (0 = all processors);
  *                      the result does not depend on it
- * @param backend       native engine, Java reference, or CUDA (GPU, or its emulation)
+ * @param backend       the device it runs on: cpu (the native engine), java (the reference), cuda or cuda-emu
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record KMeansOptions(int k, int nInit, int maxIterations, double tolerance, long seed, int threads,
-        Backend backend) {
+        Device backend) {
     public static final int DEFAULT_N_INIT = 25;
     public static final int DEFAULT_MAX_ITERATIONS = 300;
     public static final double DEFAULT_TOLERANCE = 1e-4;
@@ -48,7 +49,7 @@ public record KMeansOptions(int k, int nInit, int maxIterations, double toleranc
 
     /** k clusters, 25 restarts, 300 iterations, tolerance 1e-4, seed 0, all threads, native. */
     public static KMeansOptions defaults(int k) {
-        return new KMeansOptions(k, DEFAULT_N_INIT, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE, 0L, 0, Backend.NATIVE);
+        return new KMeansOptions(k, DEFAULT_N_INIT, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE, 0L, 0, Device.cpu());
     }
 
     public KMeansOptions withK(int k) {
@@ -67,7 +68,7 @@ public record KMeansOptions(int k, int nInit, int maxIterations, double toleranc
         return new KMeansOptions(k, nInit, maxIterations, tolerance, seed, threads, backend);
     }
 
-    public KMeansOptions withBackend(Backend backend) {
+    public KMeansOptions withBackend(Device backend) {
         return new KMeansOptions(k, nInit, maxIterations, tolerance, seed, threads, backend);
     }
 

@@ -2,6 +2,7 @@ package dev.cleave.cluster;
 
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 
 /**
@@ -18,8 +19,14 @@ import dev.cleave.util.InvalidInputException;
  * bunched-up spectra of network graphs. If sigma_k is tiny (below 1e-4) the lift is
  * ill-conditioned and N is solved directly instead.
  *
+ * <p>Graphs of several connected components have N's eigenvalue 1 (L's 0) once per component,
+ * a multiplicity that may exceed any block size; its eigenvectors are known exactly (D^1/2 1_C
+ * per component C), so the iterative path locks them in and iterates for the remaining pairs
+ * only (see {@link #run}).
+ *
  * <p>Whatever the path, the residuals ||N v - mu v|| of the returned pairs are recomputed from
- * N itself, and if any exceeds the tolerance an {@link EigenNotConvergedException} is thrown.
+ * N itself; the result's {@link EigenResult#status()} says whether all met the tolerance
+ * ({@link EigenResult#requireConverged()} throws {@link EigenNotConvergedException} if not).
  */
 public final class LaplacianEigensolver {
     /** {@link Solver#AUTO} solves problems of at most this many rows densely. */
@@ -36,8 +43,9 @@ public final class LaplacianEigensolver {
     /**
      * The k smallest Laplacian eigenpairs of a graph without isolated nodes.
      *
-     * @throws InvalidInputException       if a node has degree 0 or k exceeds the nodes
-     * @throws EigenNotConvergedException if the solver ran out of iterations
+     * @return the pairs, with {@link EigenResult#status()} NOT_CONVERGING (or NUMERICAL_ISSUE)
+     *         and the converged count if the solver ran out of iterations (no exception here)
+     * @throws InvalidInputException if a node has degree 0 or k exceeds the nodes
      */
     public static EigenResult smallest(CsrGraph graph, EigenOptions options) {
         return solve(GraphOperator.of(graph), options);
@@ -48,12 +56,32 @@ public final class LaplacianEigensolver {
         return solve(GraphOperator.of(graph), options);
     }
 
+    /**
+     * As {@link #smallest(NetworkGraph, EigenOptions)}, warm-started: the iterative solve's start
+     * block begins with the columns of {@code start} (nodes x startColumns, row-major, in the
+     * graph's kept-node order; e.g. the previous {@link EigenResult#eigenvectors()} of a slowly
+     * changing graph), its other columns Gaussian from the seed. The spectral regulariser solves
+     * every training step this way. The dense path ignores the start.
+     */
+    public static EigenResult smallestFrom(NetworkGraph graph, EigenOptions options, double[] start, int startColumns) {
+        GraphOperator g = GraphOperator.of(graph);
+        if (startColumns < 0 || start == null || start.length != (long) g.n * startColumns) {
+            throw new InvalidInputException("a warm start needs nodes x startColumns = " + g.n + " x " + startColumns
+                    + " values, got " + (start == null ? "none" : start.length));
+        }
+        return solve(g, options, start, startColumns);
+    }
+
     /** Default block size for k pairs. */
     static int defaultBlockSize(int k) {
         return k + Math.max(4, k / 3);
     }
 
     static EigenResult solve(GraphOperator g, EigenOptions o) {
+        return solve(g, o, null, 0);
+    }
+
+    private static EigenResult solve(GraphOperator g, EigenOptions o, double[] warm, int wc) {
         long t0 = System.nanoTime();
         int k = o.k();
         int n = g.n;
@@ -64,33 +92,35 @@ public final class LaplacianEigensolver {
         try (OperatorHandle h = OperatorHandle.open(g, o.backend(), o.resolvedThreads())) {
             double[] mu = null;
             double[] vecs = null;
-            Eigenpairs e = null;
+            Solved s = null;
             String method = null;
-            if (g.half > 0 && k <= g.half) {
-                e = run(h, OperatorHandle.M, k, o, 0.0, 1.0, true);
-                double[] theta = e.values();
-                if (theta[k - 1] >= SIGMA2_MIN) {
-                    mu = new double[k];
-                    for (int j = 0; j < k; j++) {
-                        mu[j] = Math.sqrt(theta[j]);
-                    }
-                    vecs = lift(h, g, e.vectors(), mu, k);
-                    method = (e.iterations() == 0 ? "dense" : "chebyshev") + "-bipartite";
-                }
-            }
             long apps = 0;
             int iterations = 0;
-            if (e != null) {
-                apps += e.applications();
-                iterations += e.iterations();
+            if (g.half > 0 && k <= g.half) {
+                s = run(h, g, OperatorHandle.M, k, o, 0.0, 1.0, true, warm, wc);
+                apps += s.e.applications();
+                iterations += s.e.iterations();
+                double[] theta = s.e.values();
+                if (theta[k - 1] >= SIGMA2_MIN || s.e.status() != EigenStatus.SUCCESSFUL) {
+                    mu = new double[k];
+                    for (int j = 0; j < k; j++) {
+                        mu[j] = Math.sqrt(Math.max(theta[j], 0.0));
+                    }
+                    double[] sigma = new double[k];
+                    for (int j = 0; j < k; j++) {
+                        sigma[j] = Math.max(mu[j], Double.MIN_NORMAL); // only a failed solve has sigma 0 here
+                    }
+                    vecs = lift(h, g, s.e.vectors(), sigma, k);
+                    method = s.method + "-bipartite";
+                }
             }
             if (vecs == null) {
-                e = run(h, OperatorHandle.N, k, o, -1.0, 1.0, false);
-                mu = java.util.Arrays.copyOf(e.values(), k);
-                vecs = e.vectors();
-                method = e.iterations() == 0 ? "dense" : "chebyshev";
-                apps += e.applications();
-                iterations += e.iterations();
+                s = run(h, g, OperatorHandle.N, k, o, -1.0, 1.0, false, warm, wc);
+                mu = java.util.Arrays.copyOf(s.e.values(), k);
+                vecs = s.e.vectors();
+                method = s.method;
+                apps += s.e.applications();
+                iterations += s.e.iterations();
             }
             double[] av = new double[n * k];
             h.apply(OperatorHandle.N, vecs, av, k);
@@ -104,24 +134,30 @@ public final class LaplacianEigensolver {
             for (int j = 0; j < k; j++) {
                 lambda[j] = 1.0 - mu[j];
             }
-            if (converged < k) {
-                throw new EigenNotConvergedException("eigensolver (" + method + ")", k, converged, iterations, apps,
-                        o.tolerance(), o.maxIterations(), res, lambda, "The residuals were checked on N after the "
-                                + "solve; raise maxIterations (now " + o.maxIterations() + ") or loosen the tolerance.");
-            }
+            EigenStatus status = s.e.status() == EigenStatus.SUCCESSFUL ? EigenStatus.of(k, converged, lambda, res)
+                    : s.e.status();
             double[] out = new double[n * k];
             for (int t = 0; t < n; t++) {
                 System.arraycopy(vecs, t * k, out, g.order[t] * k, k);
             }
             fixSigns(out, n, k);
-            return new EigenResult(n, k, lambda, out, res, iterations, apps, converged, method, o.tolerance(),
+            return new EigenResult(n, k, lambda, out, res, iterations, apps, converged, status, method, o.tolerance(),
                     (System.nanoTime() - t0) / 1e9);
         }
     }
 
-    /** Dense or iterative solve of the k largest pairs of N or M; throws if not converged. */
-    private static Eigenpairs run(OperatorHandle h, int which, int k, EigenOptions o, double lower, double upper,
-            boolean sqrtScaled) {
+    /** The pairs of one operator and the name of the method that found them. */
+    private record Solved(Eigenpairs e, String method) {}
+
+    /**
+     * Dense or iterative solve of the k largest pairs of N or M. On the iterative path a graph of
+     * c >= 2 connected components has its known null space of L (N's eigenvalue 1, one vector
+     * D^1/2 1_C per component) locked in and deflated out of the iteration, which then looks for
+     * the k - c pairs after it only; with c >= k no iteration runs and the k component vectors of
+     * the largest volume are returned (ties: the component holding the smallest graph node).
+     */
+    private static Solved run(OperatorHandle h, GraphOperator g, int which, int k, EigenOptions o, double lower,
+            double upper, boolean sqrtScaled, double[] warm, int wc) {
         int dim = h.dim(which);
         String name = which == OperatorHandle.M ? "half operator M" : "normalized adjacency N";
         boolean dense = o.solver() == Solver.DENSE || (o.solver() == Solver.AUTO && dim <= AUTO_DENSE_MAX);
@@ -138,31 +174,113 @@ public final class LaplacianEigensolver {
             }
         }
         if (dense) {
-            int limit = o.backend() == Backend.NATIVE ? DENSE_LIMIT : JAVA_DENSE_LIMIT;
+            int limit = o.backend().kind() == Device.Kind.CPU ? DENSE_LIMIT : JAVA_DENSE_LIMIT;
             if (dim > limit) {
                 throw new InvalidInputException("the dense solver is limited to " + limit + " rows (" + o.backend()
                         + " backend) but the " + name + " has " + dim + "; use solver 'iterative' or 'auto'");
             }
-            return h.dense(which, k);
+            return new Solved(h.dense(which, k), "dense");
         }
-        double[] x0 = ChebyshevEigensolver.startBlock(dim, p, o.seed(), which == OperatorHandle.M ? "eigen/start/half"
-                : "eigen/start/full");
-        Eigenpairs e = h.eigs(which, k, p, lower, upper, o.tolerance(), sqrtScaled, o.maxIterations(),
-                ChebyshevEigensolver.DEFAULT_MAX_DEGREE, ChebyshevEigensolver.DEFAULT_AMPLIFICATION, x0);
-        if (e.converged() < k) {
-            double[] values = e.values();
-            double[] res = e.residuals();
-            double[] lambda = new double[k];
-            double[] resN = new double[k];
-            for (int j = 0; j < k; j++) {
-                double mu = which == OperatorHandle.M ? Math.sqrt(Math.max(values[j], 0)) : values[j];
-                lambda[j] = 1.0 - mu;
-                resN[j] = which == OperatorHandle.M ? res[j] / (Math.sqrt(2) * Math.max(mu, 1e-300)) : res[j];
+        String purpose = which == OperatorHandle.M ? "eigen/start/half" : "eigen/start/full";
+        double[][] nullSpace = nullSpace(g, which);
+        if (nullSpace == null) {
+            double[] x0 = start(g, dim, p, o.seed(), purpose, warm, wc);
+            return new Solved(h.eigs(which, k, p, lower, upper, o.tolerance(), sqrtScaled, o.maxIterations(),
+                    ChebyshevEigensolver.DEFAULT_MAX_DEGREE, ChebyshevEigensolver.DEFAULT_AMPLIFICATION, x0, null, null),
+                    "chebyshev");
+        }
+        int c = nullSpace.length;
+        if (c >= k) {
+            double[] z = columns(nullSpace, k, dim);
+            double[] az = new double[dim * k];
+            h.apply(which, z, az, k);
+            double[] ones = new double[k];
+            java.util.Arrays.fill(ones, 1.0);
+            double[] res = DenseMath.residuals(dim, z, az, k, k, ones);
+            return new Solved(new Eigenpairs(ones, z, res, 0, k, k, EigenStatus.SUCCESSFUL), "components");
+        }
+        int rest = k - c;
+        int q = o.blockSize() > 0 ? Math.max(rest, o.blockSize() - c) : defaultBlockSize(rest);
+        q = Math.min(q, dim - c);
+        double[] x0 = start(g, dim, q, o.seed(), purpose, warm, wc);
+        double[] ones = new double[c];
+        java.util.Arrays.fill(ones, 1.0);
+        Eigenpairs e = h.eigs(which, rest, q, lower, upper, o.tolerance(), sqrtScaled, o.maxIterations(),
+                ChebyshevEigensolver.DEFAULT_MAX_DEGREE, ChebyshevEigensolver.DEFAULT_AMPLIFICATION, x0,
+                columns(nullSpace, c, dim), ones);
+        return new Solved(e, "chebyshev-deflated");
+    }
+
+    /** The Gaussian start block, its first columns taken from the warm start (graph order) if there is one. */
+    private static double[] start(GraphOperator g, int dim, int p, long seed, String purpose, double[] warm, int wc) {
+        double[] x0 = ChebyshevEigensolver.startBlock(dim, p, seed, purpose);
+        int c = Math.min(wc, p);
+        if (warm != null) {
+            for (int t = 0; t < dim; t++) {
+                System.arraycopy(warm, g.order[t] * wc, x0, t * p, c);
             }
-            throw new EigenNotConvergedException("eigensolver (chebyshev on the " + name + ", block " + p + ")", k,
-                    e.converged(), e.iterations(), e.applications(), o.tolerance(), o.maxIterations(), resN, lambda, null);
         }
-        return e;
+        return x0;
+    }
+
+    /** The first cols of the given unit vectors as a dim x cols row-major block. */
+    private static double[] columns(double[][] v, int cols, int dim) {
+        double[] out = new double[dim * cols];
+        for (int j = 0; j < cols; j++) {
+            for (int i = 0; i < dim; i++) {
+                out[i * cols + j] = v[j][i];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The eigenvectors of eigenvalue 1 of operator {@code which} (N, or M on the side S) known
+     * from the graph's connected components: for each component C, D^1/2 1_C (restricted to S
+     * for M), normalized; ordered by component volume, largest first, ties to the component
+     * with the smallest graph node. Null for a connected graph (its one trivial pair converges
+     * at once and needs no deflation).
+     */
+    static double[][] nullSpace(GraphOperator g, int which) {
+        int[] label = g.componentLabels();
+        int c = 0;
+        for (int l : label) {
+            c = Math.max(c, l + 1);
+        }
+        if (c < 2) {
+            return null;
+        }
+        int dim = which == OperatorHandle.M ? g.half : g.n;
+        double[] volume = new double[c];
+        int[] first = new int[c];
+        java.util.Arrays.fill(first, Integer.MAX_VALUE);
+        for (int t = 0; t < g.n; t++) {
+            volume[label[t]] += g.degree[t];
+            first[label[t]] = Math.min(first[label[t]], g.order[t]);
+        }
+        Integer[] rank = new Integer[c];
+        for (int j = 0; j < c; j++) {
+            rank[j] = j;
+        }
+        java.util.Arrays.sort(rank, (a, b) -> volume[a] != volume[b] ? Double.compare(volume[b], volume[a])
+                : Integer.compare(first[a], first[b]));
+        double[][] v = new double[c][dim];
+        double[] norm = new double[c];
+        for (int t = 0; t < dim; t++) {
+            double x = Math.sqrt(g.degree[t]);
+            v[label[t]][t] = x;
+            norm[label[t]] += x * x;
+        }
+        double[][] out = new double[c][];
+        for (int j = 0; j < c; j++) {
+            double[] col = v[rank[j]];
+            double s = Math.sqrt(norm[rank[j]]);
+            for (int t = 0; t < dim; t++) {
+                col[t] /= s;
+            }
+            out[j] = col;
+        }
+        return out;
     }
 
     /** Eigenvectors of N from those of M: v = (u, N_TS u / sigma), normalized. */

@@ -58,18 +58,14 @@ final class NativeOperator implements OperatorHandle {
         CpuKernels.check(SpectralKernels.cleave_spectral_op_apply(op, which, x, y, cols, threads));
     }
 
+    /** The shared Chebyshev driver ({@link ChebyshevEigensolver}) over the native block kernels ({@link NativeBlocks}). */
     @Override
     public Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled,
-            int maxIter, int maxDegree, double amplification, double[] x0) {
-        int d = dim(which);
-        double[] values = new double[p];
-        double[] vectors = new double[d * k];
-        double[] residuals = new double[k];
-        int[] stats = new int[2];
-        long[] apps = new long[1];
-        CpuKernels.check(SpectralKernels.cleave_spectral_eigs(op, which, k, p, lower, upper, tol, sqrtScaled ? 1 : 0,
-                maxIter, maxDegree, amplification, x0, threads, values, vectors, residuals, stats, apps));
-        return new Eigenpairs(values, vectors, residuals, stats[0], apps[0], stats[1]);
+            int maxIter, int maxDegree, double amplification, double[] x0, double[] locked, double[] lockedValues) {
+        try (NativeBlocks blocks = new NativeBlocks(op, which, dim(which), threads)) {
+            return ChebyshevEigensolver.largest(blocks, k, p, lower, upper, tol, sqrtScaled, maxIter, maxDegree,
+                    amplification, x0, locked, lockedValues);
+        }
     }
 
     @Override

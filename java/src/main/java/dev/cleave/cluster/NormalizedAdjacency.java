@@ -2,15 +2,18 @@ package dev.cleave.cluster;
 
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 
 /**
  * The normalized adjacency N = D^-1/2 A D^-1/2 of a graph as a live operator: y = N x on a block
  * of vectors, in the graph's node order, without forming N. The native backend holds the
  * weights off-heap (about 4 bytes per stored entry, twice for a network's dense layers) until
- * {@link #close()}: use try-with-resources. Safe to apply from several threads at once.
+ * {@link #close()}: use try-with-resources. On the native and Java backends it is safe to apply
+ * from several threads at once; on the CUDA backends ({@link CudaOperator}) the device operator
+ * keeps its workspace in itself, so one thread at a time.
  *
  * <pre>{@code
- * try (NormalizedAdjacency n = NormalizedAdjacency.of(graph, Backend.NATIVE, 0)) {
+ * try (NormalizedAdjacency n = NormalizedAdjacency.of(graph, Device.cpu(), 0)) {
  *     n.apply(x, y, cols);
  * }
  * }</pre>
@@ -19,18 +22,18 @@ public final class NormalizedAdjacency implements SymmetricOperator, AutoCloseab
     private final GraphOperator g;
     private final OperatorHandle h;
 
-    private NormalizedAdjacency(GraphOperator g, Backend backend, int threads) {
+    private NormalizedAdjacency(GraphOperator g, Device backend, int threads) {
         this.g = g;
         this.h = OperatorHandle.open(g, backend, Threads.resolve(threads));
     }
 
     /** N of a graph without isolated nodes; threads 0 = all processors. */
-    public static NormalizedAdjacency of(CsrGraph graph, Backend backend, int threads) {
+    public static NormalizedAdjacency of(CsrGraph graph, Device backend, int threads) {
         return new NormalizedAdjacency(GraphOperator.of(graph), backend, threads);
     }
 
     /** N of a network graph (its kept nodes, in kept order), applied layer by layer. */
-    public static NormalizedAdjacency of(NetworkGraph graph, Backend backend, int threads) {
+    public static NormalizedAdjacency of(NetworkGraph graph, Device backend, int threads) {
         return new NormalizedAdjacency(GraphOperator.of(graph), backend, threads);
     }
 

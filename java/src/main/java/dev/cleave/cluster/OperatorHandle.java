@@ -1,5 +1,7 @@
 package dev.cleave.cluster;
 
+import dev.cleave.nn.Device;
+
 /**
  * A {@link GraphOperator} made live on a backend: the native op (weights off-heap, released by
  * {@link #close()}), the Java reference, or the device op of a CUDA backend (weights in device
@@ -15,9 +17,13 @@ interface OperatorHandle extends AutoCloseable {
     /** y = op x for cols vectors (row-major dim x cols). */
     void apply(int which, double[] x, double[] y, int cols);
 
-    /** Chebyshev-filtered subspace iteration; see ChebyshevEigensolver for the parameters. */
+    /**
+     * Chebyshev-filtered subspace iteration by the one driver over this backend's blocks; see
+     * {@link ChebyshevEigensolver} for the parameters (locked: null, or exact eigenvectors to
+     * deflate out, with their values).
+     */
     Eigenpairs eigs(int which, int k, int p, double lower, double upper, double tol, boolean sqrtScaled, int maxIter,
-            int maxDegree, double amplification, double[] x0);
+            int maxDegree, double amplification, double[] x0, double[] locked, double[] lockedValues);
 
     /** Operator {@code which} as a {@link SymmetricOperator} on host arrays (the Java solvers' view of it). */
     default SymmetricOperator operator(int which) {
@@ -44,11 +50,11 @@ interface OperatorHandle extends AutoCloseable {
     @Override
     void close();
 
-    static OperatorHandle open(GraphOperator g, Backend backend, int threads) {
-        return switch (backend) {
-            case NATIVE -> new NativeOperator(g, threads);
+    static OperatorHandle open(GraphOperator g, Device backend, int threads) {
+        return switch (backend.kind()) {
+            case CPU -> new NativeOperator(g, threads);
             case JAVA -> new JavaOperator(g);
-            case CUDA, CUDA_EMU -> new CudaOperator(g, backend);
+            case CUDA, CUDA_EMU -> new CudaOperator(g, backend.cuda());
         };
     }
 }

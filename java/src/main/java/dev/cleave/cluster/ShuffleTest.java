@@ -26,6 +26,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link CancelledException} from it stops the test, which then throws it to the caller.
  */
 public final class ShuffleTest {
+    /**
+     * Something that runs the test: {@link ShuffleTest#run(List, ShuffleOptions, ProgressListener)}
+     * here, or a {@link DistributedShuffles} engine that spreads the shuffles and returns the same result.
+     */
+    @FunctionalInterface
+    public interface Runner {
+        ShuffleResult run(List<FloatMatrix> weights, ShuffleOptions options, ProgressListener progress);
+    }
+
     public static final String TASK = "shuffle";
 
     private ShuffleTest() {}

@@ -64,7 +64,7 @@ public final class SpectralClustering {
     // The pipeline shared by both graph forms: eigenpairs, embedding, k-means, n-cut, result.
     private static ClusterResult run(GraphOperator op, double[] degrees, Cuts cuts, int totalNodes, long edges, int[] kept,
             List<RemovedNode> removed, int components, ClusterOptions o, long t0) {
-        EigenResult eig = LaplacianEigensolver.solve(op, o.eigenOptions());
+        EigenResult eig = LaplacianEigensolver.solve(op, o.eigenOptions()).requireConverged();
         KMeansResult km = KMeans.fit(embedding(eig, degrees), eig.nodes(), eig.k(), o.kmeansOptions());
         int[] labels = km.labels();
         int clusters = 0;

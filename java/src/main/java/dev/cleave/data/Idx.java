@@ -28,7 +28,8 @@ import java.util.zip.ZipException;
  * the file name.
  *
  * <p>Every problem with a file (missing, bad magic, unsupported type, truncated, trailing
- * bytes, corrupt gzip, image and label counts that differ, a label out of range) is an
+ * bytes, corrupt gzip, image and label counts that differ, no images at all in {@link #readPair}, a label out
+ * of range) is an
  * {@link InvalidInputException} that names the file and says what is wrong.
  */
 public final class Idx {
@@ -116,6 +117,10 @@ public final class Idx {
     public static Dataset readPair(Path images, Path labels, String name, int classes) {
         Images im = readImages(images);
         int[] lab = readLabels(labels);
+        if (im.count() == 0) {
+            throw new InvalidInputException(images + ": the header declares 0 images: a data set needs at least one image "
+                    + "in each split; the file is truncated at the source or not the right one");
+        }
         if (im.count() != lab.length) {
             throw new InvalidInputException(images + " has " + im.count() + " images but " + labels + " has "
                     + lab.length + " labels: the two files must come from the same set (train with train, t10k with t10k)");

@@ -4,6 +4,10 @@ import dev.cleave.util.InvalidInputException;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.function.LongFunction;
+import org.eclipse.collections.api.list.primitive.FloatList;
+import org.eclipse.collections.api.list.primitive.IntList;
+import org.eclipse.collections.impl.list.mutable.primitive.FloatArrayList;
+import org.eclipse.collections.impl.list.mutable.primitive.IntArrayList;
 
 /**
  * An undirected weighted graph in compressed sparse row form: immutable, validated, thread-safe.
@@ -11,8 +15,9 @@ import java.util.function.LongFunction;
  * <p>Node i's neighbours are {@code columns[offsets[i] .. offsets[i+1])}, sorted ascending, with
  * weights {@code weights[...]}. Every edge is stored in both directions with the same weight.
  * Guarantees after construction: weights finite and {@code > 0} (explicit zeros are dropped, they
- * are not edges), column indices in range, no duplicate entries, exactly symmetric, no self
- * loops (see {@link SelfLoops}). Degrees are summed in double precision.
+ * are not edges), column indices in range, no duplicate entries (repeated input entries are an
+ * error or summed, see {@link Duplicates}), exactly symmetric, no self loops (see
+ * {@link SelfLoops}). Degrees are summed in double precision.
  *
  * <p>Builders copy their inputs and never modify them. The array accessors return copies; the
  * per-entry accessors ({@link #rowStart}, {@link #column}, {@link #weight}) read without copying.
@@ -85,7 +90,8 @@ public final class CsrGraph {
         for (int i = 0; i < nodes; i++) {
             Arrays.fill(rows, (int) offsets[i], (int) offsets[i + 1], i);
         }
-        return fromEntries(nodes, rows, columns, weights, (int) nnz, false, selfLoops,
+        return fromEntries(nodes, IntArrayList.newListWith(rows), IntArrayList.newListWith(columns),
+                FloatArrayList.newListWith(weights), false, EntryRules.forCode(selfLoops, false),
                 e -> "entry " + e + " (row " + rows[(int) e] + ")");
     }
 
@@ -110,38 +116,63 @@ public final class CsrGraph {
         if (nodes < 0) {
             throw new InvalidInputException("nodes must be >= 0, got " + nodes);
         }
-        return fromEntries(nodes, from, to, weights, from.length, true, selfLoops, e -> "edge " + e);
+        return fromEntries(nodes, IntArrayList.newListWith(from), IntArrayList.newListWith(to),
+                FloatArrayList.newListWith(weights), true, EntryRules.forCode(selfLoops, true), e -> "edge " + e);
+    }
+
+    /**
+     * How the shared builder treats diagonal and repeated entries, what its error messages tell
+     * the user to do about each (the fix depends on who called: code or a file reader), and the
+     * number of the first node in those messages (0 for arrays, 1 for 1-based files).
+     */
+    record EntryRules(SelfLoops selfLoops, Duplicates duplicates, String selfLoopFix, String duplicateFix, int base) {
+        EntryRules {
+            if (selfLoops == null || duplicates == null) {
+                throw new InvalidInputException("the selfLoops (REJECT or DROP) and duplicates (SUM or REJECT) policies "
+                        + "must not be null");
+            }
+        }
+
+        /** The rules of the array builders: duplicates are errors, the fix names the Java option. */
+        static EntryRules forCode(SelfLoops selfLoops, boolean mirror) {
+            return new EntryRules(selfLoops, Duplicates.REJECT, "remove diagonal entries or build with SelfLoops.DROP, "
+                    + "which ignores them as scipy's Laplacian does", mirror ? "list each undirected edge once" : "merge duplicates",
+                    0);
+        }
     }
 
     /**
      * The shared builder. Entry e is (rows[e], cols[e], vals[e]); with {@code mirror} each entry
      * also stands for its mirror (an undirected edge), otherwise the entries must already be
-     * symmetric. {@code where} names an entry in error messages ("line 17").
+     * symmetric (after duplicates are summed, if the rules say so). {@code where} names an entry
+     * in error messages ("g.mtx line 17"). The lists are read, never modified.
      */
-    static CsrGraph fromEntries(int nodes, int[] rows, int[] cols, float[] vals, int count, boolean mirror,
-            SelfLoops selfLoops, LongFunction<String> where) {
-        if (selfLoops == null) {
-            throw new InvalidInputException("selfLoops policy must not be null (REJECT or DROP)");
-        }
+    static CsrGraph fromEntries(int nodes, IntList rows, IntList cols, FloatList vals, boolean mirror, EntryRules rules,
+            LongFunction<String> where) {
+        int count = rows.size();
+        int b = rules.base();
         long[] rowCount = new long[nodes + 1];
         boolean[] keep = new boolean[count];
         for (int e = 0; e < count; e++) {
-            int i = rows[e];
-            int j = cols[e];
-            float w = vals[e];
+            int i = rows.get(e);
+            int j = cols.get(e);
+            float w = vals.get(e);
             if (i < 0 || i >= nodes || j < 0 || j >= nodes) {
                 throw new InvalidInputException(where.apply(e) + ": node index (" + i + ", " + j
                         + ") is outside [0, " + nodes + ")");
             }
-            if (!Float.isFinite(w) || w < 0f) {
-                throw new InvalidInputException(where.apply(e) + ": weight of (" + i + ", " + j + ") is " + w
-                        + "; edge weights must be finite and >= 0 (take absolute values of signed weights)");
+            if (!Float.isFinite(w)) {
+                throw new InvalidInputException(where.apply(e) + ": weight of (" + (i + b) + ", " + (j + b) + ") is " + w
+                        + "; weights must be finite (fix or drop the entries that produced it)");
+            }
+            if (w < 0f) {
+                throw new InvalidInputException(where.apply(e) + ": weight of (" + (i + b) + ", " + (j + b) + ") is " + w
+                        + "; edge weights must be >= 0 (take absolute values of signed weights)");
             }
             if (i == j) {
-                if (selfLoops == SelfLoops.REJECT && w != 0f) {
-                    throw new InvalidInputException(where.apply(e) + ": self loop at node " + i + " (weight " + w
-                            + "); remove diagonal entries or build with SelfLoops.DROP, which ignores them as "
-                            + "scipy's Laplacian does");
+                if (rules.selfLoops() == SelfLoops.REJECT && w != 0f) {
+                    throw new InvalidInputException(where.apply(e) + ": self loop at node " + (i + b) + " (weight " + w
+                            + "); " + rules.selfLoopFix());
                 }
                 continue;
             }
@@ -170,36 +201,83 @@ public final class CsrGraph {
             if (!keep[e]) {
                 continue;
             }
-            int i = rows[e];
-            int j = cols[e];
+            int i = rows.get(e);
+            int j = cols.get(e);
             int at = (int) fill[i]++;
             columns[at] = j;
-            weights[at] = vals[e];
+            weights[at] = vals.get(e);
             source[at] = e;
             if (mirror) {
                 at = (int) fill[j]++;
                 columns[at] = i;
-                weights[at] = vals[e];
+                weights[at] = vals.get(e);
                 source[at] = e;
             }
         }
         sortRows(nodes, offsets, columns, weights, source);
+        int stored = mergeDuplicates(nodes, offsets, columns, weights, source, mirror, rules, where);
+        if (stored < columns.length) {
+            columns = Arrays.copyOf(columns, stored);
+            weights = Arrays.copyOf(weights, stored);
+            source = Arrays.copyOf(source, stored);
+        }
+        if (!mirror) {
+            checkSymmetric(nodes, offsets, columns, weights, source, where, rules.base());
+        }
+        return new CsrGraph(nodes, offsets, columns, weights);
+    }
+
+    /**
+     * Entries of a row at the same column (adjacent after sorting, in the order they were given):
+     * an error, or with {@link Duplicates#SUM} one entry with their sum (in double, rounded to
+     * float once), compacting the arrays in place and rewriting the offsets. Returns the number
+     * of stored entries left.
+     */
+    private static int mergeDuplicates(int nodes, long[] offsets, int[] columns, float[] weights, int[] source,
+            boolean mirror, EntryRules rules, LongFunction<String> where) {
+        int out = 0;
+        long start = 0;
         for (int i = 0; i < nodes; i++) {
-            for (long e = offsets[i] + 1; e < offsets[i + 1]; e++) {
-                if (columns[(int) e] == columns[(int) e - 1]) {
-                    int a = source[(int) e - 1];
-                    int b = source[(int) e];
-                    String how = a == b ? where.apply(a) : where.apply(Math.min(a, b)) + " and "
-                            + where.apply(Math.max(a, b));
-                    throw new InvalidInputException("entry (" + i + ", " + columns[(int) e] + ") appears twice ("
-                            + how + ")" + (mirror ? "; list each undirected edge once" : "; merge duplicates"));
+            int a = (int) start;
+            int b = (int) offsets[i + 1];
+            start = b;
+            offsets[i] = out;
+            int e = a;
+            while (e < b) {
+                int c = columns[e];
+                int f = e + 1;
+                if (f < b && columns[f] == c) {
+                    if (rules.duplicates() == Duplicates.REJECT) {
+                        int x = source[e];
+                        int y = source[f];
+                        String how = x == y ? where.apply(x) : where.apply(Math.min(x, y)) + " and "
+                                + where.apply(Math.max(x, y));
+                        throw new InvalidInputException("entry (" + (i + rules.base()) + ", " + (c + rules.base()) + ") appears twice (" + how + "); "
+                                + rules.duplicateFix());
+                    }
+                    double sum = weights[e];
+                    while (f < b && columns[f] == c) {
+                        sum += weights[f++];
+                    }
+                    if (sum > Float.MAX_VALUE) {
+                        throw new InvalidInputException("entry (" + (i + rules.base()) + ", " + (c + rules.base()) + ") is given " + (f - e) + " times ("
+                                + where.apply(source[e]) + " first) and the weights sum to " + sum
+                                + ", more than float32 holds; weights must be finite: scale them down");
+                    }
+                    columns[out] = c;
+                    weights[out] = (float) sum;
+                    source[out++] = source[e];
+                    e = f;
+                } else {
+                    columns[out] = c;
+                    weights[out] = weights[e];
+                    source[out++] = source[e];
+                    e++;
                 }
             }
         }
-        if (!mirror) {
-            checkSymmetric(nodes, offsets, columns, weights, source, where);
-        }
-        return new CsrGraph(nodes, offsets, columns, weights);
+        offsets[nodes] = out;
+        return out;
     }
 
     private static void sortRows(int nodes, long[] offsets, int[] columns, float[] weights, int[] source) {
@@ -236,7 +314,7 @@ public final class CsrGraph {
 
     // The transpose by counting sort has sorted rows; a symmetric matrix equals it exactly.
     private static void checkSymmetric(int nodes, long[] offsets, int[] columns, float[] weights, int[] source,
-            LongFunction<String> where) {
+            LongFunction<String> where, int base) {
         long[] tOff = new long[nodes + 1];
         for (int c : columns) {
             tOff[c + 1]++;
@@ -272,17 +350,17 @@ public final class CsrGraph {
                     continue;
                 }
                 if (c == tc) {
-                    throw new InvalidInputException("not symmetric: A[" + i + "][" + c + "] = " + weights[e]
-                            + " (" + where.apply(source[e]) + ") but A[" + c + "][" + i + "] = " + tW[t]
+                    throw new InvalidInputException("not symmetric: A[" + (i + base) + "][" + (c + base) + "] = " + weights[e]
+                            + " (" + where.apply(source[e]) + ") but A[" + (c + base) + "][" + (i + base) + "] = " + tW[t]
                             + "; store both directions with equal weights");
                 }
                 if (c < tc) {
-                    throw new InvalidInputException("not symmetric: A[" + i + "][" + c + "] = " + weights[e]
-                            + " (" + where.apply(source[e]) + ") but A[" + c + "][" + i
+                    throw new InvalidInputException("not symmetric: A[" + (i + base) + "][" + (c + base) + "] = " + weights[e]
+                            + " (" + where.apply(source[e]) + ") but A[" + (c + base) + "][" + (i + base)
                             + "] is missing; store both directions of every edge (or a symmetric Matrix Market file)");
                 }
-                throw new InvalidInputException("not symmetric: A[" + tc + "][" + i + "] = " + tW[t] + " ("
-                        + where.apply(tSrc[t]) + ") but A[" + i + "][" + tc + "] is missing; store both directions of every edge (or a symmetric "
+                throw new InvalidInputException("not symmetric: A[" + (tc + base) + "][" + (i + base) + "] = " + tW[t] + " ("
+                        + where.apply(tSrc[t]) + ") but A[" + (i + base) + "][" + (tc + base) + "] is missing; store both directions of every edge (or a symmetric "
                         + "Matrix Market file)");
             }
         }
@@ -296,11 +374,6 @@ public final class CsrGraph {
     /** Number of undirected edges (each stored twice). */
     public long edges() {
         return offsets[nodes] / 2;
-    }
-
-    /** Stored entries: twice the edges. */
-    public long storedEntries() {
-        return offsets[nodes];
     }
 
     /** A copy of the row offsets (length nodes + 1). */

@@ -33,6 +33,37 @@ public final class AtomicFiles {
 
     private AtomicFiles() {}
 
+    /**
+     * Sees every block of bytes before it reaches the disk and may fail it (as a full disk
+     * does) or hold it (to kill the process at that moment): a seam for tests of what a run
+     * folder looks like after a write fails or a process dies mid-write. Not for production use.
+     */
+    @FunctionalInterface
+    public interface WriteObserver {
+        /**
+         * @param target   the file being replaced or appended to
+         * @param file     the file the bytes go to now (the temporary file of {@link #write})
+         * @param position where in {@code file} the bytes start
+         * @param length   how many bytes
+         * @throws IOException to make the write fail as the file system would
+         */
+        void beforeWrite(Path target, Path file, long position, int length) throws IOException;
+    }
+
+    private static volatile WriteObserver observer;
+
+    /** Installs {@code o} for every later write in this JVM (null removes it). Tests only. */
+    public static void observeWrites(WriteObserver o) {
+        observer = o;
+    }
+
+    private static void observe(Path target, Path file, long position, int length) throws IOException {
+        WriteObserver o = observer;
+        if (o != null) {
+            o.beforeWrite(target, file, position, length);
+        }
+    }
+
     /** Writes a file's content to {@code out}; must not keep {@code out} after returning. */
     @FunctionalInterface
     public interface IoWriter {
@@ -67,8 +98,25 @@ public final class AtomicFiles {
                     temp = null;
                 }
             }
+            Path tempFile = temp;
             try (FileChannel ch = channel) {
-                OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(ch), BUFFER_BYTES);
+                OutputStream raw = Channels.newOutputStream(ch);
+                OutputStream observed = new FilterOutputStream(raw) {
+                    private long position;
+
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        observe(target, tempFile, position, len);
+                        out.write(b, off, len);
+                        position += len;
+                    }
+
+                    @Override
+                    public void write(int b) throws IOException {
+                        write(new byte[] {(byte) b}, 0, 1);
+                    }
+                };
+                OutputStream buffered = new BufferedOutputStream(observed, BUFFER_BYTES);
                 writer.write(new FilterOutputStream(buffered) {
                     @Override
                     public void write(byte[] b, int off, int len) throws IOException {
@@ -129,11 +177,43 @@ public final class AtomicFiles {
             byte[] body = ((needsNewline ? "\n" : "") + line + "\n").getBytes(StandardCharsets.UTF_8);
             ByteBuffer buffer = ByteBuffer.wrap(body);
             long position = size;
-            while (buffer.hasRemaining()) {
-                position += ch.write(buffer, position);
+            try {
+                observe(file, file, position, body.length);
+                while (buffer.hasRemaining()) {
+                    position += ch.write(buffer, position);
+                }
+                ch.force(true);
+            } catch (IOException e) {
+                try {
+                    ch.truncate(size); // a failed append (a full disk) leaves no partial line behind
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
             }
-            ch.force(true);
         }
+    }
+
+    /**
+     * Deletes the temporary files that {@link #write} leaves beside {@code target} when the
+     * process is killed mid-write ({@code .NAME.<random>.tmp}); returns how many it deleted.
+     * Call it only while no other process writes {@code target}.
+     */
+    public static int removeTempFiles(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        String prefix = "." + target.getFileName() + ".";
+        int removed = 0;
+        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir, p -> {
+            String name = p.getFileName().toString();
+            return name.startsWith(prefix) && name.endsWith(".tmp") && name.length() > prefix.length() + 4;
+        })) {
+            for (Path p : entries) {
+                if (Files.deleteIfExists(p)) {
+                    removed++;
+                }
+            }
+        }
+        return removed;
     }
 
     /**
@@ -153,6 +233,29 @@ public final class AtomicFiles {
         } catch (IOException e) {
             throw new InvalidInputException(optionName + " " + dir + ": cannot create or write the output folder ("
                     + InputFiles.reason(e) + "): choose a folder you can write to", e);
+        }
+    }
+
+    /**
+     * Checks, before any work, that {@code file} can be written as an output file: it is not a
+     * folder, and its folder exists (created if missing) and is writable.
+     */
+    public static void ensureWritableFile(Path file, String optionName) {
+        if (Files.isDirectory(file)) {
+            throw new InvalidInputException(optionName + " " + file + " is a folder: give the path of a file (inside that folder "
+                    + "or elsewhere)");
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent == null) {
+            return;
+        }
+        try {
+            Files.createDirectories(parent);
+            Path probe = Files.createTempFile(parent, ".cleave-write-check.", ".tmp");
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new InvalidInputException(optionName + " " + file + ": cannot write into its folder " + parent + " ("
+                    + InputFiles.reason(e) + "): choose a path you can write to", e);
         }
     }
 

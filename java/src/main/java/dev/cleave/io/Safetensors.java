@@ -260,10 +260,6 @@ public final class Safetensors {
             return origin != null ? origin : "the tensor";
         }
 
-        Tensor withOrigin(String newOrigin) {
-            return new Tensor(dtype, shape, data, newOrigin);
-        }
-
         @Override
         public boolean equals(Object o) {
             return o instanceof Tensor t && t.dtype == dtype && Arrays.equals(t.shape, shape) && t.data.equals(data);
@@ -383,6 +379,9 @@ public final class Safetensors {
                     + "the file is truncated or not safetensors");
         }
         long n = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (n < 0 || n > MAX_HEADER_BYTES || n > bytes.length - 8) {
+            rejectPytorchPickle(file, bytes);
+        }
         if (n < 0 || n > MAX_HEADER_BYTES) {
             throw invalid(file, "header length " + Long.toUnsignedString(n) + " is absurd (the limit is " + MAX_HEADER_BYTES
                     + " bytes): the file is corrupt or not safetensors");
@@ -437,6 +436,22 @@ public final class Safetensors {
             tensors.put(e.name, new Tensor(e.dtype, e.shape, slice, file + ": tensor '" + e.name + "'"));
         }
         return new SafetensorsFile(file, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+    }
+
+    /**
+     * Refuses a file that {@code torch.save} wrote (a zip archive since PyTorch 1.6, a bare
+     * pickle before): loading one runs the code inside it, so Cleave never does.
+     */
+    private static void rejectPytorchPickle(Path file, byte[] bytes) {
+        boolean zip = bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4;
+        boolean pickle = (bytes[0] & 0xFF) == 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
+        if (zip || pickle) {
+            throw invalid(file, "this is a PyTorch pickle (torch.save, " + (zip ? "zip" : "legacy") + " format), not safetensors; "
+                    + "Cleave does not unpickle files, because loading a pickle runs code. In Python, where you trust the file: "
+                    + "'import torch; from safetensors.torch import save_file' then "
+                    + "'save_file(torch.load(\"" + file.getFileName() + "\"), \"model.safetensors\")' "
+                    + "(for a whole saved model, add .state_dict() after torch.load(...))");
+        }
     }
 
     /** One header entry, validated on its own. */

@@ -9,7 +9,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
 /**
- * The enmeshment loss op (science.md §5) for one weight matrix W (rows x cols, a layer's
+ * The enmeshment loss op (G24, G25) for one weight matrix W (rows x cols, a layer's
  * out x in) and a fixed cluster assignment: row labels and column labels in [0, k), cluster
  * {@code c} pairing the rows labelled {@code c} with the columns labelled {@code c}. With
  * {@code S = sum W^2}:
@@ -97,7 +97,7 @@ public final class Enmeshment implements AutoCloseable {
      * C of the matrix at {@code w}, and ADDS {@code scale * dC/dW} into {@code grad} (rows x
      * cols, not overlapping {@code w}): native, two passes over W.
      *
-     * @throws dev.cleave.nativ.NativeException if W holds a NaN or infinite value (grad is
+     * @throws dev.cleave.nativ.NativeNumericException if W holds a NaN or infinite value (grad is
      *     then untouched)
      */
     public double forwardBackward(FloatPointer w, float scale, FloatPointer grad) {

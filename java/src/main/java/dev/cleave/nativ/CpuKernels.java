@@ -12,7 +12,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 /**
  * JavaCPP binding of native/include/cleave_cpu.h (libcleave_cpu). Raw calls: arguments are
  * validated by the callers in {@code dev.cleave.nn.CpuBackend}, and a nonzero status is turned
- * into a {@link NativeException} by {@link #check(int)}.
+ * into its typed exception ({@link NativeStatus}) by {@link #check(int)}.
  */
 @Platform(include = "cleave_cpu.h", link = "cleave_cpu")
 public final class CpuKernels {
@@ -23,10 +23,13 @@ public final class CpuKernels {
 
     private CpuKernels() {}
 
-    /** Throws a {@link NativeException} carrying the native message when status != 0. */
+    /**
+     * Throws the typed exception of {@code status} ({@link NativeStatus#exception}) carrying the
+     * native message when status != 0.
+     */
     public static void check(int status) {
         if (status != 0) {
-            throw new NativeException(cleave_last_error().getString());
+            throw NativeStatus.exception(status, cleave_last_error().getString());
         }
     }
 
@@ -65,4 +68,29 @@ public final class CpuKernels {
             float eps, @Cast("int64_t") long step);
 
     public static native int cleave_prune_mask(FloatPointer w, FloatPointer mask, @Cast("int64_t") long n, float sparsity);
+
+    // ==== convolutional ops (issue 11; native/src/conv2d.cpp, pool.cpp, batchnorm.cpp) ====
+    public static native int cleave_conv2d_forward(@Const FloatPointer x, @Const FloatPointer w, @Const FloatPointer b,
+            FloatPointer y, int batch, int inChannels, int height, int width, int outChannels, int kernel, int stride,
+            int padding, int relu);
+
+    public static native int cleave_conv2d_backward(@Const FloatPointer x, @Const FloatPointer w, @Const FloatPointer y,
+            FloatPointer dy, FloatPointer dx, FloatPointer dw, FloatPointer db, int batch, int inChannels, int height,
+            int width, int outChannels, int kernel, int stride, int padding, int relu);
+
+    public static native int cleave_maxpool2d_forward(@Const FloatPointer x, FloatPointer y,
+            @Cast("int32_t*") IntPointer argmax, int batch, int channels, int height, int width, int kernel, int stride);
+
+    public static native int cleave_maxpool2d_backward(@Const FloatPointer dy, @Cast("const int32_t*") IntPointer argmax,
+            FloatPointer dx, int batch, int channels, int height, int width, int kernel, int stride);
+
+    public static native int cleave_batchnorm2d_forward(@Const FloatPointer x, @Const FloatPointer gamma,
+            @Const FloatPointer beta, FloatPointer runningMean, FloatPointer runningVar, FloatPointer y,
+            FloatPointer saveMean, FloatPointer saveInvStd, int batch, int channels, int height, int width, int training,
+            float momentum, float eps);
+
+    public static native int cleave_batchnorm2d_backward(@Const FloatPointer x, @Const FloatPointer gamma,
+            @Const FloatPointer saveMean, @Const FloatPointer saveInvStd, @Const FloatPointer dy, FloatPointer dx,
+            FloatPointer dgamma, FloatPointer dbeta, int batch, int channels, int height, int width, int training);
+    // ==== end of convolutional ops ====
 }

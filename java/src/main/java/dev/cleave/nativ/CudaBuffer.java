@@ -21,7 +21,7 @@ public final class CudaBuffer implements AutoCloseable {
         }
         this.api = api;
         this.bytes = bytes;
-        this.address = bytes == 0 ? 0 : api.malloc(bytes);
+        this.address = bytes == 0 ? 0 : api.mallocOrThrow(bytes);
     }
 
     /** Uninitialised device memory of {@code bytes} bytes. */

@@ -1,5 +1,6 @@
 package dev.cleave.nativ;
 
+import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.ByPtrPtr;
@@ -11,7 +12,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 
 /**
  * JavaCPP binding of native/include/cleave_spectral.h (the spectral engine in libcleave_cpu):
- * spectral_op, spectral_eigs, spectral_dense_eigs and kmeans. Raw calls: the callers in
+ * spectral_op, its block application, spectral_dense_eigs, the block kernels and kmeans. Raw calls: the callers in
  * {@code dev.cleave.cluster} validate arguments first, and a nonzero status becomes a
  * {@link NativeException} through {@link CpuKernels#check(int)}. Arrays are copied per call
  * (construction and results only); the operator's weights live off-heap in the op, which its
@@ -25,11 +26,6 @@ public final class SpectralKernels {
     }
 
     private SpectralKernels() {}
-
-    /** Loads the library (and OpenBLAS); returns the path of the loaded JNI library. */
-    public static String loadSpectral() {
-        return Loader.load(SpectralKernels.class);
-    }
 
     /** Handle of a native cleave_spectral_op. */
     @Opaque
@@ -67,10 +63,26 @@ public final class SpectralKernels {
     public static native int cleave_spectral_op_apply(@Const SpectralOp op, int which, @Const double[] x,
             double[] y, int cols, int threads);
 
-    public static native int cleave_spectral_eigs(@Const SpectralOp op, int which, int k, int p, double lower,
-            double upper, double tol, int tolMode, int maxIter, int maxDegree, double amplification,
-            @Const double[] x0, int threads, double[] values, double[] vectors, double[] residuals,
-            @Cast("int32_t*") int[] stats, @Cast("int64_t*") long[] applications);
+    /** Handle of a native cleave_spectral_work (the scratch space of block applications). */
+    @Opaque
+    @Name("cleave_spectral_work")
+    public static class SpectralWork extends Pointer {
+        public SpectralWork() {
+            super((Pointer) null);
+        }
+
+        public SpectralWork(Pointer p) {
+            super(p);
+        }
+    }
+
+    public static native int cleave_spectral_work_create(@ByPtrPtr SpectralWork out);
+
+    public static native void cleave_spectral_work_free(SpectralWork work);
+
+    public static native int cleave_spectral_op_apply_block(@Const SpectralOp op, int which, @Const DoublePointer x,
+            @Cast("int64_t") long ldx, DoublePointer y, @Cast("int64_t") long ldy, int cols, int threads,
+            SpectralWork work);
 
     public static native int cleave_spectral_dense_eigs(@Const SpectralOp op, int which, int k, int threads,
             double[] values, double[] vectors, double[] residuals);
@@ -98,6 +110,31 @@ public final class SpectralKernels {
 
     public static native int cleave_block_copy(@Cast("int64_t") long n, @Const double[] src, @Cast("int64_t") long lds,
             int s0, double[] dst, @Cast("int64_t") long ldd, int d0, int c);
+
+    // The same kernels on off-heap blocks (the eigensolver's NativeBlocks); small matrices as arrays.
+
+    public static native int cleave_block_gram(@Cast("int64_t") long n, @Const DoublePointer x,
+            @Cast("int64_t") long ldx, int a, @Const DoublePointer y, @Cast("int64_t") long ldy, int b, double[] g,
+            int threads);
+
+    public static native int cleave_block_sub_mul(@Cast("int64_t") long n, @Const DoublePointer x,
+            @Cast("int64_t") long ldx, int a, @Const double[] g, DoublePointer y, @Cast("int64_t") long ldy, int b,
+            int threads);
+
+    public static native int cleave_block_mul_square(@Cast("int64_t") long n, DoublePointer x, @Cast("int64_t") long ldx,
+            int c, @Const double[] q, int threads);
+
+    public static native int cleave_block_residuals(@Cast("int64_t") long n, @Const DoublePointer x,
+            @Const DoublePointer ax, @Cast("int64_t") long ld, int k, @Const double[] theta, double[] out, int threads);
+
+    public static native int cleave_block_chebyshev_step(@Cast("int64_t") long count, double f, double c, double g,
+            @Const DoublePointer y0, @Const DoublePointer y1, DoublePointer y2, int threads);
+
+    public static native int cleave_block_copy(@Cast("int64_t") long n, @Const DoublePointer src,
+            @Cast("int64_t") long lds, int s0, DoublePointer dst, @Cast("int64_t") long ldd, int d0, int c);
+
+    public static native int cleave_block_orthonormalize(@Cast("int64_t") long n, DoublePointer x,
+            @Cast("int64_t") long ldx, int c, int threads);
 
     public static native int cleave_kmeans_assign(@Const double[] x, @Cast("int64_t") long n, int d,
             @Const double[] centers, int k, @Cast("int32_t*") int[] labels, double[] dist);

@@ -1,10 +1,13 @@
 package dev.cleave.nn;
 
 import dev.cleave.modular.Enmeshment;
+import dev.cleave.util.InvalidInputException;
 
 /**
  * The ops a network needs, behind one interface; {@code java} (the plain reference),
- * {@code cpu} (hand-written C++ kernels) and, later, {@code cuda} implement them. Each op has
+ * {@code cpu} (hand-written C++ kernels) and {@code cuda} (the CUDA kernels, on a GPU or the
+ * emulator) implement them. Where they run is their {@link Device}: get the ops from
+ * {@link Device#open()}. Each op has
  * the same name everywhere: the C++ function {@code cleave_<op>}, the method here, the tests
  * and the benchmarks.
  *
@@ -33,11 +36,8 @@ public abstract class Backend implements AutoCloseable {
         return new IntTensor(size, deviceMemory());
     }
 
-    /** "java", "cpu" or "cuda". */
-    public abstract String name();
-
-    /** Threads the backend computes with. */
-    public abstract int threads();
+    /** The device these ops run on (kind, threads, the CUDA library). */
+    public abstract Device device();
 
     /** One line saying what this backend runs on (library, SIMD, BLAS), for logs and doctor. */
     public abstract String describe();
@@ -74,7 +74,8 @@ public abstract class Backend implements AutoCloseable {
     /**
      * softmax_xent: softmax cross-entropy over each row of logits (batch x classes) with
      * labels[0..batch). Writes dlogits = (softmax - onehot) * gradScale unless dlogits is null.
-     * A non-finite logit is an {@link ArithmeticException} (the network diverged).
+     * A label outside [0, classes) is a {@link dev.cleave.nativ.NativeArgumentException} (bad input),
+     * a non-finite logit an {@link ArithmeticException} (the network diverged).
      */
     public final XentResult softmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
         check(labels.size() >= logits.rows(), "softmax_xent", labels.size() + " labels for " + logits.rows() + " rows");
@@ -130,7 +131,8 @@ public abstract class Backend implements AutoCloseable {
 
     /**
      * enmeshment: the clusterability C of weight w under {@code op}'s row and column clusters
-     * (science.md §5); unless grad is null, adds {@code scale * dC/dw} into grad.
+     * (the in-block share of sum w^2, see {@link Enmeshment}); unless grad is null, adds
+     * {@code scale * dC/dw} into grad.
      */
     public final double enmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
         check(w.rows() == op.rows() && w.cols() == op.cols(), "enmeshment", "w is " + shape(w) + " but the clusters are for "
@@ -148,11 +150,6 @@ public abstract class Backend implements AutoCloseable {
     protected abstract void doLinearBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
             Tensor db, boolean relu);
 
-    /** The exception for a failed softmax_xent: a non-finite logit is divergence, anything else bad input. */
-    protected static RuntimeException softmaxXentFailure(String message) {
-        return message.contains("non-finite") ? new ArithmeticException(message) : new IllegalArgumentException(message);
-    }
-
     protected abstract XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale);
 
     protected abstract void doDropoutForward(Tensor x, Tensor mask, float p, long seed, long stream);
@@ -165,6 +162,157 @@ public abstract class Backend implements AutoCloseable {
             float beta2, float eps, long step);
 
     protected abstract void doPruneMask(Tensor w, Tensor mask, float sparsity);
+
+    // ==== convolutional ops (issue 11: conv2d, maxpool2d, batchnorm2d) ====
+    // Images are NCHW, held as (batch x C*H*W) tensors; the shape records say how to read them.
+    // Shapes are checked here (InvalidInputException naming the op and the shapes) before any
+    // implementation runs. The implementations are the do-methods at the end of this block.
+
+    /**
+     * conv2d_forward: y = conv(x, w) + b, then ReLU if {@code relu} (bias and ReLU fused into the
+     * kernels' epilogue). x (batch x inSize), w (outChannels x patchSize), b (1 x outChannels) or
+     * null, y (batch x outSize); see {@link Conv2dShape}.
+     */
+    public final void conv2dForward(Conv2dShape s, Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        String op = "conv2d_forward";
+        expect(op, "x", x, s.batch(), s.inSize(), s);
+        expect(op, "w", w, s.outChannels(), s.patchSize(), s);
+        expectOptional(op, "b", b, 1, s.outChannels(), s);
+        expect(op, "y", y, s.batch(), s.outSize(), s);
+        doConv2dForward(s, x, w, b, y, relu);
+    }
+
+    /**
+     * conv2d_backward. On entry dy holds dL/dy; with {@code relu} it is masked in place by (y > 0),
+     * so on return it holds dL/d(pre-activation). Writes (overwrites) dw, db (may be null) and dx
+     * (may be null: the first layer needs none). Shapes as {@link #conv2dForward}.
+     */
+    public final void conv2dBackward(Conv2dShape s, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
+            Tensor db, boolean relu) {
+        String op = "conv2d_backward";
+        expect(op, "x", x, s.batch(), s.inSize(), s);
+        expect(op, "w", w, s.outChannels(), s.patchSize(), s);
+        if (relu) {
+            expect(op, "y (needed for the ReLU mask)", y, s.batch(), s.outSize(), s);
+        }
+        expect(op, "dy", dy, s.batch(), s.outSize(), s);
+        expectOptional(op, "dx", dx, s.batch(), s.inSize(), s);
+        expect(op, "dw", dw, s.outChannels(), s.patchSize(), s);
+        expectOptional(op, "db", db, 1, s.outChannels(), s);
+        doConv2dBackward(s, x, w, y, dy, dx, dw, db, relu);
+    }
+
+    /**
+     * maxpool2d_forward: y = the maximum of each window (first maximum wins ties; NaN wins over
+     * numbers); argmax (at least batch * outSize int32) = its index ih * width + iw within its
+     * (n, c) plane, for the backward pass. x (batch x inSize), y (batch x outSize).
+     */
+    public final void maxpool2dForward(Pool2dShape s, Tensor x, Tensor y, IntTensor argmax) {
+        String op = "maxpool2d_forward";
+        expect(op, "x", x, s.batch(), s.inSize(), s);
+        expect(op, "y", y, s.batch(), s.outSize(), s);
+        expectInts(op, argmax, (long) s.batch() * s.outSize(), s);
+        doMaxpool2dForward(s, x, y, argmax);
+    }
+
+    /** maxpool2d_backward: dx (overwritten) = 0 except at each window's argmax, where it gets that window's dy (summed where windows overlap). */
+    public final void maxpool2dBackward(Pool2dShape s, Tensor dy, IntTensor argmax, Tensor dx) {
+        String op = "maxpool2d_backward";
+        expect(op, "dy", dy, s.batch(), s.outSize(), s);
+        expectInts(op, argmax, (long) s.batch() * s.outSize(), s);
+        expect(op, "dx", dx, s.batch(), s.inSize(), s);
+        doMaxpool2dBackward(s, dy, argmax, dx);
+    }
+
+    /**
+     * batchnorm2d_forward as {@code torch.nn.BatchNorm2d} (see {@link ConvReference#batchnorm2dForward}):
+     * in training, normalises with the batch's per-channel mean and biased variance and updates
+     * runningMean and runningVar in place with {@code momentum} (the variance unbiased); in eval,
+     * normalises with the running statistics. Writes y and, unless null, the statistics used
+     * (saveMean, saveInvStd = 1/sqrt(var + eps)) that batchnorm2d_backward needs. x and y (batch x
+     * size), every per-channel tensor (1 x channels).
+     */
+    public final void batchnorm2dForward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+            Tensor runningVar, Tensor y, Tensor saveMean, Tensor saveInvStd, boolean training, float momentum, float eps) {
+        String op = "batchnorm2d_forward";
+        expect(op, "x", x, s.batch(), s.size(), s);
+        for (Tensor t : new Tensor[] {gamma, beta, runningMean, runningVar}) {
+            expect(op, "gamma, beta, running mean and running var", t, 1, s.channels(), s);
+        }
+        expect(op, "y", y, s.batch(), s.size(), s);
+        expectOptional(op, "saveMean", saveMean, 1, s.channels(), s);
+        expectOptional(op, "saveInvStd", saveInvStd, 1, s.channels(), s);
+        if (training && s.perChannel() < 2) {
+            throw new InvalidInputException(op + ": training needs more than one value per channel, got " + s
+                    + " (as in PyTorch): use a larger batch");
+        }
+        if (!(momentum >= 0f && momentum <= 1f) || !(eps > 0f) || !Float.isFinite(eps)) {
+            throw new InvalidInputException(op + ": momentum must be in [0, 1] and eps > 0, got " + momentum + ", " + eps);
+        }
+        doBatchnorm2dForward(s, x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, training, momentum, eps);
+    }
+
+    /**
+     * batchnorm2d_backward, with saveMean and saveInvStd from the forward pass and the same
+     * {@code training}: writes (overwrites) dx, dgamma and dbeta (see
+     * {@link ConvReference#batchnorm2dBackward}).
+     */
+    public final void batchnorm2dBackward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+            Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta, boolean training) {
+        String op = "batchnorm2d_backward";
+        expect(op, "x", x, s.batch(), s.size(), s);
+        for (Tensor t : new Tensor[] {gamma, saveMean, saveInvStd, dgamma, dbeta}) {
+            expect(op, "gamma, saveMean, saveInvStd, dgamma and dbeta", t, 1, s.channels(), s);
+        }
+        expect(op, "dy", dy, s.batch(), s.size(), s);
+        expect(op, "dx", dx, s.batch(), s.size(), s);
+        doBatchnorm2dBackward(s, x, gamma, saveMean, saveInvStd, dy, dx, dgamma, dbeta, training);
+    }
+
+    protected abstract void doConv2dForward(Conv2dShape s, Tensor x, Tensor w, Tensor b, Tensor y, boolean relu);
+
+    protected abstract void doConv2dBackward(Conv2dShape s, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx,
+            Tensor dw, Tensor db, boolean relu);
+
+    protected abstract void doMaxpool2dForward(Pool2dShape s, Tensor x, Tensor y, IntTensor argmax);
+
+    protected abstract void doMaxpool2dBackward(Pool2dShape s, Tensor dy, IntTensor argmax, Tensor dx);
+
+    protected abstract void doBatchnorm2dForward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor beta,
+            Tensor runningMean, Tensor runningVar, Tensor y, Tensor saveMean, Tensor saveInvStd, boolean training,
+            float momentum, float eps);
+
+    protected abstract void doBatchnorm2dBackward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor saveMean,
+            Tensor saveInvStd, Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta, boolean training);
+
+    private void expect(String op, String name, Tensor t, int rows, int cols, Object shape) {
+        if (t == null || t.rows() != rows || t.cols() != cols) {
+            throw new InvalidInputException(op + ": " + name + " is " + shape(t) + ", expected " + rows + " x " + cols
+                    + " for " + shape);
+        }
+        if (onDevice() != t.onDevice()) {
+            throw new InvalidInputException(op + ": " + name + " is in " + (t.onDevice() ? "device" : "host")
+                    + " memory but the " + device() + " backend computes in " + (onDevice() ? "device" : "host") + " memory");
+        }
+    }
+
+    private void expectOptional(String op, String name, Tensor t, int rows, int cols, Object shape) {
+        if (t != null) {
+            expect(op, name, t, rows, cols, shape);
+        }
+    }
+
+    private static void expectInts(String op, IntTensor t, long size, Object shape) {
+        if (t == null || t.size() < size) {
+            throw new InvalidInputException(op + ": argmax has " + (t == null ? "no" : t.size()) + " entries, expected at least "
+                    + size + " for " + shape);
+        }
+    }
+
+    private boolean onDevice() {
+        return deviceMemory() != null;
+    }
+    // ==== end of convolutional ops ====
 
     @Override
     public void close() {}

@@ -6,6 +6,7 @@ import dev.cleave.modular.Enmeshment;
 import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nativ.NativeLibraries;
 import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
 /**
@@ -14,25 +15,28 @@ import org.bytedeco.javacpp.IntPointer;
  * backend per training loop (the small result buffers are reused).
  */
 public final class CpuBackend extends Backend {
-    private final int threads;
+    private final Device device;
     private final DoublePointer scalar = new DoublePointer(1);
     private final IntPointer count = new IntPointer(1);
 
     /** Loads the native library and sets the kernels' and OpenBLAS's thread count. */
     public CpuBackend(int threads) {
+        this(Device.cpu(threads));
+    }
+
+    /** The cpu ops of {@code device} (its kind must be cpu). */
+    CpuBackend(Device device) {
+        if (device.kind() != Device.Kind.CPU) {
+            throw new IllegalArgumentException("CpuBackend runs on a cpu device, not " + device);
+        }
         NativeLibraries.loadCpu();
-        check(CpuKernels.cleave_set_threads(threads));
-        this.threads = threads;
+        check(CpuKernels.cleave_set_threads(device.threads()));
+        this.device = device;
     }
 
     @Override
-    public String name() {
-        return "cpu";
-    }
-
-    @Override
-    public int threads() {
-        return threads;
+    public Device device() {
+        return device;
     }
 
     @Override
@@ -56,11 +60,8 @@ public final class CpuBackend extends Backend {
 
     @Override
     protected XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
-        int status = CpuKernels.cleave_softmax_xent(logits.pointer(), labels.pointer(),
-                dlogits == null ? null : dlogits.pointer(), logits.rows(), logits.cols(), gradScale, scalar, count);
-        if (status != 0) {
-            throw softmaxXentFailure(CpuKernels.cleave_last_error().getString());
-        }
+        check(CpuKernels.cleave_softmax_xent(logits.pointer(), labels.pointer(),
+                dlogits == null ? null : dlogits.pointer(), logits.rows(), logits.cols(), gradScale, scalar, count));
         return new XentResult(scalar.get(), count.get());
     }
 
@@ -96,6 +97,51 @@ public final class CpuBackend extends Backend {
     protected void doPruneMask(Tensor w, Tensor mask, float sparsity) {
         check(CpuKernels.cleave_prune_mask(w.pointer(), mask.pointer(), w.size(), sparsity));
     }
+
+    // ==== convolutional ops (issue 11): native/src/conv2d.cpp, pool.cpp, batchnorm.cpp ====
+    private static FloatPointer p(Tensor t) {
+        return t == null ? null : t.pointer();
+    }
+
+    @Override
+    protected void doConv2dForward(Conv2dShape s, Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        check(CpuKernels.cleave_conv2d_forward(p(x), p(w), p(b), p(y), s.batch(), s.inChannels(), s.height(), s.width(),
+                s.outChannels(), s.kernel(), s.stride(), s.padding(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doConv2dBackward(Conv2dShape s, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
+            Tensor db, boolean relu) {
+        check(CpuKernels.cleave_conv2d_backward(p(x), p(w), p(y), p(dy), p(dx), p(dw), p(db), s.batch(), s.inChannels(),
+                s.height(), s.width(), s.outChannels(), s.kernel(), s.stride(), s.padding(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doMaxpool2dForward(Pool2dShape s, Tensor x, Tensor y, IntTensor argmax) {
+        check(CpuKernels.cleave_maxpool2d_forward(p(x), p(y), argmax.pointer(), s.batch(), s.channels(), s.height(),
+                s.width(), s.kernel(), s.stride()));
+    }
+
+    @Override
+    protected void doMaxpool2dBackward(Pool2dShape s, Tensor dy, IntTensor argmax, Tensor dx) {
+        check(CpuKernels.cleave_maxpool2d_backward(p(dy), argmax.pointer(), p(dx), s.batch(), s.channels(), s.height(),
+                s.width(), s.kernel(), s.stride()));
+    }
+
+    @Override
+    protected void doBatchnorm2dForward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+            Tensor runningVar, Tensor y, Tensor saveMean, Tensor saveInvStd, boolean training, float momentum, float eps) {
+        check(CpuKernels.cleave_batchnorm2d_forward(p(x), p(gamma), p(beta), p(runningMean), p(runningVar), p(y),
+                p(saveMean), p(saveInvStd), s.batch(), s.channels(), s.height(), s.width(), training ? 1 : 0, momentum, eps));
+    }
+
+    @Override
+    protected void doBatchnorm2dBackward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+            Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta, boolean training) {
+        check(CpuKernels.cleave_batchnorm2d_backward(p(x), p(gamma), p(saveMean), p(saveInvStd), p(dy), p(dx), p(dgamma),
+                p(dbeta), s.batch(), s.channels(), s.height(), s.width(), training ? 1 : 0));
+    }
+    // ==== end of convolutional ops ====
 
     @Override
     public void close() {

@@ -14,7 +14,7 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * The {@code cuda} backend: the hand-written kernels of libcleave_cuda (cuda/src) on device
  * tensors. Built on {@link CudaApi}, so the same code runs on a GPU ({@link CudaApi#device()})
- * and on the CPU emulation of the same kernel sources ({@link CudaApi#emulator()}, backend name
+ * and on the CPU emulation of the same kernel sources ({@link CudaApi#emulator()}, device kind
  * {@code cuda-emu}), which is how it is tested on machines without a GPU.
  *
  * <p>{@code prune_mask} selects the pruned weights on the host (an exact selection with
@@ -22,19 +22,25 @@ import org.bytedeco.javacpp.Pointer;
  * device. Not thread-safe.
  */
 public final class CudaBackend extends Backend {
+    private final Device device;
     private final CudaApi api;
     private final DeviceMemory memory;
     private final DoublePointer scalar = new DoublePointer(1);
     private final IntPointer count = new IntPointer(1);
     private final Map<Enmeshment, IntTensor[]> labels = new IdentityHashMap<>();
 
-    public CudaBackend(CudaApi api) {
+    /** The CUDA ops of {@code device} (a cuda or cuda-emu device; its GPU is made current here). */
+    public CudaBackend(Device device) {
+        if (!device.isCuda()) {
+            throw new IllegalArgumentException("CudaBackend runs on a cuda or cuda-emu device, not " + device);
+        }
+        this.device = device;
+        CudaApi api = device.cuda();
         this.api = api;
-        api.check(api.setDevice(0));
         this.memory = new DeviceMemory() {
             @Override
             public long allocate(long bytes) {
-                long p = api.malloc(bytes);
+                long p = api.mallocOrThrow(bytes);
                 api.check(api.memset(p, 0, bytes));
                 return p;
             }
@@ -72,19 +78,14 @@ public final class CudaBackend extends Backend {
     }
 
     @Override
-    public String name() {
-        return api.name();
-    }
-
-    @Override
-    public int threads() {
-        return 1;
+    public Device device() {
+        return device;
     }
 
     @Override
     public String describe() {
         return api.buildKind() == 2 ? "CUDA kernels emulated on the CPU (cuda/emu; for testing, slow)"
-                : "CUDA kernels (libcleave_cuda) on GPU 0";
+                : "CUDA kernels (libcleave_cuda) on GPU " + device.gpu();
     }
 
     private static long a(Tensor t) {
@@ -105,11 +106,8 @@ public final class CudaBackend extends Backend {
 
     @Override
     protected XentResult doSoftmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
-        int status = api.softmaxXent(a(logits), labels.pointer().address(), a(dlogits), logits.rows(), logits.cols(),
-                gradScale, scalar, count);
-        if (status != 0) {
-            throw softmaxXentFailure(api.lastError());
-        }
+        api.check(api.softmaxXent(a(logits), labels.pointer().address(), a(dlogits), logits.rows(), logits.cols(),
+                gradScale, scalar, count));
         return new XentResult(scalar.get(), count.get());
     }
 
@@ -161,6 +159,47 @@ public final class CudaBackend extends Backend {
                 scale, a(grad), scalar));
         return scalar.get();
     }
+
+    // ==== convolutional ops (issue 11): cuda/src/conv2d.cu, pool.cu, batchnorm.cu ====
+    @Override
+    protected void doConv2dForward(Conv2dShape s, Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        api.check(api.conv2dForward(a(x), a(w), a(b), a(y), s.batch(), s.inChannels(), s.height(), s.width(),
+                s.outChannels(), s.kernel(), s.stride(), s.padding(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doConv2dBackward(Conv2dShape s, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
+            Tensor db, boolean relu) {
+        api.check(api.conv2dBackward(a(x), a(w), a(y), a(dy), a(dx), a(dw), a(db), s.batch(), s.inChannels(), s.height(),
+                s.width(), s.outChannels(), s.kernel(), s.stride(), s.padding(), relu ? 1 : 0));
+    }
+
+    @Override
+    protected void doMaxpool2dForward(Pool2dShape s, Tensor x, Tensor y, IntTensor argmax) {
+        api.check(api.maxpool2dForward(a(x), a(y), argmax.pointer().address(), s.batch(), s.channels(), s.height(),
+                s.width(), s.kernel(), s.stride()));
+    }
+
+    @Override
+    protected void doMaxpool2dBackward(Pool2dShape s, Tensor dy, IntTensor argmax, Tensor dx) {
+        api.check(api.maxpool2dBackward(a(dy), argmax.pointer().address(), a(dx), s.batch(), s.channels(), s.height(),
+                s.width(), s.kernel(), s.stride()));
+    }
+
+    @Override
+    protected void doBatchnorm2dForward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+            Tensor runningVar, Tensor y, Tensor saveMean, Tensor saveInvStd, boolean training, float momentum, float eps) {
+        api.check(api.batchnorm2dForward(a(x), a(gamma), a(beta), a(runningMean), a(runningVar), a(y), a(saveMean),
+                a(saveInvStd), s.batch(), s.channels(), s.height(), s.width(), training ? 1 : 0, momentum, eps));
+    }
+
+    @Override
+    protected void doBatchnorm2dBackward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+            Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta, boolean training) {
+        api.check(api.batchnorm2dBackward(a(x), a(gamma), a(saveMean), a(saveInvStd), a(dy), a(dx), a(dgamma), a(dbeta),
+                s.batch(), s.channels(), s.height(), s.width(), training ? 1 : 0));
+    }
+    // ==== end of convolutional ops ====
 
     @Override
     public void close() {

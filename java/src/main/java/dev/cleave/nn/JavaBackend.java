@@ -9,14 +9,11 @@ import dev.cleave.modular.Enmeshment;
  */
 public final class JavaBackend extends Backend {
 
-    @Override
-    public String name() {
-        return "java";
-    }
+    private static final Device DEVICE = Device.java();
 
     @Override
-    public int threads() {
-        return 1;
+    public Device device() {
+        return DEVICE;
     }
 
     @Override
@@ -114,4 +111,75 @@ public final class JavaBackend extends Backend {
         w.copyFrom(wd);
         mask.copyFrom(md);
     }
+
+    // ==== convolutional ops (issue 11): ConvReference in double ====
+    private static double[] d(Tensor t) {
+        return t == null ? null : t.toDoubleArray();
+    }
+
+    @Override
+    protected void doConv2dForward(Conv2dShape s, Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        y.copyFrom(ConvReference.conv2dForward(s, d(x), d(w), d(b), relu));
+    }
+
+    @Override
+    protected void doConv2dBackward(Conv2dShape s, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,
+            Tensor db, boolean relu) {
+        ConvReference.Conv2dGrads g = ConvReference.conv2dBackward(s, d(x), d(w), d(y), d(dy), relu, dx != null);
+        dy.copyFrom(g.dyMasked());
+        dw.copyFrom(g.dw());
+        if (db != null) {
+            db.copyFrom(g.db());
+        }
+        if (dx != null) {
+            dx.copyFrom(g.dx());
+        }
+    }
+
+    @Override
+    protected void doMaxpool2dForward(Pool2dShape s, Tensor x, Tensor y, IntTensor argmax) {
+        ConvReference.MaxPool r = ConvReference.maxpool2dForward(s, d(x));
+        y.copyFrom(r.y());
+        argmax.copyFrom(r.argmax(), 0, r.argmax().length);
+    }
+
+    @Override
+    protected void doMaxpool2dBackward(Pool2dShape s, Tensor dy, IntTensor argmax, Tensor dx) {
+        int[] arg = argmax.toArray(s.batch() * s.outSize());
+        int plane = s.height() * s.width();
+        for (int i = 0; i < arg.length; i++) {
+            if (arg[i] < 0 || arg[i] >= plane) {
+                throw new dev.cleave.util.InvalidInputException("maxpool2d_backward: argmax[" + i + "] = " + arg[i]
+                        + " is outside the " + s.height() + "x" + s.width() + " plane: pass the argmax of maxpool2d_forward");
+            }
+        }
+        dx.copyFrom(ConvReference.maxpool2dBackward(s, d(dy), arg));
+    }
+
+    @Override
+    protected void doBatchnorm2dForward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+            Tensor runningVar, Tensor y, Tensor saveMean, Tensor saveInvStd, boolean training, float momentum, float eps) {
+        ConvReference.BatchNorm r = ConvReference.batchnorm2dForward(s, d(x), d(gamma), d(beta), d(runningMean),
+                d(runningVar), training, momentum, eps);
+        y.copyFrom(r.y());
+        runningMean.copyFrom(r.runningMean());
+        runningVar.copyFrom(r.runningVar());
+        if (saveMean != null) {
+            saveMean.copyFrom(r.mean());
+        }
+        if (saveInvStd != null) {
+            saveInvStd.copyFrom(r.invStd());
+        }
+    }
+
+    @Override
+    protected void doBatchnorm2dBackward(BatchNorm2dShape s, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+            Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta, boolean training) {
+        ConvReference.BatchNormGrads g = ConvReference.batchnorm2dBackward(s, d(x), d(gamma), d(saveMean), d(saveInvStd),
+                d(dy), training);
+        dx.copyFrom(g.dx());
+        dgamma.copyFrom(g.dgamma());
+        dbeta.copyFrom(g.dbeta());
+    }
+    // ==== end of convolutional ops ====
 }

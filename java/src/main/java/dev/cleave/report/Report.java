@@ -1,8 +1,11 @@
 package dev.cleave.report;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.cleave.circuits.AblationResult;
 import dev.cleave.io.AtomicFiles;
 import dev.cleave.modular.LayerClusters;
+import dev.cleave.pipeline.CoclusterRun;
+import dev.cleave.pipeline.Provenance;
+import dev.cleave.pipeline.ShuffleSummary;
 import dev.cleave.train.EpochMetrics;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
@@ -80,37 +83,50 @@ public final class Report {
                     .append(last == null ? "-" : fmt(last.testAccuracy(), 4)).append("</td><td>")
                     .append(last != null && last.clusterability() != null ? esc(formatC(last.clusterability())) : coclusterC(r))
                     .append("</td>");
-            JsonNode shuffle = r.cluster() == null ? null : r.cluster().get("shuffle");
-            html.append("<td>").append(num(r.cluster(), "ncut", 3)).append("</td><td>")
-                    .append(shuffle == null ? "-" : num(shuffle, "mean", 3) + " &plusmn; " + num(shuffle, "sd", 3))
-                    .append("</td><td>").append(num(shuffle, "z", 2)).append("</td><td>").append(num(shuffle, "p", 4))
-                    .append("</td><td>").append(num(r.circuits(), "mean_ecs", 4)).append("</td><td>")
-                    .append(r.circuits() == null ? "-" : num(r.circuits().get("ablation"), "specialisation", 3))
+            ShuffleSummary shuffle = r.cluster() == null ? null : r.cluster().shuffle();
+            html.append("<td>").append(r.cluster() == null ? "-" : fmt(r.cluster().result().ncut(), 3)).append("</td><td>")
+                    .append(shuffle == null ? "-" : fmt(shuffle.mean(), 3) + " &plusmn; " + fmt(shuffle.sd(), 3))
+                    .append("</td><td>").append(shuffle == null ? "-" : num(shuffle.z(), 2)).append("</td><td>")
+                    .append(shuffle == null ? "-" : fmt(shuffle.p(), 4))
+                    .append("</td><td>").append(r.circuits() == null ? "-" : num(r.circuits().meanEcs(), 4)).append("</td><td>")
+                    .append(r.circuits() == null ? "-" : fmt(r.circuits().ablation().specialisation(), 3))
                     .append("</td></tr>\n");
         }
         html.append("</table>\n<p>Commands that produced these numbers:</p>\n<ul>\n");
         for (RunData r : runs) {
             html.append("<li><b>").append(esc(r.name())).append("</b>: <code>").append(esc(r.config().commandLine()))
                     .append(" --out ").append(esc(r.dir().toString())).append("</code>");
-            for (JsonNode node : new JsonNode[] {r.cluster(), r.cocluster(), r.circuits()}) {
-                if (node != null && node.has("command")) {
-                    html.append("<br><code>").append(esc(node.get("command").asText())).append("</code>");
-                }
+            for (String command : commands(r)) {
+                html.append("<br><code>").append(esc(command)).append("</code>");
             }
             html.append("</li>\n");
         }
         html.append("</ul>\n");
     }
 
+    /**
+     * The commands that produced a run's cluster, co-cluster and circuit numbers, each derived
+     * from its record's provenance (files without one are left out).
+     */
+    static List<String> commands(RunData r) {
+        List<String> out = new ArrayList<>();
+        for (Provenance p : new Provenance[] {r.cluster() == null ? null : r.cluster().provenance(),
+                r.cocluster() == null ? null : r.cocluster().provenance(), r.circuits() == null ? null : r.circuits().provenance()}) {
+            if (p != null) {
+                out.add(p.commandLine());
+            }
+        }
+        return out;
+    }
+
     /** C under the run's co-clusters (cleave cocluster), for runs trained without modular clusters. */
     private static String coclusterC(RunData r) {
-        if (r.cocluster() == null || !r.cocluster().has("layers")) {
+        if (r.cocluster() == null || r.cocluster().layers().isEmpty()) {
             return "-";
         }
         StringBuilder sb = new StringBuilder();
-        for (JsonNode l : r.cocluster().get("layers")) {
-            sb.append(sb.length() == 0 ? "" : ", ").append("layers.").append(l.get("layer").asInt()).append(" ")
-                    .append(fmt(l.get("c").asDouble(), 3));
+        for (CoclusterRun.Layer l : r.cocluster().layers()) {
+            sb.append(sb.length() == 0 ? "" : ", ").append("layers.").append(l.layer()).append(" ").append(fmt(l.c(), 3));
         }
         return esc(sb.toString()) + " (co-clusters)";
     }
@@ -182,9 +198,8 @@ public final class Report {
         XYChart chart = Charts.line("Smallest eigenvalues of the normalized Laplacian", "index", "eigenvalue");
         boolean any = false;
         for (RunData r : runs) {
-            JsonNode ev = r.cluster() == null ? null : r.cluster().get("eigenvalues");
-            if (ev != null && ev.isArray()) {
-                double[] y = doubles(ev);
+            if (r.cluster() != null) {
+                double[] y = r.cluster().result().eigenvalues();
                 double[] x = new double[y.length];
                 for (int i = 0; i < x.length; i++) {
                     x[i] = i + 1;
@@ -204,12 +219,12 @@ public final class Report {
         html.append("<h2 id=\"shuffle\">Shuffle test</h2>\n<div class=\"row\">");
         boolean any = false;
         for (RunData r : runs) {
-            JsonNode shuffle = r.cluster() == null ? null : r.cluster().get("shuffle");
-            if (shuffle == null || !shuffle.has("ncuts")) {
+            ShuffleSummary shuffle = r.cluster() == null ? null : r.cluster().shuffle();
+            if (shuffle == null) {
                 continue;
             }
-            double[] ncuts = doubles(shuffle.get("ncuts"));
-            double trained = r.cluster().get("ncut").asDouble();
+            double[] ncuts = shuffle.ncuts();
+            double trained = r.cluster().result().ncut();
             CategoryChart chart = Charts.bars(r.name() + ": n-cut, trained vs shuffled", "n-cut", "shuffles");
             double lo = Math.min(trained, min(ncuts)), hi = Math.max(trained, max(ncuts));
             int bins = 20;
@@ -229,9 +244,9 @@ public final class Report {
             chart.addSeries("shuffled (" + ncuts.length + ")", labels, counts);
             chart.addSeries("trained network", labels, mark);
             chart.getStyler().setOverlapped(true).setXAxisLabelRotation(60);
-            figure(Charts.png(chart), esc(r.name()) + ": n-cut " + fmt(trained, 3) + " vs shuffled " + num(shuffle, "mean", 3)
-                    + " &plusmn; " + num(shuffle, "sd", 3) + ", z = " + num(shuffle, "z", 2) + ", p = " + num(shuffle, "p", 4)
-                    + " (" + esc(shuffle.path("method").asText("layer")) + " shuffles)");
+            figure(Charts.png(chart), esc(r.name()) + ": n-cut " + fmt(trained, 3) + " vs shuffled " + fmt(shuffle.mean(), 3)
+                    + " &plusmn; " + fmt(shuffle.sd(), 3) + ", z = " + num(shuffle.z(), 2) + ", p = " + fmt(shuffle.p(), 4)
+                    + " (" + esc(shuffle.method() == null ? "layer" : shuffle.method().toString()) + " shuffles)");
             any = true;
         }
         if (!any) {
@@ -244,11 +259,11 @@ public final class Report {
         html.append("<h2 id=\"ablation\">Cluster ablation</h2>\n<div class=\"row\">");
         boolean any = false;
         for (RunData r : runs) {
-            JsonNode ab = r.circuits() == null ? null : r.circuits().get("ablation");
-            if (ab == null || !ab.has("off_drop")) {
+            AblationResult ab = r.circuits() == null ? null : r.circuits().ablation();
+            if (ab == null) {
                 continue;
             }
-            double[][] off = matrix(ab.get("off_drop"));
+            double[][] off = ab.offDrop();
             List<String> labels = new ArrayList<>(), clusters = new ArrayList<>();
             for (int j = 0; j < off[0].length; j++) {
                 labels.add(String.valueOf(j));
@@ -258,7 +273,7 @@ public final class Report {
             }
             figure(Charts.png(Charts.heatMap(r.name() + ": accuracy drop when a cluster is off", labels, clusters, off, "label",
                     "cluster")), esc(r.name()) + ": test accuracy drop per label when each cluster is ablated (OFF); "
-                    + "specialisation " + num(ab, "specialisation", 3) + ".");
+                    + "specialisation " + fmt(ab.specialisation(), 3) + ".");
             any = true;
         }
         if (!any) {
@@ -272,13 +287,13 @@ public final class Report {
         CategoryChart chart = Charts.bars("Effective circuit size (fraction of weights kept)", "label", "ECS");
         boolean any = false;
         for (RunData r : runs) {
-            JsonNode ecs = r.circuits() == null ? null : r.circuits().get("ecs");
-            if (ecs != null && ecs.isArray() && ecs.size() > 0) {
+            double[] ecs = r.circuits() == null ? null : r.circuits().ecs();
+            if (ecs != null && ecs.length > 0) {
                 List<String> labels = new ArrayList<>();
                 List<Double> values = new ArrayList<>();
-                for (int i = 0; i < ecs.size(); i++) {
+                for (int i = 0; i < ecs.length; i++) {
                     labels.add(String.valueOf(i));
-                    values.add(ecs.get(i).asDouble());
+                    values.add(ecs[i]);
                 }
                 chart.addSeries(r.name(), labels, values);
                 any = true;
@@ -333,22 +348,6 @@ public final class Report {
         return b;
     }
 
-    private static double[] doubles(JsonNode array) {
-        double[] out = new double[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asDouble();
-        }
-        return out;
-    }
-
-    private static double[][] matrix(JsonNode rows) {
-        double[][] out = new double[rows.size()][];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = doubles(rows.get(i));
-        }
-        return out;
-    }
-
     private static double min(double[] a) {
         double m = Double.POSITIVE_INFINITY;
         for (double v : a) {
@@ -365,8 +364,9 @@ public final class Report {
         return m;
     }
 
-    private static String num(JsonNode node, String field, int digits) {
-        return node == null || !node.has(field) || !node.get(field).isNumber() ? "-" : fmt(node.get(field).asDouble(), digits);
+    /** A value that may be missing (null: "-"). */
+    private static String num(Double v, int digits) {
+        return v == null ? "-" : fmt(v, digits);
     }
 
     private static String fmt(double v, int digits) {

@@ -1,75 +1,52 @@
 package dev.cleave.report;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.cleave.io.Json;
 import dev.cleave.modular.LayerClusters;
+import dev.cleave.pipeline.CircuitsRun;
+import dev.cleave.pipeline.ClusterRun;
+import dev.cleave.pipeline.CoclusterRun;
+import dev.cleave.pipeline.Results;
 import dev.cleave.train.EpochMetrics;
 import dev.cleave.train.ModelFile;
 import dev.cleave.train.RunDir;
 import dev.cleave.train.TrainConfig;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * What the report reads from one run folder: config.json, metrics.jsonl, model.safetensors
- * (weights and modular clusters), and, when present, the JSON written by {@code cleave cluster
- * --json} ({@value #CLUSTER_FILE}), {@code cleave circuits --json} ({@value #CIRCUITS_FILE}) and
- * {@code cleave cocluster --json} ({@value #COCLUSTER_FILE}, clusters for a model trained
- * without them).
+ * (weights and modular clusters), and, when present, the result records written by
+ * {@code cleave cluster --out} ({@value Results#CLUSTER_FILE}: a {@link ClusterRun}),
+ * {@code cleave circuits --out} ({@value Results#CIRCUITS_FILE}: a {@link CircuitsRun}) and
+ * {@code cleave cocluster --out} ({@value Results#COCLUSTER_FILE}: a {@link CoclusterRun},
+ * clusters for a model trained without them), read through their record types; {@code cleave
+ * demo} writes all three there.
  */
 record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> metrics, List<FloatMatrix> weights,
-        List<LayerClusters> clusters, JsonNode cluster, JsonNode circuits, JsonNode cocluster) {
-
-    static final String CLUSTER_FILE = "cluster.json";
-    static final String CIRCUITS_FILE = "circuits.json";
-    static final String COCLUSTER_FILE = "cocluster.json";
+        List<LayerClusters> clusters, ClusterRun cluster, CircuitsRun circuits, CoclusterRun cocluster) {
 
     static RunData load(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new InvalidInputException(dir + " is not a run folder (expected the --out folder of cleave train)");
         }
-        TrainConfig config = RunDir.open(dir).readConfig();
-        List<EpochMetrics> metrics = new ArrayList<>();
-        try {
-            Path m = dir.resolve(RunDir.METRICS);
-            if (Files.exists(m)) {
-                for (String line : Files.readAllLines(m)) {
-                    if (!line.isBlank()) {
-                        metrics.add(Json.read(line, EpochMetrics.class));
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new InvalidInputException(dir.resolve(RunDir.METRICS) + ": cannot read (" + e.getMessage() + ")", e);
-        }
+        RunDir run = RunDir.forReading(dir);
+        TrainConfig config = run.readConfig();
+        List<EpochMetrics> metrics = run.readMetrics(); // a last line torn by a kill is left out
         List<FloatMatrix> weights;
         List<LayerClusters> clusters;
         try (ModelFile.Loaded model = ModelFile.load(dir.resolve(RunDir.MODEL))) {
             weights = model.model().weightMatrices();
             clusters = model.clusters();
         }
-        JsonNode cocluster = readJson(dir.resolve(COCLUSTER_FILE));
-        if (clusters.isEmpty() && cocluster != null && cocluster.has("clusters")) {
-            clusters = List.of(Json.mapper().convertValue(cocluster.get("clusters"), LayerClusters[].class));
+        CoclusterRun cocluster = Results.read(dir.resolve(Results.COCLUSTER_FILE), CoclusterRun.class);
+        if (clusters.isEmpty() && cocluster != null) {
+            clusters = cocluster.clusters();
         }
         return new RunData(dir.getFileName().toString(), dir, config, List.copyOf(metrics), weights, clusters,
-                readJson(dir.resolve(CLUSTER_FILE)), readJson(dir.resolve(CIRCUITS_FILE)), cocluster);
-    }
-
-    private static JsonNode readJson(Path file) {
-        if (!Files.exists(file)) {
-            return null;
-        }
-        try {
-            return Json.mapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": not valid JSON (" + e.getMessage() + ")", e);
-        }
+                Results.read(dir.resolve(Results.CLUSTER_FILE), ClusterRun.class),
+                Results.read(dir.resolve(Results.CIRCUITS_FILE), CircuitsRun.class), cocluster);
     }
 
     EpochMetrics last() {

@@ -5,9 +5,10 @@ import dev.cleave.cluster.CoClusterResult;
 import dev.cleave.cluster.CoClusterVariant;
 import dev.cleave.cluster.CoClustering;
 import dev.cleave.modular.LayerClusters;
+import dev.cleave.nn.Device;
 import dev.cleave.util.FloatMatrix;
 
-/** Cluster assignment of one weight matrix by bipartite spectral co-clustering (science.md §5). */
+/** Cluster assignment of one weight matrix by bipartite spectral co-clustering (Dhillon 2001; see {@link dev.cleave.cluster.CoClustering}). */
 public final class Assignments {
     private Assignments() {}
 
@@ -16,7 +17,7 @@ public final class Assignments {
      * (default) or, with {@code compat}, the G24 code's two separate k-means.
      */
     public static LayerClusters cocluster(int layer, FloatMatrix w, int k, boolean compat, long seed,
-            dev.cleave.cluster.Backend engine) {
+            Device engine) {
         CoClusterOptions options = CoClusterOptions.defaults().withK(k).withSeed(seed)
                 .withVariant(compat ? CoClusterVariant.SEPARATE : CoClusterVariant.JOINT).withBackend(engine);
         CoClusterResult r = CoClustering.cocluster(w, options);

@@ -24,10 +24,16 @@ public record Evaluation(
     /** Evaluation batch size: large enough for efficient GEMMs, small enough to stay in cache. */
     public static final int BATCH = 500;
 
-    /** Evaluates {@code model} on every image of {@code data} (no dropout). */
+    /**
+     * Evaluates {@code model} on every image of {@code data} (no dropout) with {@code backend}'s
+     * ops; a model held elsewhere (a host model and a CUDA device, as loaded from a file) is
+     * copied into the backend's memory first.
+     */
     public static Evaluation of(Mlp model, Dataset data, Backend backend) {
-        try (MlpPass pass = new MlpPass(backend, model, Math.min(BATCH, data.count()))) {
-            return of(model, data, pass);
+        boolean move = (backend.deviceMemory() != null) != model.weight(0).onDevice();
+        try (Mlp moved = move ? model.copyTo(backend) : null;
+                MlpPass pass = new MlpPass(backend, move ? moved : model, Math.min(BATCH, data.count()))) {
+            return of(move ? moved : model, data, pass);
         }
     }
 

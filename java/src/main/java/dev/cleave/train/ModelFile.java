@@ -3,13 +3,14 @@ package dev.cleave.train;
 import dev.cleave.io.Json;
 import dev.cleave.io.Safetensors;
 import dev.cleave.io.SafetensorsFile;
+import dev.cleave.io.SafetensorsIntegrity;
+import dev.cleave.io.StateDict;
 import dev.cleave.nn.Mlp;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +24,14 @@ import java.util.Map;
 public final class ModelFile {
     public static final String FORMAT = "cleave-mlp-v1";
 
-    /** A model read from a file, with the file's metadata. The caller closes the model. */
-    public record Loaded(Path path, Mlp model, Map<String, String> metadata) implements AutoCloseable {
+    /**
+     * A model read from a file, with the file's metadata. {@code layers} is the line that says
+     * which tensors made the layers ("layers: fc1.weight 256x784, ..."); {@code weightNames} are
+     * those tensors' names, layer by layer; {@code assumption} says what was assumed about a file
+     * Cleave did not write (null for Cleave's own files). The caller closes the model.
+     */
+    public record Loaded(Path path, Mlp model, Map<String, String> metadata, String layers, List<String> weightNames,
+            String assumption) implements AutoCloseable {
         @Override
         public void close() {
             model.close();
@@ -64,41 +71,93 @@ public final class ModelFile {
         Safetensors.write(file, tensors, metadata);
     }
 
-    /** Reads a model file; every problem is an {@link InvalidInputException} naming the file. */
+    /**
+     * Reads a model file; every problem is an {@link InvalidInputException} naming the file,
+     * including a weight or bias that is not finite (naming the tensor and the first bad index).
+     */
     public static Loaded load(Path file) {
+        return load(file, List.of());
+    }
+
+    /**
+     * Reads a model file: Cleave's own format, or any PyTorch {@code state_dict} saved as
+     * safetensors whose layers form a chain of linear layers (see {@link StateDict});
+     * {@code chain} names the layers explicitly (empty: found from the names). A file Cleave did
+     * not write is taken to be an MLP with ReLU after every layer but the last, and
+     * {@link Loaded#assumption} says so.
+     *
+     * @throws InvalidInputException naming the file, what is wrong and how to fix it
+     */
+    public static Loaded load(Path file, List<String> chain) {
         SafetensorsFile f = Safetensors.read(file);
-        int layers = 0;
-        while (f.tensors().containsKey("layers." + layers + ".weight")) {
-            layers++;
+        boolean own = FORMAT.equals(f.metadata().get("format"));
+        List<StateDict.Layer> layers = StateDict.layers(f, own ? List.of() : chain);
+        for (StateDict.Layer l : layers) {
+            if (l.kind() != StateDict.Kind.LINEAR) {
+                throw new InvalidInputException(file + ": " + l.describe() + " is a convolution; this command reads "
+                        + "networks of linear layers only (" + StateDict.summary(layers) + ")");
+            }
+            if (l.batchNorm() != null) {
+                throw new InvalidInputException(file + ": " + l.batchNorm().module() + " is a BatchNorm after "
+                        + l.weightName() + "; this command reads networks of linear layers only");
+            }
         }
-        if (layers == 0) {
-            throw new InvalidInputException(file + ": not a Cleave MLP: no tensor named layers.0.weight (found "
-                    + f.tensors().keySet() + ")");
-        }
-        if (f.tensors().size() != 2 * layers) {
+        if (own && f.tensors().size() != 2 * layers.size()) {
             throw new InvalidInputException(file + ": expected exactly layers.N.weight and layers.N.bias for N = 0.."
-                    + (layers - 1) + ", found " + f.tensors().keySet());
+                    + (layers.size() - 1) + ", found " + f.tensors().keySet());
         }
         List<FloatMatrix> weights = new ArrayList<>();
         List<float[]> biases = new ArrayList<>();
-        for (int l = 0; l < layers; l++) {
-            Safetensors.Tensor w = f.tensor("layers." + l + ".weight");
-            Safetensors.Tensor b = f.tensors().get("layers." + l + ".bias");
-            if (b == null) {
-                throw new InvalidInputException(file + ": layers." + l + ".bias is missing");
+        for (StateDict.Layer l : layers) {
+            if (own && l.bias() == null) {
+                throw new InvalidInputException(file + ": " + l.module() + ".bias is missing");
             }
-            if (b.dtype() != Safetensors.DType.F32 || b.shape().length != 1) {
-                throw new InvalidInputException(file + ": layers." + l + ".bias must be a 1-D F32 tensor, got "
-                        + b.dtype() + " " + Arrays.toString(b.shape()));
-            }
-            weights.add(w.asMatrix());
-            biases.add(b.asFloats());
+            weights.add(new FloatMatrix(l.out(), l.in(), l.weight()));
+            biases.add(l.bias() != null ? l.bias() : new float[l.out()]);
         }
+        String assumption = null;
+        if (!own) {
+            long missing = layers.stream().filter(l -> l.bias() == null).count();
+            assumption = "assumed an MLP: ReLU after every linear layer but the last"
+                    + (missing > 0 ? "; " + missing + " layer(s) without a bias read as bias 0" : "");
+        }
+        SafetensorsIntegrity.requireFinite(file, f.tensors());
         try {
-            return new Loaded(file, Mlp.fromMatrices(weights, biases), Map.copyOf(f.metadata()));
+            return new Loaded(file, Mlp.fromMatrices(weights, biases), Map.copyOf(f.metadata()), StateDict.summary(layers),
+                    layers.stream().map(StateDict.Layer::weightName).toList(),
+                    assumption);
         } catch (InvalidInputException e) {
             throw new InvalidInputException(file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The error for a model whose outputs are not finite although its weights are (e.g. weights
+     * near 3e38, which overflow in the first product): a problem of the model file, not of
+     * training, so the message names the file and its largest weight.
+     */
+    public static InvalidInputException nonFiniteOutputs(Path file, Mlp model, ArithmeticException cause) {
+        double largest = 0;
+        String where = "";
+        List<FloatMatrix> weights = model.weightMatrices();
+        List<float[]> biases = model.biasVectors();
+        for (int l = 0; l < model.layers(); l++) {
+            for (float v : weights.get(l).data()) {
+                if (Math.abs(v) > largest) {
+                    largest = Math.abs(v);
+                    where = "layers." + l + ".weight";
+                }
+            }
+            for (float v : biases.get(l)) {
+                if (Math.abs(v) > largest) {
+                    largest = Math.abs(v);
+                    where = "layers." + l + ".bias";
+                }
+            }
+        }
+        return new InvalidInputException(file + ": the model's outputs overflow to non-finite values (largest |value| "
+                + String.format("%.3g", largest) + " in " + where + "): the file is damaged or was saved from a diverged "
+                + "run; use another model file", cause);
     }
 
     static String joinWidths(int[] widths) {

@@ -48,7 +48,7 @@ final class ModularLoss implements AutoCloseable {
                 case "balanced" -> new LayerClusters(l, options.k(), BalancedPartition.labels(w.rows(), options.k()),
                         BalancedPartition.labels(w.cols(), options.k()));
                 default -> Assignments.cocluster(l, w.toMatrix(), options.k(), options.assign().equals("cocluster-compat"), seed,
-                        dev.cleave.cluster.Backend.forCompute(backend.name()));
+                        backend.device());
             });
         }
         restore(assigned);

@@ -1,12 +1,12 @@
 package dev.cleave.train;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.cleave.modular.LayerSelection;
 import dev.cleave.util.InvalidInputException;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Modular training with the enmeshment loss (G24, science.md §5): after {@code warmupEpochs} of
+ * Modular training with the enmeshment loss (G24): after {@code warmupEpochs} of
  * plain training, each chosen layer's weight gets k row and column clusters (fixed from then
  * on), and the loss becomes CE - lambda * mean over those layers of C(W).
  *
@@ -46,40 +46,6 @@ public record ModularOptions(
 
     /** The layer indices this selects in a network of {@code layerCount} weight matrices. */
     public List<Integer> layerIndices(int layerCount) {
-        List<Integer> out = new ArrayList<>();
-        switch (layers) {
-            case "hidden" -> {
-                for (int l = 1; l + 1 < layerCount; l++) {
-                    out.add(l);
-                }
-            }
-            case "all" -> {
-                for (int l = 0; l < layerCount; l++) {
-                    out.add(l);
-                }
-            }
-            default -> {
-                for (String part : layers.split(",")) {
-                    int l;
-                    try {
-                        l = Integer.parseInt(part.trim());
-                    } catch (NumberFormatException e) {
-                        throw new InvalidInputException("--modular-layers must be hidden, all or a list like 1,2,3; got " + layers);
-                    }
-                    if (l < 0 || l >= layerCount) {
-                        throw new InvalidInputException("--modular-layers: layer " + l + " does not exist (the model has layers 0.."
-                                + (layerCount - 1) + ")");
-                    }
-                    if (!out.contains(l)) {
-                        out.add(l);
-                    }
-                }
-            }
-        }
-        if (out.isEmpty()) {
-            throw new InvalidInputException("--modular-layers " + layers + " selects no layer of a " + layerCount
-                    + "-layer network (hidden-to-hidden needs at least 3 layers): use all or a list");
-        }
-        return out;
+        return LayerSelection.indices(layers, layerCount, "--modular-layers");
     }
 }

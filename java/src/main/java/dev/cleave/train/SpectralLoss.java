@@ -1,24 +1,25 @@
 package dev.cleave.train;
 
-import dev.cleave.cluster.ChebyshevEigensolver;
-import dev.cleave.cluster.Eigenpairs;
-import dev.cleave.cluster.NormalizedAdjacency;
-import dev.cleave.cluster.SymmetricOperator;
+import dev.cleave.cluster.EigenOptions;
+import dev.cleave.cluster.EigenResult;
+import dev.cleave.cluster.EigenStatus;
+import dev.cleave.cluster.LaplacianEigensolver;
+import dev.cleave.cluster.Solver;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.nn.MlpPass;
 import dev.cleave.nn.Tensor;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
-import dev.cleave.util.Rng;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * F21's spectral regulariser in the training loop: each step, the k + 1 largest eigenpairs of
  * the network graph's normalized adjacency (the k + 1 smallest of its Laplacian, the trivial one
- * included) by the Chebyshev eigensolver on the native operator, warm-started from the previous
- * step's vectors; then the analytic gradient of {@link SpectralRegularizer} into the weight
+ * included) by the Laplacian eigensolver ({@link LaplacianEigensolver#smallestFrom}: the one
+ * Chebyshev driver, on the bipartite half operator with the lift to N, on the training's
+ * engine), warm-started from the previous step's eigenvectors; then the analytic gradient of {@link SpectralRegularizer} into the weight
  * gradients ({@link SpectralOptions.Rescale} says how rescaling is kept from lowering it).
  */
 final class SpectralLoss {
@@ -27,16 +28,16 @@ final class SpectralLoss {
     static final int MAX_ITERATIONS = 500;
 
     private final SpectralOptions options;
-    private final dev.cleave.cluster.Backend engine;  // where the per-step eigensolve runs
+    private final Device engine;  // where the per-step eigensolve runs
     private final int threads;
-    private final SplittableRandom random;
-    private double[] warm;     // the previous step's vectors (of M or of N), dim x pairs
+    private final long seed;
+    private double[] warm;     // the previous step's eigenvectors of N, nodes x pairs, graph order
 
-    SpectralLoss(SpectralOptions options, dev.cleave.cluster.Backend engine, int threads, long seed) {
+    SpectralLoss(SpectralOptions options, Device engine, int threads, long seed) {
         this.options = options;
         this.engine = engine;
         this.threads = threads;
-        this.random = Rng.stream(seed, "spectral");
+        this.seed = seed;
     }
 
     /** F21's rescaling of the network itself, in {@link SpectralOptions.Rescale#COMPENSATE} mode only. */
@@ -68,26 +69,24 @@ final class SpectralLoss {
         NetworkGraph graph = NetworkGraph.fromWeights(matrices);
         int n = graph.nodes();
         int pairs = k + 1;
-        int block = Math.min(n, pairs + Math.max(4, pairs / 3));
         if (pairs > n) {
             throw new InvalidInputException("--spectral-k " + k + " needs at least " + pairs + " connected neurons, the graph has " + n);
         }
-        double[] values;  // the pairs largest eigenvalues of N, descending
-        double[] vectors; // their unit eigenvectors, n x pairs, graph order
-        try (NormalizedAdjacency op = NormalizedAdjacency.of(graph, engine, threads)) {
-            double[][] half = op.halfSize() >= block ? solve(halfOperator(op), pairs, block, 0.0) : null;
-            if (half != null && half[0][pairs - 1] >= dev.cleave.cluster.LaplacianEigensolver.SIGMA2_MIN) {
-                values = new double[pairs];
-                for (int j = 0; j < pairs; j++) {
-                    values[j] = Math.sqrt(half[0][j]);
-                }
-                vectors = op.liftHalf(half[1], values, pairs);
-            } else {
-                double[][] full = solve(op, pairs, block, -1.0);
-                values = full[0];
-                vectors = full[1];
-            }
+        EigenOptions eo = new EigenOptions(pairs, TOLERANCE, MAX_ITERATIONS, 0, seed, threads, Solver.ITERATIVE, engine);
+        EigenResult r = warm != null && warm.length == n * pairs ? LaplacianEigensolver.smallestFrom(graph, eo, warm, pairs)
+                : LaplacianEigensolver.smallest(graph, eo);
+        if (r.status() != EigenStatus.SUCCESSFUL) {
+            throw new TrainingDivergedException("the spectral regulariser's eigensolver did not converge in " + MAX_ITERATIONS
+                    + " iterations (" + r.status() + ", residuals " + java.util.Arrays.toString(r.residuals())
+                    + "): lower --spectral-lambda or --lr", null);
         }
+        warm = r.eigenvectors();
+        double[] lambda = r.eigenvalues();
+        double[] values = new double[pairs]; // the pairs largest eigenvalues of N, descending
+        for (int j = 0; j < pairs; j++) {
+            values[j] = 1.0 - lambda[j];
+        }
+        double[] vectors = warm; // their unit eigenvectors, n x pairs, graph order
         int[] kept = graph.keptNodes();
         int total = graph.totalNodes();
         double[] mu = new double[k];
@@ -113,52 +112,6 @@ final class SpectralLoss {
             addInto(pass.biasGrad(l), gb[l]);
         }
         return value;
-    }
-
-    /**
-     * The pairs largest eigenpairs of {@code op} (spectrum in [lower, 1]) by the Chebyshev
-     * solver, warm-started from the previous step's vectors when they have the same dimension:
-     * {values (pairs, descending), vectors (dim x pairs)}.
-     */
-    private double[][] solve(SymmetricOperator op, int pairs, int block, double lower) {
-        int dim = op.size();
-        double[] start = new double[dim * block];
-        for (int i = 0; i < start.length; i++) {
-            start[i] = random.nextGaussian();
-        }
-        if (warm != null && warm.length == dim * pairs) {
-            for (int i = 0; i < dim; i++) {
-                System.arraycopy(warm, i * pairs, start, i * block, pairs);
-            }
-        }
-        Eigenpairs e = ChebyshevEigensolver.largestFrom(op, pairs, block, lower, 1.0, TOLERANCE, MAX_ITERATIONS, start);
-        if (e.converged() < pairs) {
-            throw new TrainingDivergedException("the spectral regulariser's eigensolver did not converge in " + MAX_ITERATIONS
-                    + " iterations (residuals " + java.util.Arrays.toString(e.residuals()) + "): lower --spectral-lambda or --lr",
-                    null);
-        }
-        warm = e.vectors();
-        return new double[][] {java.util.Arrays.copyOf(e.values(), pairs), e.vectors()};
-    }
-
-    /**
-     * The half operator M = N_ST N_TS of a network graph (always bipartite: even layers against
-     * odd ones). Its eigenvalues are the squares of N's, so the wanted end of the spectrum is
-     * separated from the rest by squared gaps and there is no mirror image at -1 to damp: the
-     * solver needs several times fewer operator applications than on N.
-     */
-    private static SymmetricOperator halfOperator(NormalizedAdjacency op) {
-        return new SymmetricOperator() {
-            @Override
-            public int size() {
-                return op.halfSize();
-            }
-
-            @Override
-            public void apply(double[] x, double[] y, int cols) {
-                op.applyHalf(x, y, cols);
-            }
-        };
     }
 
     private static void addInto(Tensor grad, float[] add) {

@@ -1,6 +1,7 @@
 package dev.cleave.train;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.util.InvalidInputException;
 import java.util.Arrays;
@@ -20,8 +21,9 @@ import java.util.Arrays;
  * @param l1           L1 penalty on weights: adds l1 * sum|w| to the loss
  * @param l2           L2 penalty on weights: adds l2 * sum w^2 to the loss
  * @param seed         the one seed (init, batch order, dropout)
- * @param backend      java, cpu, cuda or auto
- * @param threads      threads for the backend
+ * @param backend      the kind of device the run trains on (java, cpu, cuda or cuda-emu: resolved,
+ *                     never auto); the {@link Trainer} refuses ops on another kind
+ * @param threads      threads of the device
  * @param modular      enmeshment-loss training, or null
  * @param prune        magnitude-pruning fine-tuning after the epochs, or null
  * @param clusterableInit F21's clusterable initialisation, or null
@@ -38,7 +40,7 @@ public record TrainConfig(
         @JsonProperty("l1") float l1,
         @JsonProperty("l2") float l2,
         @JsonProperty("seed") long seed,
-        @JsonProperty("backend") String backend,
+        @JsonProperty("backend") Device.Kind backend,
         @JsonProperty("threads") int threads,
         @JsonProperty("modular") ModularOptions modular,
         @JsonProperty("prune") PruneOptions prune,
@@ -54,6 +56,14 @@ public record TrainConfig(
         }
         layers = layers == null ? Mlp.F21_WIDTHS.clone() : layers.clone();
         Mlp.validateWidths(layers);
+        for (int l = 0; l + 1 < layers.length; l++) {
+            long n = (long) layers[l] * layers[l + 1];
+            if (n > MAX_TENSOR_ELEMENTS) {
+                throw new InvalidInputException("--layers " + widthList(layers) + ": layer " + l + "'s weight matrix would hold "
+                        + layers[l + 1] + " x " + layers[l] + " = " + n + " values (" + bytes(4 * n) + "), more than the "
+                        + MAX_TENSOR_ELEMENTS + " one tensor can hold: use narrower layers");
+            }
+        }
         if (epochs < 1 || epochs > 100_000) {
             throw new InvalidInputException("--epochs must be in [1, 100000], got " + epochs);
         }
@@ -72,11 +82,12 @@ public record TrainConfig(
         if (threads < 1 || threads > 1024) {
             throw new InvalidInputException("--threads must be in [1, 1024], got " + threads);
         }
-        if (backend == null || backend.isBlank()) {
-            throw new InvalidInputException("--backend must be one of java, cpu, cuda, auto");
+        if (backend == null) {
+            throw new InvalidInputException("backend must be the resolved device kind: java, cpu, cuda or cuda-emu");
         }
         if (modular != null) {
-            modular.layerIndices(layers.length - 1); // validates the layer selection against the widths
+            dev.cleave.modular.LayerSelection.requireClustersFit(modular.layerIndices(layers.length - 1), layers, modular.k(),
+                    "--modular-k");
             if (modular.warmupEpochs() >= epochs) {
                 throw new InvalidInputException("--warmup-epochs (" + modular.warmupEpochs() + ") must be less than --epochs ("
                         + epochs + "), or the enmeshment loss never runs");
@@ -130,6 +141,79 @@ public record TrainConfig(
                 .toString();
     }
 
+    /** The most elements one tensor (a Java float array) may hold. */
+    static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
+
+    /** Java heap and native memory a run of this config needs, in bytes (an estimate; see {@link #requireFitsMemory()}). */
+    record MemoryNeed(long heapBytes, long nativeBytes) {}
+
+    /**
+     * What training allocates, from the parameter count P and the activations: native (off-heap)
+     * memory for the model, its gradients and Adam's two moments (4 P floats), the exported copy
+     * written to the model file (P floats) and the minibatch activations; on the Java heap, the
+     * checkpoint's copies of parameters and moments, once as arrays and once as file buffers
+     * (6 P floats). With the cuda backend the model, gradients and moments live on the GPU, and
+     * the host holds the initial model and the exported copy (2 P floats).
+     */
+    MemoryNeed memoryNeeded() {
+        long params = 0;
+        long units = 0;
+        for (int l = 0; l + 1 < layers.length; l++) {
+            params += (long) layers[l] * layers[l + 1] + layers[l + 1];
+        }
+        for (int w : layers) {
+            units += w;
+        }
+        long activations = 4L * 4 * Math.max(batchSize, Evaluation.BATCH) * units;
+        boolean gpu = "cuda".equals(backend);
+        long nativeBytes = gpu ? 2 * 4 * params : 5 * 4 * params + activations;
+        return new MemoryNeed(6 * 4 * params, nativeBytes);
+    }
+
+    /**
+     * Checks, before anything is allocated, that this run fits the JVM's heap limit (-Xmx) and
+     * the native memory JavaCPP may use (its maxBytes limit and the physical memory available).
+     *
+     * @throws InvalidInputException giving the bytes needed and available and how to fix it
+     */
+    public void requireFitsMemory() {
+        Runtime rt = Runtime.getRuntime();
+        long heap = rt.maxMemory() == Long.MAX_VALUE ? Long.MAX_VALUE : rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long nativeLimit = Long.MAX_VALUE;
+        long maxBytes = org.bytedeco.javacpp.Pointer.maxBytes();
+        if (maxBytes > 0) {
+            nativeLimit = maxBytes - org.bytedeco.javacpp.Pointer.totalBytes();
+        }
+        long physical = org.bytedeco.javacpp.Pointer.availablePhysicalBytes();
+        if (physical > 0) {
+            nativeLimit = Math.min(nativeLimit, physical);
+        }
+        requireFitsMemory(heap, nativeLimit);
+    }
+
+    /** {@link #requireFitsMemory()} against the given heap and native bytes available. */
+    void requireFitsMemory(long heapAvailable, long nativeAvailable) {
+        MemoryNeed need = memoryNeeded();
+        if (need.heapBytes() <= heapAvailable && need.nativeBytes() <= nativeAvailable) {
+            return;
+        }
+        long suggestedXmx = (Math.max(need.heapBytes(), need.nativeBytes()) * 5 / 4 >> 30) + 1;
+        throw new InvalidInputException("--layers " + widthList(layers) + ": training needs about " + bytes(need.heapBytes())
+                + " of Java heap and " + bytes(need.nativeBytes()) + " of native memory, but " + bytes(heapAvailable)
+                + " of heap and " + bytes(nativeAvailable) + " of native memory are available: use narrower --layers, "
+                + "or give more memory (JAVA_OPTS=\"-Xmx" + suggestedXmx + "g\"; native memory follows -Xmx unless "
+                + "-Dorg.bytedeco.javacpp.maxBytes is set) on a machine that has it");
+    }
+
+    private static String bytes(long n) {
+        return n == Long.MAX_VALUE ? "unlimited" : n >= 1L << 30 ? String.format("%.1f GiB", n / (double) (1L << 30))
+                : String.format("%.1f MiB", n / (double) (1L << 20));
+    }
+
+    private static String widthList(int[] widths) {
+        return Arrays.toString(widths).replaceAll("[\\[\\] ]", "");
+    }
+
     /** Epochs including the pruning phase. */
     public int totalEpochs() {
         return epochs + (prune == null ? 0 : prune.epochs());
@@ -137,7 +221,7 @@ public record TrainConfig(
 
     /** A config with F21's defaults for everything but the data set, epochs and seed. */
     public static TrainConfig defaults(String dataset, int epochs, long seed) {
-        return new TrainConfig(dataset, null, Mlp.F21_WIDTHS, epochs, DEFAULT_BATCH, DEFAULT_LR, 0f, 0f, 0f, seed, "cpu",
+        return new TrainConfig(dataset, null, Mlp.F21_WIDTHS, epochs, DEFAULT_BATCH, DEFAULT_LR, 0f, 0f, 0f, seed, Device.Kind.CPU,
                 Math.max(1, Runtime.getRuntime().availableProcessors()), null, null, null, null);
     }
 
@@ -146,9 +230,10 @@ public record TrainConfig(
                 modular, prune, clusterableInit, spectral);
     }
 
-    public TrainConfig withBackend(String newBackend, int newThreads) {
-        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, newBackend, newThreads,
-                modular, prune, clusterableInit, spectral);
+    /** This config on {@code device}: its kind and threads. */
+    public TrainConfig withDevice(Device device) {
+        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, device.kind(),
+                device.threads(), modular, prune, clusterableInit, spectral);
     }
 
     public TrainConfig withModular(ModularOptions m) {
@@ -164,11 +249,6 @@ public record TrainConfig(
     public TrainConfig withClusterableInit(ClusterableInit c) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
                 modular, prune, c, spectral);
-    }
-
-    public TrainConfig withSpectral(SpectralOptions sp) {
-        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, prune, clusterableInit, sp);
     }
 
     @Override

@@ -40,6 +40,10 @@ public final class Trainer implements AutoCloseable {
     private long globalStep;
 
     public Trainer(TrainConfig config, Backend backend, Mlp model) {
+        if (config.backend() != backend.device().kind()) {
+            throw new IllegalArgumentException("the config says backend " + config.backend() + " but the ops run on "
+                    + backend.device() + ": record the device the run uses (TrainConfig.withDevice)");
+        }
         this.config = config;
         this.backend = backend;
         this.model = model;
@@ -48,7 +52,7 @@ public final class Trainer implements AutoCloseable {
         this.dropoutSeed = Rng.subSeed(config.seed(), "dropout");
         this.modular = config.modular() == null ? null : new ModularLoss(config.modular(), model);
         this.spectral = config.spectral() == null ? null : new SpectralLoss(config.spectral(),
-                dev.cleave.cluster.Backend.forCompute(backend.name()), config.threads(), config.seed());
+                backend.device(), config.threads(), config.seed());
     }
 
     /** The model a run starts from: Glorot-uniform from the seed, then the clusterable init if configured. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.data.Idx;
+import dev.cleave.testing.EmuLaunches;
 import dev.cleave.train.ModelFile;
 import dev.cleave.train.RunDir;
 import java.io.ByteArrayOutputStream;
@@ -35,18 +36,29 @@ class CliTest {
     }
 
     static void write(String prefix, int n, long seed) throws IOException {
+        write(data, prefix, n, seed);
+    }
+
+    /** n images and labels of that data set into {@code dir} as gzipped IDX files named {@code prefix}-images/labels. */
+    static void write(Path dir, String prefix, int n, long seed) throws IOException {
+        write(dir, prefix, n, seed, 8);
+    }
+
+    /** As above, with side x side images. */
+    static void write(Path dir, String prefix, int n, long seed, int side) throws IOException {
         Random r = new Random(seed);
-        float[] px = new float[n * 64];
+        int pixels = side * side;
+        float[] px = new float[n * pixels];
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             labels[i] = r.nextInt(10);
-            for (int p = 0; p < 64; p++) {
-                float v = (p * 10 / 64 == labels[i] ? 0.7f : 0.1f) + 0.2f * r.nextFloat();
-                px[i * 64 + p] = Math.round(v * 255) / 255f;
+            for (int p = 0; p < pixels; p++) {
+                float v = (p * 10 / pixels == labels[i] ? 0.7f : 0.1f) + 0.2f * r.nextFloat();
+                px[i * pixels + p] = Math.round(v * 255) / 255f;
             }
         }
-        Idx.writeImages(data.resolve(prefix + "-images-idx3-ubyte.gz"), new Idx.Images(n, 8, 8, px), true);
-        Idx.writeLabels(data.resolve(prefix + "-labels-idx1-ubyte.gz"), labels, true);
+        Idx.writeImages(dir.resolve(prefix + "-images-idx3-ubyte.gz"), new Idx.Images(n, side, side, px), true);
+        Idx.writeLabels(dir.resolve(prefix + "-labels-idx1-ubyte.gz"), labels, true);
     }
 
     record Result(int code, String out, String err) {}
@@ -65,11 +77,19 @@ class CliTest {
         }
     }
 
+    /** A small training command; an option in {@code extra} replaces its default here (each option is given once). */
     static String[] train(Path out, String... extra) {
-        List<String> args = new java.util.ArrayList<>(List.of("train", "--dataset", "mnist-idx", "--data-dir", data.toString(),
-                "--layers", "64,32,10", "--batch-size", "50", "--lr", "0.01", "--seed", "3", "--threads", "2", "--dropout", "0.1", "--out",
-                out.toString()));
-        args.addAll(List.of(extra));
+        String[] defaults = {"--dataset", "mnist-idx", "--data-dir", data.toString(), "--layers", "64,32,10", "--batch-size", "50",
+                "--lr", "0.01", "--seed", "3", "--threads", "2", "--dropout", "0.1", "--out", out.toString()};
+        List<String> given = List.of(extra);
+        List<String> args = new java.util.ArrayList<>(List.of("train"));
+        for (int i = 0; i < defaults.length; i += 2) {
+            if (!given.contains(defaults[i])) {
+                args.add(defaults[i]);
+                args.add(defaults[i + 1]);
+            }
+        }
+        args.addAll(given);
         return args.toArray(String[]::new);
     }
 
@@ -187,8 +207,10 @@ class CliTest {
                 "--lr", "0.01", "--batch-size", "50", "--threads", "2"};
         List<String> a = new java.util.ArrayList<>(List.of("train"));
         a.addAll(List.of(common));
+        List<String> modular = new java.util.ArrayList<>(a);
         a.addAll(List.of("--out", base.toString()));
         assertEquals(0, cli(a.toArray(String[]::new)).code());
+        a = modular;
         a.addAll(List.of("--modular", "--modular-k", "2", "--warmup-epochs", "1", "--out", mod.toString()));
         Result trained = cli(a.toArray(String[]::new));
         assertEquals(0, trained.code(), trained.err());
@@ -269,7 +291,7 @@ class CliTest {
             String[] lines = r.out().strip().split("\n");
             assertEquals("{\"command\":\"cluster\",\"backend\":\"" + b + "\",\"threads\":1,\"seed\":0}", lines[0]);
             assertTrue(lines[1].contains("\"labels\":[0,0,0,1,1,1]"), lines[1]);
-            assertTrue(lines[1].contains("\"backend\":\"" + (b.equals("cpu") ? "native" : b) + "\""), lines[1]);
+            assertTrue(lines[1].contains("\"backend\":\"" + b + "\""), lines[1]); // the options record the same device
         }
     }
 
@@ -288,5 +310,135 @@ class CliTest {
         Result bad = cli("cluster", "--graph", twoTriangles().toString(), "--k", "2", "--backend", "tpu");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--backend tpu is not a backend"), bad.err());
+    }
+
+    @Test
+    void evalBlamesTheModelFileForWeightsThatOverflowOrAreNotFinite() throws IOException {
+        for (float big : new float[] {3e38f, Float.POSITIVE_INFINITY}) {
+            float[] w = new float[10 * 64];
+            java.util.Arrays.fill(w, big);
+            Path file = tmp.resolve("big-" + big + ".safetensors");
+            try (dev.cleave.nn.Mlp m = dev.cleave.nn.Mlp.fromMatrices(List.of(new dev.cleave.util.FloatMatrix(10, 64, w)),
+                    List.of(new float[10]))) {
+                if (Float.isFinite(big)) {
+                    ModelFile.save(file, m, null, java.util.Map.of());
+                } else {
+                    java.util.LinkedHashMap<String, dev.cleave.io.Safetensors.Tensor> t = new java.util.LinkedHashMap<>();
+                    t.put("layers.0.weight", dev.cleave.io.Safetensors.Tensor.of(new dev.cleave.util.FloatMatrix(10, 64, w)));
+                    t.put("layers.0.bias", dev.cleave.io.Safetensors.Tensor.ofFloats(new long[] {10}, new float[10]));
+                    dev.cleave.io.Safetensors.write(file, t, java.util.Map.of());
+                }
+            }
+            Result r = cli("eval", file.toString(), "--dataset", "mnist-idx", "--data-dir", data.toString());
+            assertEquals(2, r.code(), r.err());
+            String expected = Float.isFinite(big) ? file + ": the model's outputs overflow to non-finite values (largest |value| "
+                    + "3.00e+38 in layers.0.weight)" : file + ": tensor 'layers.0.weight' [10, 64] holds Infinity at index 0";
+            List<String> errors = r.err().lines().filter(l -> l.startsWith("cleave eval: ")).toList();
+            assertEquals(1, errors.size(), r.err());
+            assertTrue(errors.get(0).startsWith("cleave eval: error: " + expected), r.err());
+            assertFalse(r.err().contains("learning rate") || r.err().contains("\tat "), r.err());
+        }
+    }
+
+    @Test
+    void layersTooLargeForMemoryAreRefusedBeforeAllocating() {
+        Result r = cli("train", "--dataset", "mnist-idx", "--data-dir", data.toString(), "--layers", "784,50000,50000,10",
+                "--out", tmp.resolve("huge").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--layers 784,50000,50000,10: layer 1's weight matrix would hold"), r.err());
+        r = cli("train", "--dataset", "mnist-idx", "--data-dir", data.toString(), "--layers", "64,1048576,2000,10",
+                "--out", tmp.resolve("wide").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--layers 64,1048576,2000,10: training needs about"), r.err());
+        assertEquals(1, r.err().strip().split("\n").length, r.err());
+    }
+
+    @Test
+    void reportReadsARunWhoseLastMetricsLineIsTorn() throws IOException {
+        Path run = tmp.resolve("torn-report");
+        assertEquals(0, cli(train(run, "--epochs", "2")).code());
+        Files.writeString(run.resolve(RunDir.METRICS), "{\"epoch\":3,\"train_lo", java.nio.file.StandardOpenOption.APPEND);
+        Result r = cli("report", run.toString(), "--out", tmp.resolve("torn-report.html").toString());
+        assertEquals(0, r.code(), r.err());
+        Result resumed = cli("train", "--resume", run.toString(), "--epochs", "3");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertEquals(3, Files.readAllLines(run.resolve(RunDir.METRICS)).size());
+    }
+
+    /** The spectral engine's kernels on the dense path (small graphs) and k-means' assignment. */
+    static final String[] SPECTRAL_KERNELS = {"spectral_dense_kernel", "spectral_scale_kernel", "kmeans_assign_kernel"};
+    /** Every kernel a training step with dropout, penalties and the enmeshment loss launches. */
+    static final String[] TRAINING_KERNELS = {"gemm_kernel", "relu_mask_bias_grad", "softmax_xent_kernel", "dropout_forward_kernel",
+        "dropout_backward_kernel", "weight_penalty_kernel", "adam_update_kernel", "enmeshment_sums_kernel", "enmeshment_update_kernel"};
+
+    /**
+     * --backend cuda-emu on train, cluster, cocluster and circuits: every spectral and training op
+     * runs on the emulated CUDA kernels, as the emulator's launch counts show (circuits
+     * co-clusters there too: it used to co-cluster on the CPU whatever --backend said).
+     */
+    @Test
+    void cudaEmuRunsEverySpectralAndTrainingOpOnTheEmulator() throws IOException {
+        Path run = tmp.resolve("emu-run");
+        EmuLaunches.reset();
+        Result t = cli("train", "--dataset", "mnist-idx", "--data-dir", data.toString(), "--layers", "64,24,16,10", "--epochs", "2",
+                "--batch-size", "50", "--lr", "0.01", "--dropout", "0.1", "--l2", "1e-4", "--threads", "2", "--backend", "cuda-emu",
+                "--modular", "--modular-k", "2", "--warmup-epochs", "1", "--spectral-lambda", "0.1", "--spectral-k", "2",
+                "--out", run.toString());
+        assertEquals(0, t.code(), t.err());
+        assertTrue(t.out().startsWith("cleave train: backend=cuda-emu threads=2"), t.out());
+        assertEquals(dev.cleave.nn.Device.Kind.CUDA_EMU, RunDir.open(run).readConfig().backend(), "the config records the device");
+        java.util.Map<String, Long> launched = EmuLaunches.perKernel();
+        EmuLaunches.assertLaunched(launched, "train", TRAINING_KERNELS);
+        EmuLaunches.assertLaunched(launched, "train (co-clustering, spectral regulariser)", SPECTRAL_KERNELS);
+
+        Path model = run.resolve("model.safetensors");
+        EmuLaunches.reset();
+        Result c = cli("cluster", model.toString(), "--k", "3", "--shuffles", "2", "--backend", "cuda-emu");
+        assertEquals(0, c.code(), c.err());
+        EmuLaunches.assertLaunched(EmuLaunches.perKernel(), "cluster", SPECTRAL_KERNELS);
+
+        EmuLaunches.reset();
+        Result co = cli("cocluster", model.toString(), "--k", "2", "--backend", "cuda-emu");
+        assertEquals(0, co.code(), co.err());
+        EmuLaunches.assertLaunched(EmuLaunches.perKernel(), "cocluster", SPECTRAL_KERNELS);
+
+        // a model without clusters of its own: circuits co-clusters it, then ablates on the device
+        Path plain = tmp.resolve("emu-plain");
+        assertEquals(0, cli("train", "--dataset", "mnist-idx", "--data-dir", data.toString(), "--layers", "64,24,16,10", "--epochs",
+                "1", "--batch-size", "50", "--threads", "2", "--out", plain.toString()).code());
+        EmuLaunches.reset();
+        Result circ = cli("circuits", plain.resolve("model.safetensors").toString(), "--dataset", "mnist-idx", "--data-dir",
+                data.toString(), "--k", "2", "--images-per-label", "2", "--backend", "cuda-emu");
+        assertEquals(0, circ.code(), circ.err());
+        assertTrue(circ.out().startsWith("cleave circuits: backend=cuda-emu"), circ.out());
+        java.util.Map<String, Long> circuits = EmuLaunches.perKernel();
+        EmuLaunches.assertLaunched(circuits, "circuits (co-clustering)", SPECTRAL_KERNELS);
+        EmuLaunches.assertLaunched(circuits, "circuits (ablation)", "gemm_kernel", "softmax_xent_kernel");
+    }
+
+    /**
+     * The demo on cuda-emu (a Fashion-MNIST-shaped set of 28x28 images, one epoch per run, two
+     * shuffles): both trainings, the clusterings with their shuffle tests, the co-clustering and
+     * both circuits launch their kernels on the emulator.
+     */
+    @Test
+    void demoOnCudaEmuRunsItsTrainingAndSpectralOpsOnTheEmulator() throws IOException {
+        Path fashion = tmp.resolve("fashion-28");
+        Files.createDirectories(fashion);
+        write(fashion, "train", 120, 5, 28);
+        write(fashion, "t10k", 40, 6, 28);
+        EmuLaunches.reset();
+        Result d = cli("demo", "--out", tmp.resolve("emu-demo").toString(), "--data-dir", fashion.toString(), "--no-install",
+                "--epochs", "1", "--shuffles", "2", "--ecs-images", "1", "--threads", "2", "--backend", "cuda-emu");
+        assertEquals(0, d.code(), d.err());
+        assertTrue(d.out().startsWith("cleave demo: backend=cuda-emu threads=2"), d.out());
+        java.util.Map<String, Long> launched = EmuLaunches.perKernel();
+        EmuLaunches.assertLaunched(launched, "demo (training)", "gemm_kernel", "relu_mask_bias_grad", "softmax_xent_kernel",
+                "adam_update_kernel", "enmeshment_sums_kernel", "enmeshment_update_kernel");
+        EmuLaunches.assertLaunched(launched, "demo (clustering, co-clustering)", SPECTRAL_KERNELS);
+        for (String run : new String[] {"baseline", "modular"}) {
+            String command = Files.readString(tmp.resolve("emu-demo").resolve(run).resolve("cluster.json"));
+            assertTrue(command.contains("--backend cuda-emu --threads 2"), run + " cluster.json: " + command);
+        }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.io.Json;
+import dev.cleave.nn.Device;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import java.util.SplittableRandom;
@@ -55,7 +56,7 @@ class CoClusteringTest {
         int[] rb = new int[60];
         int[] cb = new int[80];
         FloatMatrix w = planted(rb, cb, 5);
-        for (Backend b : new Backend[] {Backend.NATIVE, Backend.JAVA, Backend.CUDA_EMU}) {
+        for (Device b : new Device[] {Device.cpu(), Device.java(), Device.cudaEmu()}) {
             CoClusterResult r = CoClustering.cocluster(w, CoClusterOptions.defaults().withSeed(3).withBackend(b));
             int[] blockLabel = {-1, -1, -1, -1};
             for (int i = 0; i < 60; i++) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 import dev.cleave.util.FloatMatrix;
 import java.util.List;
 import java.util.function.Function;
@@ -27,7 +28,7 @@ abstract class CudaClusteringChecks {
     static final double EIGENVALUE_TOLERANCE = 1e-8;
 
     /** The CUDA backend under test. */
-    abstract Backend backend();
+    abstract Device backend();
 
     /** Solves with the native engine and with the backend under test (same options otherwise) and compares. */
     private void assertSameEigenpairs(String what, String method, EigenOptions o, Function<EigenOptions, EigenResult> solve) {
@@ -119,7 +120,7 @@ abstract class CudaClusteringChecks {
         int[] truth = new int[300];
         double[] x = KMeansTest.blobs(50, 6, 4, 0.5, 7, truth);
         KMeansOptions o = KMeansOptions.defaults(6).withSeed(3).withNInit(4);
-        KMeansResult ref = KMeans.fit(x, 300, 4, o.withBackend(Backend.JAVA));
+        KMeansResult ref = KMeans.fit(x, 300, 4, o.withBackend(Device.java()));
         KMeansResult cuda = KMeans.fit(x, 300, 4, o.withBackend(backend()));
         assertArrayEquals(ref.labels(), cuda.labels());
         assertEquals(ref.inertia(), cuda.inertia(), 1e-9 * ref.inertia());

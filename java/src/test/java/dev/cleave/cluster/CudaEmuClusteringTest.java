@@ -7,16 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cleave.io.Json;
 import dev.cleave.nativ.CudaEmuKernels;
 import dev.cleave.nn.CudaProbe;
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 import org.bytedeco.javacpp.BytePointer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** {@link CudaClusteringChecks} on the CPU emulation of the CUDA kernels ({@link Backend#CUDA_EMU}). */
+/** {@link CudaClusteringChecks} on the CPU emulation of the CUDA kernels ({@link Device.Kind#CUDA_EMU}). */
 class CudaEmuClusteringTest extends CudaClusteringChecks {
     @Override
-    Backend backend() {
-        return Backend.CUDA_EMU;
+    Device backend() {
+        return Device.cudaEmu();
     }
 
     /** The work really runs in the CUDA kernels: every spectral kernel is launched by one clustering. */
@@ -24,7 +25,7 @@ class CudaEmuClusteringTest extends CudaClusteringChecks {
     void clusteringRunsTheDeviceKernels() {
         CudaEmuKernels.cleave_cuda_emu_reset_stats();
         SpectralClustering.cluster(TestGraphs.glorot(new int[] {30, 20, 20, 6}, 8),
-                ClusterOptions.defaults().withK(3).withSolver(Solver.ITERATIVE).withNInit(2).withBackend(Backend.CUDA_EMU));
+                ClusterOptions.defaults().withK(3).withSolver(Solver.ITERATIVE).withNInit(2).withBackend(Device.cudaEmu()));
         String log;
         try (BytePointer buf = new BytePointer(1 << 16)) {
             assertEquals(0, CudaEmuKernels.cleave_cuda_emu_launched(buf, 1 << 16));
@@ -38,34 +39,36 @@ class CudaEmuClusteringTest extends CudaClusteringChecks {
     }
 
     @Test
-    void backendNamesRoundTrip() {
-        assertEquals(Backend.CUDA_EMU, Backend.parse("cuda-emu"));
-        assertEquals(Backend.CUDA, Backend.parse("CUDA"));
-        assertEquals("cuda-emu", Backend.CUDA_EMU.toString());
-        ClusterOptions o = ClusterOptions.defaults().withBackend(Backend.CUDA_EMU);
+    void deviceNamesRoundTrip() {
+        assertEquals(Device.Kind.CUDA_EMU, Device.Kind.parse("cuda-emu"));
+        assertEquals(Device.Kind.CUDA, Device.Kind.parse("CUDA"));
+        assertEquals("cuda-emu", Device.cudaEmu().toString());
+        ClusterOptions o = ClusterOptions.defaults().withBackend(Device.cudaEmu());
         String json = Json.write(o);
         assertTrue(json.contains("\"backend\":\"cuda-emu\""), json);
         assertEquals(o, Json.read(json, ClusterOptions.class));
-        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Backend.parse("gpu"));
-        assertTrue(e.getMessage().contains("cuda_emu") || e.getMessage().contains("cuda-emu"), e.getMessage());
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Device.Kind.parse("gpu"));
+        assertTrue(e.getMessage().contains("cuda-emu"), e.getMessage());
     }
 
+    /** Where CUDA cannot run, resolving the device is the error (with the reason); nothing below probes again. */
     @Test
     void cudaWithoutAUsableGpuFailsWithTheReason() {
         CudaProbe probe = CudaProbe.probe();
         Assumptions.assumeTrue(probe.problem() != null, "this machine has a usable GPU");
-        InvalidInputException e = assertThrows(InvalidInputException.class,
-                () -> SpectralClustering.cluster(TestGraphs.path(10), ClusterOptions.defaults().withK(2).withBackend(Backend.CUDA)));
-        assertTrue(e.getMessage().contains("backend cuda cannot run here") && e.getMessage().contains(probe.problem()),
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Device.resolve("cuda", 1, msg -> {}));
+        assertTrue(e.getMessage().contains("--backend cuda cannot run here") && e.getMessage().contains(probe.problem()),
                 e.getMessage());
-        assertThrows(InvalidInputException.class, () -> KMeans.fit(new double[] {0, 1, 2}, 3, 1,
-                KMeansOptions.defaults(2).withBackend(Backend.CUDA)));
+        StringBuilder log = new StringBuilder();
+        Device auto = Device.resolve("auto", 1, log::append);
+        assertEquals(Device.Kind.CPU, auto.kind());
+        assertTrue(auto.choice().contains(probe.problem()) && log.toString().contains(auto.choice()), auto.choice() + " / " + log);
     }
 
     @Test
     void blocksBeyondTheDeviceLimitAreRejected() {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> LaplacianEigensolver.smallest(
-                TestGraphs.cycle(301), EigenOptions.defaults(250).withSolver(Solver.ITERATIVE).withBackend(Backend.CUDA_EMU)));
+                TestGraphs.cycle(301), EigenOptions.defaults(250).withSolver(Solver.ITERATIVE).withBackend(Device.cudaEmu())));
         assertTrue(e.getMessage().contains("at most 256"), e.getMessage());
     }
 }

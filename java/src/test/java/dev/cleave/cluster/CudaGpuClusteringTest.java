@@ -1,11 +1,12 @@
 package dev.cleave.cluster;
 
 import dev.cleave.nn.CudaProbe;
+import dev.cleave.nn.Device;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 
 /**
- * {@link CudaClusteringChecks} on a real GPU ({@link Backend#CUDA}). Skipped, with the reason,
+ * {@link CudaClusteringChecks} on a real GPU ({@link Device.Kind#CUDA}). Skipped, with the reason,
  * where there is no usable device. On a GPU box: {@code mvn -B -pl java test -Dtest='CudaGpuClusteringTest'}.
  */
 class CudaGpuClusteringTest extends CudaClusteringChecks {
@@ -21,7 +22,7 @@ class CudaGpuClusteringTest extends CudaClusteringChecks {
     }
 
     @Override
-    Backend backend() {
-        return Backend.CUDA;
+    Device backend() {
+        return Device.resolve("cuda", 2, msg -> {});
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cleave.nn.Device;
 import dev.cleave.util.InvalidInputException;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class KMeansTest {
             int n = x.length / d;
             KMeansOptions o = KMeansOptions.defaults(6).withSeed(3).withNInit(8);
             KMeansResult nat = KMeans.fit(x, n, d, o);
-            KMeansResult ref = KMeans.fit(x, n, d, o.withBackend(Backend.JAVA));
+            KMeansResult ref = KMeans.fit(x, n, d, o.withBackend(Device.java()));
             assertArrayEquals(ref.labels(), nat.labels(), "native and reference labels");
             assertEquals(ref.inertia(), nat.inertia(), 1e-9 * ref.inertia());
             assertEquals(ref.bestRestart(), nat.bestRestart());

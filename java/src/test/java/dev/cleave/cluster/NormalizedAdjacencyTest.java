@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nn.Device;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import java.util.List;
@@ -18,18 +19,9 @@ import org.junit.jupiter.api.Test;
  * kernel tails), dense and sparse (pruned) layers, and N and its bipartite half M.
  */
 class NormalizedAdjacencyTest {
+    /** |got - ref| <= tol (1 + |ref|) everywhere: {@link dev.cleave.Tolerance} with abs = rel = tol. */
     static void assertClose(double[] ref, double[] got, double tol, String what) {
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < ref.length; i++) {
-            double err = Math.abs(ref[i] - got[i]) / (1 + Math.abs(ref[i]));
-            if (err > worst) {
-                worst = err;
-                at = i;
-            }
-        }
-        assertTrue(worst <= tol, what + ": worst error " + worst + " at " + at + (at >= 0 ? " (" + ref[at] + " vs " + got[at]
-                + ")" : ""));
+        dev.cleave.Tolerance.assertClose(what, ref, got, tol, tol);
     }
 
     static double[] random(int n, long seed) {
@@ -71,10 +63,10 @@ class NormalizedAdjacencyTest {
         CsrGraph odd = TestGraphs.random(90, 0.1, 4).withoutIsolatedNodes();
         for (Object graph : List.of(net, odd)) {
             CsrGraph csr = graph instanceof NetworkGraph n ? n.toCsr() : (CsrGraph) graph;
-            try (NormalizedAdjacency nat = graph instanceof NetworkGraph n ? NormalizedAdjacency.of(n, Backend.NATIVE, 2)
-                    : NormalizedAdjacency.of(csr, Backend.NATIVE, 2);
-                    NormalizedAdjacency ref = graph instanceof NetworkGraph n ? NormalizedAdjacency.of(n, Backend.JAVA, 1)
-                            : NormalizedAdjacency.of(csr, Backend.JAVA, 1)) {
+            try (NormalizedAdjacency nat = graph instanceof NetworkGraph n ? NormalizedAdjacency.of(n, Device.cpu(), 2)
+                    : NormalizedAdjacency.of(csr, Device.cpu(), 2);
+                    NormalizedAdjacency ref = graph instanceof NetworkGraph n ? NormalizedAdjacency.of(n, Device.java(), 1)
+                            : NormalizedAdjacency.of(csr, Device.java(), 1)) {
                 for (int cols = 1; cols <= 21; cols++) {
                     double[] x = random(nat.size() * cols, cols);
                     double[] a = new double[x.length];
@@ -95,7 +87,7 @@ class NormalizedAdjacencyTest {
                 assertEquals(ref.flops(), nat.flops(), 0.0);
             }
         }
-        try (NormalizedAdjacency n = NormalizedAdjacency.of(odd, Backend.NATIVE, 1)) {
+        try (NormalizedAdjacency n = NormalizedAdjacency.of(odd, Device.cpu(), 1)) {
             assertEquals(0, n.halfSize(), "a graph with odd cycles has no half operator");
             assertThrows(InvalidInputException.class, () -> n.applyHalf(new double[0], new double[0], 1));
         }

@@ -9,6 +9,7 @@ import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.NetworkGraph;
 import dev.cleave.graph.RemovedNode;
 import dev.cleave.io.Json;
+import dev.cleave.nn.Device;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import java.util.ArrayList;
@@ -28,8 +29,9 @@ class SpectralClusteringTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"NATIVE", "JAVA", "CUDA_EMU"}) // CUDA: CudaGpuClusteringTest
-    void plantedPartitionIsRecoveredExactly(Backend b) {
+    @EnumSource(value = Device.Kind.class, names = {"CPU", "JAVA", "CUDA_EMU"}) // CUDA: CudaGpuClusteringTest
+    void plantedPartitionIsRecoveredExactly(Device.Kind kind) {
+        Device b = Device.of(kind, 2, msg -> {});
         int[] sizes = {40, 60, 50, 70, 30};
         int[] truth = new int[250];
         CsrGraph g = TestGraphs.planted(sizes, 0.5, 0.02, 21, truth);
@@ -150,7 +152,7 @@ class SpectralClusteringTest {
         assertArrayEquals(one.eigenvalues(), two.eigenvalues(), 0.0);
         ClusterResult again = SpectralClustering.cluster(g, ClusterOptions.defaults().withSeed(5).withThreads(2));
         assertArrayEquals(two.labels(), again.labels());
-        ClusterResult ref = SpectralClustering.cluster(g, ClusterOptions.defaults().withSeed(5).withBackend(Backend.JAVA));
+        ClusterResult ref = SpectralClustering.cluster(g, ClusterOptions.defaults().withSeed(5).withBackend(Device.java()));
         assertArrayEquals(one.labels(), ref.labels(), "Java reference clusters the same");
         assertEquals(one.ncut(), ref.ncut(), 1e-9);
     }
@@ -158,7 +160,7 @@ class SpectralClusteringTest {
     @Test
     void optionsAndResultsRoundTripThroughJson() {
         ClusterOptions o = ClusterOptions.defaults().withK(3).withSeed(-7).withSolver(Solver.ITERATIVE)
-                .withBackend(Backend.JAVA).withTolerance(1e-7);
+                .withBackend(Device.java()).withTolerance(1e-7);
         String json = Json.write(o);
         assertTrue(json.contains("\"n_init\":25") && json.contains("\"solver\":\"iterative\"")
                 && json.contains("\"isolated_nodes\":\"drop\""), json);

@@ -5,11 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cleave.nativ.CudaApi;
 import dev.cleave.nativ.CudaBuffer;
-import dev.cleave.nativ.CudaLib;
+import dev.cleave.nativ.CudaEmuKernels;
+import dev.cleave.nativ.NativeArgumentException;
 import dev.cleave.nativ.NativeException;
+import dev.cleave.nativ.NativeStatus;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -50,7 +54,7 @@ class CudaAbiTest {
     void badCallsFailWithAReasonInsteadOfCrashing() {
         assertNotEquals(0, emu.malloc(new LongPointer(1), -1));
         assertTrue(emu.lastError().startsWith("malloc: bytes must be >= 0"), emu.lastError());
-        NativeException huge = assertThrows(NativeException.class, () -> emu.malloc(1L << 40));
+        NativeException huge = assertThrows(NativeException.class, () -> emu.mallocOrThrow(1L << 40));
         assertTrue(huge.getMessage().contains("could not allocate 1099511627776 bytes"), huge.getMessage());
         assertNotEquals(0, emu.free(12345));
         assertTrue(emu.lastError().contains("free:"), emu.lastError());
@@ -89,24 +93,66 @@ class CudaAbiTest {
         }
     }
 
+    /** Whether the real library sees a device (then the no-GPU checks skip, visibly, and the GPU ones run). */
+    private static boolean gpuPresent() {
+        try (IntPointer count = new IntPointer(1)) {
+            return CudaApi.device().deviceCount(count) == 0 && count.get() > 0;
+        }
+    }
+
     @Test
     void realLibraryFailsWithTheReasonWhereThereIsNoGpu() {
         CudaApi real = CudaApi.device();
-        assertEquals(CudaLib.cleave_cuda_is_real(), real.buildKind());
-        try (IntPointer count = new IntPointer(1)) {
-            if (CudaLib.cleave_cuda_device_count(count) == 0 && count.get() > 0) {
-                return;  // a device is there: CudaGpuParityTest covers it
-            }
-        }
+        assertEquals(real.buildKind() == 2 ? "cuda-emu" : "cuda", real.name());
+        assertTrue(real.buildKind() == 0 || real.buildKind() == 1, "libcleave_cuda is the nvcc build or the stub: " + real.buildKind());
+        assumeFalse(gpuPresent(), "a GPU is present: realLibraryWorksOnAGpu checks the real library instead");
         try (LongPointer p = new LongPointer(1)) {
-            assertNotEquals(0, real.malloc(p, 1024), "malloc without a GPU");
+            int status = real.malloc(p, 1024);
+            assertNotEquals(0, status, "malloc without a GPU");
             String why = real.lastError();
-            assertTrue(real.buildKind() == 0 ? why.contains("built without CUDA") : why.startsWith("malloc: could not allocate"),
-                    why);
+            // the real library: the CUDA error as it is (no driver, no device), not "out of memory"
+            assertTrue(real.buildKind() == 0 ? why.contains("built without CUDA")
+                    : why.startsWith("malloc: cudaMalloc failed: ") && why.contains(", cuda error "), why);
+            NativeException e = assertThrows(NativeException.class, () -> real.check(status));
+            assertEquals(NativeStatus.DEVICE_ERROR, e.status(), why);
         }
         try (DoublePointer loss = new DoublePointer(1); IntPointer correct = new IntPointer(1)) {
             assertNotEquals(0, real.softmaxXent(8, 8, 0, 1, 1, 1f, loss, correct), "softmax_xent without a GPU");
             assertTrue(!real.lastError().isEmpty());
+        }
+    }
+
+    @Test
+    void realLibraryWorksOnAGpu() {
+        assumeTrue(gpuPresent(), "no CUDA device here: realLibraryFailsWithTheReasonWhereThereIsNoGpu checks the library");
+        CudaApi real = CudaApi.device();
+        assertEquals(1, real.buildKind(), "a device was found, so the library must be the nvcc build");
+        real.check(real.setDevice(0));
+        float[] values = {1f, -2f, 3f};
+        try (CudaBuffer b = CudaBuffer.of(real, values)) {
+            assertArrayEquals(values, b.toFloats());
+            NativeArgumentException e = assertThrows(NativeArgumentException.class,
+                    () -> real.check(real.linearForward(b.address(), b.address(), 0, b.address(), 0, 1, 1, 0)));
+            assertEquals("linear_forward", e.op());
+            assertEquals("cuda/src/linear.cu", e.file());
+        }
+    }
+
+    @Test
+    void emulatorCountsLaunches() {
+        try (CudaBuffer x = CudaBuffer.zeros(emu, 1000); CudaBuffer mask = CudaBuffer.zeros(emu, 1000);
+                LongPointer launches = new LongPointer(1); LongPointer blocks = new LongPointer(1);
+                LongPointer threads = new LongPointer(1)) {
+            emu.check(CudaEmuKernels.cleave_cuda_emu_reset_stats());
+            emu.check(CudaEmuKernels.cleave_cuda_emu_stats(launches, blocks, threads, null, null));
+            assertEquals(0, launches.get());
+            emu.check(emu.dropoutForward(x.address(), mask.address(), 1000, 0.5f, 1, 2));
+            emu.check(emu.dropoutBackward(x.address(), mask.address(), 1000));
+            emu.check(CudaEmuKernels.cleave_cuda_emu_stats(launches, blocks, threads, null, null));
+            assertEquals(2, launches.get(), "one launch per elementwise op");
+            // both elementwise kernels launch blocks of 256 threads (cuda/src/elementwise.cu)
+            assertTrue(blocks.get() >= 2, blocks.get() + " blocks");
+            assertEquals(256 * blocks.get(), threads.get());
         }
     }
 }

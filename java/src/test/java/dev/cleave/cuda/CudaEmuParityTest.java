@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * SCHEDULES (cleave_cuda_emu.h). Also runs the harness's own self-tests, and checks at the end
  * that every __global__ kernel of cuda/src was launched.
  */
-class CudaEmuParityTest extends CudaParityChecks {
+class CudaEmuParityTest extends CudaConvParityChecks {
     private static final List<Schedule> SCHEDULES = List.of(new Schedule("emulator, fibers in forward order", false),
             new Schedule("emulator, fibers in reverse order", false), new Schedule("emulator, fibers shuffled", false),
             new Schedule("emulator, OS threads", true), new Schedule("emulator, fibers in lockstep", false));
@@ -104,7 +104,7 @@ class CudaEmuParityTest extends CudaParityChecks {
                 }
             }
         }
-        names.remove("probe_kernel");  // device.cu: only asked whether its image loads
+        names.remove("probe_kernel");  // device.cu: launched by test_launch (CudaEmuDeviceTest), not a parity kernel
         return names;
     }
 
@@ -132,7 +132,10 @@ class CudaEmuParityTest extends CudaParityChecks {
         }
         // Both GEMM tile shapes with every operand layout the linear layer uses.
         for (String variant : List.of("gemm_kernel<32x32,A:k,B:k>", "gemm_kernel<64x64,A:k,B:k>", "gemm_kernel<32x32,A:m,B:n>",
-                "gemm_kernel<64x64,A:m,B:n>", "gemm_kernel<32x32,A:k,B:n>", "gemm_kernel<64x64,A:k,B:n>")) {
+                "gemm_kernel<64x64,A:m,B:n>", "gemm_kernel<32x32,A:k,B:n>", "gemm_kernel<64x64,A:k,B:n>",
+                // the convolution's implicit GEMMs in both tile shapes (CudaConvParityChecks)
+                "conv_gemm<32x32,fwd>", "conv_gemm<64x64,fwd>", "conv_gemm<32x32,dx>", "conv_gemm<64x64,dx>",
+                "conv_gemm<32x32,dw>", "conv_gemm<64x64,dw>")) {
             assertTrue(log.contains(variant + "="), variant + " was never launched: " + log);
         }
     }

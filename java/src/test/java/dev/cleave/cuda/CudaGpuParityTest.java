@@ -1,6 +1,7 @@
 package dev.cleave.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.nativ.CudaApi;
 import dev.cleave.nn.CudaProbe;
@@ -11,9 +12,10 @@ import org.junit.jupiter.api.BeforeEach;
 /**
  * The parity suite on a real GPU through libcleave_cuda. Skipped, with the reason, where there
  * is no usable device (no nvcc at build time, no driver, driver too old, no GPU, no kernel image
- * for it): never passed silently. On a GPU box: {@code mvn -B -pl java test -Dtest='CudaGpuParityTest'}.
+ * for it): never passed silently. Runs in the synchronous checking mode, so a kernel that faults
+ * fails its own test, named. On a GPU box: {@code mvn -B -pl java test -Dtest='CudaGpuParityTest'}.
  */
-class CudaGpuParityTest extends CudaParityChecks {
+class CudaGpuParityTest extends CudaConvParityChecks {
     private static final List<Schedule> DEVICE = List.of(new Schedule("GPU", false));
     private CudaProbe probe;
 
@@ -25,8 +27,9 @@ class CudaGpuParityTest extends CudaParityChecks {
         }
         Assumptions.assumeTrue(probe.problem() == null, () -> "no usable CUDA device: " + probe.problem());
         assertEquals(1, api().buildKind(), "libcleave_cuda is the nvcc build");
-        api().check(api().setDevice(probe.devices().stream().filter(CudaProbe.Device::hasKernelImage).findFirst()
-                .orElseThrow().index()));
+        api().check(api().setDevice(probe.device()));
+        api().check(api().setSyncCheck(true));
+        assertTrue(api().syncCheck(), "the synchronous checking mode is on");
     }
 
     @Override

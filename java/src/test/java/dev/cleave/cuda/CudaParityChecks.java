@@ -1,17 +1,13 @@
 package dev.cleave.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.cleave.nativ.CpuKernels;
+import dev.cleave.Tolerance;
 import dev.cleave.nativ.CudaApi;
 import dev.cleave.nativ.CudaBuffer;
-import dev.cleave.nativ.CudaEmuKernels;
-import dev.cleave.nativ.CudaKernels;
-import dev.cleave.nativ.ModularKernels;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.CpuBackend;
 import dev.cleave.nn.IntTensor;
@@ -26,16 +22,13 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.IntPointer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.bytedeco.javacpp.annotation.Name;
+import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
@@ -47,7 +40,12 @@ import org.junit.jupiter.api.TestMethodOrder;
  * warp or block size, grid-stride loops of several rounds, and the error paths. Tolerance is
  * abs + |cpu| * rel; dropout masks must match bit for bit. Run by {@link CudaEmuParityTest} on
  * the CPU emulation under several thread schedules, and by {@link CudaGpuParityTest} on a real
- * GPU. The last test fails when a kernel of the header has no parity test here.
+ * GPU. The checks are split by op family, each file extending the one before:
+ * {@link CudaTrainingParityChecks} (linear, softmax_xent, dropout, weight_penalty, adam_update,
+ * enmeshment, a chained training step), {@link CudaSpectralParityChecks} (spectral_op_apply, the
+ * eigensolver's block kernels, kmeans_assign) and {@link CudaConvParityChecks} (conv2d, maxpool2d,
+ * batchnorm2d). This base holds the schedules, the shared helpers and the coverage checks: the
+ * last test fails when a kernel of the op list has no parity test that passed.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -55,13 +53,9 @@ abstract class CudaParityChecks {
     /** One way of running the kernels: an emulator schedule, or the GPU. Small: only the small cases. */
     record Schedule(String name, boolean small) {}
 
-    /** Linear layer shapes {batch, in, out}: single elements, odd sizes, partial 32- and 64-tiles. */
-    private static final int[][] LINEAR = {{1, 1, 1}, {1, 7, 3}, {3, 17, 5}, {2, 1, 9}, {5, 33, 31}, {13, 64, 10},
-        {70, 37, 130}, {130, 45, 200}, {150, 130, 20}};
-    private static final int SMALL_LINEAR = 5;
 
     private final Set<String> verified = new TreeSet<>();
-    private Backend cpu;
+    Backend cpu;
 
     protected abstract CudaApi api();
 
@@ -87,16 +81,16 @@ abstract class CudaParityChecks {
         }
     }
 
-    // ---- helpers ----
-    private CudaBuffer dev(float[] v) {
+    // ---- helpers shared by the op families ----
+    CudaBuffer dev(float[] v) {
         return CudaBuffer.of(api(), v);
     }
 
-    private CudaBuffer dev(int[] v) {
+    CudaBuffer dev(int[] v) {
         return CudaBuffer.of(api(), v);
     }
 
-    private static float[] gaussian(Random r, int n, double scale) {
+    static float[] gaussian(Random r, int n, double scale) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = (float) (r.nextGaussian() * scale);
@@ -104,17 +98,17 @@ abstract class CudaParityChecks {
         return v;
     }
 
-    private static Tensor tensor(float[] v, int rows, int cols) {
+    static Tensor tensor(float[] v, int rows, int cols) {
         Tensor t = Tensor.zeros(rows, cols);
         t.copyFrom(v);
         return t;
     }
 
-    private static Tensor row(float[] v) {
+    static Tensor row(float[] v) {
         return tensor(v, 1, v.length);
     }
 
-    private static IntTensor ints(int[] v) {
+    static IntTensor ints(int[] v) {
         IntTensor t = new IntTensor(v.length);
         for (int i = 0; i < v.length; i++) {
             t.set(i, v[i]);
@@ -122,895 +116,40 @@ abstract class CudaParityChecks {
         return t;
     }
 
-    private void verified(String kernel) {
+    /** Records that {@code kernel} passed its parity test (subclasses such as CudaConvParityChecks add theirs). */
+    protected void verified(String kernel) {
         synchronized (verified) {
             verified.add(kernel);
         }
     }
 
     /** Runs {@code check} once per schedule; the small schedules get only the cases where small is true. */
-    private void forEachSchedule(java.util.function.Consumer<Schedule> check) {
+    void forEachSchedule(java.util.function.Consumer<Schedule> check) {
         for (Schedule s : schedules()) {
             use(s);
             check.accept(s);
         }
     }
 
-    private List<int[]> linearShapes(Schedule s) {
-        List<int[]> shapes = new ArrayList<>(Arrays.asList(LINEAR).subList(0, s.small() ? SMALL_LINEAR : LINEAR.length));
-        if (!s.small()) {
-            shapes.addAll(Arrays.asList(extraLinearShapes()));
-        }
-        return shapes;
-    }
-
-    // ---- linear ----
-    @Test
-    @Order(1)
-    void linearForwardMatchesCpu() {
-        Random r = new Random(101);
-        forEachSchedule(s -> {
-            for (int[] shape : linearShapes(s)) {
-                int batch = shape[0], in = shape[1], out = shape[2];
-                for (int variant = 0; variant < 4; variant++) {
-                    boolean relu = (variant & 1) != 0, bias = (variant & 2) != 0;
-                    float[] x = gaussian(r, batch * in, 1), w = gaussian(r, out * in, 1), b = gaussian(r, out, 1);
-                    float[] ref;
-                    try (Tensor tx = tensor(x, batch, in); Tensor tw = tensor(w, out, in); Tensor tb = row(b);
-                            Tensor ty = Tensor.zeros(batch, out)) {
-                        cpu.linearForward(tx, tw, bias ? tb : null, ty, relu);
-                        ref = ty.toArray();
-                    }
-                    try (CudaBuffer dx = dev(x); CudaBuffer dw = dev(w); CudaBuffer db = dev(b);
-                            CudaBuffer dy = CudaBuffer.allocate(api(), 4L * batch * out)) {
-                        api().check(api().linearForward(dx.address(), dw.address(), bias ? db.address() : 0,
-                                dy.address(), batch, in, out, relu ? 1 : 0));
-                        Compare.close("linear_forward " + Arrays.toString(shape) + " relu=" + relu + " bias=" + bias
-                                + " on " + s.name(), ref, dy.toFloats(), 4e-6 * in, 1e-4);
-                    }
-                }
-            }
-        });
-        verified("linear_forward");
-    }
-
-    @Test
-    @Order(2)
-    void linearBackwardMatchesCpu() {
-        Random r = new Random(102);
-        forEachSchedule(s -> {
-            for (int[] shape : linearShapes(s)) {
-                int batch = shape[0], in = shape[1], out = shape[2];
-                for (int variant = 0; variant < 4; variant++) {
-                    boolean relu = (variant & 1) != 0, withDxDb = (variant & 2) != 0;
-                    float[] x = gaussian(r, batch * in, 1), w = gaussian(r, out * in, 1), g = gaussian(r, batch * out, 1);
-                    float[] y = gaussian(r, batch * out, 1);  // a post-ReLU output: negatives are zeroed
-                    for (int i = 0; i < y.length; i++) {
-                        y[i] = Math.max(y[i], 0f);
-                    }
-                    float[] refDy, refDx = null, refDw, refDb = null;
-                    try (Tensor tx = tensor(x, batch, in); Tensor tw = tensor(w, out, in); Tensor ty = tensor(y, batch, out);
-                            Tensor tdy = tensor(g, batch, out); Tensor tdx = Tensor.zeros(batch, in);
-                            Tensor tdw = Tensor.zeros(out, in); Tensor tdb = Tensor.zeros(1, out)) {
-                        cpu.linearBackward(tx, tw, ty, tdy, withDxDb ? tdx : null, tdw, withDxDb ? tdb : null, relu);
-                        refDy = tdy.toArray();
-                        refDw = tdw.toArray();
-                        if (withDxDb) {
-                            refDx = tdx.toArray();
-                            refDb = tdb.toArray();
-                        }
-                    }
-                    try (CudaBuffer dx = dev(x); CudaBuffer dw = dev(w); CudaBuffer dy = dev(y); CudaBuffer ddy = dev(g);
-                            CudaBuffer ddx = CudaBuffer.allocate(api(), 4L * batch * in);
-                            CudaBuffer ddw = CudaBuffer.allocate(api(), 4L * out * in);
-                            CudaBuffer ddb = CudaBuffer.allocate(api(), 4L * out)) {
-                        api().check(api().linearBackward(dx.address(), dw.address(), relu ? dy.address() : 0,
-                                ddy.address(), withDxDb ? ddx.address() : 0, ddw.address(), withDxDb ? ddb.address() : 0,
-                                batch, in, out, relu ? 1 : 0));
-                        String what = Arrays.toString(shape) + " relu=" + relu + " dx,db=" + withDxDb + " on " + s.name();
-                        Compare.bits("linear_backward dy (masked in place) " + what, refDy, ddy.toFloats());
-                        Compare.close("linear_backward dw " + what, refDw, ddw.toFloats(), 4e-6 * batch, 1e-4);
-                        if (withDxDb) {
-                            Compare.close("linear_backward dx " + what, refDx, ddx.toFloats(), 4e-6 * out, 1e-4);
-                            Compare.close("linear_backward db " + what, refDb, ddb.toFloats(), 4e-6 * batch, 1e-4);
-                        }
-                    }
-                }
-            }
-        });
-        verified("linear_backward");
-    }
-
-    // ---- softmax_xent ----
-    private record Xent(double loss, int correct, float[] dlogits, String error) {}
-
-    private Xent cpuXent(float[] z, int[] labels, int batch, int classes, float scale, boolean grad) {
-        try (Tensor tz = tensor(z, batch, classes); IntTensor tl = ints(labels); Tensor td = Tensor.zeros(batch, classes)) {
-            try {
-                Backend.XentResult res = cpu.softmaxXent(tz, tl, grad ? td : null, scale);
-                return new Xent(res.lossSum(), res.correct(), td.toArray(), null);
-            } catch (IllegalArgumentException | ArithmeticException e) {
-                return new Xent(0, 0, null, e.getMessage());
-            }
-        }
-    }
-
-    private Xent cudaXent(float[] z, int[] labels, int batch, int classes, float scale, boolean grad) {
-        try (CudaBuffer dz = dev(z); CudaBuffer dl = dev(labels); CudaBuffer dd = CudaBuffer.zeros(api(), (long) batch * classes);
-                DoublePointer loss = new DoublePointer(1); IntPointer correct = new IntPointer(1)) {
-            int status = api().softmaxXent(dz.address(), dl.address(), grad ? dd.address() : 0, batch, classes, scale, loss,
-                    correct);
-            if (status != 0) {
-                return new Xent(0, 0, null, api().lastError());
-            }
-            return new Xent(loss.get(), correct.get(), dd.toFloats(), null);
-        }
-    }
-
-    @Test
-    @Order(3)
-    void softmaxXentMatchesCpu() {
-        Random r = new Random(103);
-        int[][] shapes = {{1, 1}, {1, 10}, {19, 10}, {5, 77}, {3, 33}, {40, 3}, {9, 1000}, {17, 32}};
-        forEachSchedule(s -> {
-            for (int c = 0; c < (s.small() ? 4 : shapes.length); c++) {
-                int batch = shapes[c][0], classes = shapes[c][1];
-                for (boolean grad : new boolean[] {true, false}) {
-                    float[] z = gaussian(r, batch * classes, 3);
-                    int[] labels = r.ints(batch, 0, classes).toArray();
-                    float scale = 1f / batch;
-                    Xent ref = cpuXent(z, labels, batch, classes, scale, grad);
-                    Xent got = cudaXent(z, labels, batch, classes, scale, grad);
-                    String what = "softmax_xent " + batch + " x " + classes + " grad=" + grad + " on " + s.name();
-                    assertEquals(null, got.error(), what);
-                    assertEquals(ref.correct(), got.correct(), what + ": correct count");
-                    Compare.close(what + ": loss sum", new double[] {ref.loss()}, new double[] {got.loss()}, 1e-6 * batch, 1e-6);
-                    if (grad) {
-                        Compare.close(what + ": dlogits", ref.dlogits(), got.dlogits(), 1e-7, 1e-5);
-                    }
-                }
-            }
-            // Ties: the first index of the max is the prediction, as on the cpu.
-            int classes = 40;
-            float[] z = new float[4 * classes];
-            for (int row = 0; row < 4; row++) {
-                z[row * classes + 3] = 5f;
-                z[row * classes + 35] = 5f;
-            }
-            int[] labels = {3, 35, 3, 0};
-            Xent ref = cpuXent(z, labels, 4, classes, 1f, true);
-            Xent got = cudaXent(z, labels, 4, classes, 1f, true);
-            assertEquals(2, ref.correct(), "cpu ties");
-            assertEquals(ref.correct(), got.correct(), "softmax_xent ties on " + s.name());
-            Compare.close("softmax_xent ties on " + s.name(), ref.dlogits(), got.dlogits(), 1e-7, 1e-5);
-        });
-        verified("softmax_xent");
-    }
-
-    @Test
-    @Order(4)
-    void softmaxXentErrorsMatchCpu() {
-        Random r = new Random(104);
-        int batch = 6, classes = 10;
-        forEachSchedule(s -> {
-            // {row of a bad label or -1, row of a NaN logit or -1, row of an infinite logit or -1}
-            int[][] cases = {{2, -1, -1}, {-1, 1, -1}, {-1, -1, 4}, {0, 0, -1}, {3, 1, -1}, {1, 3, -1}};
-            for (int[] c : cases) {
-                float[] z = gaussian(r, batch * classes, 1);
-                int[] labels = r.ints(batch, 0, classes).toArray();
-                if (c[0] >= 0) {
-                    labels[c[0]] = c[0] % 2 == 0 ? classes : -1;
-                }
-                if (c[1] >= 0) {
-                    z[c[1] * classes + 7] = Float.NaN;
-                }
-                if (c[2] >= 0) {
-                    z[c[2] * classes] = Float.POSITIVE_INFINITY;
-                }
-                Xent ref = cpuXent(z, labels, batch, classes, 1f, true);
-                Xent got = cudaXent(z, labels, batch, classes, 1f, true);
-                String what = "softmax_xent error case " + Arrays.toString(c) + " on " + s.name();
-                assertNotEquals(null, ref.error(), what + ": the cpu should fail");
-                assertNotEquals(null, got.error(), what + ": cuda should fail like the cpu (" + ref.error() + ")");
-                assertEquals(Compare.withoutSource(ref.error()), Compare.withoutSource(got.error()), what);
-            }
-        });
-    }
-
-    // ---- dropout ----
-    private static final int[] LENGTHS = {1, 7, 255, 256, 257, 1000, 4099, 300001};
-
-    @Test
-    @Order(5)
-    void dropoutForwardMatchesCpuBitForBit() {
-        Random r = new Random(105);
-        forEachSchedule(s -> {
-            for (int li = 0; li < (s.small() ? 5 : LENGTHS.length); li++) {
-                int n = LENGTHS[li];
-                for (float p : new float[] {0f, 0.1f, 0.5f, 0.9f}) {
-                    long seed = r.nextLong(), stream = r.nextInt(5);
-                    float[] x = gaussian(r, n, 1);
-                    float[] refX, refMask;
-                    try (Tensor tx = row(x); Tensor tm = Tensor.zeros(1, n)) {
-                        cpu.dropoutForward(tx, tm, p, seed, stream);
-                        refX = tx.toArray();
-                        refMask = tm.toArray();
-                    }
-                    try (CudaBuffer dx = dev(x); CudaBuffer dm = CudaBuffer.allocate(api(), 4L * n)) {
-                        api().check(api().dropoutForward(dx.address(), dm.address(), n, p, seed, stream));
-                        String what = "dropout_forward n=" + n + " p=" + p + " on " + s.name();
-                        Compare.bits(what + ": mask", refMask, dm.toFloats());
-                        Compare.bits(what + ": x", refX, dx.toFloats());
-                    }
-                }
-            }
-        });
-        verified("dropout_forward");
-    }
-
-    @Test
-    @Order(6)
-    void dropoutBackwardMatchesCpuBitForBit() {
-        Random r = new Random(106);
-        forEachSchedule(s -> {
-            for (int li = 0; li < (s.small() ? 5 : LENGTHS.length); li++) {
-                int n = LENGTHS[li];
-                float[] dy = gaussian(r, n, 1), mask = new float[n];
-                for (int i = 0; i < n; i++) {
-                    mask[i] = r.nextBoolean() ? 0f : 1.25f;
-                }
-                float[] ref;
-                try (Tensor tdy = row(dy); Tensor tm = row(mask)) {
-                    cpu.dropoutBackward(tdy, tm);
-                    ref = tdy.toArray();
-                }
-                try (CudaBuffer ddy = dev(dy); CudaBuffer dm = dev(mask)) {
-                    api().check(api().dropoutBackward(ddy.address(), dm.address(), n));
-                    Compare.bits("dropout_backward n=" + n + " on " + s.name(), ref, ddy.toFloats());
-                }
-            }
-        });
-        verified("dropout_backward");
-    }
-
-    // ---- weight_penalty ----
-    @Test
-    @Order(7)
-    void weightPenaltyMatchesCpu() {
-        Random r = new Random(107);
-        float[][] coefficients = {{0f, 0f}, {1e-3f, 0f}, {0f, 1e-2f}, {1e-3f, 1e-2f}};
-        forEachSchedule(s -> {
-            for (int li = 0; li < (s.small() ? 5 : LENGTHS.length); li++) {
-                int n = LENGTHS[li];
-                for (float[] c : coefficients) {
-                    float[] w = gaussian(r, n, 1), g = gaussian(r, n, 1);
-                    w[0] = 0f;  // sign(0) = 0
-                    double refValue;
-                    float[] refG;
-                    try (Tensor tw = row(w); Tensor tg = row(g)) {
-                        refValue = cpu.weightPenalty(tw, tg, c[0], c[1]);
-                        refG = tg.toArray();
-                    }
-                    try (CudaBuffer dw = dev(w); CudaBuffer dg = dev(g); DoublePointer value = new DoublePointer(1)) {
-                        api().check(api().weightPenalty(dw.address(), dg.address(), n, c[0], c[1], value));
-                        String what = "weight_penalty n=" + n + " l1=" + c[0] + " l2=" + c[1] + " on " + s.name();
-                        Compare.close(what + ": g", refG, dg.toFloats(), 1e-7, 1e-6);
-                        Compare.close(what + ": value", new double[] {refValue}, new double[] {value.get()}, 1e-12, 1e-10);
-                    }
-                }
-            }
-        });
-        verified("weight_penalty");
-    }
-
-    // ---- adam_update ----
-    /** The cpu Adam step, then w *= mask when there is one (the cpu ABI on this branch has no mask yet). */
-    private void cpuAdam(Tensor w, Tensor g, Tensor m, Tensor v, float[] mask, float lr, float b1, float b2, float eps,
-            long step) {
-        try (Tensor tmask = mask == null ? null : Tensor.row(mask)) {
-            cpu.adamUpdate(w, g, m, v, tmask, lr, b1, b2, eps, step);
-        }
-    }
-
-    @Test
-    @Order(8)
-    void adamUpdateMatchesCpu() {
-        Random r = new Random(108);
-        forEachSchedule(s -> {
-            for (int li = 0; li < (s.small() ? 5 : LENGTHS.length); li++) {
-                int n = LENGTHS[li];
-                for (boolean masked : new boolean[] {false, true}) {
-                    float[] w = gaussian(r, n, 1), m = gaussian(r, n, 0.1), v = gaussian(r, n, 0.1), mask = new float[n];
-                    for (int i = 0; i < n; i++) {
-                        v[i] = v[i] * v[i];
-                        mask[i] = r.nextInt(4) == 0 ? 0f : 1f;
-                    }
-                    float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
-                    try (Tensor tw = row(w); Tensor tm = row(m); Tensor tv = row(v); Tensor tg = Tensor.zeros(1, n);
-                            CudaBuffer dw = dev(w); CudaBuffer dm = dev(m); CudaBuffer dv = dev(v); CudaBuffer dmask = dev(mask)) {
-                        for (long step = 1; step <= 3; step++) {
-                            float[] g = gaussian(r, n, 1);
-                            tg.copyFrom(g);
-                            cpuAdam(tw, tg, tm, tv, masked ? mask : null, lr, b1, b2, eps, step);
-                            try (CudaBuffer dg = dev(g)) {
-                                api().check(api().adamUpdate(dw.address(), dg.address(), dm.address(), dv.address(),
-                                        masked ? dmask.address() : 0, n, lr, b1, b2, eps, step));
-                            }
-                        }
-                        String what = "adam_update n=" + n + " masked=" + masked + " after 3 steps on " + s.name();
-                        Compare.close(what + ": w", tw.toArray(), dw.toFloats(), 1e-7, 2e-6);
-                        // m and v cancel (b1 m + (1 - b1) g): the error is a rounding of the inputs' scale
-                        Compare.close(what + ": m", tm.toArray(), dm.toFloats(), 1e-7, 2e-6);
-                        Compare.close(what + ": v", tv.toArray(), dv.toFloats(), 1e-9, 2e-6);
-                    }
-                }
-            }
-        });
-        verified("adam_update");
-    }
-
-    // ---- enmeshment ----
-    private record Enmesh(double c, float[] grad, String error) {}
-
-    private static Enmesh cpuEnmeshment(float[] w, int[] rl, int[] cl, int rows, int cols, int k, float scale,
-            float[] grad) {
-        try (FloatPointer pw = new FloatPointer(Math.max(1, w.length)); IntPointer prl = new IntPointer(Math.max(1, rows));
-                IntPointer pcl = new IntPointer(Math.max(1, cols)); FloatPointer pg = new FloatPointer(Math.max(1, w.length));
-                DoublePointer c = new DoublePointer(1)) {
-            pw.put(w);
-            prl.put(rl);
-            pcl.put(cl);
-            if (grad != null) {
-                pg.put(grad);
-            }
-            int status = ModularKernels.cleave_enmeshment(pw, prl, pcl, rows, cols, k, scale, grad == null ? null : pg, c);
-            if (status != 0) {
-                return new Enmesh(0, null, CpuKernels.cleave_last_error().getString());
-            }
-            float[] out = null;
-            if (grad != null) {
-                out = new float[w.length];
-                pg.get(out);
-            }
-            return new Enmesh(c.get(), out, null);
-        }
-    }
-
-    private Enmesh cudaEnmeshment(float[] w, int[] rl, int[] cl, int rows, int cols, int k, float scale, float[] grad) {
-        try (CudaBuffer dw = dev(w); CudaBuffer drl = dev(rl); CudaBuffer dcl = dev(cl);
-                CudaBuffer dg = dev(grad == null ? new float[0] : grad); DoublePointer c = new DoublePointer(1)) {
-            int status = api().enmeshment(dw.address(), drl.address(), dcl.address(), rows, cols, k, scale,
-                    grad == null ? 0 : dg.address(), c);
-            if (status != 0) {
-                return new Enmesh(0, null, api().lastError());
-            }
-            return new Enmesh(c.get(), grad == null ? null : dg.toFloats(), null);
-        }
-    }
-
-    private static int[] labels(Random r, int n, int k, boolean contiguous) {
-        int[] l = new int[n];
-        for (int i = 0; i < n; i++) {
-            l[i] = contiguous ? (int) ((long) i * k / n) : r.nextInt(k);
-        }
-        return l;
-    }
-
-    @Test
-    @Order(9)
-    void enmeshmentMatchesCpu() {
-        Random r = new Random(109);
-        int[][] shapes = {{1, 1, 1}, {3, 5, 2}, {17, 33, 4}, {64, 100, 4}, {10, 0, 3}, {0, 7, 2}, {129, 65, 7}, {40, 300, 5},
-            {300, 20, 4}};
-        forEachSchedule(s -> {
-            for (int si = 0; si < (s.small() ? 4 : shapes.length); si++) {
-                int rows = shapes[si][0], cols = shapes[si][1], k = shapes[si][2];
-                for (int variant = 0; variant < 4; variant++) {
-                    boolean contiguous = (variant & 1) != 0, withGrad = (variant & 2) != 0;
-                    float scale = variant == 3 ? -20f : 1f;
-                    float[] w = gaussian(r, rows * cols, 0.5), g = gaussian(r, rows * cols, 1);
-                    int[] rl = labels(r, rows, k, contiguous), cl = labels(r, cols, k, contiguous);
-                    Enmesh ref = cpuEnmeshment(w, rl, cl, rows, cols, k, scale, withGrad ? g : null);
-                    Enmesh got = cudaEnmeshment(w, rl, cl, rows, cols, k, scale, withGrad ? g : null);
-                    String what = "enmeshment " + rows + " x " + cols + " k=" + k + " contiguous=" + contiguous + " grad="
-                            + withGrad + " scale=" + scale + " on " + s.name();
-                    assertEquals(null, ref.error(), what + ": cpu");
-                    assertEquals(null, got.error(), what);
-                    Compare.close(what + ": C", new double[] {ref.c()}, new double[] {got.c()}, 1e-9, 1e-6);
-                    if (withGrad) {
-                        Compare.close(what + ": grad", ref.grad(), got.grad(), 1e-6, 1e-5);
-                    }
-                }
-            }
-            // All-zero w: C = 0 and grad unchanged.
-            float[] g = gaussian(r, 12, 1);
-            Enmesh got = cudaEnmeshment(new float[12], new int[] {0, 1, 2}, new int[] {0, 0, 1, 2}, 3, 4, 3, 1f, g);
-            assertEquals(0.0, got.c(), "enmeshment of a zero matrix on " + s.name());
-            Compare.bits("enmeshment of a zero matrix leaves grad unchanged on " + s.name(), g, got.grad());
-        });
-        verified("enmeshment");
-    }
-
-    @Test
-    @Order(10)
-    void enmeshmentErrorsMatchCpu() {
-        Random r = new Random(110);
-        int rows = 9, cols = 14, k = 3;
-        forEachSchedule(s -> {
-            List<Supplier<Object[]>> cases = List.of(
-                    () -> new Object[] {"bad row label", gaussian(r, rows * cols, 1), withBad(labels(r, rows, k, true), 4, k),
-                        labels(r, cols, k, true)},
-                    () -> new Object[] {"negative column label", gaussian(r, rows * cols, 1), labels(r, rows, k, true),
-                        withBad(labels(r, cols, k, false), 11, -1)},
-                    () -> new Object[] {"bad row and column labels", gaussian(r, rows * cols, 1),
-                        withBad(labels(r, rows, k, true), 7, k + 2), withBad(labels(r, cols, k, true), 0, k)},
-                    () -> {
-                        float[] w = gaussian(r, rows * cols, 1);
-                        w[40] = Float.NaN;
-                        return new Object[] {"NaN weight", w, labels(r, rows, k, true), labels(r, cols, k, true)};
-                    },
-                    () -> {
-                        float[] w = gaussian(r, rows * cols, 1);
-                        w[3] = 3e19f;
-                        return new Object[] {"huge weight", w, labels(r, rows, k, true), labels(r, cols, k, true)};
-                    });
-            for (Supplier<Object[]> c : cases) {
-                Object[] a = c.get();
-                float[] w = (float[]) a[1];
-                int[] rl = (int[]) a[2], cl = (int[]) a[3];
-                float[] g = gaussian(r, rows * cols, 1);
-                Enmesh ref = cpuEnmeshment(w, rl, cl, rows, cols, k, 1f, g);
-                Enmesh got = cudaEnmeshment(w, rl, cl, rows, cols, k, 1f, g);
-                String what = "enmeshment " + a[0] + " on " + s.name();
-                assertNotEquals(null, ref.error(), what + ": the cpu should fail");
-                assertNotEquals(null, got.error(), what + ": cuda should fail like the cpu (" + ref.error() + ")");
-                assertEquals(Compare.withoutSource(ref.error()), Compare.withoutSource(got.error()), what);
-            }
-        });
-    }
-
-    private static int[] withBad(int[] labels, int at, int value) {
-        labels[at] = value;
-        return labels;
-    }
-
-    // ---- one training step through every op, as a backend would chain them ----
-    @Test
-    @Order(11)
-    void trainingStepMatchesCpu() {
-        int batch = 13, in = 20, hidden = 33, classes = 7;
-        Random r = new Random(111);
-        float[] x = gaussian(r, batch * in, 1), w1 = gaussian(r, hidden * in, 0.3), b1 = gaussian(r, hidden, 0.1);
-        float[] w2 = gaussian(r, classes * hidden, 0.3), b2 = gaussian(r, classes, 0.1);
-        int[] labels = r.ints(batch, 0, classes).toArray();
-        forEachSchedule(s -> {
-            float[][] ref = cpuTrainingSteps(x, w1, b1, w2, b2, labels, batch, in, hidden, classes);
-            float[][] got = cudaTrainingSteps(x, w1, b1, w2, b2, labels, batch, in, hidden, classes);
-            String[] names = {"w1", "b1", "w2", "b2", "loss"};
-            for (int i = 0; i < names.length; i++) {
-                Compare.close("two training steps, " + names[i] + " on " + s.name(), ref[i], got[i], 1e-5, 1e-4);
-            }
-        });
-    }
-
-    private float[][] cpuTrainingSteps(float[] x, float[] w1, float[] b1, float[] w2, float[] b2, int[] labels, int batch,
-            int in, int hidden, int classes) {
-        try (Tensor tx = tensor(x, batch, in); Tensor tw1 = tensor(w1, hidden, in); Tensor tb1 = row(b1);
-                Tensor tw2 = tensor(w2, classes, hidden); Tensor tb2 = row(b2); IntTensor tl = ints(labels);
-                Tensor h = Tensor.zeros(batch, hidden); Tensor mask = Tensor.zeros(batch, hidden);
-                Tensor z = Tensor.zeros(batch, classes); Tensor dz = Tensor.zeros(batch, classes);
-                Tensor dh = Tensor.zeros(batch, hidden); Tensor gw1 = Tensor.zeros(hidden, in); Tensor gb1 = Tensor.zeros(1, hidden);
-                Tensor gw2 = Tensor.zeros(classes, hidden); Tensor gb2 = Tensor.zeros(1, classes);
-                Tensor m1 = Tensor.zeros(hidden, in); Tensor v1 = Tensor.zeros(hidden, in); Tensor mb1 = Tensor.zeros(1, hidden);
-                Tensor vb1 = Tensor.zeros(1, hidden); Tensor m2 = Tensor.zeros(classes, hidden);
-                Tensor v2 = Tensor.zeros(classes, hidden); Tensor mb2 = Tensor.zeros(1, classes);
-                Tensor vb2 = Tensor.zeros(1, classes)) {
-            float[] losses = new float[2];
-            for (int step = 1; step <= 2; step++) {
-                cpu.linearForward(tx, tw1, tb1, h, true);
-                cpu.dropoutForward(h, mask, 0.25f, 77, step);
-                cpu.linearForward(h, tw2, tb2, z, false);
-                losses[step - 1] = (float) cpu.softmaxXent(z, tl, dz, 1f / batch).lossSum();
-                cpu.linearBackward(h, tw2, null, dz, dh, gw2, gb2, false);
-                cpu.dropoutBackward(dh, mask);
-                cpu.linearBackward(tx, tw1, h, dh, null, gw1, gb1, true);
-                losses[step - 1] += (float) cpu.weightPenalty(tw1, gw1, 1e-4f, 1e-3f);
-                cpu.adamUpdate(tw1, gw1, m1, v1, null, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
-                cpu.adamUpdate(tb1, gb1, mb1, vb1, null, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
-                cpu.adamUpdate(tw2, gw2, m2, v2, null, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
-                cpu.adamUpdate(tb2, gb2, mb2, vb2, null, 1e-2f, 0.9f, 0.999f, 1e-8f, step);
-            }
-            return new float[][] {tw1.toArray(), tb1.toArray(), tw2.toArray(), tb2.toArray(), losses};
-        }
-    }
-
-    private float[][] cudaTrainingSteps(float[] x, float[] w1, float[] b1, float[] w2, float[] b2, int[] labels, int batch,
-            int in, int hidden, int classes) {
-        CudaApi a = api();
-        try (CudaBuffer tx = dev(x); CudaBuffer tw1 = dev(w1); CudaBuffer tb1 = dev(b1); CudaBuffer tw2 = dev(w2);
-                CudaBuffer tb2 = dev(b2); CudaBuffer tl = dev(labels);
-                CudaBuffer h = CudaBuffer.zeros(a, (long) batch * hidden); CudaBuffer mask = CudaBuffer.zeros(a, (long) batch * hidden);
-                CudaBuffer z = CudaBuffer.zeros(a, (long) batch * classes); CudaBuffer dz = CudaBuffer.zeros(a, (long) batch * classes);
-                CudaBuffer dh = CudaBuffer.zeros(a, (long) batch * hidden); CudaBuffer gw1 = CudaBuffer.zeros(a, (long) hidden * in);
-                CudaBuffer gb1 = CudaBuffer.zeros(a, hidden); CudaBuffer gw2 = CudaBuffer.zeros(a, (long) classes * hidden);
-                CudaBuffer gb2 = CudaBuffer.zeros(a, classes); CudaBuffer m1 = CudaBuffer.zeros(a, (long) hidden * in);
-                CudaBuffer v1 = CudaBuffer.zeros(a, (long) hidden * in); CudaBuffer mb1 = CudaBuffer.zeros(a, hidden);
-                CudaBuffer vb1 = CudaBuffer.zeros(a, hidden); CudaBuffer m2 = CudaBuffer.zeros(a, (long) classes * hidden);
-                CudaBuffer v2 = CudaBuffer.zeros(a, (long) classes * hidden); CudaBuffer mb2 = CudaBuffer.zeros(a, classes);
-                CudaBuffer vb2 = CudaBuffer.zeros(a, classes); DoublePointer loss = new DoublePointer(1);
-                IntPointer correct = new IntPointer(1); DoublePointer penalty = new DoublePointer(1)) {
-            float[] losses = new float[2];
-            for (int step = 1; step <= 2; step++) {
-                a.check(a.linearForward(tx.address(), tw1.address(), tb1.address(), h.address(), batch, in, hidden, 1));
-                a.check(a.dropoutForward(h.address(), mask.address(), (long) batch * hidden, 0.25f, 77, step));
-                a.check(a.linearForward(h.address(), tw2.address(), tb2.address(), z.address(), batch, hidden, classes, 0));
-                a.check(a.softmaxXent(z.address(), tl.address(), dz.address(), batch, classes, 1f / batch, loss, correct));
-                a.check(a.linearBackward(h.address(), tw2.address(), 0, dz.address(), dh.address(), gw2.address(),
-                        gb2.address(), batch, hidden, classes, 0));
-                a.check(a.dropoutBackward(dh.address(), mask.address(), (long) batch * hidden));
-                a.check(a.linearBackward(tx.address(), tw1.address(), h.address(), dh.address(), 0, gw1.address(),
-                        gb1.address(), batch, in, hidden, 1));
-                a.check(a.weightPenalty(tw1.address(), gw1.address(), (long) hidden * in, 1e-4f, 1e-3f, penalty));
-                losses[step - 1] = (float) loss.get() + (float) penalty.get();
-                CudaBuffer[][] params = {{tw1, gw1, m1, v1}, {tb1, gb1, mb1, vb1}, {tw2, gw2, m2, v2}, {tb2, gb2, mb2, vb2}};
-                for (CudaBuffer[] p : params) {
-                    a.check(a.adamUpdate(p[0].address(), p[1].address(), p[2].address(), p[3].address(), 0, p[0].bytes() / 4,
-                            1e-2f, 0.9f, 0.999f, 1e-8f, step));
-                }
-            }
-            a.check(a.synchronize());
-            return new float[][] {tw1.toFloats(), tb1.toFloats(), tw2.toFloats(), tb2.toFloats(), losses};
-        }
-    }
-
-    // ---- the spectral engine: spectral_op_apply, block kernels, kmeans_assign ----
-    private static double[] gaussianD(Random r, int n) {
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = r.nextGaussian();
-        }
-        return v;
-    }
-
-    private CudaBuffer dev(double[] v) {
-        return CudaBuffer.of(api(), v);
-    }
-
-    /** Non-negative float weights with some exact zeros. */
-    private static float[] weights(Random r, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = r.nextInt(5) == 0 ? 0f : (float) Math.abs(r.nextGaussian());
-        }
-        return v;
-    }
-
-    /** A random CSR block: rows rows, columns in [0, cols), some rows empty. */
-    private static Object[] csr(Random r, int rows, int cols) {
-        long[] off = new long[rows + 1];
-        List<Integer> c = new ArrayList<>();
-        for (int i = 0; i < rows; i++) {
-            int per = i % 7 == 3 ? 0 : 1 + r.nextInt(Math.min(cols, 9));
-            TreeSet<Integer> picked = new TreeSet<>();
-            while (picked.size() < per) {
-                picked.add(r.nextInt(cols));
-            }
-            c.addAll(picked);
-            off[i + 1] = c.size();
-        }
-        int[] columns = c.stream().mapToInt(Integer::intValue).toArray();
-        float[] w = weights(r, columns.length);
-        for (int e = 0; e < w.length; e++) {
-            w[e] += 0.5f; // CSR entries are edges: positive
-        }
-        return new Object[] {off, columns, w};
-    }
-
-    /** One operator described for both sides: pieces {dst, rows, src, cols, kind (0 dense, 1 dense mirrored, 2 csr)}. */
-    private record OpCase(String name, int n, int half, double[] scale, List<long[]> shape, List<Object[]> data) {}
-
-    private static OpCase opCase(Random r, String name, int n, int half, int[][] pieces) {
-        double[] scale = new double[n];
-        for (int i = 0; i < n; i++) {
-            scale[i] = 0.2 + r.nextDouble();
-        }
-        List<long[]> shape = new ArrayList<>();
-        List<Object[]> data = new ArrayList<>();
-        for (int[] p : pieces) {
-            shape.add(new long[] {p[0], p[1], p[2], p[3], p[4]});
-            data.add(p[4] == 2 ? csr(r, p[1], p[3]) : new Object[] {weights(r, p[1] * p[3])});
-        }
-        return new OpCase(name, n, half, scale, shape, data);
-    }
-
-    private static double[] cpuApply(OpCase c, int which, double[] x, int cols) {
-        dev.cleave.nativ.SpectralKernels.SpectralOp op = new dev.cleave.nativ.SpectralKernels.SpectralOp();
-        CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_spectral_op_create(c.n(), c.half(), c.scale(), op));
-        try {
-            for (int q = 0; q < c.shape().size(); q++) {
-                long[] s = c.shape().get(q);
-                Object[] d = c.data().get(q);
-                if (s[4] == 2) {
-                    CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_spectral_op_add_csr(op, s[0], s[1], s[2], s[3],
-                            (long[]) d[0], (int[]) d[1], (float[]) d[2]));
-                } else {
-                    CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_spectral_op_add_dense(op, s[0], s[1], s[2], s[3],
-                            (float[]) d[0], (int) s[4]));
-                }
-            }
-            double[] y = new double[x.length];
-            CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_spectral_op_apply(op, which, x, y, cols, 1));
-            return y;
-        } finally {
-            dev.cleave.nativ.SpectralKernels.cleave_spectral_op_free(op);
-        }
-    }
-
-    /** The op on the device (the caller frees it with spectralOpFree). */
-    private long deviceOp(OpCase c) {
-        CudaApi a = api();
-        long op;
-        try (org.bytedeco.javacpp.LongPointer out = new org.bytedeco.javacpp.LongPointer(1);
-                DoublePointer scale = new DoublePointer(c.scale())) {
-            a.check(a.spectralOpCreate(c.n(), c.half(), scale, out));
-            op = out.get();
-        }
-        try {
-            for (int q = 0; q < c.shape().size(); q++) {
-                long[] s = c.shape().get(q);
-                Object[] d = c.data().get(q);
-                if (s[4] == 2) {
-                    try (org.bytedeco.javacpp.LongPointer off = new org.bytedeco.javacpp.LongPointer((long[]) d[0]);
-                            IntPointer col = new IntPointer((int[]) d[1]); FloatPointer w = new FloatPointer((float[]) d[2])) {
-                        a.check(a.spectralOpAddCsr(op, s[0], s[1], s[2], s[3], off, col, w));
-                    }
-                } else {
-                    try (FloatPointer w = new FloatPointer((float[]) d[0])) {
-                        a.check(a.spectralOpAddDense(op, s[0], s[1], s[2], s[3], w, (int) s[4]));
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            a.spectralOpFree(op);
-            throw e;
-        }
-        return op;
-    }
-
-    @Test
-    @Order(20)
-    void spectralOpApplyMatchesCpu() {
-        Random r = new Random(120);
-        // A general graph (half = 0): a mirrored dense block with partial 64-row tiles and 32-deep slices, a plain
-        // dense block, CSR blocks (rows without entries included); and a bipartite one (half = 61) whose S -> T
-        // and T -> S pieces are dense mirrored and CSR, so N and M both run every piece kind.
-        List<OpCase> cases = List.of(
-                opCase(r, "general n=150", 150, 0, new int[][] {{0, 67, 70, 37, 1}, {0, 150, 0, 150, 2},
-                    {100, 50, 3, 1, 0}, {140, 1, 0, 150, 2}}),
-                opCase(r, "bipartite n=150 half=61", 150, 61, new int[][] {{61, 89, 0, 61, 1}, {0, 61, 61, 89, 2},
-                    {61, 89, 0, 61, 2}, {70, 3, 5, 2, 0}}),
-                opCase(r, "one node per side", 2, 1, new int[][] {{1, 1, 0, 1, 1}}));
-        int[] widths = {1, 5, 16, 17, 70};
-        forEachSchedule(s -> {
-            for (OpCase c : cases) {
-                long op = deviceOp(c);
-                try {
-                    for (int which = 0; which <= (c.half() > 0 ? 1 : 0); which++) {
-                        int dim = which == 1 ? c.half() : c.n();
-                        for (int wi = 0; wi < (s.small() ? 3 : widths.length); wi++) {
-                            int cols = widths[wi];
-                            double[] x = gaussianD(r, dim * cols);
-                            double[] ref = cpuApply(c, which, x, cols);
-                            try (CudaBuffer dx = dev(x); CudaBuffer dy = CudaBuffer.allocate(api(), 8L * dim * cols)) {
-                                api().check(api().spectralOpApply(op, which, dx.address(), dy.address(), cols));
-                                Compare.close("spectral_op_apply " + c.name() + (which == 1 ? " M" : " N") + " cols="
-                                        + cols + " on " + s.name(), ref, dy.toDoubles(), 1e-12, 1e-12);
-                            }
-                        }
-                    }
-                } finally {
-                    api().check(api().spectralOpFree(op));
-                }
-            }
-        });
-        // Errors: as the cpu op, named.
-        try (DoublePointer scale = new DoublePointer(new double[] {1.0, 0.0});
-                org.bytedeco.javacpp.LongPointer out = new org.bytedeco.javacpp.LongPointer(1)) {
-            assertNotEquals(0, api().spectralOpCreate(2, 0, scale, out));
-            assertTrue(api().lastError().contains("scale[1]"), api().lastError());
-        }
-        OpCase c = cases.get(1);
-        long op = deviceOp(c);
-        try (FloatPointer w = new FloatPointer(new float[] {1f})) {
-            assertNotEquals(0, api().spectralOpAddDense(op, 0, 1, 1, 1, w, 0));
-            assertTrue(api().lastError().contains("side S to side T"), api().lastError());
-        } finally {
-            api().check(api().spectralOpFree(op));
-        }
-        verified("spectral_op_apply");
-    }
-
-    private static final int[] ROWS = {1, 7, 300, 9001};
-
-    @Test
-    @Order(21)
-    void blockGramMatchesCpu() {
-        Random r = new Random(121);
-        int[][] ab = {{1, 1}, {3, 5}, {16, 16}, {13, 2}};
-        forEachSchedule(s -> {
-            for (int n : s.small() ? new int[] {1, 7, 300} : new int[] {1, 7, 300, 70001}) {
-                for (int[] d : ab) {
-                    int a = d[0], b = d[1], ldx = a + 2, ldy = b + 1;
-                    double[] x = gaussianD(r, n * ldx), y = gaussianD(r, n * ldy), ref = new double[a * b];
-                    CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_block_gram(n, x, ldx, a, y, ldy, b, ref, 1));
-                    try (CudaBuffer dx = dev(x); CudaBuffer dy = dev(y); CudaBuffer dg = CudaBuffer.allocate(api(), 8L * a * b)) {
-                        api().check(api().blockGram(n, dx.address(), ldx, a, dy.address(), ldy, b, dg.address()));
-                        Compare.close("block_gram n=" + n + " a=" + a + " b=" + b + " on " + s.name(), ref, dg.toDoubles(),
-                                1e-12 * Math.sqrt(n), 1e-12);
-                    }
-                }
-            }
-        });
-        verified("block_gram");
-    }
-
-    @Test
-    @Order(22)
-    void blockSubMulMatchesCpu() {
-        Random r = new Random(122);
-        int[][] ab = {{1, 1}, {3, 5}, {16, 13}, {0, 4}};
-        forEachSchedule(s -> {
-            for (int n : s.small() ? new int[] {1, 7, 300} : ROWS) {
-                for (int[] d : ab) {
-                    int a = d[0], b = d[1], ldx = a + 3, ldy = b + 2;
-                    double[] x = gaussianD(r, n * ldx), y = gaussianD(r, n * ldy), g = gaussianD(r, a * b), ref = y.clone();
-                    CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_block_sub_mul(n, x, ldx, a, g, ref, ldy, b, 1));
-                    try (CudaBuffer dx = dev(x); CudaBuffer dy = dev(y); CudaBuffer dg = dev(g)) {
-                        api().check(api().blockSubMul(n, dx.address(), ldx, a, dg.address(), dy.address(), ldy, b));
-                        Compare.close("block_sub_mul n=" + n + " a=" + a + " b=" + b + " on " + s.name(), ref, dy.toDoubles(),
-                                1e-13, 1e-12);
-                    }
-                }
-            }
-        });
-        verified("block_sub_mul");
-    }
-
-    @Test
-    @Order(23)
-    void blockMulSquareMatchesCpu() {
-        Random r = new Random(123);
-        forEachSchedule(s -> {
-            for (int n : s.small() ? new int[] {1, 7, 300} : ROWS) {
-                for (int c : new int[] {1, 5, 16, 33}) {
-                    int ld = c + 3;
-                    double[] x = gaussianD(r, n * ld), q = gaussianD(r, c * c), ref = x.clone();
-                    CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_block_mul_square(n, ref, ld, c, q, 1));
-                    try (CudaBuffer dx = dev(x); CudaBuffer dq = dev(q)) {
-                        api().check(api().blockMulSquare(n, dx.address(), ld, c, dq.address()));
-                        Compare.close("block_mul_square n=" + n + " c=" + c + " on " + s.name(), ref, dx.toDoubles(), 1e-13,
-                                1e-12);
-                    }
-                }
-            }
-        });
-        try (CudaBuffer dx = CudaBuffer.allocate(api(), 8L * 257); CudaBuffer dq = CudaBuffer.allocate(api(), 8L * 257 * 257)) {
-            assertNotEquals(0, api().blockMulSquare(1, dx.address(), 257, 257, dq.address()));
-            assertTrue(api().lastError().contains("c <= 256"), api().lastError());
-        }
-        verified("block_mul_square");
-    }
-
-    @Test
-    @Order(24)
-    void blockResidualsMatchesCpu() {
-        Random r = new Random(124);
-        forEachSchedule(s -> {
-            for (int n : s.small() ? new int[] {1, 7, 300} : new int[] {1, 7, 300, 70001}) {
-                for (int k : new int[] {1, 5, 16}) {
-                    int ld = k + 3;
-                    double[] x = gaussianD(r, n * ld), ax = gaussianD(r, n * ld), theta = gaussianD(r, k), ref = new double[k];
-                    CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_block_residuals(n, x, ax, ld, k, theta, ref, 1));
-                    try (CudaBuffer dx = dev(x); CudaBuffer dax = dev(ax); DoublePointer th = new DoublePointer(theta);
-                            DoublePointer out = new DoublePointer(k)) {
-                        api().check(api().blockResiduals(n, dx.address(), dax.address(), ld, k, th, out));
-                        double[] got = new double[k];
-                        out.get(got);
-                        Compare.close("block_residuals n=" + n + " k=" + k + " on " + s.name(), ref, got, 1e-13, 1e-12);
-                    }
-                }
-            }
-        });
-        verified("block_residuals");
-    }
-
-    @Test
-    @Order(25)
-    void blockChebyshevStepMatchesCpu() {
-        Random r = new Random(125);
-        forEachSchedule(s -> {
-            for (int count : s.small() ? new int[] {1, 7, 257} : new int[] {1, 7, 257, 300001}) {
-                for (boolean three : new boolean[] {false, true}) {
-                    double f = 1.7, c = -0.3, g = three ? 0.45 : 0.0;
-                    double[] y0 = gaussianD(r, count), y1 = gaussianD(r, count), y2 = gaussianD(r, count), ref = y2.clone();
-                    CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_block_chebyshev_step(count, f, c, g,
-                            three ? y0 : null, y1, ref, 1));
-                    try (CudaBuffer d0 = dev(y0); CudaBuffer d1 = dev(y1); CudaBuffer d2 = dev(y2)) {
-                        api().check(api().blockChebyshevStep(count, f, c, g, three ? d0.address() : 0, d1.address(),
-                                d2.address()));
-                        Compare.close("block_chebyshev_step count=" + count + " y0=" + three + " on " + s.name(), ref,
-                                d2.toDoubles(), 1e-15, 1e-15);
-                    }
-                }
-            }
-        });
-        verified("block_chebyshev_step");
-    }
-
-    @Test
-    @Order(26)
-    void blockCopyMatchesCpu() {
-        Random r = new Random(126);
-        forEachSchedule(s -> {
-            for (int n : s.small() ? new int[] {1, 7, 300} : ROWS) {
-                for (int[] d : new int[][] {{1, 0, 0, 1, 1}, {5, 2, 3, 9, 8}, {16, 0, 4, 16, 20}}) {
-                    int c = d[0], s0 = d[1], d0 = d[2], lds = s0 + c + d[3] - c, ldd = d0 + c + d[4] - c;
-                    lds = Math.max(lds, s0 + c);
-                    ldd = Math.max(ldd, d0 + c);
-                    double[] src = gaussianD(r, n * lds), dst = gaussianD(r, n * ldd), ref = dst.clone();
-                    CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_block_copy(n, src, lds, s0, ref, ldd, d0, c));
-                    try (CudaBuffer ds = dev(src); CudaBuffer dd = dev(dst)) {
-                        api().check(api().blockCopy(n, ds.address(), lds, s0, dd.address(), ldd, d0, c));
-                        Compare.close("block_copy n=" + n + " c=" + c + " on " + s.name(), ref, dd.toDoubles(), 0, 0);
-                    }
-                }
-            }
-        });
-        verified("block_copy");
-    }
-
-    @Test
-    @Order(27)
-    void kmeansAssignMatchesCpu() {
-        Random r = new Random(127);
-        // k * d beyond one shared-memory chunk of centers (4096 doubles) in the last shape.
-        int[][] dk = {{1, 1}, {3, 5}, {12, 40}, {12, 400}};
-        forEachSchedule(s -> {
-            for (int n : s.small() ? new int[] {1, 7, 300} : ROWS) {
-                for (int[] p : dk) {
-                    int d = p[0], k = p[1];
-                    double[] x = gaussianD(r, n * d), centers = gaussianD(r, k * d);
-                    if (k >= 5) { // exact ties: center 3 duplicates center 1, and a point sits on it
-                        System.arraycopy(centers, d, centers, 3 * d, d);
-                        System.arraycopy(centers, d, x, 0, d);
-                    }
-                    int[] refLabels = new int[n];
-                    double[] refDist = new double[n];
-                    CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_kmeans_assign(x, n, d, centers, k, refLabels,
-                            refDist));
-                    try (CudaBuffer dx = dev(x); CudaBuffer dc = dev(centers); CudaBuffer dl = CudaBuffer.allocate(api(), 4L * n);
-                            CudaBuffer dd = CudaBuffer.allocate(api(), 8L * n)) {
-                        api().check(api().kmeansAssign(dx.address(), n, d, dc.address(), k, dl.address(), dd.address()));
-                        String what = "kmeans_assign n=" + n + " d=" + d + " k=" + k + " on " + s.name();
-                        assertEquals(Arrays.toString(refLabels), Arrays.toString(dl.toInts()), what + ": labels");
-                        Compare.close(what + ": dist", refDist, dd.toDoubles(), 1e-13, 1e-12);
-                    }
-                }
-            }
-        });
-        verified("kmeans_assign");
-    }
 
     // ---- coverage ----
     /** The kernels of the C ABI: the CLEAVE_CUDA_KERNEL declarations of cuda/include/cleave_cuda.h. */
+    /** The kernels of the op list (CLEAVE_CUDA_KERNEL_OP entries of cuda/include/cleave_cuda_ops.h). */
     static Set<String> abiKernels() throws IOException {
-        String header = Files.readString(repoRoot().resolve("cuda/include/cleave_cuda.h"));
-        Matcher m = Pattern.compile("(?m)^[a-z].*CLEAVE_CUDA_KERNEL\\((\\w+)\\)").matcher(header);
+        return opList(true);
+    }
+
+    /** The entries of the op list: the kernels only, or every entry. */
+    static Set<String> opList(boolean kernelsOnly) throws IOException {
+        String ops = Files.readString(repoRoot().resolve("cuda/include/cleave_cuda_ops.h"));
+        Matcher m = Pattern.compile("(?m)^CLEAVE_CUDA_(KERNEL_)?OP\\([^,]+, (\\w+),").matcher(ops);
         Set<String> names = new TreeSet<>();
         while (m.find()) {
-            names.add(m.group(1));
+            if (!kernelsOnly || m.group(1) != null) {
+                names.add(m.group(2));
+            }
         }
-        assertTrue(names.size() >= 8, "found only " + names + " in cleave_cuda.h");
+        assertTrue(names.size() >= 8, "found only " + names + " in cleave_cuda_ops.h");
         return names;
     }
 
@@ -1024,39 +163,35 @@ abstract class CudaParityChecks {
         throw new IllegalStateException("no cuda/include/cleave_cuda.h above " + dir);
     }
 
-    private static String camel(String snake) {
-        StringBuilder b = new StringBuilder();
-        boolean up = false;
-        for (char ch : snake.toCharArray()) {
-            if (ch == '_') {
-                up = true;
-            } else {
-                b.append(up ? Character.toUpperCase(ch) : ch);
-                up = false;
+    /** The entry names ({@code @Name}) of CudaApi's native methods: what it binds of the table. */
+    private static Set<String> boundEntries() {
+        Set<String> names = new TreeSet<>();
+        for (Method m : CudaApi.class.getDeclaredMethods()) {
+            Name n = m.getAnnotation(Name.class);
+            if (n != null && java.lang.reflect.Modifier.isNative(m.getModifiers())) {
+                names.addAll(Arrays.asList(n.value()));
             }
         }
-        return b.toString();
+        return names;
     }
 
-    private static boolean hasMethod(Class<?> c, String name) {
-        return Arrays.stream(c.getMethods()).map(Method::getName).anyMatch(name::equals);
+    /** Fails when an entry of the op list has no CudaApi method, or CudaApi binds a name the list lacks. */
+    @Test
+    @Order(999)
+    void cudaApiBindsEveryEntryOfTheOpList() throws IOException {
+        assertEquals(opList(false), boundEntries(), "CudaApi's @Name methods must be the entries of cleave_cuda_ops.h");
     }
 
-    /** Fails when a kernel of the header lacks a binding or a parity test that ran and passed in this class. */
+    /** Fails when a kernel of the op list lacks a binding or a parity test that ran and passed in this class. */
     @Test
     @Order(1000)
     void everyKernelOfTheAbiHasAPassingParityTest() throws IOException {
+        Set<String> bound = boundEntries();
         Set<String> missing = new TreeSet<>();
         for (String k : abiKernels()) {
             List<String> why = new ArrayList<>();
-            if (!hasMethod(CudaKernels.class, "cleave_cuda_" + k)) {
-                why.add("no CudaKernels.cleave_cuda_" + k);
-            }
-            if (!hasMethod(CudaEmuKernels.class, "cleave_cuda_emu_" + k)) {
-                why.add("no CudaEmuKernels.cleave_cuda_emu_" + k);
-            }
-            if (!hasMethod(CudaApi.class, camel(k))) {
-                why.add("no CudaApi." + camel(k));
+            if (!bound.contains(k)) {
+                why.add("no CudaApi method with @Name(\"" + k + "\")");
             }
             if (!verified.contains(k)) {
                 why.add("no parity test verified it in " + getClass().getSimpleName()
@@ -1067,7 +202,7 @@ abstract class CudaParityChecks {
             }
         }
         if (!missing.isEmpty()) {
-            fail("kernels of cuda/include/cleave_cuda.h without a binding or a passing parity test: " + missing);
+            fail("kernels of cuda/include/cleave_cuda_ops.h without a binding or a passing parity test: " + missing);
         }
     }
 
@@ -1076,10 +211,10 @@ abstract class CudaParityChecks {
     @Order(0)
     void comparisonsReportMismatches() {
         AssertionError e = assertThrows(AssertionError.class,
-                () -> Compare.close("x", new float[] {1f, 2f}, new float[] {1f, 2.5f}, 1e-3, 1e-3));
-        assertTrue(e.getMessage().contains("[1] cpu=2.0 cuda=2.5") && e.getMessage().contains("worst abs error 0.5"),
+                () -> Tolerance.assertClose("x", new float[] {1f, 2f}, new float[] {1f, 2.5f}, 1e-3, 1e-3));
+        assertTrue(e.getMessage().contains("[1] ref=2.0 got=2.5") && e.getMessage().contains("worst abs error 0.5"),
                 e.getMessage());
         assertThrows(AssertionError.class, () -> Compare.bits("x", new float[] {0f}, new float[] {-0f}));
-        assertThrows(AssertionError.class, () -> Compare.close("x", new float[] {1f}, new float[] {Float.NaN}, 1, 1));
+        assertThrows(AssertionError.class, () -> Tolerance.assertClose("x", new float[] {1f}, new float[] {Float.NaN}, 1, 1));
     }
 }

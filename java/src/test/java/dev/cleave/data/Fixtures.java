@@ -5,8 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
-/** Small, seeded data files for the data tests. */
-final class Fixtures {
+/** Small, seeded data files for the data tests (and the CLI's installer tests). */
+public final class Fixtures {
     private Fixtures() {}
 
     /** {@code count} random images with pixels on the IDX grid k / 255, so IDX round trips are exact. */
@@ -29,7 +29,7 @@ final class Fixtures {
     }
 
     /** Writes the four IDX files of a 10-class set of 4 x 3 images: train gzipped, test plain. */
-    static void writeIdxSet(Path dir, int trainCount, int testCount) throws IOException {
+    public static void writeIdxSet(Path dir, int trainCount, int testCount) throws IOException {
         Files.createDirectories(dir);
         Idx.writeImages(dir.resolve("train-images-idx3-ubyte.gz"), images(1, trainCount, 4, 3), true);
         Idx.writeLabels(dir.resolve("train-labels-idx1-ubyte.gz"), labels(2, trainCount, 10), true);
@@ -42,7 +42,7 @@ final class Fixtures {
      * digit d has {@code perDigit[d]} images of 784 values with three decimals, image k of
      * digit d starting with the value (d * 100 + k) / 1000 so tests can tell images apart.
      */
-    static void writeMnistJson(Path dir, int[] perDigit) throws IOException {
+    public static void writeMnistJson(Path dir, int[] perDigit) throws IOException {
         Files.createDirectories(dir);
         SplittableRandom random = new SplittableRandom(5);
         for (int d = 0; d < 10; d++) {

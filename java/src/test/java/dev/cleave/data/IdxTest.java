@@ -155,4 +155,12 @@ class IdxTest {
         assertInvalid(() -> Idx.readPair(im, lab, "fashion-mnist", 10), lab.toString(), "label 10 of item 1",
                 "outside [0, 10)");
     }
+
+    @Test
+    void aSetDeclaringNoImagesIsBadInput() throws IOException {
+        Path images = raw("none-images", new int[] {Idx.IMAGES_MAGIC, 0, 28, 28}, new byte[0]);
+        Path labels = raw("none-labels", new int[] {Idx.LABELS_MAGIC, 0}, new byte[0]);
+        assertInvalid(() -> Idx.readPair(images, labels, "mnist-idx", 10), images + ": the header declares 0 images");
+        assertEquals(0, Idx.readImages(images).count(), "the file itself is well formed");
+    }
 }

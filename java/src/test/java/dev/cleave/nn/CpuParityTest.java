@@ -1,5 +1,7 @@
 package dev.cleave.nn;
 
+import dev.cleave.Tolerance;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -52,8 +54,8 @@ class CpuParityTest {
                             Tensor y1 = Tensor.zeros(s[0], s[2]); Tensor y2 = Tensor.zeros(s[0], s[2])) {
                         ref.linearForward(x, w, bias ? b : null, y1, relu);
                         cpu.linearForward(x, w, bias ? b : null, y2, relu);
-                        Parity.assertClose("linear_forward " + Arrays.toString(s) + " relu=" + relu + " bias=" + bias,
-                                Parity.toDouble(y1.toArray()), y2.toArray(), 2e-6 * s[1], 1e-4);
+                        Tolerance.assertClose("linear_forward " + Arrays.toString(s) + " relu=" + relu + " bias=" + bias,
+                                Tolerance.toDouble(y1.toArray()), y2.toArray(), 2e-6 * s[1], 1e-4);
                     }
                 }
             }
@@ -74,10 +76,10 @@ class CpuParityTest {
                     ref.linearBackward(x, w, y, dy1, dx1, dw1, db1, relu);
                     cpu.linearBackward(x, w, y, dy2, dx2, dw2, db2, relu);
                     String what = Arrays.toString(s) + " relu=" + relu;
-                    Parity.assertClose("linear_backward dy " + what, Parity.toDouble(dy1.toArray()), dy2.toArray(), 0, 0);
-                    Parity.assertClose("linear_backward dx " + what, Parity.toDouble(dx1.toArray()), dx2.toArray(), 2e-6 * s[2], 1e-4);
-                    Parity.assertClose("linear_backward dw " + what, Parity.toDouble(dw1.toArray()), dw2.toArray(), 2e-6 * s[0], 1e-4);
-                    Parity.assertClose("linear_backward db " + what, Parity.toDouble(db1.toArray()), db2.toArray(), 2e-6 * s[0], 1e-4);
+                    Tolerance.assertClose("linear_backward dy " + what, Tolerance.toDouble(dy1.toArray()), dy2.toArray(), 0, 0);
+                    Tolerance.assertClose("linear_backward dx " + what, Tolerance.toDouble(dx1.toArray()), dx2.toArray(), 2e-6 * s[2], 1e-4);
+                    Tolerance.assertClose("linear_backward dw " + what, Tolerance.toDouble(dw1.toArray()), dw2.toArray(), 2e-6 * s[0], 1e-4);
+                    Tolerance.assertClose("linear_backward db " + what, Tolerance.toDouble(db1.toArray()), db2.toArray(), 2e-6 * s[0], 1e-4);
                 }
             }
         }
@@ -96,7 +98,7 @@ class CpuParityTest {
                 Backend.XentResult b = cpu.softmaxXent(z, labels, d2, 1f / s[0]);
                 assertEquals(a.lossSum(), b.lossSum(), 1e-5 * Math.max(1, a.lossSum()));
                 assertEquals(a.correct(), b.correct());
-                Parity.assertClose("softmax_xent " + Arrays.toString(s), Parity.toDouble(d1.toArray()), d2.toArray(), 1e-6, 1e-5);
+                Tolerance.assertClose("softmax_xent " + Arrays.toString(s), Tolerance.toDouble(d1.toArray()), d2.toArray(), 1e-6, 1e-5);
             }
         }
     }
@@ -105,11 +107,17 @@ class CpuParityTest {
     void softmaxXentRejectsBadLabelAndNonFiniteLogit() {
         try (Tensor z = Tensor.zeros(2, 3); IntTensor labels = new IntTensor(2)) {
             labels.set(1, 3);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cpu.softmaxXent(z, labels, null, 1f));
+            dev.cleave.nativ.NativeArgumentException e = assertThrows(dev.cleave.nativ.NativeArgumentException.class,
+                    () -> cpu.softmaxXent(z, labels, null, 1f));
             assertEquals(true, e.getMessage().contains("label 3 of row 1"), e.getMessage());
+            assertEquals("softmax_xent", e.op());
+            assertEquals("native/src/softmax_xent.cpp", e.file());
+            assertEquals(true, e.line() > 0, e.getMessage());
             labels.set(1, 0);
             z.set(0, 1, Float.NaN);
-            assertThrows(ArithmeticException.class, () -> cpu.softmaxXent(z, labels, null, 1f));
+            dev.cleave.nativ.NativeNumericException n = assertThrows(dev.cleave.nativ.NativeNumericException.class,
+                    () -> cpu.softmaxXent(z, labels, null, 1f));
+            assertEquals(dev.cleave.nativ.NativeStatus.NUMERIC_FAILURE, n.status());
             assertThrows(ArithmeticException.class, () -> ref.softmaxXent(z, labels, null, 1f));
         }
     }
@@ -139,7 +147,7 @@ class CpuParityTest {
                 double v1 = ref.weightPenalty(w, g1, 5e-5f, 1e-3f);
                 double v2 = cpu.weightPenalty(w, g2, 5e-5f, 1e-3f);
                 assertEquals(v1, v2, 1e-6 * Math.abs(v1));
-                Parity.assertClose("weight_penalty n=" + n, Parity.toDouble(g1.toArray()), g2.toArray(), 1e-6, 1e-6);
+                Tolerance.assertClose("weight_penalty n=" + n, Tolerance.toDouble(g1.toArray()), g2.toArray(), 1e-6, 1e-6);
             }
         }
     }
@@ -169,9 +177,9 @@ class CpuParityTest {
                         }
                     }
                 }
-                Parity.assertClose("adam_update w n=" + n, Parity.toDouble(w1.toArray()), w2.toArray(), 1e-6, 1e-6);
-                Parity.assertClose("adam_update m n=" + n, Parity.toDouble(m1.toArray()), m2.toArray(), 1e-7, 1e-6);
-                Parity.assertClose("adam_update v n=" + n, Parity.toDouble(v1.toArray()), v2.toArray(), 1e-7, 1e-5);
+                Tolerance.assertClose("adam_update w n=" + n, Tolerance.toDouble(w1.toArray()), w2.toArray(), 1e-6, 1e-6);
+                Tolerance.assertClose("adam_update m n=" + n, Tolerance.toDouble(m1.toArray()), m2.toArray(), 1e-7, 1e-6);
+                Tolerance.assertClose("adam_update v n=" + n, Tolerance.toDouble(v1.toArray()), v2.toArray(), 1e-7, 1e-5);
             }
             }
         }

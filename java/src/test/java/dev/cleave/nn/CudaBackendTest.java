@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.data.Dataset;
-import dev.cleave.nativ.CudaApi;
+import dev.cleave.testing.EmuLaunches;
 import dev.cleave.train.EpochMetrics;
 import dev.cleave.train.ModularOptions;
 import dev.cleave.train.PruneOptions;
@@ -37,7 +37,7 @@ class CudaBackendTest {
     @Test
     void trainingOnEmulatedCudaMatchesCpu() {
         Dataset train = data(96, 1), test = data(40, 2);
-        TrainConfig cfg = new TrainConfig("tiny", null, new int[] {16, 12, 8, 3}, 2, 32, 1e-2f, 0.2f, 1e-4f, 1e-4f, 3, "cpu", 1,
+        TrainConfig cfg = new TrainConfig("tiny", null, new int[] {16, 12, 8, 3}, 2, 32, 1e-2f, 0.2f, 1e-4f, 1e-4f, 3, Device.Kind.CPU, 1,
                 new ModularOptions(2f, 2, "all", 1, "balanced"), PruneOptions.f21(1), null, null);
         float[][] weights = new float[2][];
         EpochMetrics[] last = new EpochMetrics[2];
@@ -58,28 +58,33 @@ class CudaBackendTest {
     @Test
     void clusteringInsideTrainingRunsOnTheTrainingBackend() {
         Dataset train = data(96, 3), test = data(40, 4);
-        TrainConfig cfg = new TrainConfig("tiny", null, new int[] {16, 12, 8, 3}, 2, 32, 1e-2f, 0f, 0f, 0f, 5, "cpu", 1,
+        TrainConfig cfg = new TrainConfig("tiny", null, new int[] {16, 12, 8, 3}, 2, 32, 1e-2f, 0f, 0f, 0f, 5, Device.Kind.CPU, 1,
                 new ModularOptions(2f, 2, "hidden", 1, "cocluster"), null, null,
                 new SpectralOptions(0.1f, 2, SpectralOptions.Rescale.CANONICAL));
         float[][] weights = new float[2][];
         EpochMetrics[] last = new EpochMetrics[2];
+        EmuLaunches.reset();
         trainOnCpuAndEmulatedCuda(cfg, train, test, weights, last);
+        // the co-clustering (operator, k-means assignment) and the training ops ran on the emulated kernels
+        EmuLaunches.assertLaunched(EmuLaunches.perKernel(), "cuda-emu training", "spectral_dense_kernel", "spectral_scale_kernel",
+                "kmeans_assign_kernel", "gemm_kernel", "softmax_xent_kernel", "adam_update_kernel", "enmeshment_sums_kernel");
         for (int i = 0; i < weights[0].length; i++) {
             assertEquals(weights[0][i], weights[1][i], 2e-4 + 2e-3 * Math.abs(weights[0][i]), "layers.1.weight[" + i + "]");
         }
         assertEquals(last[0].spectral(), last[1].spectral(), 1e-4);
         assertEquals(last[0].clusterability().get("layers.1.weight"), last[1].clusterability().get("layers.1.weight"), 1e-4);
-        assertEquals(dev.cleave.cluster.Backend.CUDA_EMU, dev.cleave.cluster.Backend.forCompute("cuda-emu"));
-        assertEquals(dev.cleave.cluster.Backend.NATIVE, dev.cleave.cluster.Backend.forCompute("cpu"));
     }
 
-    /** Trains cfg on cpu (index 0) and cuda-emu (index 1); layer 1's weights and the last epoch's metrics of each. */
+    /**
+     * Trains cfg on cpu (index 0) and cuda-emu (index 1); layer 1's weights and the last epoch's
+     * metrics of each.
+     */
     private static void trainOnCpuAndEmulatedCuda(TrainConfig cfg, Dataset train, Dataset test, float[][] weights,
             EpochMetrics[] last) {
-        Backend[] backends = {new CpuBackend(1), new CudaBackend(CudaApi.emulator())};
+        Backend[] backends = {Device.cpu(1).open(), Device.cudaEmu().withThreads(1).open()};
         for (int b = 0; b < 2; b++) {
             try (Backend backend = backends[b]; Mlp model = Trainer.initialModel(cfg, backend);
-                    Trainer t = new Trainer(cfg, backend, model)) {
+                    Trainer t = new Trainer(cfg.withDevice(backend.device()), backend, model)) {
                 assertEquals(b == 1, model.weight(0).onDevice());
                 while (t.epochsDone() < cfg.totalEpochs()) {
                     last[b] = t.runEpoch(train, test, ProgressListener.NONE);

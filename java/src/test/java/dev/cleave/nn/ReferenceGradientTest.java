@@ -1,5 +1,7 @@
 package dev.cleave.nn;
 
+import dev.cleave.Tolerance;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
@@ -53,9 +55,9 @@ class ReferenceGradientTest {
             Function<double[], Double> byB = bb -> dot(Reference.linearForward(x, w, bb, batch, in, out, relu), probe);
             double[] y = Reference.linearForward(x, w, b, batch, in, out, relu);
             Reference.LinearGrads g = Reference.linearBackward(x, w, y, probe, batch, in, out, relu, true);
-            Parity.assertClose("dx relu=" + relu, numericGrad(byX, x), g.dx(), 1e-7, 1e-6);
-            Parity.assertClose("dw relu=" + relu, numericGrad(byW, w), g.dw(), 1e-7, 1e-6);
-            Parity.assertClose("db relu=" + relu, numericGrad(byB, b), g.db(), 1e-7, 1e-6);
+            Tolerance.assertClose("dx relu=" + relu, numericGrad(byX, x), g.dx(), 1e-7, 1e-6);
+            Tolerance.assertClose("dw relu=" + relu, numericGrad(byW, w), g.dw(), 1e-7, 1e-6);
+            Tolerance.assertClose("db relu=" + relu, numericGrad(byB, b), g.db(), 1e-7, 1e-6);
         }
     }
 
@@ -68,7 +70,7 @@ class ReferenceGradientTest {
         double scale = 1.0 / batch;
         Function<double[], Double> loss = z -> Reference.softmaxXent(z, labels, batch, classes, scale).lossSum() * scale;
         Reference.Xent x = Reference.softmaxXent(logits, labels, batch, classes, scale);
-        Parity.assertClose("dlogits", numericGrad(loss, logits), x.dlogits(), 1e-8, 1e-6);
+        Tolerance.assertClose("dlogits", numericGrad(loss, logits), x.dlogits(), 1e-8, 1e-6);
     }
 
     @Test
@@ -93,7 +95,7 @@ class ReferenceGradientTest {
         for (int i = 0; i < n; i++) {
             expected[i] = mask[i] * probe[i];
         }
-        Parity.assertClose("dropout", numericGrad(f, x), expected, 1e-8, 1e-6);
+        Tolerance.assertClose("dropout", numericGrad(f, x), expected, 1e-8, 1e-6);
         int kept = 0;
         for (double m : mask) {
             kept += m > 0 ? 1 : 0;
@@ -111,7 +113,7 @@ class ReferenceGradientTest {
             }
         }
         Function<double[], Double> f = ww -> Reference.weightPenalty(ww, 0.3, 0.7);
-        Parity.assertClose("weight_penalty", numericGrad(f, w), Reference.weightPenaltyGrad(w, 0.3, 0.7), 1e-7, 1e-6);
+        Tolerance.assertClose("weight_penalty", numericGrad(f, w), Reference.weightPenaltyGrad(w, 0.3, 0.7), 1e-7, 1e-6);
     }
 
     @Test
@@ -119,6 +121,6 @@ class ReferenceGradientTest {
         // With zero moments, step 1 gives m/c1 = g and sqrt(v/c2) = |g|: w moves by lr * sign(g).
         double[] w = {1, 2, 3}, g = {0.5, -2, 1e-3}, m = new double[3], v = new double[3];
         Reference.adamUpdate(w, g, m, v, null, 0.1, 0.9, 0.999, 1e-12, 1);
-        Parity.assertClose("adam step 1", new double[] {0.9, 2.1, 2.9}, w, 1e-9, 1e-9);
+        Tolerance.assertClose("adam step 1", new double[] {0.9, 2.1, 2.9}, w, 1e-9, 1e-9);
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cleave.io.Safetensors;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
@@ -62,7 +63,7 @@ class ModelFileTest {
         t.put("embedding", Safetensors.Tensor.of(FloatMatrix.zeros(2, 2)));
         Safetensors.write(f, t, Map.of());
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.load(f));
-        assertTrue(e.getMessage().contains("no tensor named layers.0.weight"), e.getMessage());
+        assertTrue(e.getMessage().contains("no layer weights found"), e.getMessage());
 
         t.clear();
         t.put("layers.0.weight", Safetensors.Tensor.of(FloatMatrix.zeros(4, 5)));
@@ -71,10 +72,49 @@ class ModelFileTest {
         t.put("layers.1.bias", Safetensors.Tensor.ofFloats(new long[] {3}, new float[3]));
         Safetensors.write(f, t, Map.of());
         e = assertThrows(InvalidInputException.class, () -> ModelFile.load(f));
-        assertTrue(e.getMessage().contains("previous layer has 4 outputs"), e.getMessage());
+        assertTrue(e.getMessage().contains("layers.1.weight 3x7 reads 7 inputs but layers.0.weight 4x5 gives 4"), e.getMessage());
 
         Files.write(f, new byte[] {9, 9});
         e = assertThrows(InvalidInputException.class, () -> ModelFile.load(f));
         assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+    }
+
+    @Test
+    void nonFiniteWeightsAndBiasesAreRefusedNamingTensorAndIndex() throws IOException {
+        Path file = tmp.resolve("nan.safetensors");
+        float[] w = new float[6];
+        w[4] = Float.NaN;
+        LinkedHashMap<String, Safetensors.Tensor> t = new LinkedHashMap<>();
+        t.put("layers.0.weight", Safetensors.Tensor.of(new FloatMatrix(2, 3, w)));
+        t.put("layers.0.bias", Safetensors.Tensor.ofFloats(new long[] {2}, new float[] {0f, Float.POSITIVE_INFINITY}));
+        Safetensors.write(file, t, Map.of());
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.load(file));
+        assertTrue(e.getMessage().startsWith(file + ": tensor 'layers.0.weight' [2, 3] holds NaN at index 4 (row 1, column 1)"),
+                e.getMessage());
+        w[4] = 1f;
+        t.put("layers.0.weight", Safetensors.Tensor.of(new FloatMatrix(2, 3, w)));
+        Safetensors.write(file, t, Map.of());
+        e = assertThrows(InvalidInputException.class, () -> ModelFile.load(file));
+        assertTrue(e.getMessage().startsWith(file + ": tensor 'layers.0.bias' [2] holds Infinity at index 1:"), e.getMessage());
+    }
+
+    @Test
+    void layerSizesAreCheckedBeforeAnythingIsAllocated() {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null,
+                new int[] {784, 50000, 50000, 10}, 1, 128, 1e-3f, 0, 0, 0, 1, Device.Kind.CPU, 1, null, null, null, null));
+        assertTrue(e.getMessage().startsWith("--layers 784,50000,50000,10: layer 1's weight matrix would hold 50000 x 50000 = "
+                + "2500000000 values (9.3 GiB), more than the 2147483639 one tensor can hold"), e.getMessage());
+
+        TrainConfig wide = new TrainConfig("x", null, new int[] {784, 1048576, 10}, 1, 128, 1e-3f, 0, 0, 0, 1, Device.Kind.CPU, 1,
+                null, null, null, null);
+        long p = 784L * 1048576 + 1048576 + 10L * 1048576 + 10;
+        assertEquals(24 * p, wide.memoryNeeded().heapBytes());
+        e = assertThrows(InvalidInputException.class, () -> wide.requireFitsMemory(4L << 30, 4L << 30));
+        assertTrue(e.getMessage().startsWith("--layers 784,1048576,10: training needs about 18.6 GiB of Java heap and "),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("but 4.0 GiB of heap and 4.0 GiB of native memory are available: use narrower "
+                + "--layers, or give more memory (JAVA_OPTS=\"-Xmx"), e.getMessage());
+        wide.requireFitsMemory(Long.MAX_VALUE, Long.MAX_VALUE);
+        TrainConfig.defaults("x", 1, 1).requireFitsMemory(); // F21's network fits any machine that runs the tests
     }
 }

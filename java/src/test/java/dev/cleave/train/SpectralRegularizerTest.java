@@ -1,8 +1,11 @@
 package dev.cleave.train;
 
+import dev.cleave.Tolerance;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.JavaBackend;
 import dev.cleave.nn.Mlp;
 import dev.cleave.nn.MlpPass;
@@ -138,7 +141,7 @@ class SpectralRegularizerTest {
                 w[l][i] = keep;
                 numeric[i] = (up - down) / (2 * h);
             }
-            dev.cleave.nn.Parity.assertClose("spectral gradient layer " + l, numeric, g[l], 2e-4, 2e-3);
+            dev.cleave.Tolerance.assertClose("spectral gradient layer " + l, numeric, g[l], 2e-4, 2e-3);
         }
     }
 
@@ -193,7 +196,7 @@ class SpectralRegularizerTest {
                     numeric[i] = (up - down) / (2 * h);
                 }
                 String what = (param == w ? "weight" : "bias") + " gradient through the canonical form, layer " + l;
-                dev.cleave.nn.Parity.assertClose(what, numeric, param == w ? g[l] : gb[l], 2e-4, 2e-3);
+                dev.cleave.Tolerance.assertClose(what, numeric, param == w ? g[l] : gb[l], 2e-4, 2e-3);
             }
         }
         // no component along any rescaling of a hidden unit: (w_i, b_i) . (g_i, gb_i) = w'_i . g'_i ...
@@ -240,7 +243,7 @@ class SpectralRegularizerTest {
             int k = 2;
             float lambda = 0.3f;
             SpectralLoss loss = new SpectralLoss(new SpectralOptions(lambda, k, SpectralOptions.Rescale.CANONICAL),
-                    dev.cleave.cluster.Backend.NATIVE, 1, 3);
+                    Device.cpu(1), 1, 3);
             for (int step = 0; step < 2; step++) { // the second step starts warm
                 float[][] w = SpectralRegularizer.weights(model);
                 float[][] b = SpectralRegularizer.biases(model);
@@ -274,8 +277,8 @@ class SpectralRegularizerTest {
                     for (int i = 0; i < afterBias.length; i++) {
                         addedBias[i] = afterBias[i] - beforeBias[l][i];
                     }
-                    dev.cleave.nn.Parity.assertClose("step " + step + " weight gradient, layer " + l, added, g[l], 1e-6, 1e-3);
-                    dev.cleave.nn.Parity.assertClose("step " + step + " bias gradient, layer " + l, addedBias, gb[l], 1e-6, 1e-3);
+                    dev.cleave.Tolerance.assertClose("step " + step + " weight gradient, layer " + l, added, g[l], 1e-6, 1e-3);
+                    dev.cleave.Tolerance.assertClose("step " + step + " bias gradient, layer " + l, addedBias, gb[l], 1e-6, 1e-3);
                 }
             }
         }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cleave.data.Dataset;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.CpuBackend;
+import dev.cleave.nn.Device;
 import dev.cleave.nn.JavaBackend;
 import dev.cleave.nn.Mlp;
 import dev.cleave.util.InvalidInputException;
@@ -38,7 +39,7 @@ class TrainerTest {
     }
 
     static TrainConfig config(int epochs, float dropout) {
-        return new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, epochs, 32, 1e-3f, dropout, 1e-5f, 1e-4f, 7, "cpu", 2, null, null, null, null);
+        return new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, epochs, 32, 1e-3f, dropout, 1e-5f, 1e-4f, 7, Device.Kind.CPU, 2, null, null, null, null);
     }
 
     @Test
@@ -46,13 +47,14 @@ class TrainerTest {
         Dataset train = blobs(640, 1), test = blobs(200, 2);
         TrainConfig cfg = config(4, 0f);
         for (Backend backend : new Backend[] {new CpuBackend(2), new JavaBackend()}) {
-            try (backend; Mlp model = Mlp.glorotUniform(cfg.layers(), cfg.seed()); Trainer t = new Trainer(cfg, backend, model)) {
+            try (backend; Mlp model = Mlp.glorotUniform(cfg.layers(), cfg.seed());
+                    Trainer t = new Trainer(cfg.withDevice(backend.device()), backend, model)) {
                 List<EpochMetrics> m = new ArrayList<>();
                 for (int e = 0; e < cfg.epochs(); e++) {
                     m.add(t.runEpoch(train, test, ProgressListener.NONE));
                 }
-                assertTrue(m.get(3).trainLoss() < 0.5 * m.get(0).trainLoss(), backend.name() + ": " + m);
-                assertTrue(m.get(3).testAccuracy() > 0.9, backend.name() + ": " + m);
+                assertTrue(m.get(3).trainLoss() < 0.5 * m.get(0).trainLoss(), backend.device() + ": " + m);
+                assertTrue(m.get(3).testAccuracy() > 0.9, backend.device() + ": " + m);
             }
         }
     }
@@ -65,7 +67,7 @@ class TrainerTest {
         Backend[] backends = {new CpuBackend(1), new JavaBackend()};
         for (int b = 0; b < 2; b++) {
             try (Backend backend = backends[b]; Mlp model = Mlp.glorotUniform(cfg.layers(), cfg.seed());
-                    Trainer t = new Trainer(cfg, backend, model)) {
+                    Trainer t = new Trainer(cfg.withDevice(backend.device()), backend, model)) {
                 t.runEpoch(train, test, ProgressListener.NONE);
                 t.runEpoch(train, test, ProgressListener.NONE);
                 w[b] = model.weight(1).toArray();
@@ -111,7 +113,7 @@ class TrainerTest {
     @Test
     void divergenceIsAClearError() {
         Dataset train = blobs(128, 7), test = blobs(32, 8);
-        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 4}, 1, 32, 1e30f, 0f, 0f, 0f, 1, "cpu", 1, null, null, null, null);
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 4}, 1, 32, 1e30f, 0f, 0f, 0f, 1, Device.Kind.CPU, 1, null, null, null, null);
         try (Backend backend = new CpuBackend(1); Mlp model = Mlp.glorotUniform(cfg.layers(), 1);
                 Trainer t = new Trainer(cfg, backend, model)) {
             TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
@@ -123,7 +125,7 @@ class TrainerTest {
     @Test
     void widthThatDoesNotFitTheDataIsAClearError() {
         Dataset train = blobs(64, 9);
-        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {784, 32, 4}, 1, 32, 1e-3f, 0f, 0f, 0f, 1, "cpu", 1, null, null, null, null);
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {784, 32, 4}, 1, 32, 1e-3f, 0f, 0f, 0f, 1, Device.Kind.CPU, 1, null, null, null, null);
         try (Backend backend = new CpuBackend(1); Mlp model = Mlp.glorotUniform(cfg.layers(), 1);
                 Trainer t = new Trainer(cfg, backend, model)) {
             InvalidInputException e = assertThrows(InvalidInputException.class, () -> t.runEpoch(train, train, ProgressListener.NONE));
@@ -133,11 +135,11 @@ class TrainerTest {
 
     @Test
     void configRejectsBadOptions() {
-        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 0, 1e-3f, 0, 0, 0, 1, "cpu", 1, null, null, null, null));
-        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, -1f, 0, 0, 0, 1, "cpu", 1, null, null, null, null));
-        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, Float.NaN, 0, 0, 0, 1, "cpu", 1, null, null, null, null));
-        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, 1e-3f, 1f, 0, 0, 1, "cpu", 1, null, null, null, null));
-        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, new int[] {784}, 1, 128, 1e-3f, 0, 0, 0, 1, "cpu", 1, null, null, null, null));
+        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 0, 1e-3f, 0, 0, 0, 1, Device.Kind.CPU, 1, null, null, null, null));
+        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, -1f, 0, 0, 0, 1, Device.Kind.CPU, 1, null, null, null, null));
+        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, Float.NaN, 0, 0, 0, 1, Device.Kind.CPU, 1, null, null, null, null));
+        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, null, 1, 128, 1e-3f, 1f, 0, 0, 1, Device.Kind.CPU, 1, null, null, null, null));
+        assertThrows(InvalidInputException.class, () -> new TrainConfig("x", null, new int[] {784}, 1, 128, 1e-3f, 0, 0, 0, 1, Device.Kind.CPU, 1, null, null, null, null));
     }
 
     private static List<EpochMetrics> run(TrainConfig cfg, Dataset train, Dataset test) {
@@ -153,7 +155,7 @@ class TrainerTest {
     @Test
     void enmeshmentLossMakesClusteredLayersBlockDiagonal() {
         Dataset train = blobs(640, 11), test = blobs(200, 12);
-        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, 4, 16, 5e-3f, 0f, 0f, 0f, 7, "cpu", 2,
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, 4, 16, 5e-3f, 0f, 0f, 0f, 7, Device.Kind.CPU, 2,
                 new ModularOptions(20f, 2, "hidden", 1, "balanced"), null, null, null);
         List<EpochMetrics> m = run(cfg, train, test);
         assertEquals(null, m.get(0).clusterability(), "no clusters during the warm-up");
@@ -165,7 +167,7 @@ class TrainerTest {
     @Test
     void pruningReachesTheScheduledSparsityExactly() {
         Dataset train = blobs(320, 13), test = blobs(64, 14);
-        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, 1, 16, 1e-3f, 0f, 0f, 0f, 7, "cpu", 2,
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, 1, 16, 1e-3f, 0f, 0f, 0f, 7, Device.Kind.CPU, 2,
                 null, PruneOptions.f21(2), null, null);
         try (Backend backend = new CpuBackend(2); Mlp model = Trainer.initialModel(cfg); Trainer t = new Trainer(cfg, backend, model)) {
             EpochMetrics first = t.runEpoch(train, test, ProgressListener.NONE);
@@ -249,7 +251,7 @@ class TrainerTest {
     @Test
     void spectralRegulariserLowersTheLaplacianEigenvalues() {
         Dataset train = blobs(640, 17), test = blobs(128, 18);
-        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, 3, 32, 1e-3f, 0f, 0f, 0f, 7, "cpu", 2,
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 32, 32, 4}, 3, 32, 1e-3f, 0f, 0f, 0f, 7, Device.Kind.CPU, 2,
                 null, null, null, new SpectralOptions(5f, 3, SpectralOptions.Rescale.CANONICAL));
         List<EpochMetrics> m = run(cfg, train, test);
         assertTrue(m.get(2).spectral() < m.get(0).spectral(), "regulariser value should fall: " + m);
@@ -259,7 +261,7 @@ class TrainerTest {
     @Test
     void canonicalSpectralRunsExportTheCanonicalFormOfTheSameFunction() {
         Dataset train = blobs(256, 21), test = blobs(64, 22);
-        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 16, 12, 4}, 1, 32, 1e-3f, 0f, 0f, 0f, 9, "cpu", 1,
+        TrainConfig cfg = new TrainConfig("blobs", null, new int[] {64, 16, 12, 4}, 1, 32, 1e-3f, 0f, 0f, 0f, 9, Device.Kind.JAVA, 1,
                 null, null, null, new SpectralOptions(0.5f, 2, SpectralOptions.Rescale.CANONICAL));
         try (Backend backend = new JavaBackend(); Mlp model = Trainer.initialModel(cfg); Trainer t = new Trainer(cfg, backend, model)) {
             t.runEpoch(train, test, ProgressListener.NONE);

@@ -49,7 +49,7 @@ public final class SweepMain implements Callable<Integer> {
             for (SweepSpec.Variant v : s.variants()) {
                 TrainConfig c = v.config(0, 1);
                 if (seen.add(c.dataset() + "|" + c.dataDir())) {
-                    Datasets.load(c.dataset(), c.dataDir() == null ? null : Path.of(c.dataDir()), false, null);
+                    Datasets.load(c.dataset(), c.dataDir() == null ? null : Path.of(c.dataDir()), null);
                 }
             }
         }

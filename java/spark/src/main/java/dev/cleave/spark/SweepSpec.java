@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cleave.cluster.ShuffleMethod;
 import dev.cleave.io.Json;
+import dev.cleave.nn.Device;
 import dev.cleave.train.ClusterableInit;
 import dev.cleave.train.ModularOptions;
 import dev.cleave.train.PruneOptions;
@@ -267,7 +268,7 @@ public record SweepSpec(String name, List<Variant> variants, List<Long> seeds, M
             return new TrainConfig(dataset, dataDir, layers, epochs, intIn(o, "batch_size", TrainConfig.DEFAULT_BATCH, 1, 1 << 16,
                     at + "batch_size"), floatOf(o, "lr", TrainConfig.DEFAULT_LR, at), floatOf(o, "dropout", 0f, at),
                     floatOf(o, "l1", 0f, at), floatOf(o, "l2", 0f, at), seed,
-                    o.has("backend") ? text(o.get("backend"), at + "backend") : "cpu", threads, modular,
+                    o.has("backend") ? kind(o.get("backend"), at + "backend") : Device.Kind.CPU, threads, modular,
                     pruneEpochs == 0 ? null : PruneOptions.f21(pruneEpochs),
                     bool(o, "clusterable_init", false, at + "clusterable_init") ? ClusterableInit.f21() : null, spectral);
         } catch (InvalidInputException e) {
@@ -331,6 +332,14 @@ public record SweepSpec(String name, List<Variant> variants, List<Long> seeds, M
             throw new InvalidInputException(where + ": must be true or false, got " + o.get(key));
         }
         return o.get(key).asBoolean();
+    }
+
+    private static Device.Kind kind(JsonNode n, String where) {
+        try {
+            return Device.Kind.parse(text(n, where));
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(where + ": " + e.getMessage(), e);
+        }
     }
 
     private static ShuffleMethod method(JsonNode n, String where) {

@@ -16,6 +16,7 @@ import dev.cleave.cluster.ShuffleResult;
 import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.data.Idx;
 import dev.cleave.io.Json;
+import dev.cleave.pipeline.Results;
 import dev.cleave.train.ModelFile;
 import dev.cleave.train.RunDir;
 import dev.cleave.util.FloatMatrix;
@@ -95,7 +96,7 @@ class SweepTest {
         assertTrue(csv.get(0).startsWith("variant,seed,folder,unpruned_accuracy,unpruned_ncut"));
         for (SweepSpec.Cell c : spec.cells()) {
             Path cell = CellRunner.folder(dir, c);
-            for (String f : List.of(RunDir.CONFIG, RunDir.MODEL, RunDir.METRICS, CellRunner.UNPRUNED_MODEL, CellRunner.CLUSTER,
+            for (String f : List.of(RunDir.CONFIG, RunDir.MODEL, RunDir.METRICS, CellRunner.UNPRUNED_MODEL, Results.CLUSTER_FILE,
                     CellRunner.UNPRUNED_CLUSTER, CellRunner.CELL_FILE)) {
                 assertTrue(Files.isRegularFile(cell.resolve(f)), c.folder() + " lacks " + f);
             }
@@ -145,7 +146,7 @@ class SweepTest {
         // a sweep killed mid-way: one cell stopped during training, one never started
         Path killed = CellRunner.folder(dir, spec.cells().get(1));
         Files.delete(killed.resolve(CellRunner.CELL_FILE));
-        Files.delete(killed.resolve(CellRunner.CLUSTER));
+        Files.delete(killed.resolve(Results.CLUSTER_FILE));
         Files.writeString(killed.resolve(RunDir.METRICS), "{\"truncated\n");
         Path never = CellRunner.folder(dir, spec.cells().get(2));
         try (var files = Files.walk(never)) {

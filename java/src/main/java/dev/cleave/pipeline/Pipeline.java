@@ -1,0 +1,277 @@
+package dev.cleave.pipeline;
+
+import dev.cleave.circuits.AblationResult;
+import dev.cleave.circuits.ClusterAblation;
+import dev.cleave.circuits.EcsResult;
+import dev.cleave.circuits.EffectiveCircuitSize;
+import dev.cleave.circuits.LabelCircuit;
+import dev.cleave.cluster.ClusterOptions;
+import dev.cleave.cluster.ClusterResult;
+import dev.cleave.cluster.CoClusterOptions;
+import dev.cleave.cluster.CoClusterResult;
+import dev.cleave.cluster.CoClusterVariant;
+import dev.cleave.cluster.CoClustering;
+import dev.cleave.cluster.EigenOptions;
+import dev.cleave.cluster.EigenResult;
+import dev.cleave.cluster.LaplacianEigensolver;
+import dev.cleave.cluster.ShuffleOptions;
+import dev.cleave.cluster.ShuffleResult;
+import dev.cleave.cluster.ShuffleTest;
+import dev.cleave.cluster.SpectralClustering;
+import dev.cleave.data.Dataset;
+import dev.cleave.graph.CsrGraph;
+import dev.cleave.graph.MatrixMarket;
+import dev.cleave.graph.NetworkGraph;
+import dev.cleave.modular.Enmeshment;
+import dev.cleave.modular.LayerClusters;
+import dev.cleave.modular.LayerSelection;
+import dev.cleave.nn.Backend;
+import dev.cleave.train.ModelFile;
+import dev.cleave.util.FloatMatrix;
+import dev.cleave.util.InvalidInputException;
+import dev.cleave.util.ProgressListener;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The analysis steps below the CLI, each from a typed request to a result record with its
+ * provenance: cluster a model ({@link #clusterModel}) or a graph ({@link #clusterGraph}),
+ * co-cluster a model's layers ({@link #cocluster}), and a model's circuits ({@link #circuits}).
+ * {@link Demo} runs them in the demo's sequence. Nothing here parses options or prints;
+ * {@link Results} writes and reads the records' JSON.
+ */
+public final class Pipeline {
+    private Pipeline() {}
+
+    /**
+     * Clusters a model's network graph and, with shuffles, runs the shuffle test; with
+     * {@code eigenvalues > 0} also reports that many smallest eigenvalues.
+     */
+    public static ClusterRun clusterModel(ClusterModelRequest request, ProgressListener progress) {
+        return clusterModel(request, progress, ShuffleTest::run);
+    }
+
+    /**
+     * {@link #clusterModel(ClusterModelRequest, ProgressListener)} with the shuffle test run by
+     * {@code shuffleTest} (e.g. spread over Spark tasks; the result is the same).
+     */
+    public static ClusterRun clusterModel(ClusterModelRequest request, ProgressListener progress, ShuffleTest.Runner shuffleTest) {
+        List<FloatMatrix> weights;
+        String layers, assumption;
+        try (ModelFile.Loaded loaded = ModelFile.load(request.model(), request.chain())) {
+            weights = loaded.model().weightMatrices();
+            layers = loaded.layers();
+            assumption = loaded.assumption();
+        }
+        String model = request.model().toString();
+        ClusterResult trained;
+        ShuffleSummary shuffle = null;
+        if (request.shuffles() > 0) {
+            ShuffleResult s = shuffleTest.run(weights, ShuffleOptions.defaults().withMethod(request.method())
+                    .withShuffles(request.shuffles()).withCluster(request.options()), progress);
+            trained = s.trained();
+            shuffle = ShuffleSummary.of(s);
+        } else {
+            trained = SpectralClustering.cluster(weights, request.options());
+        }
+        double[] smallest = null;
+        if (request.eigenvalues() > 0) {
+            NetworkGraph g = NetworkGraph.fromWeights(weights);
+            smallest = smallestEigenvalues(trained, request.eigenvalues(), g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
+        }
+        return new ClusterRun(trained, shuffle, model, null, layers, assumption, smallest, request.provenance());
+    }
+
+    /** Clusters the graph of a Matrix Market file. */
+    public static ClusterRun clusterGraph(ClusterGraphRequest request) {
+        CsrGraph g = MatrixMarket.read(request.graph(), request.selfLoops(), request.duplicates());
+        ClusterResult r = SpectralClustering.cluster(g, request.options());
+        double[] smallest = request.eigenvalues() <= 0 ? null
+                : smallestEigenvalues(r, request.eigenvalues(), g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
+        return new ClusterRun(r, null, null, request.graph().toString(), null, null, smallest, request.provenance());
+    }
+
+    /** The {@code n} smallest eigenvalues beside the clustering's k: from its own solve when n <= k, else a solve for n. */
+    private static double[] smallestEigenvalues(ClusterResult r, int n, int nodes, Function<EigenOptions, EigenResult> solve) {
+        if (n > nodes) {
+            throw new InvalidInputException("--eigenvalues " + n + " is more than the graph's " + nodes + " nodes");
+        }
+        if (n <= r.eigenvalues().length) {
+            return Arrays.copyOf(r.eigenvalues(), n);
+        }
+        ClusterOptions o = r.options();
+        return solve.apply(new EigenOptions(n, o.tolerance(), o.maxIterations(), o.blockSize(), o.seed(), o.threads(),
+                o.solver(), o.backend())).requireConverged().eigenvalues();
+    }
+
+    /** Co-clusters the chosen layers of a model on the request's device (with its threads). */
+    public static CoclusterRun cocluster(CoclusterRequest request) {
+        int k = request.k();
+        if (k < 1) {
+            throw new InvalidInputException("--k must be >= 1 (co-clusters per layer), got " + k);
+        }
+        List<String> names = LayerSelection.names(request.layers());
+        List<FloatMatrix> weights;
+        List<String> weightNames;
+        String summary, assumption;
+        try (ModelFile.Loaded loaded = loadNamed(request.model(), names)) {
+            weights = loaded.model().weightMatrices();
+            weightNames = loaded.weightNames();
+            summary = loaded.layers();
+            assumption = loaded.assumption();
+        }
+        List<Integer> chosen = names.isEmpty() ? LayerSelection.indices(request.layers(), weights.size(), "--layers")
+                : LayerSelection.indicesOf(names, weightNames, "--layers");
+        LayerSelection.requireClustersFit(chosen, weights, k, "--k");
+        CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(request.variant()).withNInit(request.nInit())
+                .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());
+        List<CoclusterRun.Layer> layers = new ArrayList<>();
+        List<LayerClusters> clusters = coclusterLayers(request.model(), weights, weightNames, chosen, options, layers);
+        return new CoclusterRun(request.model().toString(), summary, assumption, k, request.variant(), layers, clusters,
+                request.provenance());
+    }
+
+    /** Co-clusters the chosen layers of {@code model}'s weights: their clusters, and per layer C and sizes into {@code layers}. */
+    private static List<LayerClusters> coclusterLayers(Path model, List<FloatMatrix> weights, List<String> weightNames,
+            List<Integer> chosen, CoClusterOptions options, List<CoclusterRun.Layer> layers) {
+        int k = options.k();
+        List<LayerClusters> clusters = new ArrayList<>();
+        for (int l : chosen) {
+            FloatMatrix w = weights.get(l);
+            CoClusterResult r;
+            try {
+                r = CoClustering.cocluster(w, options);
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(model + ", " + weightNames.get(l) + " (layer " + l + "): " + e.getMessage(), e);
+            }
+            LayerClusters lc = new LayerClusters(l, k, r.rowLabels(), r.columnLabels());
+            clusters.add(lc);
+            double c;
+            try (Enmeshment e = new Enmeshment(w.rows(), w.cols(), k, lc.rowLabels(), lc.colLabels())) {
+                c = e.forward(w);
+            }
+            layers.add(new CoclusterRun.Layer(l, weightNames.get(l), c, sizes(lc.rowLabels(), k), sizes(lc.colLabels(), k),
+                    r.singularValues(), r.seconds()));
+        }
+        return clusters;
+    }
+
+    /**
+     * The model with its layers found from the tensor names; when that fails and {@code names}
+     * are given, with {@code names} as the whole chain (so a file whose order cannot be guessed
+     * still reads when --layers lists every layer in order).
+     */
+    private static ModelFile.Loaded loadNamed(Path file, List<String> names) {
+        try {
+            return ModelFile.load(file);
+        } catch (InvalidInputException e) {
+            if (names.isEmpty()) {
+                throw e;
+            }
+            return ModelFile.load(file, names);
+        }
+    }
+
+    /**
+     * Cluster ablation (and the ECS search, when the request has one) of a model on the test
+     * split {@code test}, with {@code ops} (opened from the request's device: the ablation's
+     * forward passes and, for a model without clusters, the co-clustering run there).
+     */
+    public static CircuitsRun circuits(CircuitsRequest request, Dataset test, Backend ops, ProgressListener progress) {
+        if (ops.device().kind() != request.device().kind()) {
+            throw new IllegalArgumentException("circuits on " + request.device() + " was given the ops of " + ops.device());
+        }
+        Path modelFile = request.model();
+        try (ModelFile.Loaded loaded = ModelFile.load(modelFile, request.chain())) {
+            String clustersFrom;
+            List<LayerClusters> clusters;
+            if (request.clusters() != null) {
+                clustersFrom = request.clusters().toString();
+                clusters = readClusters(request.clusters());
+            } else if (!loaded.clusters().isEmpty()) {
+                clustersFrom = "model metadata (modular training)";
+                clusters = loaded.clusters();
+            } else {
+                clustersFrom = "co-clustering of the hidden layers, k = " + request.k();
+                clusters = coclusterHidden(loaded, request);
+            }
+            AblationResult ablation = ClusterAblation.run(loaded.model(), clusters, test, ops, ClusterAblation.Options.defaults(),
+                    progress);
+            if (request.ecs() == null) {
+                return new CircuitsRun(modelFile.toString(), loaded.layers(), loaded.assumption(), clustersFrom, ablation, null, null,
+                        null, null, request.provenance());
+            }
+            EcsResult e = EffectiveCircuitSize.run(loaded.model(), test, request.ecs(), progress);
+            double[] perLabel = new double[e.circuits().size()];
+            double sum = 0;
+            for (int i = 0; i < perLabel.length; i++) {
+                perLabel[i] = e.circuits().get(i).ecs();
+                sum += perLabel[i];
+            }
+            EcsResult stored = new EcsResult(e.options(), e.dataset(), e.layers(), e.weights(), e.scaleBits(), e.approximation(),
+                    e.circuits().stream().map(LabelCircuit::withoutMask).toList(), e.circuitOverlap(), e.seconds());
+            return new CircuitsRun(modelFile.toString(), loaded.layers(), loaded.assumption(), clustersFrom, ablation, stored, perLabel, sum / perLabel.length,
+                    meanOffDiagonal(e.circuitOverlap()), request.provenance());
+        }
+    }
+
+    /** Co-clusters a model's hidden-to-hidden layers for circuits, on the request's device, k-means++ restarts as default. */
+    private static List<LayerClusters> coclusterHidden(ModelFile.Loaded loaded, CircuitsRequest request) {
+        List<FloatMatrix> weights = loaded.model().weightMatrices();
+        int n = weights.size();
+        if (n < 3) {
+            throw new InvalidInputException(request.model() + " has " + n + " weight layer" + (n == 1 ? "" : "s")
+                    + " and no hidden-to-hidden weights to co-cluster: co-cluster it with 'cleave cocluster " + request.model()
+                    + " --layers all --out FILE' and give --clusters FILE");
+        }
+        List<Integer> hidden = LayerSelection.indices("hidden", n, "--layers");
+        LayerSelection.requireClustersFit(hidden, weights, request.k(), "--k");
+        CoClusterOptions options = CoClusterOptions.defaults().withK(request.k()).withVariant(CoClusterVariant.JOINT)
+                .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());
+        return coclusterLayers(request.model(), weights, loaded.weightNames(), hidden, options, new ArrayList<>());
+    }
+
+    /** The clusters of a {@code cleave cocluster --out} file. */
+    static List<LayerClusters> readClusters(Path file) {
+        CoclusterRun co = Results.read(file, CoclusterRun.class);
+        if (co == null) {
+            throw new InvalidInputException(file + ": no such file (write it with cleave cocluster --out)");
+        }
+        if (co.clusters().isEmpty()) {
+            throw new InvalidInputException(file + ": no \"clusters\" list (write it with cleave cocluster --out)");
+        }
+        return co.clusters();
+    }
+
+    private static List<FloatMatrix> weights(Path modelFile) {
+        try (ModelFile.Loaded loaded = ModelFile.load(modelFile)) {
+            return loaded.model().weightMatrices();
+        }
+    }
+
+    static int[] sizes(int[] labels, int k) {
+        int[] s = new int[k];
+        for (int v : labels) {
+            s[v]++;
+        }
+        return s;
+    }
+
+    /** The mean of a square matrix's finite off-diagonal entries; NaN when there are none. */
+    static double meanOffDiagonal(double[][] m) {
+        double s = 0;
+        int n = 0;
+        for (int i = 0; i < m.length; i++) {
+            for (int j = 0; j < m.length; j++) {
+                if (i != j && Double.isFinite(m[i][j])) {
+                    s += m[i][j];
+                    n++;
+                }
+            }
+        }
+        return n == 0 ? Double.NaN : s / n;
+    }
+}
