@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -91,6 +92,7 @@ public final class CellRunner {
             DatasetSplit data = DATA.computeIfAbsent(config.dataset() + "|" + config.dataDir(), k -> Datasets.load(
                     config.dataset(), config.dataDir() == null ? null : Path.of(config.dataDir()), null));
             double[] accuracy = {Double.NaN, Double.NaN}; // after the training epochs, after the last epoch
+            Instant started = Instant.now();
             long t0 = System.nanoTime();
             Path modelFile;
             // the same steps as cleave train: RunDir.create, then RunDir.trainToEnd saving every epoch
@@ -125,6 +127,8 @@ public final class CellRunner {
             if (measure.pruned()) {
                 row.set("pruned", measure(modelFile, co, measure, accuracy[1], dir.resolve(Results.CLUSTER_FILE)));
             }
+            row.put("started", started.toString());
+            row.put("finished", Instant.now().toString());
             AtomicFiles.writeString(dir.resolve(CELL_FILE), Json.writePretty(row) + "\n");
             return Json.write(row);
         } catch (IOException e) {

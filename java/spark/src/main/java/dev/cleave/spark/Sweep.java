@@ -44,6 +44,11 @@ public final class Sweep {
 
     /** Runs the unfinished cells of {@code spec} into {@code dir} on {@code spark} and writes the tables. */
     public static Outcome run(SparkSession spark, SweepSpec spec, Path dir) {
+        int taskCpus = spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
+        if (taskCpus != spec.threadsPerCell()) {
+            throw new IllegalArgumentException("the session's spark.task.cpus is " + taskCpus + " but each cell runs "
+                    + spec.threadsPerCell() + " threads: start it with Sparks.session(master, app, threads_per_cell)");
+        }
         AtomicFiles.ensureWritableDirectory(dir, "--out");
         List<SweepSpec.Cell> cells = spec.cells();
         List<SweepSpec.Cell> todo = new ArrayList<>();

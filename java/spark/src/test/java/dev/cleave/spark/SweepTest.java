@@ -24,6 +24,9 @@ import dev.cleave.util.InvalidInputException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.lang.management.ManagementFactory;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.apache.spark.sql.Row;
@@ -84,13 +87,49 @@ class SweepTest {
                 """.formatted(data.toString().replace("\\", "\\\\"));
     }
 
+    private static Sweep.Outcome reference;
+    private static String referenceTable;
+
+    /** The tiny sweep run once, uninterrupted, in tmp/sweep (its results.csv is the table the other runs must give). */
+    private static synchronized Sweep.Outcome reference() throws IOException {
+        if (reference == null) {
+            reference = Sweep.run(spark, SweepSpec.parse(tinySpec(), "tiny"), tmp.resolve("sweep"));
+            referenceTable = Files.readString(tmp.resolve("sweep").resolve("results.csv"));
+        }
+        return reference;
+    }
+
+    /** The most cells that ran at the same moment, from the started and finished times the cells record. */
+    private static int mostAtOnce(List<JsonNode> rows) {
+        int most = 0;
+        for (JsonNode r : rows) {
+            Instant t = Instant.parse(r.get("started").asText());
+            int at = 0;
+            for (JsonNode o : rows) {
+                if (!Instant.parse(o.get("started").asText()).isAfter(t) && Instant.parse(o.get("finished").asText()).isAfter(t)) {
+                    at++;
+                }
+            }
+            most = Math.max(most, at);
+        }
+        return most;
+    }
+
     @Test
     void tinySweepWritesRunFoldersAndTablesAndReruns() throws IOException {
         SweepSpec spec = SweepSpec.parse(tinySpec(), "tiny");
         Path dir = tmp.resolve("sweep");
-        Sweep.Outcome first = Sweep.run(spark, spec, dir);
+        Sweep.Outcome first = reference();
         assertEquals(4, first.cells());
         assertEquals(4, first.ran());
+        // local[2] with one thread per cell: at most two cells at once, each training and clustering on one thread
+        int most = mostAtOnce(first.rows());
+        assertTrue(most >= 1 && most <= 2, "cells at once: " + most);
+        for (SweepSpec.Cell c : spec.cells()) {
+            try (RunDir run = RunDir.forReading(CellRunner.folder(dir, c))) {
+                assertEquals(1, run.readConfig().threads());
+            }
+        }
         List<String> csv = Files.readAllLines(dir.resolve("results.csv"));
         assertEquals(5, csv.size());
         assertTrue(csv.get(0).startsWith("variant,seed,folder,unpruned_accuracy,unpruned_ncut"));
@@ -158,6 +197,59 @@ class SweepTest {
         assertEquals(Files.readString(dir.resolve("table.md")), Sweep.markdown(spec, Sweep.aggregate(spec, resumed.rows())));
     }
 
+    /**
+     * A sweep in a child JVM, killed (SIGKILL) once its first cell has finished and while the
+     * next one runs, then rerun here: only the missing cells run and the table is the
+     * uninterrupted sweep's.
+     */
+    @Test
+    void sweepKilledMidWayAndRerunGivesTheSameTable() throws Exception {
+        reference();
+        Path specFile = tmp.resolve("tiny.json");
+        Files.writeString(specFile, tinySpec());
+        Path dir = tmp.resolve("killed");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent")).toList());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SweepMain.class.getName(), specFile.toString(), "--out",
+                dir.toString(), "--master", "local[1]"));
+        Path log = tmp.resolve("killed.log");
+        Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        SweepSpec spec = SweepSpec.parse(tinySpec(), "tiny");
+        long deadline = System.nanoTime() + 300_000_000_000L; // generous: the child starts Spark on a busy machine
+        try {
+            while (finishedCells(spec, dir) == 0) {
+                assertTrue(child.isAlive(), () -> "the child sweep ended before its first cell: " + read(log));
+                assertTrue(System.nanoTime() < deadline, "no cell finished in 300 s");
+                Thread.sleep(20);
+            }
+        } finally {
+            child.destroyForcibly();
+            child.waitFor();
+        }
+        int done = finishedCells(spec, dir);
+        assertTrue(done >= 1 && done < 4, "cells finished when killed: " + done);
+        assertFalse(Files.exists(dir.resolve("results.csv")));
+        Sweep.Outcome rerun = Sweep.run(spark, spec, dir);
+        assertEquals(4 - done, rerun.ran());
+        assertEquals(done, rerun.skipped());
+        assertEquals(referenceTable, Files.readString(dir.resolve("results.csv")));
+        assertEquals(Files.readString(tmp.resolve("sweep").resolve("table.md")), Files.readString(dir.resolve("table.md")));
+    }
+
+    private static int finishedCells(SweepSpec spec, Path dir) {
+        return (int) spec.cells().stream().filter(c -> CellRunner.finished(dir, c) != null).count();
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
     private static long zeros(Path model) {
         try (ModelFile.Loaded m = ModelFile.load(model)) {
             long n = 0;
@@ -196,7 +288,7 @@ class SweepTest {
     }
 
     @Test
-    void badSpecsNameTheField() {
+    void badSpecsNameTheField() throws IOException {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> SweepSpec.parse(
                 tinySpec().replace("\"l1\": 1e-3", "\"dropout\": 1.5"), "s.json"));
         assertTrue(e.getMessage().startsWith("s.json: variants[1]: dropout must be in [0, 1)"), e.getMessage());
@@ -211,6 +303,15 @@ class SweepTest {
         assertTrue(e.getMessage().startsWith("s.json: published.control.pruned: no pruned phase is measured"), e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> SweepSpec.parse("{\"variants\": [", "s.json"));
         assertTrue(e.getMessage().startsWith("s.json: not valid JSON"), e.getMessage());
+        // through the command: exit 2, one line naming the file and the field
+        Path bad = tmp.resolve("bad.json");
+        Files.writeString(bad, tinySpec().replace("\"shuffles\": 3", "\"shuffles\": \"many\""));
+        java.io.StringWriter badErr = new java.io.StringWriter();
+        assertEquals(2, SweepMain.run(new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(badErr, true),
+                bad.toString(), "--out", tmp.resolve("y").toString()));
+        assertEquals("cleave sweep: error: " + bad + ": measure.shuffles: must be an integer in [0, 100000], got \"many\"",
+                badErr.toString().strip());
+        assertFalse(Files.exists(tmp.resolve("y")));
         java.io.StringWriter err = new java.io.StringWriter();
         assertEquals(2, SweepMain.run(new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err, true),
                 "/nonexistent/spec.json", "--out", tmp.resolve("x").toString()));
@@ -230,5 +331,11 @@ class SweepTest {
         assertEquals("local[2,4]", Sparks.master("local[2]"));
         assertEquals("spark://h:7077", Sparks.master("spark://h:7077"));
         assertEquals(2, Sparks.localCores("local[2,4]"));
+        // a cell's threads never exceed the cores Spark was given, and the session schedules by them
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Sparks.session("local[2,4]", "x", 3));
+        assertTrue(e.getMessage().startsWith("each task needs 3 threads but local[2,4] gives Spark only 2 cores"), e.getMessage());
+        assertEquals(1, spark.sparkContext().getConf().getInt("spark.task.cpus", 0));
+        SweepSpec twoThreads = SweepSpec.parse(tinySpec().replace("\"seeds\"", "\"threads_per_cell\": 2, \"seeds\""), "t");
+        assertThrows(IllegalArgumentException.class, () -> Sweep.run(spark, twoThreads, tmp.resolve("two")));
     }
 }
