@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -31,22 +32,29 @@ public final class SparkShuffles implements DistributedShuffles {
     public static ShuffleResult run(SparkSession spark, List<FloatMatrix> weights, ShuffleOptions options) {
         long t0 = System.nanoTime();
         ClusterResult trained = SpectralClustering.cluster(weights, options.cluster());
-        List<int[]> shapes = new ArrayList<>();
-        List<float[]> data = new ArrayList<>();
+        ArrayList<int[]> shapes = new ArrayList<>();
+        ArrayList<float[]> data = new ArrayList<>();
         for (FloatMatrix w : weights) {
             shapes.add(new int[] {w.rows(), w.cols()});
             data.add(w.data().clone());
         }
         String optionsJson = Json.write(options);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        // the weights go to each executor once (a broadcast), not inside every task
+        Broadcast<ArrayList<float[]>> shared = jsc.broadcast(data);
         List<Integer> idx = IntStream.range(0, options.shuffles()).boxed().toList();
-        List<Double> ncuts = jsc.parallelize(idx, idx.size()).map(i -> {
-            List<FloatMatrix> ws = new ArrayList<>();
-            for (int l = 0; l < shapes.size(); l++) {
-                ws.add(new FloatMatrix(shapes.get(l)[0], shapes.get(l)[1], data.get(l)));
-            }
-            return ShuffleTest.shuffledNcut(ws, Json.read(optionsJson, ShuffleOptions.class), i);
-        }).collect();
+        List<Double> ncuts;
+        try {
+            ncuts = jsc.parallelize(idx, idx.size()).map(i -> {
+                List<FloatMatrix> ws = new ArrayList<>();
+                for (int l = 0; l < shapes.size(); l++) {
+                    ws.add(new FloatMatrix(shapes.get(l)[0], shapes.get(l)[1], shared.value().get(l)));
+                }
+                return ShuffleTest.shuffledNcut(ws, Json.read(optionsJson, ShuffleOptions.class), i);
+            }).collect();
+        } finally {
+            shared.destroy();
+        }
         double[] n = ncuts.stream().mapToDouble(Double::doubleValue).toArray();
         return ShuffleResult.of(trained.ncut(), n, (System.nanoTime() - t0) / 1e9, trained, options);
     }

@@ -16,7 +16,11 @@ import dev.cleave.cluster.ShuffleResult;
 import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.data.Idx;
 import dev.cleave.io.Json;
+import dev.cleave.pipeline.ClusterModelRequest;
+import dev.cleave.pipeline.ClusterRun;
+import dev.cleave.pipeline.Pipeline;
 import dev.cleave.pipeline.Results;
+import dev.cleave.util.ProgressListener;
 import dev.cleave.train.ModelFile;
 import dev.cleave.train.RunDir;
 import dev.cleave.util.FloatMatrix;
@@ -277,6 +281,21 @@ class SweepTest {
         assertEquals(local.z(), spread.z());
         assertEquals(local.p(), spread.p(), 0.0);
         assertInstanceOf(SparkShuffles.class, DistributedShuffles.load());
+    }
+
+    /** cleave cluster MODEL --shuffles N --spark: the pipeline's record with the shuffles on Spark equals the local one. */
+    @Test
+    void clusterModelWithSparkShufflesEqualsLocal() throws IOException {
+        reference();
+        Path model = CellRunner.folder(tmp.resolve("sweep"), SweepSpec.parse(tinySpec(), "tiny").cells().get(0)).resolve(RunDir.MODEL);
+        ClusterModelRequest request = new ClusterModelRequest(model, ClusterOptions.defaults().withK(3).withNInit(3).withSeed(5)
+                .withThreads(1), 5, ShuffleMethod.LAYER, null);
+        ClusterRun local = Pipeline.clusterModel(request, ProgressListener.NONE);
+        ClusterRun spread = Pipeline.clusterModel(request, ProgressListener.NONE, (w, o, p) -> SparkShuffles.run(spark, w, o));
+        assertArrayEquals(local.shuffle().ncuts(), spread.shuffle().ncuts());
+        assertEquals(local.result().ncut(), spread.result().ncut(), 0.0);
+        assertEquals(local.shuffle().z(), spread.shuffle().z());
+        assertEquals(local.provenance(), spread.provenance());
     }
 
     private static FloatMatrix random(SplittableRandom r, int rows, int cols) {
