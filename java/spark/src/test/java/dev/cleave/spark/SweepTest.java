@@ -20,6 +20,7 @@ import dev.cleave.pipeline.ClusterModelRequest;
 import dev.cleave.pipeline.ClusterRun;
 import dev.cleave.pipeline.Pipeline;
 import dev.cleave.pipeline.Results;
+import dev.cleave.report.Report;
 import dev.cleave.util.ProgressListener;
 import dev.cleave.train.ModelFile;
 import dev.cleave.train.RunDir;
@@ -179,6 +180,19 @@ class SweepTest {
         assertEquals(CellRunner.finished(dir, spec.cells().get(0)).get("pruned").get("z").asDouble(),
                 parquet.get(0).getDouble(parquet.get(0).fieldIndex("pruned_z")), 0.0);
         assertEquals(4, spark.read().parquet(dir.resolve("aggregate.parquet").toString()).count());
+
+        // cleave report DIR: the aggregate beside the published numbers, and the n-cut charts
+        Path html = tmp.resolve("sweep.html");
+        Report.write(List.of(dir), html);
+        String page = Files.readString(html);
+        assertTrue(page.contains("<h1>Sweep tiny</h1>"), page);
+        assertTrue(page.contains("<td>1.000, - &plusmn; -, -1.00, -</td>"), "published control/pruned");
+        JsonNode controlPruned = sweep.get("aggregate").get(1);
+        assertEquals("pruned", controlPruned.get("phase").asText());
+        assertTrue(page.contains(String.format(java.util.Locale.ROOT, "%+.3f", controlPruned.get("ncut").asDouble() - 1.0)));
+        assertTrue(page.contains("<img alt=\"n-cut unpruned\" src=\"data:image/png;base64,"));
+        assertTrue(page.contains("<img alt=\"n-cut pruned\" src=\"data:image/png;base64,"));
+        assertFalse(page.contains("http://") || page.contains("https://"));
 
         String table = Files.readString(dir.resolve("results.csv"));
         Sweep.Outcome rerun = Sweep.run(spark, spec, dir);
