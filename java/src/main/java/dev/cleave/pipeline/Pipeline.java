@@ -53,6 +53,14 @@ public final class Pipeline {
      * {@code eigenvalues > 0} also reports that many smallest eigenvalues.
      */
     public static ClusterRun clusterModel(ClusterModelRequest request, ProgressListener progress) {
+        return clusterModel(request, progress, ShuffleTest::run);
+    }
+
+    /**
+     * {@link #clusterModel(ClusterModelRequest, ProgressListener)} with the shuffle test run by
+     * {@code shuffleTest} (e.g. spread over Spark tasks; the result is the same).
+     */
+    public static ClusterRun clusterModel(ClusterModelRequest request, ProgressListener progress, ShuffleTest.Runner shuffleTest) {
         List<FloatMatrix> weights;
         String layers, assumption;
         try (ModelFile.Loaded loaded = ModelFile.load(request.model(), request.chain())) {
@@ -64,7 +72,7 @@ public final class Pipeline {
         ClusterResult trained;
         ShuffleSummary shuffle = null;
         if (request.shuffles() > 0) {
-            ShuffleResult s = ShuffleTest.run(weights, ShuffleOptions.defaults().withMethod(request.method())
+            ShuffleResult s = shuffleTest.run(weights, ShuffleOptions.defaults().withMethod(request.method())
                     .withShuffles(request.shuffles()).withCluster(request.options()), progress);
             trained = s.trained();
             shuffle = ShuffleSummary.of(s);

@@ -42,6 +42,10 @@ public final class Report {
         if (runDirs.isEmpty()) {
             throw new InvalidInputException("cleave report needs at least one run folder");
         }
+        if (runDirs.size() == 1 && SweepReport.isSweep(runDirs.get(0))) {
+            AtomicFiles.writeString(out, SweepReport.render(runDirs.get(0))); // a sweep folder (cleave sweep)
+            return;
+        }
         List<RunData> runs = new ArrayList<>();
         for (Path dir : runDirs) {
             runs.add(RunData.load(dir));
