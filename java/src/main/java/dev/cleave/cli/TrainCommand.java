@@ -174,6 +174,9 @@ final class TrainCommand implements Callable<Integer> {
                         err.println(msg);
                         err.flush();
                     });
+            if (resume == null && config.arch() != null && !data.train().shape().equals(config.input())) {
+                config = config.withInputShape(data.train().shape()); // the files' images are not the usual size
+            }
             if (run == null) {
                 Path dir = out != null ? out : Path.of("runs", dataset + "-"
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));

@@ -23,7 +23,7 @@ public record Shape(int channels, int height, int width) {
         return new Shape(n, 1, 1);
     }
 
-    /** Parses "CxHxW" (as {@link #toString()} writes it) or a single number n (a vector). */
+    /** Parses "CxHxW" (as {@link #toString()} writes it; a vector of n values is nx1x1) or a single number n (a vector). */
     public static Shape parse(String text) {
         String[] p = text.trim().split("x");
         try {
@@ -51,6 +51,6 @@ public record Shape(int channels, int height, int width) {
 
     @Override
     public String toString() {
-        return flat() ? String.valueOf(channels) : channels + "x" + height + "x" + width;
+        return channels + "x" + height + "x" + width;
     }
 }

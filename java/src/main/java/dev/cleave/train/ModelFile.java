@@ -49,11 +49,20 @@ public final class ModelFile {
         return NET_FORMAT.equals(Safetensors.read(file).metadata().get("format"));
     }
 
-    /** Writes {@code network} (host memory) to {@code file} in {@value #NET_FORMAT}, atomically. */
-    public static void save(Path file, Network network, TrainConfig config, Map<String, String> extra) throws IOException {
+    /**
+     * Writes {@code network} (host memory) to {@code file} in {@value #NET_FORMAT}, atomically;
+     * each batchnorm also gets PyTorch's {@code num_batches_tracked} (int64, shape []) =
+     * {@code batchesTracked}, the training steps taken, so {@code load_state_dict} finds every key.
+     */
+    public static void save(Path file, Network network, TrainConfig config, Map<String, String> extra, long batchesTracked)
+            throws IOException {
         LinkedHashMap<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
         for (Network.Named n : network.tensors()) {
             tensors.put(n.name(), Safetensors.Tensor.ofFloats(n.spec().dims(), n.tensor().toArray()));
+            if (n.spec().role() == Layer.Role.RUNNING_VAR) {
+                tensors.put("layers." + n.layer() + ".num_batches_tracked", Safetensors.Tensor.ofLongs(new long[0],
+                        new long[] {batchesTracked}));
+            }
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", NET_FORMAT);

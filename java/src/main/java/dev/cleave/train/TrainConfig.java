@@ -309,6 +309,16 @@ public record TrainConfig(
                 device.threads(), modular, prune, clusterableInit, spectral, arch, inputShape);
     }
 
+    /**
+     * This config on images of {@code shape} (the data as read, where its files hold another size
+     * than the data set's usual one); the arch is checked against it.
+     */
+    public TrainConfig withInputShape(Shape shape) {
+        return new TrainConfig(dataset, dataDir, layers == null || arch != null ? null : layers, epochs, batchSize, lr, dropout,
+                l1, l2, seed, backend, threads, modular, prune, clusterableInit, spectral, arch,
+                shape.channels() + "x" + shape.height() + "x" + shape.width());
+    }
+
     public TrainConfig withModular(ModularOptions m) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, m,
                 prune, clusterableInit, spectral, arch, inputShape);

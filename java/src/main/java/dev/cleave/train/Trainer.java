@@ -184,7 +184,7 @@ public final class Trainer implements AutoCloseable {
             }
         } else {
             try (Network host = network.copy()) {
-                ModelFile.save(file, host, config, extra);
+                ModelFile.save(file, host, config, extra, globalStep);
             }
         }
     }
