@@ -78,7 +78,7 @@ final class EvalCommand implements Callable<Integer> {
                 ModelFile.Loaded loaded = network ? null : ModelFile.load(modelPath, chain == null ? List.of() : chain);
                 ModelFile.LoadedNetwork net = network ? ModelFile.loadNetwork(modelPath, arch, input) : null) {
             common.printHeader(out, "eval", device, common.seed);
-            String layers = network ? net.network().arch().layerList() + " on " + input : loaded.layers();
+            String layers = network ? net.network().arch().layerList() + " on " + net.network().arch().input() : loaded.layers();
             String assumption = network ? null : loaded.assumption();
             if (!common.json) {
                 out.println(layers);

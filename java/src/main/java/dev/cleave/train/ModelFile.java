@@ -84,8 +84,9 @@ public final class ModelFile {
      * Reads a network: a {@value #NET_FORMAT} file (its arch and input shape from its metadata),
      * a {@value #FORMAT} file (read as the network flatten, linear, relu, ..., linear), or any
      * safetensors state_dict of an {@code nn.Sequential} when {@code arch} names its layers.
-     * {@code arch} (null: the file's) overrides the file's arch; {@code input} is the data's
-     * image shape, which must match the file's.
+     * {@code arch} (null: the file's) overrides the file's arch; {@code input} is the image shape
+     * for a file that does not record one (the data's); a file's own shape wins, and evaluation
+     * checks it against the data.
      *
      * @throws InvalidInputException naming the file and the missing, extra or misshapen tensor
      */
@@ -95,9 +96,8 @@ public final class ModelFile {
         String format = meta.get("format");
         try {
             String fileShape = meta.get("input_shape");
-            if (fileShape != null && !Shape.parse(fileShape).equals(input)) {
-                throw new InvalidInputException("the model takes " + fileShape + " images but the data's are "
-                        + inputShape(input) + ": evaluate it on the data set it was trained on");
+            if (fileShape != null) {
+                input = Shape.parse(fileShape);
             }
             Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>(f.tensors());
             Arch a;

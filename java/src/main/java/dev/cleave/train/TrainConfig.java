@@ -76,10 +76,6 @@ public record TrainConfig(
         if (arch != null) {
             Shape input = inputShape != null ? Shape.parse(inputShape) : Datasets.inputShape(dataset);
             parsed = Arch.parse(arch, input);
-            if (inputShape != null && Datasets.NAMES.contains(dataset) && !input.equals(Datasets.inputShape(dataset))) {
-                throw new InvalidInputException("input shape " + input + " does not match " + dataset + "'s images ("
-                        + Datasets.inputShape(dataset) + ")");
-            }
             int[] widths = parsed.mlpWidths();
             if (widths != null) {
                 if (layers != null && !Arrays.equals(layers, widths)) {
