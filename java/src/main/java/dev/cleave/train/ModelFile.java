@@ -119,6 +119,11 @@ public final class ModelFile {
             } else {
                 throw new InvalidInputException("the file does not say its architecture: give it with --arch");
             }
+            if (!tensors.isEmpty() && tensors.keySet().stream().allMatch(k -> k.matches("\\d+\\..*"))) {
+                Map<String, Safetensors.Tensor> prefixed = new LinkedHashMap<>(); // a bare nn.Sequential: 0.weight, ...
+                tensors.forEach((k, v) -> prefixed.put("layers." + k, v));
+                tensors = prefixed;
+            }
             Map<String, float[]> values = new LinkedHashMap<>();
             Map<String, Network.Named> specs = new LinkedHashMap<>();
             for (Network.Named n : Network.specs(a)) {

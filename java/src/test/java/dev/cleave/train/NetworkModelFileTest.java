@@ -106,6 +106,14 @@ class NetworkModelFileTest {
             try (ModelFile.LoadedNetwork back = ModelFile.loadNetwork(file, "conv:2,bn,relu,flatten,linear:4:nobias", IN)) {
                 assertArrayEquals(n.tensors().get(6).tensor().toArray(), back.network().tensors().get(6).tensor().toArray());
             }
+            LinkedHashMap<String, Safetensors.Tensor> bare = new LinkedHashMap<>();
+            t.forEach((k, v) -> bare.put(k.substring("layers.".length()), v));
+            Path bareFile = tmp.resolve("bare.safetensors");
+            Safetensors.write(bareFile, bare, Map.of());
+            try (ModelFile.LoadedNetwork back = ModelFile.loadNetwork(bareFile, "conv:2,bn,relu,flatten,linear:4:nobias", IN)) {
+                assertArrayEquals(n.tensors().get(0).tensor().toArray(), back.network().tensors().get(0).tensor().toArray(),
+                        "a bare nn.Sequential's 0.weight is layer 0's weight");
+            }
             t.remove("layers.1.running_var");
             Safetensors.write(file, t, Map.of());
             InvalidInputException missing = assertThrows(InvalidInputException.class,
