@@ -95,7 +95,7 @@ public class GemmGpuBench {
         String problem = problem();
         if (problem != null) {
             System.err.println(problem);
-            System.exit(1);
+            System.exit(2);
         }
         String[] jmh = new String[args.length + 1];
         jmh[0] = GemmGpuBench.class.getName() + "\\.";
@@ -109,7 +109,7 @@ public class GemmGpuBench {
         if (problem != null) {
             // run through JMH's own main: the same one line and exit, not a stack trace per shape
             System.err.println(problem);
-            System.exit(1);
+            System.exit(2);
         }
         String[] dims = shape.split("x");
         batch = Integer.parseInt(dims[0]);
