@@ -20,25 +20,30 @@ inline int padded_rows(const Winograd& p) { return 2 * p.th + 2; }
 inline int64_t row_stride(const Winograd& p) { return 2LL * (p.tw + 1); }
 
 // P (in, 2 th + 2, 2 (tw + 1)): x zero-padded, each row split into even and odd columns.
-void pad_split(const Winograd& p, const float* xn, float* P) {
+// `row` is scratch for one padded row (2 (tw + 1) floats).
+void pad_split(const Winograd& p, const float* xn, float* P, float* __restrict row) {
   const Geometry& g = p.g;
   const int hp = padded_rows(p), tw1 = p.tw + 1;
   const int64_t rs = row_stride(p);
+  // Columns of x that land in the padded row: [0, wn) (the rest are never read by a tile).
+  const int wn = std::max(0, std::min(g.w, (int)rs - g.pad));
+  std::memset(row, 0, sizeof(float) * rs);
   for (int c = 0; c < g.in; ++c) {
     const float* xc = xn + (int64_t)c * g.h * g.w;
     for (int r = 0; r < hp; ++r) {
-      float* E = P + ((int64_t)c * hp + r) * rs;
-      float* O = E + tw1;
+      float* __restrict E = P + ((int64_t)c * hp + r) * rs;
+      float* __restrict O = E + tw1;
       const int xr = r - g.pad;
       if (xr < 0 || xr >= g.h) {
         std::memset(E, 0, sizeof(float) * rs);
         continue;
       }
-      const float* src = xc + (int64_t)xr * g.w;
+      // The zeros of `row` outside [pad, pad + wn) stay zero from row to row.
+      std::memcpy(row + g.pad, xc + (int64_t)xr * g.w, sizeof(float) * wn);
+#pragma omp simd
       for (int j = 0; j < tw1; ++j) {
-        const int qe = 2 * j - g.pad, qo = qe + 1;
-        E[j] = (qe >= 0 && qe < g.w) ? src[qe] : 0.0f;
-        O[j] = (qo >= 0 && qo < g.w) ? src[qo] : 0.0f;
+        E[j] = row[2 * j];
+        O[j] = row[2 * j + 1];
       }
     }
   }
@@ -51,13 +56,14 @@ void input_transform(const Winograd& p, const float* P, float* V) {
   const int64_t rs = row_stride(p), T = p.tiles(), plane = (int64_t)g.in * T;
   for (int c = 0; c < g.in; ++c) {
     for (int i = 0; i < p.th; ++i) {
-      const float* E[4];
-      const float* O[4];
+      const float* __restrict E[4];
+      const float* __restrict O[4];
       for (int a = 0; a < 4; ++a) {
         E[a] = P + ((int64_t)c * hp + 2 * i + a) * rs;
         O[a] = E[a] + tw1;
       }
-      float* v = V + (int64_t)c * T + (int64_t)i * tw;
+      float* __restrict v = V + (int64_t)c * T + (int64_t)i * tw;
+#pragma omp simd
       for (int j = 0; j < tw; ++j) {
         float t[4][4];  // t[row a][column b] = row a transformed along the columns
         for (int a = 0; a < 4; ++a) {
@@ -89,8 +95,9 @@ Winograd winograd_plan(const Geometry& g) {
 int64_t Winograd::scratch_floats() const {
   const int64_t T = tiles();
   const int64_t padded = (int64_t)(2 * th + 2) * 2 * (tw + 1);
-  // V, M (or dM), dV; the padded input of every channel; one padded channel of dx; 4 dy rows.
-  return 16 * T * (2LL * g.in + g.out) + (int64_t)g.in * padded + padded + 4LL * tw;
+  // V, M (or dM), dV; the padded input of every channel; one padded channel of dx; 4 dy rows;
+  // one tile row of dx; one padded row.
+  return 16 * T * (2LL * g.in + g.out) + (int64_t)g.in * padded + padded + 4LL * tw + 16LL * tw + 2LL * (tw + 1);
 }
 
 void winograd_weights(const Winograd& p, const float* w, float* u) {
@@ -126,7 +133,7 @@ void winograd_forward_image(const Winograd& p, const float* u, const float* b, i
   float* V = scratch;
   float* M = V + 16 * T * g.in;
   float* P = M + 16 * T * g.out;
-  pad_split(p, xn, P);
+  pad_split(p, xn, P, M);  // M is free until the sgemms
   input_transform(p, P, V);
   for (int xi = 0; xi < 16; ++xi) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.out, (int)T, g.in, 1.0f, u + (int64_t)xi * g.out * g.in,
@@ -137,15 +144,17 @@ void winograd_forward_image(const Winograd& p, const float* u, const float* b, i
   const int tw = p.tw;
   const int64_t plane = (int64_t)g.out * T;
   float* rows = P;  // 4 * tw floats: output rows 2i and 2i+1, even and odd columns
+  const float lo = relu ? 0.0f : -__builtin_inff();  // ReLU as max(v, lo)
   for (int o = 0; o < g.out; ++o) {
     const float bo = b ? b[o] : 0.0f;
     float* yo = yn + (int64_t)o * g.oh * g.ow;
     for (int i = 0; i < p.th; ++i) {
-      const float* m = M + (int64_t)o * T + (int64_t)i * tw;
-      float* e0 = rows;
-      float* o0 = rows + tw;
-      float* e1 = rows + 2 * tw;
-      float* o1 = rows + 3 * tw;
+      const float* __restrict m = M + (int64_t)o * T + (int64_t)i * tw;
+      float* __restrict e0 = rows;
+      float* __restrict o0 = rows + tw;
+      float* __restrict e1 = rows + 2 * tw;
+      float* __restrict o1 = rows + 3 * tw;
+#pragma omp simd
       for (int j = 0; j < tw; ++j) {
         float r[2][4];
         for (int c = 0; c < 4; ++c) {
@@ -154,18 +163,10 @@ void winograd_forward_image(const Winograd& p, const float* u, const float* b, i
           r[0][c] = m0 + m1 + m2;
           r[1][c] = m1 - m2 - m3;
         }
-        float v00 = r[0][0] + r[0][1] + r[0][2] + bo, v01 = r[0][1] - r[0][2] - r[0][3] + bo;
-        float v10 = r[1][0] + r[1][1] + r[1][2] + bo, v11 = r[1][1] - r[1][2] - r[1][3] + bo;
-        if (relu) {
-          v00 = v00 > 0.0f ? v00 : 0.0f;
-          v01 = v01 > 0.0f ? v01 : 0.0f;
-          v10 = v10 > 0.0f ? v10 : 0.0f;
-          v11 = v11 > 0.0f ? v11 : 0.0f;
-        }
-        e0[j] = v00;
-        o0[j] = v01;
-        e1[j] = v10;
-        o1[j] = v11;
+        e0[j] = std::max(r[0][0] + r[0][1] + r[0][2] + bo, lo);
+        o0[j] = std::max(r[0][1] - r[0][2] - r[0][3] + bo, lo);
+        e1[j] = std::max(r[1][0] + r[1][1] + r[1][2] + bo, lo);
+        o1[j] = std::max(r[1][1] - r[1][2] - r[1][3] + bo, lo);
       }
       for (int rr = 0; rr < 2; ++rr) {
         const int yr = 2 * i + rr;
@@ -196,6 +197,8 @@ void winograd_backward_image(const Winograd& p, const float* u, const float* xn,
   float* P = dV + 16 * T * g.in;
   float* dP = P + (int64_t)g.in * hp * rs;
   float* dyrows = dP + (int64_t)hp * rs;  // 4 * tw: dy rows 2i, 2i+1 split into even and odd columns
+  float* dtile = dyrows + 4 * tw;         // 16 * tw: one tile row of dx before it is added up
+  float* row = dtile + 16 * tw;           // one padded row, 2 (tw + 1)
 
   // dM = A dy_tile A^T.
   const int64_t mplane = (int64_t)g.out * T;
@@ -221,11 +224,12 @@ void winograd_backward_image(const Winograd& p, const float* u, const float* xn,
           od[pairs] = 0.0f;
         }
       }
-      const float* e0 = dyrows;
-      const float* o0 = dyrows + tw;
-      const float* e1 = dyrows + 2 * tw;
-      const float* o1 = dyrows + 3 * tw;
-      float* m = dM + (int64_t)o * T + (int64_t)i * tw;
+      const float* __restrict e0 = dyrows;
+      const float* __restrict o0 = dyrows + tw;
+      const float* __restrict e1 = dyrows + 2 * tw;
+      const float* __restrict o1 = dyrows + 3 * tw;
+      float* __restrict m = dM + (int64_t)o * T + (int64_t)i * tw;
+#pragma omp simd
       for (int j = 0; j < tw; ++j) {
         // s[r][b]: dy row r through A along the columns.
         const float s0[4] = {e0[j], e0[j] + o0[j], e0[j] - o0[j], -o0[j]};
@@ -240,7 +244,7 @@ void winograd_backward_image(const Winograd& p, const float* u, const float* xn,
     }
   }
 
-  pad_split(p, xn, P);
+  pad_split(p, xn, P, dP);  // dP is free until dx
   input_transform(p, P, V);
   for (int xi = 0; xi < 16; ++xi) {
     const float* uxi = u + (int64_t)xi * g.out * g.in;
@@ -258,13 +262,14 @@ void winograd_backward_image(const Winograd& p, const float* u, const float* xn,
   for (int c = 0; c < g.in; ++c) {
     std::memset(dP, 0, sizeof(float) * hp * rs);
     for (int i = 0; i < p.th; ++i) {
-      const float* v = dV + (int64_t)c * T + (int64_t)i * tw;
-      float* E[4];
-      float* O[4];
-      for (int a = 0; a < 4; ++a) {
-        E[a] = dP + (int64_t)(2 * i + a) * rs;
-        O[a] = E[a] + tw1;
-      }
+      const float* __restrict v = dV + (int64_t)c * T + (int64_t)i * tw;
+      // Per input row a of the tile, the gradient of its columns 2j, 2j+1 (at j) and 2j+2,
+      // 2j+3 (at j + 1), then added into E and O in two passes that do not overlap.
+      float* __restrict de0 = dtile;
+      float* __restrict do0 = dtile + 4 * tw;
+      float* __restrict de1 = dtile + 8 * tw;
+      float* __restrict do1 = dtile + 12 * tw;
+#pragma omp simd
       for (int j = 0; j < tw; ++j) {
         float d[4][4];  // d[row a][column b]
         for (int b = 0; b < 4; ++b) {
@@ -276,22 +281,45 @@ void winograd_backward_image(const Winograd& p, const float* u, const float* xn,
           d[3][b] = -v3;
         }
         for (int a = 0; a < 4; ++a) {
-          E[a][j] += d[a][0];
-          O[a][j] += d[a][1] - d[a][2] + d[a][3];
-          E[a][j + 1] += -d[a][0] + d[a][1] + d[a][2];
-          O[a][j + 1] -= d[a][3];
+          de0[a * tw + j] = d[a][0];
+          do0[a * tw + j] = d[a][1] - d[a][2] + d[a][3];
+          de1[a * tw + j] = -d[a][0] + d[a][1] + d[a][2];
+          do1[a * tw + j] = -d[a][3];
+        }
+      }
+      for (int a = 0; a < 4; ++a) {
+        float* __restrict E = dP + (int64_t)(2 * i + a) * rs;
+        float* __restrict O = E + tw1;
+#pragma omp simd
+        for (int j = 0; j < tw; ++j) {
+          E[j] += de0[a * tw + j];
+          O[j] += do0[a * tw + j];
+        }
+#pragma omp simd
+        for (int j = 0; j < tw; ++j) {
+          E[j + 1] += de1[a * tw + j];
+          O[j + 1] += do1[a * tw + j];
         }
       }
     }
+    // Rows and columns of x past the padded area are read by no tile: their gradient is 0.
     float* dxc = dxn + (int64_t)c * g.h * g.w;
+    const int wn = std::max(0, std::min(g.w, (int)rs - g.pad));
     for (int xr = 0; xr < g.h; ++xr) {
-      const float* E = dP + (int64_t)(xr + g.pad) * rs;
-      const float* O = E + tw1;
       float* dst = dxc + (int64_t)xr * g.w;
-      for (int q = 0; q < g.w; ++q) {
-        const int pq = q + g.pad;
-        dst[q] = (pq & 1) ? O[pq >> 1] : E[pq >> 1];
+      if (xr + g.pad >= hp) {
+        std::memset(dst, 0, sizeof(float) * g.w);
+        continue;
       }
+      const float* __restrict E = dP + (int64_t)(xr + g.pad) * rs;
+      const float* __restrict O = E + tw1;
+#pragma omp simd
+      for (int j = 0; j < tw1; ++j) {
+        row[2 * j] = E[j];
+        row[2 * j + 1] = O[j];
+      }
+      std::memcpy(dst, row + g.pad, sizeof(float) * wn);
+      for (int q = wn; q < g.w; ++q) dst[q] = 0.0f;
     }
   }
 }
