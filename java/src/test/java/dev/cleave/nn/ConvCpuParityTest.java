@@ -130,6 +130,13 @@ class ConvCpuParityTest {
                 for (int i = 0; i + 1 < x.size(); i += 13) {
                     x.buffer().put(i + 1, x.buffer().get(i));
                 }
+                // A few NaNs (they win over numbers; the first of two NaNs wins).
+                for (int i = 5; i < x.size(); i += 37) {
+                    x.buffer().put(i, Float.NaN);
+                    if (i % 2 == 1 && i + 1 < x.size()) {
+                        x.buffer().put(i + 1, Float.NaN);
+                    }
+                }
                 ref.maxpool2dForward(s, x, y1, a1);
                 cpu.maxpool2dForward(s, x, y2, a2);
                 Tolerance.assertClose("maxpool2d_forward y " + s, Tolerance.toDouble(y1.toArray()), y2.toArray(), 0, 0);
