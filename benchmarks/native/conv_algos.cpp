@@ -1,7 +1,7 @@
-// The conv2d algorithms side by side on the f21-cnn layer shapes (batch 64): im2col + sgemm and
-// Winograd F(2x2, 3x3), forward and backward, 1 and 2 threads, with OpenBLAS's sgemm rate on
+// The conv2d algorithms side by side on the f21-cnn layer shapes (batch 64): im2col + sgemm,
+// Winograd F(2x2, 3x3) and direct, forward and backward, 1 and 2 threads, with OpenBLAS's sgemm rate on
 // 2048^3 measured in the same run. The numbers behind choose() in native/src/conv2d.cpp.
-// Also checks that both algorithms agree (max |difference| / max |value|) before timing.
+// Also checks that the algorithms agree (max |difference| / max |value|) before timing.
 //
 //   benchmarks/scripts/conv_algos.sh            (builds this against native/src and runs it)
 //
@@ -104,9 +104,14 @@ int main(int argc, char** argv) {
       backward(Algorithm::kWinograd, g, x.data(), w.data(), y.data(), dy.data(), L.dx ? dx2.data() : nullptr, dw2.data(), db.data(), 1);
       std::printf("%-20s agreement winograd vs im2col: y %.2e, dw %.2e, dx %.2e (max |diff| / max |value|)\n", L.name,
                   max_rel(y, y2), max_rel(dw, dw2), L.dx ? max_rel(dx, dx2) : 0.0);
+      forward(Algorithm::kDirect, g, x.data(), w.data(), bias.data(), y2.data(), 1);
+      dy = dy0;
+      backward(Algorithm::kDirect, g, x.data(), w.data(), y.data(), dy.data(), L.dx ? dx2.data() : nullptr, dw2.data(), db.data(), 1);
+      std::printf("%-20s agreement direct vs im2col:   y %.2e, dw %.2e, dx %.2e\n", L.name, max_rel(y, y2),
+                  max_rel(dw, dw2), L.dx ? max_rel(dx, dx2) : 0.0);
       const double flop = 2.0 * batch * g.out * g.in * 9 * g.ohw();
-      for (Algorithm algo : {Algorithm::kIm2col, Algorithm::kWinograd}) {
-        const char* an = algo == Algorithm::kIm2col ? "im2col" : "winograd";
+      for (Algorithm algo : {Algorithm::kIm2col, Algorithm::kWinograd, Algorithm::kDirect}) {
+        const char* an = algo == Algorithm::kIm2col ? "im2col" : algo == Algorithm::kWinograd ? "winograd" : "direct";
         double med, lo, hi;
         timeit([&] { forward(algo, g, x.data(), w.data(), bias.data(), y.data(), 1); }, reps, &med, &lo, &hi);
         std::printf("%-20s %-9s %-8s %10.3f %10.1f %7.0f%% [%.3f, %.3f]%s\n", L.name, an, "forward", med * 1e3,

@@ -146,6 +146,7 @@ Algorithm choose(const Geometry& g) {
 
 int forward(Algorithm algo, const Geometry& g, const float* x, const float* w, const float* b, float* y, int relu) {
   if (algo == Algorithm::kWinograd && !winograd_applies(g)) algo = Algorithm::kIm2col;
+  if (algo == Algorithm::kDirect && !direct_applies(g)) algo = Algorithm::kIm2col;
   const int parts = std::max(1, std::min(cleave::threads(), g.batch));
   Winograd plan{};
   float* u = nullptr;
@@ -162,6 +163,11 @@ int forward(Algorithm algo, const Geometry& g, const float* x, const float* w, c
       float* scratch = grow(tl_col, plan.scratch_floats());
       for (int n = n0; n < n1; ++n) {
         winograd_forward_image(plan, u, b, relu, x + n * g.in_size(), y + n * g.out_size(), scratch);
+      }
+    } else if (n1 > n0 && algo == Algorithm::kDirect) {
+      float* scratch = grow(tl_col, direct_scratch_floats(g));
+      for (int n = n0; n < n1; ++n) {
+        direct_forward_image(g, w, b, relu, x + n * g.in_size(), y + n * g.out_size(), scratch);
       }
     } else if (n1 > n0) {
       float* col = g.direct() ? nullptr : grow(tl_col, g.patch() * g.ohw());
@@ -181,6 +187,7 @@ int forward(Algorithm algo, const Geometry& g, const float* x, const float* w, c
 int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, const float* y, float* dy, float* dx,
              float* dw, float* db, int relu) {
   if (algo == Algorithm::kWinograd && !winograd_applies(g)) algo = Algorithm::kIm2col;
+  if (algo == Algorithm::kDirect && !direct_applies(g)) algo = Algorithm::kIm2col;
   const int parts = std::max(1, std::min(cleave::threads(), g.batch));
   const int64_t wsize = g.out * g.patch();
   Winograd plan{};
@@ -210,6 +217,13 @@ int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, 
         float* dyn = dy + n * g.out_size();
         mask_and_bias_grad(g, y ? y + n * g.out_size() : nullptr, relu, dyn, pdb);
         winograd_backward_image(plan, u, x + n * g.in_size(), dyn, dx ? dx + n * g.in_size() : nullptr, pdw, scratch);
+      }
+    } else if (n1 > n0 && algo == Algorithm::kDirect) {
+      float* scratch = grow(tl_col, direct_scratch_floats(g));
+      for (int n = n0; n < n1; ++n) {
+        float* dyn = dy + n * g.out_size();
+        mask_and_bias_grad(g, y ? y + n * g.out_size() : nullptr, relu, dyn, pdb);
+        direct_backward_image(g, w, x + n * g.in_size(), dyn, dx ? dx + n * g.in_size() : nullptr, pdw, scratch);
       }
     } else if (n1 > n0) {
       float* col = g.direct() ? nullptr : grow(tl_col, g.patch() * g.ohw());
