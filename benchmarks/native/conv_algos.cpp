@@ -1,5 +1,5 @@
-// The conv2d algorithms side by side on the f21-cnn layer shapes (batch 64): im2col + sgemm,
-// Winograd F(2x2, 3x3) and direct, forward and backward, 1 and 2 threads, with OpenBLAS's sgemm rate on
+// The conv2d algorithms side by side on the f21-cnn layer shapes (batch 64): im2col + sgemm and
+// Winograd F(2x2, 3x3), forward and backward, 1 and 2 threads, with OpenBLAS's sgemm rate on
 // 2048^3 measured in the same run. The numbers behind choose() in native/src/conv2d.cpp.
 // Also checks that the algorithms agree (max |difference| / max |value|) before timing.
 //
@@ -7,6 +7,7 @@
 //
 // GFLOP/s counts the direct convolution's 2 * batch * out * in * 9 * oh * ow per pass
 // (backward: twice that with dx, once without), whatever the algorithm does.
+//   arguments: [batch, default 64] [timed runs, default 9] [threads up to, default 2]
 #include <cblas.h>
 #include <omp.h>
 #include <algorithm>
@@ -61,7 +62,13 @@ int main(int argc, char** argv) {
   const int reps = argc > 2 ? std::atoi(argv[2]) : 9;
   const Layer layers[] = {{"conv1 1->64 28x28", 1, 28, 64, 3, 1, false},
                           {"conv2 64->64 28x28", 64, 28, 64, 3, 1, true},
-                          {"conv3 64->64 14x14", 64, 14, 64, 3, 1, true}};
+                          {"conv3 64->64 14x14", 64, 14, 64, 3, 1, true},
+                          // Around the Winograd rule's threshold, and CIFAR first layers (g24/g25/vgg16).
+                          {"4->4 28x28", 4, 28, 4, 3, 1, true},
+                          {"8->8 28x28", 8, 28, 8, 3, 1, true},
+                          {"16->16 28x28", 16, 28, 16, 3, 1, true},
+                          {"3->32 32x32", 3, 32, 32, 3, 1, false},
+                          {"32->64 32x32", 32, 32, 64, 3, 1, true}};
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   FILE* la = std::fopen("/proc/loadavg", "r");
@@ -71,7 +78,8 @@ int main(int argc, char** argv) {
     std::fclose(la);
   }
   std::printf("batch %d, %d timed runs each (median [min, max]); /proc/loadavg at start: %s", batch, reps, load);
-  for (int threads : {1, 2}) {
+  const int max_threads = argc > 3 ? std::atoi(argv[3]) : 2;
+  for (int threads = 1; threads <= max_threads; ++threads) {
     cleave_set_blas_threads(threads);
     const int n = 2048;
     std::vector<float> a((size_t)n * n), b((size_t)n * n), c((size_t)n * n);
@@ -104,14 +112,9 @@ int main(int argc, char** argv) {
       backward(Algorithm::kWinograd, g, x.data(), w.data(), y.data(), dy.data(), L.dx ? dx2.data() : nullptr, dw2.data(), db.data(), 1);
       std::printf("%-20s agreement winograd vs im2col: y %.2e, dw %.2e, dx %.2e (max |diff| / max |value|)\n", L.name,
                   max_rel(y, y2), max_rel(dw, dw2), L.dx ? max_rel(dx, dx2) : 0.0);
-      forward(Algorithm::kDirect, g, x.data(), w.data(), bias.data(), y2.data(), 1);
-      dy = dy0;
-      backward(Algorithm::kDirect, g, x.data(), w.data(), y.data(), dy.data(), L.dx ? dx2.data() : nullptr, dw2.data(), db.data(), 1);
-      std::printf("%-20s agreement direct vs im2col:   y %.2e, dw %.2e, dx %.2e\n", L.name, max_rel(y, y2),
-                  max_rel(dw, dw2), L.dx ? max_rel(dx, dx2) : 0.0);
       const double flop = 2.0 * batch * g.out * g.in * 9 * g.ohw();
-      for (Algorithm algo : {Algorithm::kIm2col, Algorithm::kWinograd, Algorithm::kDirect}) {
-        const char* an = algo == Algorithm::kIm2col ? "im2col" : algo == Algorithm::kWinograd ? "winograd" : "direct";
+      for (Algorithm algo : {Algorithm::kIm2col, Algorithm::kWinograd}) {
+        const char* an = algo == Algorithm::kIm2col ? "im2col" : "winograd";
         double med, lo, hi;
         timeit([&] { forward(algo, g, x.data(), w.data(), bias.data(), y.data(), 1); }, reps, &med, &lo, &hi);
         std::printf("%-20s %-9s %-8s %10.3f %10.1f %7.0f%% [%.3f, %.3f]%s\n", L.name, an, "forward", med * 1e3,

@@ -2,7 +2,7 @@
 # Builds benchmarks/native/conv_algos.cpp against native/src (the same flags as
 # native/CMakeLists.txt) and runs it: the conv2d algorithms on the f21-cnn shapes.
 # Needs the OpenBLAS the build unpacked (run `mvn -B -DskipTests package` once first).
-#   benchmarks/scripts/conv_algos.sh [batch] [timed runs]
+#   benchmarks/scripts/conv_algos.sh [batch] [timed runs] [threads up to]
 set -e
 root=$(cd "$(dirname "$0")/../.." && pwd)
 ob=$root/java/target/openblas/org/bytedeco/openblas/linux-x86_64

@@ -18,7 +18,7 @@
 // thread count but not on timing. Scratch buffers are per-thread native buffers, grown on demand
 // and reused across calls (no allocation in steady state).
 // Timed by benchmarks/.../ConvBench.java and benchmarks/native/conv_algos.cpp (commands in
-// their headers).
+// their headers); the numbers behind choose() are above it.
 #include <cblas.h>
 #include <omp.h>
 #include <algorithm>
@@ -139,6 +139,22 @@ void mask_and_bias_grad(const Geometry& g, const float* yn, int relu, float* dyn
 }
 }  // namespace
 
+// The dispatch rule: Winograd F(2x2, 3x3) for 3x3 stride-1 layers with at least 8 input and 8
+// output channels, im2col + sgemm for everything else. Measured with benchmarks/scripts/
+// conv_algos.sh 64 7 1 (batch 64, 1 thread, OPENBLAS_CORETYPE=SkylakeX, 2-core AMD EPYC with
+// AVX-512, 2026-12-07, load average 12 to 16 from other builds, so single runs vary up to 2x;
+// medians of 7, forward / backward ms):
+//   layer           im2col          Winograd
+//   1->64 28x28     0.55 / 6.1      7.6 / 10.3    (f21-cnn conv1, no dx: im2col)
+//   3->32 32x32     0.90 / 3.2      1.0 / 11.6    (CIFAR first layer, no dx: im2col)
+//   4->4 28x28      0.32 / 1.04     0.32 / 0.80   (a tie: im2col)
+//   8->8 28x28      0.75 / 6.4      0.66 / 5.4
+//   16->16 28x28    11.2 / 26.9     1.6 / 13.9
+//   32->64 32x32    50.1 / 113.5    28.2 / 72.8
+//   64->64 28x28    70.9 / 148.4    31.6 / 78.2   (f21-cnn conv2)
+//   64->64 14x14    21.3 / 40.4     8.7 / 25.4    (f21-cnn conv3)
+// A direct algorithm (commit dcdd1e5, removed) lost on every shape here, conv1 included
+// (6.0 / 17.5 ms). Not tried: Winograd F(4x4, 3x3) (fewer multiplies, larger rounding errors).
 Algorithm choose(const Geometry& g) {
   return winograd_applies(g) && g.in >= kWinogradMinChannels && g.out >= kWinogradMinChannels ? Algorithm::kWinograd
                                                                                                 : Algorithm::kIm2col;
@@ -146,7 +162,6 @@ Algorithm choose(const Geometry& g) {
 
 int forward(Algorithm algo, const Geometry& g, const float* x, const float* w, const float* b, float* y, int relu) {
   if (algo == Algorithm::kWinograd && !winograd_applies(g)) algo = Algorithm::kIm2col;
-  if (algo == Algorithm::kDirect && !direct_applies(g)) algo = Algorithm::kIm2col;
   const int parts = std::max(1, std::min(cleave::threads(), g.batch));
   Winograd plan{};
   float* u = nullptr;
@@ -163,11 +178,6 @@ int forward(Algorithm algo, const Geometry& g, const float* x, const float* w, c
       float* scratch = grow(tl_col, plan.scratch_floats());
       for (int n = n0; n < n1; ++n) {
         winograd_forward_image(plan, u, b, relu, x + n * g.in_size(), y + n * g.out_size(), scratch);
-      }
-    } else if (n1 > n0 && algo == Algorithm::kDirect) {
-      float* scratch = grow(tl_col, direct_scratch_floats(g));
-      for (int n = n0; n < n1; ++n) {
-        direct_forward_image(g, w, b, relu, x + n * g.in_size(), y + n * g.out_size(), scratch);
       }
     } else if (n1 > n0) {
       float* col = g.direct() ? nullptr : grow(tl_col, g.patch() * g.ohw());
@@ -187,7 +197,6 @@ int forward(Algorithm algo, const Geometry& g, const float* x, const float* w, c
 int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, const float* y, float* dy, float* dx,
              float* dw, float* db, int relu) {
   if (algo == Algorithm::kWinograd && !winograd_applies(g)) algo = Algorithm::kIm2col;
-  if (algo == Algorithm::kDirect && !direct_applies(g)) algo = Algorithm::kIm2col;
   const int parts = std::max(1, std::min(cleave::threads(), g.batch));
   const int64_t wsize = g.out * g.patch();
   Winograd plan{};
@@ -217,13 +226,6 @@ int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, 
         float* dyn = dy + n * g.out_size();
         mask_and_bias_grad(g, y ? y + n * g.out_size() : nullptr, relu, dyn, pdb);
         winograd_backward_image(plan, u, x + n * g.in_size(), dyn, dx ? dx + n * g.in_size() : nullptr, pdw, scratch);
-      }
-    } else if (n1 > n0 && algo == Algorithm::kDirect) {
-      float* scratch = grow(tl_col, direct_scratch_floats(g));
-      for (int n = n0; n < n1; ++n) {
-        float* dyn = dy + n * g.out_size();
-        mask_and_bias_grad(g, y ? y + n * g.out_size() : nullptr, relu, dyn, pdb);
-        direct_backward_image(g, w, x + n * g.in_size(), dyn, dx ? dx + n * g.in_size() : nullptr, pdw, scratch);
       }
     } else if (n1 > n0) {
       float* col = g.direct() ? nullptr : grow(tl_col, g.patch() * g.ohw());

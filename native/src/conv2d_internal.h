@@ -48,18 +48,7 @@ void winograd_backward_image(const Winograd& p, const float* u, const float* xn,
 // dw (out, in, 3, 3) = G^T dU G.
 void winograd_weight_grad(const Winograd& p, const float* du, float* dw);
 
-// Direct convolution, stride 1 (conv2d_direct.cpp): per image, on a zero-padded copy.
-inline bool direct_applies(const Geometry& g) { return g.stride == 1; }
-int64_t direct_scratch_floats(const Geometry& g);
-// y_n of one image, bias (may be null) and ReLU applied.
-void direct_forward_image(const Geometry& g, const float* w, const float* b, int relu, const float* xn, float* yn,
-                          float* scratch);
-// One image of the backward pass, dy_n already masked: adds into dw (out, in, k, k) and, unless
-// dxn is null, writes dx_n.
-void direct_backward_image(const Geometry& g, const float* w, const float* xn, const float* dyn, float* dxn, float* dw,
-                           float* scratch);
-
-enum class Algorithm { kIm2col, kWinograd, kDirect };
+enum class Algorithm { kIm2col, kWinograd };
 // Winograd needs at least this many input and output channels (see choose() in conv2d.cpp).
 constexpr int kWinogradMinChannels = 8;
 // The algorithm cleave_conv2d_forward/backward run for this shape.
