@@ -161,23 +161,32 @@ Algorithm choose(const Geometry& g) {
 }
 
 int forward(Algorithm algo, const Geometry& g, const float* x, const float* w, const float* b, float* y, int relu) {
-  if (algo == Algorithm::kWinograd && !winograd_applies(g)) algo = Algorithm::kIm2col;
+  if (algo != Algorithm::kIm2col && !winograd_applies(g)) algo = Algorithm::kIm2col;
   const int parts = std::max(1, std::min(cleave::threads(), g.batch));
+  const bool f4 = algo == Algorithm::kWinograd4;
   Winograd plan{};
   float* u = nullptr;
-  if (algo == Algorithm::kWinograd) {
-    plan = winograd_plan(g);
+  if (algo != Algorithm::kIm2col) {
+    plan = f4 ? winograd4_plan(g) : winograd_plan(g);
     u = grow(tl_u, plan.u_size());
-    winograd_weights(plan, w, u);
+    if (f4) {
+      winograd4_weights(plan, w, u);
+    } else {
+      winograd_weights(plan, w, u);
+    }
   }
 #pragma omp parallel num_threads(parts) if (parts > 1)
   {
     int n0, n1;
     image_range(g.batch, omp_get_num_threads(), omp_get_thread_num(), &n0, &n1);
-    if (n1 > n0 && algo == Algorithm::kWinograd) {
-      float* scratch = grow(tl_col, plan.scratch_floats());
+    if (n1 > n0 && algo != Algorithm::kIm2col) {
+      float* scratch = grow(tl_col, f4 ? winograd4_scratch_floats(plan) : plan.scratch_floats());
       for (int n = n0; n < n1; ++n) {
-        winograd_forward_image(plan, u, b, relu, x + n * g.in_size(), y + n * g.out_size(), scratch);
+        if (f4) {
+          winograd4_forward_image(plan, u, b, relu, x + n * g.in_size(), y + n * g.out_size(), scratch);
+        } else {
+          winograd_forward_image(plan, u, b, relu, x + n * g.in_size(), y + n * g.out_size(), scratch);
+        }
       }
     } else if (n1 > n0) {
       float* col = g.direct() ? nullptr : grow(tl_col, g.patch() * g.ohw());
@@ -196,18 +205,23 @@ int forward(Algorithm algo, const Geometry& g, const float* x, const float* w, c
 
 int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, const float* y, float* dy, float* dx,
              float* dw, float* db, int relu) {
-  if (algo == Algorithm::kWinograd && !winograd_applies(g)) algo = Algorithm::kIm2col;
+  if (algo != Algorithm::kIm2col && !winograd_applies(g)) algo = Algorithm::kIm2col;
   const int parts = std::max(1, std::min(cleave::threads(), g.batch));
   const int64_t wsize = g.out * g.patch();
+  const bool wino = algo != Algorithm::kIm2col, f4 = algo == Algorithm::kWinograd4;
   Winograd plan{};
   float* u = nullptr;
-  if (algo == Algorithm::kWinograd) {
-    plan = winograd_plan(g);
+  if (wino) {
+    plan = f4 ? winograd4_plan(g) : winograd_plan(g);
     u = grow(tl_u, plan.u_size());
-    winograd_weights(plan, w, u);
+    if (f4) {
+      winograd4_weights(plan, w, u);
+    } else {
+      winograd_weights(plan, w, u);
+    }
   }
-  // The per-thread weight-gradient partial: dW itself, or dU (16 x out x in) for Winograd.
-  const int64_t psize = algo == Algorithm::kWinograd ? plan.u_size() : wsize;
+  // The per-thread weight-gradient partial: dW itself, or dU (positions x out x in) for Winograd.
+  const int64_t psize = wino ? plan.u_size() : wsize;
   std::vector<float*> dw_parts(parts, nullptr), db_parts(parts, nullptr);
 #pragma omp parallel num_threads(parts) if (parts > 1)
   {
@@ -220,12 +234,17 @@ int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, 
     std::memset(pdb, 0, sizeof(float) * g.out);
     dw_parts[t] = pdw;
     db_parts[t] = pdb;
-    if (n1 > n0 && algo == Algorithm::kWinograd) {
-      float* scratch = grow(tl_col, plan.scratch_floats());
+    if (n1 > n0 && wino) {
+      float* scratch = grow(tl_col, f4 ? winograd4_scratch_floats(plan) : plan.scratch_floats());
       for (int n = n0; n < n1; ++n) {
         float* dyn = dy + n * g.out_size();
         mask_and_bias_grad(g, y ? y + n * g.out_size() : nullptr, relu, dyn, pdb);
-        winograd_backward_image(plan, u, x + n * g.in_size(), dyn, dx ? dx + n * g.in_size() : nullptr, pdw, scratch);
+        float* dxn = dx ? dx + n * g.in_size() : nullptr;
+        if (f4) {
+          winograd4_backward_image(plan, u, x + n * g.in_size(), dyn, dxn, pdw, scratch);
+        } else {
+          winograd_backward_image(plan, u, x + n * g.in_size(), dyn, dxn, pdw, scratch);
+        }
       }
     } else if (n1 > n0) {
       float* col = g.direct() ? nullptr : grow(tl_col, g.patch() * g.ohw());
@@ -248,7 +267,7 @@ int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, 
 #pragma omp barrier
     // The partials summed in thread order, each thread a slice of the entries (into the first
     // partial for Winograd, transformed into dw below; straight into dw otherwise).
-    float* sum = algo == Algorithm::kWinograd ? dw_parts[0] : dw;
+    float* sum = wino ? dw_parts[0] : dw;
     const int64_t per = (psize + nt - 1) / nt;
     const int64_t i0 = std::min(psize, t * per), i1 = std::min(psize, i0 + per);
     for (int64_t i = i0; i < i1; ++i) {
@@ -264,7 +283,11 @@ int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, 
       }
     }
   }
-  if (algo == Algorithm::kWinograd) winograd_weight_grad(plan, dw_parts[0], dw);
+  if (f4) {
+    winograd4_weight_grad(plan, dw_parts[0], dw);
+  } else if (wino) {
+    winograd_weight_grad(plan, dw_parts[0], dw);
+  }
   return cleave::ok();
 }
 
