@@ -153,40 +153,35 @@ void mask_and_bias_grad(const Geometry& g, const float* yn, int relu, float* dyn
 //   32->64 32x32    50.1 / 113.5    28.2 / 72.8
 //   64->64 28x28    70.9 / 148.4    31.6 / 78.2   (f21-cnn conv2)
 //   64->64 14x14    21.3 / 40.4     8.7 / 25.4    (f21-cnn conv3)
-// A direct algorithm (commit dcdd1e5, removed) lost on every shape here, conv1 included
-// (6.0 / 17.5 ms). Not tried: Winograd F(4x4, 3x3) (fewer multiplies, larger rounding errors).
+// Also measured and removed again: a direct algorithm (commit dcdd1e5) lost on every shape,
+// conv1 included (6.0 / 17.5 ms); Winograd F(4x4, 3x3) (commit baeb134; 4x fewer multiplies,
+// rounding 7e-6 of the largest value instead of 6e-7) lost too, its 36 transforms costing more
+// than the sgemm time saved: 64->64 28x28 43.2 / 80.5 ms, 64->64 14x14 30.1 / 49.4 ms,
+// 32->64 32x32 32.2 / 68.3 ms against F(2x2, 3x3)'s 29.7 / 71.7, 10.3 / 20.8, 31.6 / 62.4
+// measured in the same run.
 Algorithm choose(const Geometry& g) {
   return winograd_applies(g) && g.in >= kWinogradMinChannels && g.out >= kWinogradMinChannels ? Algorithm::kWinograd
                                                                                                 : Algorithm::kIm2col;
 }
 
 int forward(Algorithm algo, const Geometry& g, const float* x, const float* w, const float* b, float* y, int relu) {
-  if (algo != Algorithm::kIm2col && !winograd_applies(g)) algo = Algorithm::kIm2col;
+  if (algo == Algorithm::kWinograd && !winograd_applies(g)) algo = Algorithm::kIm2col;
   const int parts = std::max(1, std::min(cleave::threads(), g.batch));
-  const bool f4 = algo == Algorithm::kWinograd4;
   Winograd plan{};
   float* u = nullptr;
-  if (algo != Algorithm::kIm2col) {
-    plan = f4 ? winograd4_plan(g) : winograd_plan(g);
+  if (algo == Algorithm::kWinograd) {
+    plan = winograd_plan(g);
     u = grow(tl_u, plan.u_size());
-    if (f4) {
-      winograd4_weights(plan, w, u);
-    } else {
-      winograd_weights(plan, w, u);
-    }
+    winograd_weights(plan, w, u);
   }
 #pragma omp parallel num_threads(parts) if (parts > 1)
   {
     int n0, n1;
     image_range(g.batch, omp_get_num_threads(), omp_get_thread_num(), &n0, &n1);
-    if (n1 > n0 && algo != Algorithm::kIm2col) {
-      float* scratch = grow(tl_col, f4 ? winograd4_scratch_floats(plan) : plan.scratch_floats());
+    if (n1 > n0 && algo == Algorithm::kWinograd) {
+      float* scratch = grow(tl_col, plan.scratch_floats());
       for (int n = n0; n < n1; ++n) {
-        if (f4) {
-          winograd4_forward_image(plan, u, b, relu, x + n * g.in_size(), y + n * g.out_size(), scratch);
-        } else {
-          winograd_forward_image(plan, u, b, relu, x + n * g.in_size(), y + n * g.out_size(), scratch);
-        }
+        winograd_forward_image(plan, u, b, relu, x + n * g.in_size(), y + n * g.out_size(), scratch);
       }
     } else if (n1 > n0) {
       float* col = g.direct() ? nullptr : grow(tl_col, g.patch() * g.ohw());
@@ -205,23 +200,18 @@ int forward(Algorithm algo, const Geometry& g, const float* x, const float* w, c
 
 int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, const float* y, float* dy, float* dx,
              float* dw, float* db, int relu) {
-  if (algo != Algorithm::kIm2col && !winograd_applies(g)) algo = Algorithm::kIm2col;
+  if (algo == Algorithm::kWinograd && !winograd_applies(g)) algo = Algorithm::kIm2col;
   const int parts = std::max(1, std::min(cleave::threads(), g.batch));
   const int64_t wsize = g.out * g.patch();
-  const bool wino = algo != Algorithm::kIm2col, f4 = algo == Algorithm::kWinograd4;
   Winograd plan{};
   float* u = nullptr;
-  if (wino) {
-    plan = f4 ? winograd4_plan(g) : winograd_plan(g);
+  if (algo == Algorithm::kWinograd) {
+    plan = winograd_plan(g);
     u = grow(tl_u, plan.u_size());
-    if (f4) {
-      winograd4_weights(plan, w, u);
-    } else {
-      winograd_weights(plan, w, u);
-    }
+    winograd_weights(plan, w, u);
   }
-  // The per-thread weight-gradient partial: dW itself, or dU (positions x out x in) for Winograd.
-  const int64_t psize = wino ? plan.u_size() : wsize;
+  // The per-thread weight-gradient partial: dW itself, or dU (16 x out x in) for Winograd.
+  const int64_t psize = algo == Algorithm::kWinograd ? plan.u_size() : wsize;
   std::vector<float*> dw_parts(parts, nullptr), db_parts(parts, nullptr);
 #pragma omp parallel num_threads(parts) if (parts > 1)
   {
@@ -234,17 +224,12 @@ int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, 
     std::memset(pdb, 0, sizeof(float) * g.out);
     dw_parts[t] = pdw;
     db_parts[t] = pdb;
-    if (n1 > n0 && wino) {
-      float* scratch = grow(tl_col, f4 ? winograd4_scratch_floats(plan) : plan.scratch_floats());
+    if (n1 > n0 && algo == Algorithm::kWinograd) {
+      float* scratch = grow(tl_col, plan.scratch_floats());
       for (int n = n0; n < n1; ++n) {
         float* dyn = dy + n * g.out_size();
         mask_and_bias_grad(g, y ? y + n * g.out_size() : nullptr, relu, dyn, pdb);
-        float* dxn = dx ? dx + n * g.in_size() : nullptr;
-        if (f4) {
-          winograd4_backward_image(plan, u, x + n * g.in_size(), dyn, dxn, pdw, scratch);
-        } else {
-          winograd_backward_image(plan, u, x + n * g.in_size(), dyn, dxn, pdw, scratch);
-        }
+        winograd_backward_image(plan, u, x + n * g.in_size(), dyn, dx ? dx + n * g.in_size() : nullptr, pdw, scratch);
       }
     } else if (n1 > n0) {
       float* col = g.direct() ? nullptr : grow(tl_col, g.patch() * g.ohw());
@@ -267,7 +252,7 @@ int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, 
 #pragma omp barrier
     // The partials summed in thread order, each thread a slice of the entries (into the first
     // partial for Winograd, transformed into dw below; straight into dw otherwise).
-    float* sum = wino ? dw_parts[0] : dw;
+    float* sum = algo == Algorithm::kWinograd ? dw_parts[0] : dw;
     const int64_t per = (psize + nt - 1) / nt;
     const int64_t i0 = std::min(psize, t * per), i1 = std::min(psize, i0 + per);
     for (int64_t i = i0; i < i1; ++i) {
@@ -283,11 +268,7 @@ int backward(Algorithm algo, const Geometry& g, const float* x, const float* w, 
       }
     }
   }
-  if (f4) {
-    winograd4_weight_grad(plan, dw_parts[0], dw);
-  } else if (wino) {
-    winograd_weight_grad(plan, dw_parts[0], dw);
-  }
+  if (algo == Algorithm::kWinograd) winograd_weight_grad(plan, dw_parts[0], dw);
   return cleave::ok();
 }
 

@@ -27,12 +27,10 @@ struct Geometry {
 // dM V^T, dw = G^T dU G.
 struct Winograd {
   Geometry g;
-  int m;                 // output tile side: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3)
-  int th, tw;            // tiles per column and row: ceil(oh / m), ceil(ow / m)
+  int th, tw;            // tiles per column and row: ceil(oh / 2), ceil(ow / 2)
   int64_t tiles() const { return (int64_t)th * tw; }
-  int positions() const { return (m + 2) * (m + 2); }
-  int64_t u_size() const { return (int64_t)positions() * g.out * g.in; }
-  // Floats of per-image scratch each thread needs (forward and backward alike), F(2x2, 3x3).
+  int64_t u_size() const { return 16LL * g.out * g.in; }
+  // Floats of per-image scratch each thread needs (forward and backward alike).
   int64_t scratch_floats() const;
 };
 
@@ -50,17 +48,7 @@ void winograd_backward_image(const Winograd& p, const float* u, const float* xn,
 // dw (out, in, 3, 3) = G^T dU G.
 void winograd_weight_grad(const Winograd& p, const float* du, float* dw);
 
-// Winograd F(4x4, 3x3) (conv2d_winograd4.cpp): the same interface on a plan with m = 4.
-Winograd winograd4_plan(const Geometry& g);
-int64_t winograd4_scratch_floats(const Winograd& p);
-void winograd4_weights(const Winograd& p, const float* w, float* u);
-void winograd4_forward_image(const Winograd& p, const float* u, const float* b, int relu, const float* xn, float* yn,
-                             float* scratch);
-void winograd4_backward_image(const Winograd& p, const float* u, const float* xn, const float* dyn, float* dxn,
-                              float* du, float* scratch);
-void winograd4_weight_grad(const Winograd& p, const float* du, float* dw);
-
-enum class Algorithm { kIm2col, kWinograd, kWinograd4 };
+enum class Algorithm { kIm2col, kWinograd };
 // Winograd needs at least this many input and output channels (see choose() in conv2d.cpp).
 constexpr int kWinogradMinChannels = 8;
 // The algorithm cleave_conv2d_forward/backward run for this shape.

@@ -87,7 +87,6 @@ void input_transform(const Winograd& p, const float* P, float* V) {
 Winograd winograd_plan(const Geometry& g) {
   Winograd p;
   p.g = g;
-  p.m = 2;
   p.th = (g.oh + 1) / 2;
   p.tw = (g.ow + 1) / 2;
   return p;
