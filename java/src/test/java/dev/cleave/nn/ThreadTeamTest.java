@@ -105,6 +105,15 @@ class ThreadTeamTest {
             for (Tensor t : List.of(y, dy, dx, dw, db, pooled, ybn, dxbn, dgamma, dbeta, mean, var)) {
                 out.add(t.toArray());
             }
+            // 8 -> 8 channels, 3x3 stride 1: the Winograd path.
+            Conv2dShape s2 = new Conv2dShape(7, 8, 12, 12, 8, 3, 1, 1);
+            try (Tensor w2 = random(r, 8, s2.patchSize()); Tensor y2 = Tensor.zeros(s2.batch(), s2.outSize());
+                    Tensor dy2 = random(r, s2.batch(), s2.outSize()); Tensor dx2 = Tensor.zeros(s2.batch(), s2.inSize());
+                    Tensor dw2 = Tensor.zeros(8, s2.patchSize()); Tensor db2 = Tensor.zeros(1, 8)) {
+                cpu.conv2dForward(s2, y, w2, b, y2, true);
+                cpu.conv2dBackward(s2, y, w2, y2, dy2, dx2, dw2, db2, true);
+                for (Tensor t : List.of(y2, dy2, dx2, dw2, db2)) out.add(t.toArray());
+            }
         }
         return out;
     }
