@@ -2,6 +2,7 @@ package dev.cleave.cli;
 
 import dev.cleave.data.DatasetSplit;
 import dev.cleave.io.Json;
+import dev.cleave.modular.NetworkLayers;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Device;
 import dev.cleave.nn.Arch;
@@ -76,7 +77,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--l2", defaultValue = "0", paramLabel = "R", description = "L2 penalty: adds R * sum w^2 to the loss (default: ${DEFAULT-VALUE})")
     float l2;
 
-    @Option(names = "--modular", description = "train with the enmeshment loss (G24 defaults: lambda 20, k 4, hidden layers, 5 warm-up epochs)")
+    @Option(names = "--modular", description = "train with the enmeshment loss (G24 defaults: lambda 20, k 4, hidden layers "
+            + "(g24-cnn: fc2), 5 warm-up epochs)")
     boolean modular;
 
     @Option(names = "--modular-lambda", paramLabel = "L", description = "enmeshment loss weight (implies --modular; default 20)")
@@ -85,7 +87,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--modular-k", paramLabel = "K", description = "clusters per layer (implies --modular; default 4)")
     Integer modularK;
 
-    @Option(names = "--modular-layers", paramLabel = "hidden|all|LIST", description = "layers the loss acts on (implies --modular; default hidden)")
+    @Option(names = "--modular-layers", paramLabel = "hidden|all|LIST", description = "layers the loss acts on (implies "
+            + "--modular): MLP hidden, all or indices 1,2; --arch networks also conv, linear, names fc2,conv2 or module "
+            + "indices (of layers.N.weight). Default hidden; g24-cnn fc2, g25-cnn fc1,fc2,fc3")
     String modularLayers;
 
     @Option(names = "--warmup-epochs", paramLabel = "N", description = "plain epochs before clusters are assigned (implies --modular; default 5)")
@@ -234,8 +238,12 @@ final class TrainCommand implements Callable<Integer> {
                 && assign == null) {
             return null;
         }
+        String layerSpec = modularLayers;
+        if (layerSpec == null && isNetwork()) {
+            layerSpec = NetworkLayers.defaultSpec(Arch.parse(arch, dev.cleave.data.Datasets.inputShape(dataset)));
+        }
         return new ModularOptions(modularLambda == null ? ModularOptions.DEFAULT_LAMBDA : modularLambda,
-                modularK == null ? ModularOptions.DEFAULT_K : modularK, modularLayers,
+                modularK == null ? ModularOptions.DEFAULT_K : modularK, layerSpec,
                 warmupEpochs == null ? ModularOptions.DEFAULT_WARMUP : warmupEpochs, assign == null ? "cocluster" : assign);
     }
 

@@ -2,6 +2,8 @@ package dev.cleave.train;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.cleave.modular.LayerSelection;
+import dev.cleave.modular.NetworkLayers;
+import dev.cleave.nn.Arch;
 import dev.cleave.util.InvalidInputException;
 import java.util.List;
 import org.eclipse.collections.api.list.primitive.ImmutableIntList;
@@ -13,7 +15,9 @@ import org.eclipse.collections.api.list.primitive.ImmutableIntList;
  *
  * @param lambda       weight of the clusterability term (G24: 20)
  * @param k            clusters per layer (G24: 4)
- * @param layers       "hidden" (hidden-to-hidden weights, the default), "all", or a comma list of layer indices
+ * @param layers       MLP: "hidden" (hidden-to-hidden weights, the default), "all", or a comma list of layer indices;
+ *                     network: a selection {@link NetworkLayers} reads ("hidden", "all", "conv", "linear", or a
+ *                     list of names such as fc2 or conv2,conv3, or module indices)
  * @param warmupEpochs plain epochs before clusters are assigned (G24: 5)
  * @param assign       "balanced", "cocluster" (Dhillon, one k-means over rows and columns) or "cocluster-compat"
  */
@@ -48,5 +52,10 @@ public record ModularOptions(
     /** The layer indices this selects in a network of {@code layerCount} weight matrices. */
     public ImmutableIntList layerIndices(int layerCount) {
         return LayerSelection.indices(layers, layerCount, "--modular-layers");
+    }
+
+    /** The conv and linear layers this selects in a network (off the MLP path), in the order given. */
+    public List<NetworkLayers.WeightLayer> networkLayers(Arch arch) {
+        return NetworkLayers.select(layers, arch, "--modular-layers");
     }
 }

@@ -91,7 +91,7 @@ public record TrainConfig(
         }
         if (parsed != null) {
             if (modular != null) {
-                throw new InvalidInputException("--modular trains MLPs only for now; --arch '" + arch + "' is not one");
+                dev.cleave.modular.NetworkLayers.requireClustersFit(modular.networkLayers(parsed), modular.k(), "--modular-k");
             }
             if (spectral != null) {
                 throw new InvalidInputException("the spectral regulariser trains MLPs only; --arch '" + arch + "' is not one");
@@ -129,12 +129,16 @@ public record TrainConfig(
             throw new InvalidInputException("backend must be the resolved device kind: java, cpu, cuda or cuda-emu");
         }
         if (layers != null) {
-            checkMlp(layers, epochs, modular);
+            checkMlp(layers, modular);
+        }
+        if (modular != null && modular.warmupEpochs() >= epochs) {
+            throw new InvalidInputException("--warmup-epochs (" + modular.warmupEpochs() + ") must be less than --epochs ("
+                    + epochs + "), or the enmeshment loss never runs");
         }
     }
 
     /** Validation of the MLP path (kept apart so the network path skips it). */
-    private static void checkMlp(int[] layers, int epochs, ModularOptions modular) {
+    private static void checkMlp(int[] layers, ModularOptions modular) {
         for (int l = 0; l + 1 < layers.length; l++) {
             long n = (long) layers[l] * layers[l + 1];
             if (n > MAX_TENSOR_ELEMENTS) {
@@ -146,10 +150,6 @@ public record TrainConfig(
         if (modular != null) {
             dev.cleave.modular.LayerSelection.requireClustersFit(modular.layerIndices(layers.length - 1), layers, modular.k(),
                     "--modular-k");
-            if (modular.warmupEpochs() >= epochs) {
-                throw new InvalidInputException("--warmup-epochs (" + modular.warmupEpochs() + ") must be less than --epochs ("
-                        + epochs + "), or the enmeshment loss never runs");
-            }
         }
     }
 

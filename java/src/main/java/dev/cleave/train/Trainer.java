@@ -27,8 +27,8 @@ import java.util.SplittableRandom;
  * layers once they are assigned, magnitude pruning in the fine-tuning phase, and a fused Adam
  * update per tensor. It trains an {@link Mlp} (the MLP fast path, with the enmeshment loss and
  * the spectral regulariser) or a {@link Network} (any layer sequence: conv, pooling, batchnorm,
- * dropout layers); penalties and pruning act on every linear and conv weight, never on biases
- * or batchnorm.
+ * dropout layers; with the enmeshment loss on chosen linear and conv layers); penalties and
+ * pruning act on every linear and conv weight, never on biases or batchnorm.
  *
  * <p>Every random choice is a pure function of (seed, epoch, step): epoch e's batch order comes
  * from the stream "batches/e" and dropout masks from (the "dropout" stream, global step), so a
@@ -77,7 +77,7 @@ public final class Trainer implements AutoCloseable {
         }
         this.adam = new Adam(backend, model, config.lr());
         this.dropoutSeed = Rng.subSeed(config.seed(), "dropout");
-        this.modular = config.modular() == null ? null : new ModularLoss(config.modular(), model);
+        this.modular = config.modular() == null ? null : ModularLoss.of(config.modular(), model, pass);
         this.spectral = config.spectral() == null ? null : new SpectralLoss(config.spectral(),
                 backend.device(), config.threads(), config.seed());
     }
@@ -110,7 +110,7 @@ public final class Trainer implements AutoCloseable {
         }
         this.adam = new Adam(backend, params, config.lr());
         this.dropoutSeed = Rng.subSeed(config.seed(), "dropout");
-        this.modular = null;
+        this.modular = config.modular() == null ? null : ModularLoss.of(config.modular(), network, netPass);
         this.spectral = null;
     }
 
@@ -373,7 +373,7 @@ public final class Trainer implements AutoCloseable {
                 }
             }
             if (modular != null && modular.assigned()) {
-                modular.addGradients(backend, pass);
+                modular.addGradients(backend);
             }
             if (spectral != null) {
                 spectralSum += spectral.addGradients(model, pass) * batch;
