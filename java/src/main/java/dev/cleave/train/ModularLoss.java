@@ -88,8 +88,8 @@ final class ModularLoss implements AutoCloseable {
     /**
      * Assigns each chosen layer's clusters from its current weights, as {@code options.assign()}
      * says: balanced partitions, or co-clustering of |W| (a matrix) or of the out x in matrix of
-     * kernel-slice L2 norms sqrt(sum K[j, i, :, :]^2) (a conv: the slice's magnitude, whose square
-     * is the mass C counts).
+     * kernel-slice L1 norms sum |K[j, i, :, :]| (a conv: the channel-norm matrix under the CNN
+     * unit graph's default norm).
      */
     void assign(Backend backend, long seed) {
         List<LayerClusters> assigned = new ArrayList<>();
@@ -101,7 +101,7 @@ final class ModularLoss implements AutoCloseable {
                         BalancedPartition.labels(t.cols(), options.k())));
             } else if (t.conv()) {
                 CnnLayer conv = CnnLayer.conv(rows, t.cols(), t.kernel(), t.kernel(), t.weight().toArray());
-                assigned.add(ChannelClusters.cocluster(t.layer(), conv, SliceNorm.L2, options.k(), compat, seed, backend.device()));
+                assigned.add(ChannelClusters.cocluster(t.layer(), conv, SliceNorm.L1, options.k(), compat, seed, backend.device()));
             } else {
                 assigned.add(Assignments.cocluster(t.layer(), t.weight().toMatrix(), options.k(), compat, seed, backend.device()));
             }
