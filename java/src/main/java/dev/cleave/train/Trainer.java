@@ -35,6 +35,7 @@ public final class Trainer implements AutoCloseable {
     private final long dropoutSeed;
     private final ModularLoss modular;
     private final SpectralLoss spectral;
+    private final StepLosses losses;
     private List<Tensor> pruneMasks; // one per layer's weight during the pruning phase, else null
     private int epochsDone;
     private long globalStep;
@@ -49,6 +50,7 @@ public final class Trainer implements AutoCloseable {
         this.model = model;
         this.adam = new Adam(backend, model, config.lr());
         this.pass = new MlpPass(backend, model, config.batchSize());
+        this.losses = new StepLosses(backend);
         this.dropoutSeed = Rng.subSeed(config.seed(), "dropout");
         this.modular = config.modular() == null ? null : new ModularLoss(config.modular(), model);
         this.spectral = config.spectral() == null ? null : new SpectralLoss(config.spectral(),
@@ -210,6 +212,7 @@ public final class Trainer implements AutoCloseable {
         String task = "epoch " + epoch + "/" + config.totalEpochs();
         double lossSum = 0;
         double spectralSum = 0;
+        losses.discard();
         int batchIndex = 0;
         for (int first = 0; first < n; first += config.batchSize(), batchIndex++) {
             int batch = Math.min(config.batchSize(), n - first);
@@ -221,15 +224,11 @@ public final class Trainer implements AutoCloseable {
             if (spectral != null) {
                 spectral.beforeStep(model);
             }
-            try {
-                pass.forward(batch, config.dropout(), dropoutSeed, globalStep);
-                lossSum += pass.lossAndBackward(batch, config.dropout()).lossSum();
-            } catch (ArithmeticException e) {
-                throw new TrainingDivergedException("training diverged in epoch " + epoch + " at step " + globalStep
-                        + ": " + e.getMessage() + ". The checkpoint of the last finished epoch is kept; lower --lr (now "
-                        + config.lr() + ") and train again.", e);
-            }
-            if (config.l1() > 0 || config.l2() > 0) {
+            pass.forward(batch, config.dropout(), dropoutSeed, globalStep);
+            pass.lossAndBackward(batch, config.dropout(), losses.log(), losses.slot(globalStep));
+            // The penalty's gradient goes into the Adam update unless other terms come after it.
+            boolean foldPenalty = (modular == null || !modular.assigned()) && spectral == null;
+            if ((config.l1() > 0 || config.l2() > 0) && !foldPenalty) {
                 for (int l = 0; l < model.layers(); l++) {
                     backend.weightPenalty(model.weight(l), pass.weightGrad(l), config.l1(), config.l2());
                 }
@@ -240,9 +239,14 @@ public final class Trainer implements AutoCloseable {
             if (spectral != null) {
                 spectralSum += spectral.addGradients(model, pass) * batch;
             }
-            adam.step(backend, model, pass, pruning ? pruneMasks : null);
+            adam.step(backend, model, pass, pruning ? pruneMasks : null, foldPenalty ? config.l1() : 0f,
+                    foldPenalty ? config.l2() : 0f);
+            if (losses.full()) {
+                lossSum = losses.read(lossSum, epoch, model.outputs(), config.lr());
+            }
             progress.progress(task, first + batch, n);
         }
+        lossSum = losses.read(lossSum, epoch, model.outputs(), config.lr());
         if (pruning && epoch == config.totalEpochs()) {
             prune(config.prune().to()); // the schedule ends exactly at its target sparsity
         }
@@ -295,6 +299,7 @@ public final class Trainer implements AutoCloseable {
     public void close() {
         adam.close();
         pass.close();
+        losses.close();
         if (pruneMasks != null) {
             pruneMasks.forEach(Tensor::close);
         }
