@@ -193,7 +193,8 @@ int CLEAVE_CUDA_KERNEL(adam_update_multi)(int count, float* const* w, const floa
   if (count == 0) return cleave_cuda::ok();
   CLEAVE_REQUIRE(op, w && g && m && v && mask && n && l1 && l2, "the tensor arrays must not be null");
   for (int t = 0; t < count; ++t) {
-    CLEAVE_CHECK_ADAM_UPDATE(op, w[t], g[t], m[t], v[t], n[t], lr, step);
+    CLEAVE_REQUIRE(op, n[t] >= 0, "n must be >= 0, got %lld for tensor %d", (long long)n[t], t);
+    if (n[t] > 0) CLEAVE_CHECK_ADAM_UPDATE(op, w[t], g[t], m[t], v[t], n[t], lr, step);
     CLEAVE_REQUIRE(op, l1[t] >= 0.0f && l2[t] >= 0.0f, "l1 and l2 must be >= 0, got %g, %g for tensor %d",
                    l1[t], l2[t], t);
   }

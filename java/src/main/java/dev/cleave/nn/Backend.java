@@ -257,8 +257,9 @@ public abstract class Backend implements AutoCloseable {
             Tensor wt = w.get(t);
             check(g.get(t).size() == wt.size() && m.get(t).size() == wt.size() && v.get(t).size() == wt.size(),
                     "adam_update_multi", "tensor " + t + ": w, g, m, v sizes differ");
-            check(mask.get(t) == null || mask.get(t).size() == wt.size(), "adam_update_multi", "tensor " + t
-                    + ": the mask has " + mask.get(t).size() + " entries, w has " + wt.size());
+            Tensor mt = mask.get(t);
+            check(mt == null || mt.size() == wt.size(), "adam_update_multi", "tensor " + t + ": the mask has "
+                    + (mt == null ? 0 : mt.size()) + " entries, w has " + wt.size());
             check(l1[t] >= 0 && l2[t] >= 0, "adam_update_multi", "l1 and l2 must be >= 0, got " + l1[t] + ", " + l2[t]);
         }
         check(step >= 1, "adam_update_multi", "step must be >= 1, got " + step);

@@ -219,6 +219,9 @@ public final class Trainer implements AutoCloseable {
             if (pruning && (pruneStepBase + batchIndex) % config.prune().every() == 0) {
                 prune(config.prune().sparsity(pruneStepBase + batchIndex, pruneTotal));
             }
+            if (losses.full()) { // before the upload, whose wait this read's copy makes unnecessary
+                lossSum = losses.read(lossSum, epoch, model.outputs(), config.lr());
+            }
             pass.loadBatch(train.images(), train.labels(), order, first, batch);
             globalStep++;
             if (spectral != null) {
@@ -241,9 +244,6 @@ public final class Trainer implements AutoCloseable {
             }
             adam.step(backend, model, pass, pruning ? pruneMasks : null, foldPenalty ? config.l1() : 0f,
                     foldPenalty ? config.l2() : 0f);
-            if (losses.full()) {
-                lossSum = losses.read(lossSum, epoch, model.outputs(), config.lr());
-            }
             progress.progress(task, first + batch, n);
         }
         lossSum = losses.read(lossSum, epoch, model.outputs(), config.lr());
