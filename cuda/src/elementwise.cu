@@ -2,7 +2,9 @@
 // weight_penalty and the fused adam_update. Each is one grid-stride pass (memory-bound: 256
 // threads per block, one wave of blocks from the occupancy API). weight_penalty's value is a
 // two-pass reduction: per-block partial sums in double (as many blocks as n alone decides), then
-// one block sums them in a fixed order (sum_pairs).
+// one block sums them in a fixed order (sum_pairs). adam_update_multi (the training step's, issue
+// 17) updates many tensors in one launch, their pointers passed by value in the kernel's
+// parameters, with weight_penalty's gradient folded in: the same float operations per element.
 //
 // Timed by cuda/bench/cuda_kernel_bench.cu (command in its header).
 #include <climits>

@@ -17,12 +17,25 @@
 // place and sums the columns into db (a block per 32 columns; 8 row groups, then a fixed-order
 // sum over the groups: deterministic).
 //
+// The fused ops of the training step (issue 17) reuse the same tile code (gemm_tile) with more in
+// its epilogue: linear_dropout_forward draws the dropout mask and applies it after the bias and
+// ReLU (one launch per layer), and linear_dropout_backward is one launch (linear_backward_grouped)
+// whose blocks compute dw tiles, dx tiles with the layer below's dropout and ReLU masks in their
+// epilogue, and db columns in relu_mask_bias_grad's order. Each output element is computed by the
+// same float operations in the same order as by the unfused ops, and the tile shape never changes
+// a sum's order, so the fused results are bit for bit the unfused ones.
+//
 // Timed by cuda/bench/cuda_kernel_bench.cu (command in its header).
 #include <climits>
 #include "common.cuh"
 
 namespace {
 constexpr int kBK = 16;
+// Row padding of the shared tiles tile[k][r] (row stride R + kPad, R = 32 or 64): a warp staging a
+// k-contiguous tile stores k = 0..15 of two rows r, r+1, at banks (k (R + kPad) + r) mod 32 =
+// 2k + r: all 32 distinct (with a padding of 1, rows r and r+1 shared 15 banks: 2-way conflicts).
+// The inner loop reads along a row (broadcasts or consecutive words) whatever the padding.
+constexpr int kPad = 2;
 
 template <int BM, int BN, int TM, int TN>
 struct GemmShape {
@@ -38,7 +51,7 @@ struct GemmShape {
 // addresses either way.
 template <int R, int kThreads, bool kKContig>
 __device__ __forceinline__ void stage_tile(const float* X, int ld, int r0, int r_total, int k0, int K,
-                                           float (*tile)[R + 1], int tid) {
+                                           float (*tile)[R + kPad], int tid) {
   static_assert(R * kBK % kThreads == 0, "tile loads must divide evenly");
 #pragma unroll
   for (int l = 0; l < R * kBK / kThreads; ++l) {
@@ -72,7 +85,7 @@ struct Epilogue {
 template <int BM, int BN, int TM, int TN, bool kAKContig, bool kBKContig>
 __device__ __forceinline__ void gemm_tile(const float* A, const float* B, float* C, int M, int N, int K,
                                           int lda, int ldb, int ldc, int tile, int n_tiles,
-                                          const Epilogue& ep, float (*As)[BM + 1], float (*Bs)[BN + 1]) {
+                                          const Epilogue& ep, float (*As)[BM + kPad], float (*Bs)[BN + kPad]) {
   using S = GemmShape<BM, BN, TM, TN>;
   const int tid = threadIdx.x;
   const int tx = tid % S::kColThreads;
@@ -137,9 +150,8 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN))
                 int ldc, int n_tiles, const float* bias, int relu, float* drop_mask, float p,
                 float keep, uint64_t seed, uint64_t stream, const float* mul_mask,
                 const float* relu_of) {
-  // +1 column: the transposed stores of k-contiguous tiles hit different banks.
-  CLEAVE_SHARED(float, As, [kBK][BM + 1]);
-  CLEAVE_SHARED(float, Bs, [kBK][BN + 1]);
+  CLEAVE_SHARED(float, As, [kBK][BM + kPad]);
+  CLEAVE_SHARED(float, Bs, [kBK][BN + kPad]);
   const Epilogue ep{bias, relu, drop_mask, p, keep, seed, stream, mul_mask, relu_of};
   gemm_tile<BM, BN, TM, TN, kAKContig, kBKContig>(A, B, C, M, N, K, lda, ldb, ldc, (int)blockIdx.x,
                                                   n_tiles, ep, As, Bs);
@@ -225,8 +237,8 @@ __global__ void __launch_bounds__((BM / TM) * (BM / TM))
                             float* dx, float* dw, float* db, int batch, int in, int out,
                             int relu_x, int dw_tiles, int dw_n_tiles, int dx_tiles, int dx_n_tiles) {
   constexpr int kThreads = (BM / TM) * (BM / TM);
-  CLEAVE_SHARED(float, As, [kBK][BM + 1]);
-  CLEAVE_SHARED(float, Bs, [kBK][BM + 1]);
+  CLEAVE_SHARED(float, As, [kBK][BM + kPad]);
+  CLEAVE_SHARED(float, Bs, [kBK][BM + kPad]);
   const int b = (int)blockIdx.x;
   if (b < dw_tiles) {
     // dw (out x in) = dy^T x: A(m, k) = dy[k][m] (stored k-major), B(k, n) = x[k][n].
