@@ -368,7 +368,8 @@ int main(int argc, char** argv) {
     CHECK_OP(cleave_cuda_memset(x, 0, n * cols * 8));
     const double weights = 2.0 * (layers - 1) * width * width * 4;
     b.run("spectral_op_apply", dims({n, cols}) + " N, 8x1024 dense", weights + 4.0 * n * cols * 8, 0,
-          Expect{0.15, 0.28, true, "each float of the tile is converted 16 times: stage it as double (review)"},
+          // the review's cap (near 28%: each float converted 16 times) is gone with the double-staged tile
+          Expect{0.35, 0.80, false, "the dense tile reloads x per 64 rows: widen the tile or keep x in L2"},
           [&] { CHECK_OP(cleave_cuda_spectral_op_apply(op, 0, x, y, cols)); });
     CHECK_OP(cleave_cuda_spectral_op_free(op));
     cleave_cuda_free(x);
@@ -399,7 +400,7 @@ int main(int argc, char** argv) {
           [&] { CHECK_OP(cleave_cuda_block_chebyshev_step(n * p, 1.5, 0.2, 0.3, x, y, z)); });
     b.run("block_copy", shape, 2 * block, 0, kStreaming, [&] { CHECK_OP(cleave_cuda_block_copy(n, x, p, 0, y, p, 0, p)); });
     b.run("kmeans_assign", shape + " k=16", block + n * 12.0, 0,
-          Expect{0.10, 0.50, false, "keep the point in registers (review); centers are read from shared memory per point"},
+          Expect{0.20, 0.60, false, "k centers of p doubles per point from shared memory: stage fewer, reuse more"},
           [&] { CHECK_OP(cleave_cuda_kmeans_assign(x, n, p, g, p, labels, y)); });
     for (void* q : {(void*)x, (void*)y, (void*)z, (void*)g, (void*)labels}) cleave_cuda_free(q);
   }
