@@ -77,6 +77,33 @@ class FusedTrainingStepTest {
         }
     }
 
+    /**
+     * The same counters on the unfused op sequence the trainer ran before: 49 launches (5 GEMMs + 4
+     * dropout masks forward; softmax_xent and its sum; 4 dropout_backward, 5 ReLU/bias passes, 5 + 4
+     * GEMMs backward; 5 x 2 for weight_penalty; 10 adam_update) and 9 host synchronisations (2
+     * pageable uploads, 2 copies in softmax_xent, 5 penalty values) per step: what the counters see.
+     */
+    @Test
+    void theUnfusedStepCountedTheSameWayMade49LaunchesAnd9HostSynchronisations() {
+        Dataset train = images(4 * BATCH, 5);
+        Device device = Device.cudaEmu().withThreads(1);
+        CudaApi api = device.cuda();
+        boolean syncCheck = api.syncCheck();
+        api.check(api.setSyncCheck(false));
+        List<long[]> after = new ArrayList<>();
+        try (Backend backend = device.open()) {
+            EmuLaunches.reset();
+            unfusedEpoch(backend, f21(device), train, new double[1],
+                    () -> after.add(new long[] {EmuLaunches.total(), EmuLaunches.hostSyncs()}));
+        } finally {
+            api.check(api.setSyncCheck(syncCheck));
+        }
+        for (int s = 1; s < after.size(); s++) {
+            assertEquals(49, after.get(s)[0] - after.get(s - 1)[0], "launches of unfused step " + (s + 1));
+            assertEquals(9, after.get(s)[1] - after.get(s - 1)[1], "host synchronisations of unfused step " + (s + 1));
+        }
+    }
+
     @Test
     void fusedStepGivesTheParametersOfTheUnfusedOpsBitForBit() {
         int steps = 6;
@@ -118,6 +145,10 @@ class FusedTrainingStepTest {
      * weight_penalty, one adam_update per tensor. Returns w0, b0, w1, b1, ... and the epoch loss.
      */
     private static List<float[]> unfusedEpoch(Backend b, TrainConfig cfg, Dataset train, double[] loss) {
+        return unfusedEpoch(b, cfg, train, loss, () -> {});
+    }
+
+    private static List<float[]> unfusedEpoch(Backend b, TrainConfig cfg, Dataset train, double[] loss, Runnable afterStep) {
         List<Tensor> all = new ArrayList<>();
         try (Mlp model = Trainer.initialModel(cfg, b); IntTensor labels = b.ints(cfg.batchSize())) {
             int[] widths = model.widths();
@@ -185,6 +216,7 @@ class FusedTrainingStepTest {
                     b.adamUpdate(model.bias(l), gb.get(l), m.get(2 * l + 1), v.get(2 * l + 1), null, cfg.lr(), 0.9f, 0.999f,
                             1e-8f, step);
                 }
+                afterStep.run();
             }
             loss[0] = lossSum / n;
             List<float[]> out = new ArrayList<>();
