@@ -333,7 +333,7 @@ int main(int argc, char** argv) {
             n * 4 * 4, 0,  // minimum DRAM traffic: w twice, grad read and written
             rows < 1024 ? kLaunchBound
                         : Expect{0.40, 0.85, false, "three launches and a host copy: fuse the label check into the sums"},
-            [&] { CHECK_OP(cleave_cuda_enmeshment(w, rl, cl, rows, cols, k, 1.0f, g, &c)); });
+            [&] { CHECK_OP(cleave_cuda_enmeshment(w, rl, cl, rows, cols, 1, k, 1.0f, g, &c)); });
       cleave_cuda_free(rl);
       cleave_cuda_free(cl);
     }

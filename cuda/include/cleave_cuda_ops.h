@@ -155,14 +155,15 @@ CLEAVE_CUDA_KERNEL_OP(int, softmax_xent_record, (const float* logits, const int3
  * then adam_update of w[t] with g', m[t], v[t], mask[t] (may be NULL) over n[t] values. */
 CLEAVE_CUDA_KERNEL_OP(int, adam_update_multi, (int count, float* const* w, const float* const* g, float* const* m, float* const* v, const float* const* mask, const int64_t* n, const float* l1, const float* l2, float lr, float beta1, float beta2, float eps, int64_t step))
 
-/* enmeshment: clusterability C of w (rows x cols) for row_labels (rows) and col_labels (cols)
- * in [0, k), 1 <= k <= 65536 (cpu: native/include/cleave_modular.h):
- *   C = sum_{i,j: row_labels[i] == col_labels[j]} w_ij^2 / S,  S = sum w^2  (0 when S == 0);
+/* enmeshment: clusterability C of w (rows x cols x slice: a matrix with slice 1, a conv kernel
+ * (out, in, kh, kw) with slice kh * kw) for row_labels (rows) and col_labels (cols) in [0, k),
+ * 1 <= k <= 65536, slice >= 1 (cpu: native/include/cleave_modular.h):
+ *   C = sum_{i,j,s: row_labels[i] == col_labels[j]} w_ijs^2 / S,  S = sum w^2  (0 when S == 0);
  * writes C into the HOST double *c_out and, unless grad is NULL, ADDS scale * dC/dw =
- * scale * (2 w_ij / S) (1[row_labels[i] == col_labels[j]] - C) to grad (must not overlap w).
+ * scale * (2 w_ijs / S) (1[row_labels[i] == col_labels[j]] - C) to grad (must not overlap w).
  * When S == 0 grad is unchanged. Fails (grad untouched) on a label out of range or a
  * non-finite S. */
-CLEAVE_CUDA_KERNEL_OP(int, enmeshment, (const float* w, const int32_t* row_labels, const int32_t* col_labels, int rows, int cols, int k, float scale, float* grad, double* c_out))
+CLEAVE_CUDA_KERNEL_OP(int, enmeshment, (const float* w, const int32_t* row_labels, const int32_t* col_labels, int rows, int cols, int slice, int k, float scale, float* grad, double* c_out))
 
 /* ---- the spectral engine (cpu: native/include/cleave_spectral.h, the same names) ----
  * spectral_op: the normalized adjacency N = D^-1/2 A D^-1/2 of a graph (and, for a bipartite

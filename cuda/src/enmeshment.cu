@@ -1,9 +1,11 @@
 // enmeshment: clusterability C of a weight matrix and the gradient of C (G24's enmeshment loss; the cpu
-// kernel is native/src/enmeshment.cpp), in passes that never leave the device:
+// kernel is native/src/enmeshment.cpp), in passes that never leave the device. W is rows x cols x
+// slice (a matrix with slice 1, a conv kernel (out, in, kh, kw) with slice kh * kw); element
+// (i, j, s) is in row i's block when col_labels[j] == row_labels[i].
 //
 //   check:  every row and column label in [0, k); atomicMin records the first bad index of each.
-//   sums:   a warp per row (grid-stride over rows), lanes over the columns: S = sum w^2 and
-//           B = in-block sum (col_labels[j] == row_labels[i]) in double; per-block partials,
+//   sums:   a warp per row (grid-stride over rows), lanes over the row's cols * slice elements:
+//           S = sum w^2 and B = in-block sum (col_labels[e / slice] == row_labels[i]) in double; per-block partials,
 //           their number chosen from the row count alone (never from the device).
 //   reduce: sum_pairs adds the partials in a fixed order (the result does not depend on timing).
 //   update: the same warp-per-row walk; each thread reads S and B from device memory, skips
@@ -49,17 +51,18 @@ __global__ void __launch_bounds__(kThreads)
 
 __global__ void __launch_bounds__(kThreads)
     enmeshment_sums_kernel(const float* w, const int32_t* row_labels, const int32_t* col_labels,
-                           int rows, int cols, double2* partials) {
+                           int rows, int cols, int slice, double2* partials) {
   const int lane = threadIdx.x % 32;
+  const int64_t row_len = (int64_t)cols * slice;
   double all = 0.0, in = 0.0;
   for (int i = blockIdx.x * kWarps + threadIdx.x / 32; i < rows; i += gridDim.x * kWarps) {
-    const float* wr = w + (int64_t)i * cols;
+    const float* wr = w + (int64_t)i * row_len;
     const int32_t label = row_labels[i];
-    for (int j = lane; j < cols; j += 32) {
+    for (int64_t e = lane; e < row_len; e += 32) {
       // squared in float as the cpu kernel does, so |w| > 1.8e19 gives an infinite S there too
-      const double q = (double)(wr[j] * wr[j]);
+      const double q = (double)(wr[e] * wr[e]);
       all += q;
-      if (col_labels[j] == label) in += q;
+      if (col_labels[slice == 1 ? e : e / slice] == label) in += q;
     }
   }
   const double2 s = cleave_cuda::block_sum2<kThreads>(all, in);
@@ -68,7 +71,7 @@ __global__ void __launch_bounds__(kThreads)
 
 __global__ void __launch_bounds__(kThreads)
     enmeshment_update_kernel(const float* w, const int32_t* row_labels, const int32_t* col_labels,
-                             int rows, int cols, float scale, float* grad,
+                             int rows, int cols, int slice, float scale, float* grad,
                              const EnmeshScratch* s) {
   if (s->bad_row != INT_MAX || s->bad_col != INT_MAX) return;
   const double total = s->sums.x;
@@ -77,11 +80,13 @@ __global__ void __launch_bounds__(kThreads)
   const float a_in = (float)(2.0 * scale * (1.0 - c) / total);
   const float a_out = (float)(-2.0 * scale * c / total);
   const int lane = threadIdx.x % 32;
+  const int64_t row_len = (int64_t)cols * slice;
   for (int i = blockIdx.x * kWarps + threadIdx.x / 32; i < rows; i += gridDim.x * kWarps) {
-    const float* wr = w + (int64_t)i * cols;
-    float* gr = grad + (int64_t)i * cols;
+    const float* wr = w + (int64_t)i * row_len;
+    float* gr = grad + (int64_t)i * row_len;
     const int32_t label = row_labels[i];
-    for (int j = lane; j < cols; j += 32) gr[j] += (col_labels[j] == label ? a_in : a_out) * wr[j];
+    for (int64_t e = lane; e < row_len; e += 32)
+      gr[e] += (col_labels[slice == 1 ? e : e / slice] == label ? a_in : a_out) * wr[e];
   }
 }
 
@@ -89,10 +94,11 @@ const char* const op = "enmeshment";
 }  // namespace
 
 extern "C" int CLEAVE_CUDA_KERNEL(enmeshment)(const float* w, const int32_t* row_labels,
-                                              const int32_t* col_labels, int rows, int cols, int k,
-                                              float scale, float* grad, double* c_out) {
+                                              const int32_t* col_labels, int rows, int cols,
+                                              int slice, int k, float scale, float* grad,
+                                              double* c_out) {
   CLEAVE_CUDA_ENTER("enmeshment");
-  CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, k, kMaxK, scale);
+  CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, slice, k, kMaxK, scale);
   if (rows + (int64_t)cols == 0) {
     *c_out = 0.0;
     return cleave_cuda::ok();
@@ -115,11 +121,11 @@ extern "C" int CLEAVE_CUDA_KERNEL(enmeshment)(const float* w, const int32_t* row
                 row_labels, col_labels, rows, cols, k, s);
   if (rows > 0 && cols > 0) {
     CLEAVE_LAUNCH(op, enmeshment_sums_kernel, dim3(blocks), dim3(kThreads), w, row_labels,
-                  col_labels, rows, cols, partials);
+                  col_labels, rows, cols, slice, partials);
     CLEAVE_RETURN_IF(cleave_cuda::sum_pairs(op, partials, (int)blocks, &s->sums));
     if (grad)
       CLEAVE_LAUNCH(op, enmeshment_update_kernel, dim3(update_blocks), dim3(kThreads), w, row_labels,
-                    col_labels, rows, cols, scale, grad, s);
+                    col_labels, rows, cols, slice, scale, grad, s);
   }
   CLEAVE_CUDA_TRY(op, cudaMemcpy(&h, s, sizeof h, cudaMemcpyDeviceToHost));
   if (h.bad_row != INT_MAX) {

@@ -103,41 +103,12 @@ int after_launch(const char* op, const char* file, int line, const char* kernel,
 
 const char* last_error() { return g_error; }
 
-int ok() {
-  g_error[0] = '\0';
-  return 0;
-}
-
 // The source path from "cuda/" on (cuda/src/x.cu, cuda/emu/selftest.cpp).
 static const char* source_path(const char* file) {
-  const char* p = std::strstr(file, "cuda/src/");
-  if (!p) p = std::strstr(file, "cuda/emu/");
-  return p ? p : file;
+  return cleave_shared::source_path(file, "cuda/src/", "cuda/emu/");
 }
 
-static int record(int status, const char* op, const char* file, int line, const char* fmt, va_list ap) {
-  int n = std::snprintf(g_error, sizeof g_error, "%s: ", op);
-  if (n > 0 && n < (int)sizeof g_error) n += std::vsnprintf(g_error + n, sizeof g_error - n, fmt, ap);
-  if (n > 0 && n < (int)sizeof g_error)
-    std::snprintf(g_error + n, sizeof g_error - n, " (%s:%d)", source_path(file), line);
-  return status;
-}
-
-int fail(int status, const char* op, const char* file, int line, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  record(status, op, file, line, fmt, ap);
-  va_end(ap);
-  return status;
-}
-
-int set_error(const char* op, const char* file, int line, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  record(CLEAVE_INTERNAL_ERROR, op, file, line, fmt, ap);
-  va_end(ap);
-  return CLEAVE_INTERNAL_ERROR;
-}
+CLEAVE_DEFINE_ERROR_RECORDERS(g_error, source_path)
 
 int cuda_error(const char* op, const char* file, int line, const char* what, cudaError_t err) {
   if (is_sticky(err)) {

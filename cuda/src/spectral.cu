@@ -622,8 +622,7 @@ int CLEAVE_CUDA_KERNEL(block_chebyshev_step)(int64_t count, double f, double c, 
                                              const double* y1, double* y2) {
   CLEAVE_CUDA_ENTER("block_chebyshev_step");
   const char* name = "block_chebyshev_step";
-  CLEAVE_REQUIRE(name, y1 && y2, "y1 and y2 must not be null");
-  CLEAVE_REQUIRE(name, count >= 0, "count must be >= 0, got %lld", (long long)count);
+  CLEAVE_CHECK_BLOCK_CHEBYSHEV_STEP(name, y1, y2, count);
   if (count == 0) return cleave_cuda::ok();
   CLEAVE_LAUNCH(name, block_chebyshev_step_kernel, dim3(cleave_cuda::grid_for(block_chebyshev_step_kernel, count, kThreads, kMaxBlocks)),
                 dim3(kThreads), count, f, c, g, y0, y1, y2);
@@ -634,10 +633,7 @@ int CLEAVE_CUDA_KERNEL(block_copy)(int64_t n, const double* src, int64_t lds, in
                                    int c) {
   CLEAVE_CUDA_ENTER("block_copy");
   const char* name = "block_copy";
-  CLEAVE_REQUIRE(name, src && dst, "src and dst must not be null");
-  CLEAVE_REQUIRE(name, n >= 0 && c >= 0 && s0 >= 0 && d0 >= 0 && s0 + c <= lds && d0 + c <= ldd,
-                 "need columns [s0, s0 + c) within lds and [d0, d0 + c) within ldd; got n = %lld, s0 = %d, d0 = %d, "
-                 "c = %d, lds = %lld, ldd = %lld", (long long)n, s0, d0, c, (long long)lds, (long long)ldd);
+  CLEAVE_CHECK_BLOCK_COPY(name, n, src, lds, s0, dst, ldd, d0, c);
   if (n == 0 || c == 0) return cleave_cuda::ok();
   CLEAVE_LAUNCH(name, block_copy_kernel, dim3(cleave_cuda::grid_for(block_copy_kernel, n * c, kThreads, kMaxBlocks)), dim3(kThreads), n,
                 src + s0, lds, dst + d0, ldd, c);

@@ -20,13 +20,50 @@ extern "C" {
 /* ---- library ---- */
 const char* cleave_last_error(void);
 /* Threads used by the kernels (OpenMP). OpenBLAS is set to 1 thread: the kernels split work
- * themselves and call it from each thread. n >= 1. */
+ * themselves and call it from each thread. n >= 1. n is also the partition: a kernel splits its
+ * work into at most n parts fixed by n and the shapes alone, so results depend on n and never on
+ * how many threads run the parts (the team). Sets a team of n, not adaptive. */
 int cleave_set_threads(int n);
+/* As cleave_set_threads(n), then the team adapts to the load: every 250 ms the CPU time other
+ * processes used on this process's CPUs (/proc/stat less this process's own) sets it, by
+ * cleave_team_decision. Results stay those of cleave_set_threads(n). */
+int cleave_set_threads_adaptive(int n);
+/* A fixed team of n threads (1 <= n <= the threads set) running the partition of
+ * cleave_set_threads; adaptation off. For tests that compare teams. */
+int cleave_set_team(int n);
+/* The team the next kernel runs with. */
+int cleave_get_team(void);
+/* The adaptive rule: the next team, from the current one, the threads set (max) and the cores
+ * the other processes leave free. It moves only when free_cores differs from team by more than
+ * 0.6 (hysteresis), then to free_cores rounded towards the old team, within [1, max]. */
+int cleave_team_decision(int team, int max, double free_cores);
 /* OpenBLAS's own thread count, for benchmarks that time sgemm alone (SgemmBench). n >= 1. */
 int cleave_set_blas_threads(int n);
 int cleave_get_threads(void);
 /* One line describing the build: compiler, SIMD level in use, OpenBLAS configuration. */
 const char* cleave_build_info(void);
+
+/* ---- spectral_canonical, spectral_canonical_backward, spectral_gradient ----
+ * The spectral regulariser's work outside the eigensolver (reference:
+ * dev.cleave.train.SpectralRegularizer, matched bit for bit). widths[0..layers], input first;
+ * weights packed layer after layer (layer l: widths[l+1] x widths[l], row-major), biases packed
+ * the same way; factors: one per hidden unit, packed like the biases of layers 0..layers-2.
+ *  - spectral_canonical: cw, cb = the canonical form of (w, b): each hidden unit's incoming
+ *    weights and bias scaled to norm sqrt(2) (its factor, 0 for a dead unit, into factors), the
+ *    compensation on its outgoing weights, then each logit row scaled to norm sqrt(2) (the logit
+ *    biases copied as they are).
+ *  - spectral_canonical_backward: turns gw, gb (the gradient with respect to cw, cb) into the
+ *    gradient with respect to w, b, in place; w, b and factors as given to and by
+ *    spectral_canonical.
+ *  - spectral_gradient: ADDS to grad the gradient of -(lambda / k) * sum_p mu_p, mu_p the k
+ *    eigenvalues of the normalized adjacency of w's graph (an edge of weight |w| per weight), with
+ *    unit eigenvectors vectors (k x all nodes, row p the p-th, 0 on nodes of degree 0). */
+int cleave_spectral_canonical(const int32_t* widths, int layers, const float* w, const float* b, float* cw,
+                              float* cb, double* factors);
+int cleave_spectral_canonical_backward(const int32_t* widths, int layers, const float* w, const float* b,
+                                       const double* factors, float* gw, float* gb);
+int cleave_spectral_gradient(const int32_t* widths, int layers, const float* w, int k, const double* mu,
+                             const double* vectors, float lambda, float* grad);
 
 /* ---- linear_forward: y = x w^T + b, then ReLU when relu != 0 ----
  * x (batch x in), w (out x in), b (out) or NULL, y (batch x out). */

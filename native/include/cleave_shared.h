@@ -1,15 +1,20 @@
 // Code shared by the cpu kernels (native/src) and the CUDA kernels (cuda/src, also compiled
-// into the emulator): the status-returning checks and the dropout random numbers. Internal: not
-// part of the C ABI, never included by Java bindings.
+// into the emulator): the recorders of the last error, the status-returning checks and the
+// dropout random numbers. Internal: not part of the C ABI, never included by Java bindings.
 //
 // Before including it, a translation unit defines CLEAVE_FAIL(status, op, file, line, fmt, ...)
 // as its library's recorder of the last error (native/src/common.h: cleave::fail,
-// cuda/src/common.cuh: cleave_cuda::fail); the checks below then return the status from the
-// calling function with the message recorded, naming the call site's file and line.
+// cuda/src/common.cuh: cleave_cuda::fail, both defined by CLEAVE_DEFINE_ERROR_RECORDERS below);
+// the checks below then return the status from the calling function with the message recorded,
+// naming the call site's file and line.
 #ifndef CLEAVE_SHARED_H
 #define CLEAVE_SHARED_H
 #include <stdint.h>
 #include <cmath>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
 #include "cleave_status.h"
 
 #ifndef CLEAVE_FAIL
@@ -97,14 +102,15 @@
     CLEAVE_REQUIRE(op, (lr) > 0.0f && std::isfinite(lr), "lr must be positive, got %g", lr); \
   } while (0)
 
-// enmeshment: pointers, sizes, k in [1, max_k] and a finite scale (labels are checked by each
-// library where its labels live: the cpu in a loop, CUDA in a kernel).
-#define CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, k, max_k, scale) \
+// enmeshment: pointers, sizes, slice >= 1, k in [1, max_k] and a finite scale (labels are checked
+// by each library where its labels live: the cpu in a loop, CUDA in a kernel).
+#define CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, slice, k, max_k, scale) \
   do {                                                                            \
     CLEAVE_REQUIRE(op, (c_out) && ((w) || (int64_t)(rows) * (cols) == 0) &&       \
                            ((row_labels) || (rows) == 0) && ((col_labels) || (cols) == 0), \
                    "w, row_labels, col_labels and c_out must not be null");       \
     CLEAVE_REQUIRE(op, (rows) >= 0 && (cols) >= 0, "rows and cols must be >= 0, got %d, %d", rows, cols); \
+    CLEAVE_REQUIRE(op, (slice) >= 1, "slice must be >= 1 (kh * kw for a conv kernel, 1 for a matrix), got %d", slice); \
     CLEAVE_REQUIRE(op, (k) >= 1 && (k) <= (max_k), "k must be in [1, %d], got %d", max_k, k); \
     CLEAVE_REQUIRE(op, std::isfinite(scale), "scale must be finite, got %g", scale); \
   } while (0)
@@ -152,7 +158,70 @@
                    "momentum must be in [0, 1] and eps > 0, got %g, %g", momentum, eps);               \
   } while (0)
 
+// ---- block kernels of the eigensolver (cleave_spectral.h, cleave_cuda_ops.h) ----
+// block_chebyshev_step: the arrays it writes and reads and the count (y0 may be null).
+#define CLEAVE_CHECK_BLOCK_CHEBYSHEV_STEP(op, y1, y2, count)                                   \
+  do {                                                                                        \
+    CLEAVE_REQUIRE(op, (y1) && (y2), "y1 and y2 must not be null");                           \
+    CLEAVE_REQUIRE(op, (count) >= 0, "count must be >= 0, got %lld", (long long)(count));      \
+  } while (0)
+
+// block_copy: both arrays, and columns [s0, s0 + c) of src and [d0, d0 + c) of dst within their rows.
+#define CLEAVE_CHECK_BLOCK_COPY(op, n, src, lds, s0, dst, ldd, d0, c)                                          \
+  do {                                                                                                        \
+    CLEAVE_REQUIRE(op, (src) && (dst), "src and dst must not be null");                                       \
+    CLEAVE_REQUIRE(op, (n) >= 0 && (c) >= 0 && (s0) >= 0 && (d0) >= 0 && (s0) + (c) <= (lds) && (d0) + (c) <= (ldd), \
+                   "need columns [s0, s0 + c) within lds and [d0, d0 + c) within ldd; got n = %lld, s0 = %d, d0 = %d, " \
+                   "c = %d, lds = %lld, ldd = %lld", (long long)(n), s0, d0, c, (long long)(lds), (long long)(ldd)); \
+  } while (0)
+
+// ---- the last error: one per host thread and library ----
+// Each library defines its recorders with CLEAVE_DEFINE_ERROR_RECORDERS(buffer, path_of) inside
+// its namespace, once (native/src/library.cpp, cuda/src/runtime.cu), where `buffer` is its
+// thread_local char array and `path_of(file)` turns __FILE__ into the path its messages show.
+// That defines
+//   int fail(int status, const char* op, const char* file, int line, const char* fmt, ...)
+//     records "op: message (path:line)" and returns status;
+//   int set_error(const char* op, const char* file, int line, const char* fmt, ...)
+//     the same for an internal failure: returns CLEAVE_INTERNAL_ERROR;
+//   int ok()  clears the last error; returns 0.
+#define CLEAVE_DEFINE_ERROR_RECORDERS(buffer, path_of)                                        \
+  int fail(int status, const char* op, const char* file, int line, const char* fmt, ...) {   \
+    va_list ap;                                                                               \
+    va_start(ap, fmt);                                                                        \
+    ::cleave_shared::format_error(buffer, sizeof buffer, op, path_of(file), line, fmt, ap);   \
+    va_end(ap);                                                                               \
+    return status;                                                                            \
+  }                                                                                           \
+  int set_error(const char* op, const char* file, int line, const char* fmt, ...) {          \
+    va_list ap;                                                                               \
+    va_start(ap, fmt);                                                                        \
+    ::cleave_shared::format_error(buffer, sizeof buffer, op, path_of(file), line, fmt, ap);   \
+    va_end(ap);                                                                               \
+    return CLEAVE_INTERNAL_ERROR;                                                             \
+  }                                                                                           \
+  int ok() {                                                                                  \
+    buffer[0] = '\0';                                                                         \
+    return 0;                                                                                 \
+  }
+
 namespace cleave_shared {
+// `file` (a __FILE__) from the first of root or also (may be null) it contains on, e.g.
+// "native/src/linear.cpp" from "/home/me/cleave/native/src/linear.cpp"; `file` itself if neither.
+inline const char* source_path(const char* file, const char* root, const char* also = nullptr) {
+  const char* p = std::strstr(file, root);
+  if (!p && also) p = std::strstr(file, also);
+  return p ? p : file;
+}
+
+// Writes "op: message (path:line)" into buf (size bytes, cut to fit), the message from fmt and ap.
+inline void format_error(char* buf, size_t size, const char* op, const char* path, int line, const char* fmt,
+                         va_list ap) {
+  int n = std::snprintf(buf, size, "%s: ", op);
+  if (n > 0 && n < (int)size) n += std::vsnprintf(buf + n, size - n, fmt, ap);
+  if (n > 0 && n < (int)size) std::snprintf(buf + n, size - n, " (%s:%d)", path, line);
+}
+
 // Counter-based uniform in [0, 1) with 24 random bits (a splitmix64 finaliser of seed, stream and
 // index): the dropout masks. dev.cleave.nn.Rng.uniform is the same function in Java, so every
 // backend draws the same masks bit for bit; change the two together.

@@ -25,7 +25,7 @@ extern "C" int cleave_batchnorm2d_forward(const float* x, const float* gamma, co
   if (const int status = check_bn(op, batch, channels, height, width)) return status;
   const int64_t hw = (int64_t)height * width, m = (int64_t)batch * hw;
   CLEAVE_CHECK_BATCHNORM2D_FORWARD(op, training, m, momentum, eps);
-#pragma omp parallel for schedule(static) num_threads(cleave::threads()) if (m * channels >= cleave::kParallelMin)
+#pragma omp parallel for schedule(static) num_threads(cleave::team(cleave::threads())) if (m * channels >= cleave::kParallelMin)
   for (int c = 0; c < channels; ++c) {
     double mean, invstd;
     if (training) {
@@ -71,7 +71,7 @@ extern "C" int cleave_batchnorm2d_backward(const float* x, const float* gamma, c
                  "x, gamma, save_mean, save_invstd, dy, dx, dgamma and dbeta must not be null");
   if (const int status = check_bn(op, batch, channels, height, width)) return status;
   const int64_t hw = (int64_t)height * width, m = (int64_t)batch * hw;
-#pragma omp parallel for schedule(static) num_threads(cleave::threads()) if (m * channels >= cleave::kParallelMin)
+#pragma omp parallel for schedule(static) num_threads(cleave::team(cleave::threads())) if (m * channels >= cleave::kParallelMin)
   for (int c = 0; c < channels; ++c) {
     const double mean = save_mean[c], invstd = save_invstd[c];
     double sdy = 0.0, sdyx = 0.0;

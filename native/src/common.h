@@ -14,8 +14,13 @@ int set_error(const char* op, const char* file, int line, const char* fmt, ...)
     __attribute__((format(printf, 4, 5)));
 // Clears the thread's last error; returns 0.
 int ok();
-// Threads the kernels use (also what OpenBLAS was told).
+// The partition: a kernel that splits its work splits it into parts fixed by this count and the
+// shapes alone (never by team()), so its results do not depend on how many threads run.
 int threads();
+// Threads to run `parts` parts with: the team (cleave_set_team, or adaptive:
+// cleave_set_threads_adaptive), at most `parts`, at least 1. Thread t of a team of n runs the
+// parts t, t + n, t + 2n, ...
+int team(int parts);
 // Elementwise loops shorter than this stay on one thread: waking OpenMP costs more.
 constexpr int64_t kParallelMin = 1 << 16;
 }  // namespace cleave

@@ -1,5 +1,7 @@
 // enmeshment: clusterability C of a weight matrix and the gradient of C (G24's enmeshment loss),
-// in two passes over W.
+// in two passes over W. W is rows x cols x slice: a matrix (slice 1) or a conv kernel
+// (out, in, kh, kw) with slice kh * kw, whose element (i, j, s) is in row i's block when column
+// j is; C is then the in-block share of the squared kernel mass sum ||K[i, j, :, :]||^2.
 //
 //   pass 1 (sums):   reads W; S = sum W^2 and B = in-block sum of W^2, in double.
 //   pass 2 (update): reads W and G, writes G += a_in * W inside the blocks and a_out * W
@@ -8,8 +10,10 @@
 //
 // The in-block test: when each column label occupies one contiguous run of columns (the
 // balanced partition, or any partition of sorted columns), row i's block is the column range
-// of its label, so a row splits into out | in | out segments of plain SIMD loops. Otherwise
-// each element compares its column label with the row's label (vector compare + select).
+// of its label (times slice), so a row splits into out | in | out segments of plain SIMD loops.
+// Otherwise, for slice 1, each element compares its column label with the row's label (vector
+// compare + select); for slice > 1 the row is walked in runs of columns all in or all out of
+// the block, each run a plain SIMD loop over its slices.
 //
 // Determinism: rows are cut into fixed chunks of about kChunk elements whatever the thread
 // count; each chunk's sums are kept in double and the chunk sums are added in chunk order.
@@ -154,32 +158,56 @@ inline void axpy_labelled(float* __restrict g, const float* __restrict w, const 
 }
 
 struct Range {
-  int32_t lo, hi;  // the columns [lo, hi) of one cluster; empty when lo == hi
+  int64_t lo, hi;  // the elements [lo, hi) of a row in one cluster's columns; empty when lo == hi
 };
 
 struct Problem {
   const float* w;
   const int32_t* row_labels;
   const int32_t* col_labels;
-  int64_t cols;
+  int cols;
+  int64_t slice;        // elements per (row, column) pair: kh * kw for a conv kernel, 1 for a matrix
+  int64_t row_len;      // cols * slice
   const Range* ranges;  // per label when every label's columns are contiguous, else null
 };
+
+// Calls f(lo, hi, in_block) on the maximal runs of row i's elements whose columns are all in or
+// all out of the row's block (slices of one column are never split).
+template <class Fn>
+inline void for_runs(const Problem& p, int32_t label, Fn f) {
+  for (int j = 0; j < p.cols;) {
+    const bool in = p.col_labels[j] == label;
+    int end = j + 1;
+    while (end < p.cols && (p.col_labels[end] == label) == in) ++end;
+    f(j * p.slice, end * p.slice, in);
+    j = end;
+  }
+}
 
 // Pass 1 over rows [r0, r1).
 Sums chunk_sums(const Problem& p, int64_t r0, int64_t r1) {
   Sums s;
   for (int64_t i = r0; i < r1; ++i) {
-    const float* w = p.w + i * p.cols;
+    const float* w = p.w + i * p.row_len;
     const int32_t label = p.row_labels[i];
     if (p.ranges) {
       const Range b = p.ranges[label];
       const double in = sumsq(w + b.lo, b.hi - b.lo);
       s.in += in;
-      s.all += (sumsq(w, b.lo) + in) + sumsq(w + b.hi, p.cols - b.hi);
-    } else {
+      s.all += (sumsq(w, b.lo) + in) + sumsq(w + b.hi, p.row_len - b.hi);
+    } else if (p.slice == 1) {
       const Sums r = sumsq_labelled(w, p.col_labels, label, p.cols);
       s.in += r.in;
       s.all += r.all;
+    } else {
+      double all = 0.0, in = 0.0;
+      for_runs(p, label, [&](int64_t lo, int64_t hi, bool in_block) {
+        const double q = sumsq(w + lo, hi - lo);
+        all += q;
+        if (in_block) in += q;
+      });
+      s.in += in;
+      s.all += all;
     }
   }
   return s;
@@ -189,22 +217,27 @@ Sums chunk_sums(const Problem& p, int64_t r0, int64_t r1) {
 void chunk_update(const Problem& p, float* grad, int64_t r0, int64_t r1, float a_in,
                   float a_out) {
   for (int64_t i = r0; i < r1; ++i) {
-    const float* w = p.w + i * p.cols;
-    float* g = grad + i * p.cols;
+    const float* w = p.w + i * p.row_len;
+    float* g = grad + i * p.row_len;
     const int32_t label = p.row_labels[i];
     if (p.ranges) {
       const Range b = p.ranges[label];
       axpy(g, w, b.lo, a_out);
       axpy(g + b.lo, w + b.lo, b.hi - b.lo, a_in);
-      axpy(g + b.hi, w + b.hi, p.cols - b.hi, a_out);
-    } else {
+      axpy(g + b.hi, w + b.hi, p.row_len - b.hi, a_out);
+    } else if (p.slice == 1) {
       axpy_labelled(g, w, p.col_labels, label, p.cols, a_in, a_out);
+    } else {
+      for_runs(p, label, [&](int64_t lo, int64_t hi, bool in_block) {
+        axpy(g + lo, w + lo, hi - lo, in_block ? a_in : a_out);
+      });
     }
   }
 }
 
-// Per-label column ranges when every column label occupies one contiguous run; empty otherwise.
-std::vector<Range> contiguous_ranges(const int32_t* col_labels, int cols, int k) {
+// Per-label element ranges of a row (columns times slice) when every column label occupies one
+// contiguous run of columns; empty otherwise.
+std::vector<Range> contiguous_ranges(const int32_t* col_labels, int cols, int64_t slice, int k) {
   std::vector<Range> ranges(k, Range{0, 0});
   std::vector<char> seen(k, 0);
   for (int j = 0; j < cols;) {
@@ -213,7 +246,7 @@ std::vector<Range> contiguous_ranges(const int32_t* col_labels, int cols, int k)
     seen[c] = 1;
     int end = j + 1;
     while (end < cols && col_labels[end] == c) ++end;
-    ranges[c] = Range{j, end};
+    ranges[c] = Range{j * slice, end * slice};
     j = end;
   }
   return ranges;
@@ -222,9 +255,9 @@ std::vector<Range> contiguous_ranges(const int32_t* col_labels, int cols, int k)
 const char* const op = "enmeshment";
 
 int enmeshment(const float* w, const int32_t* row_labels, const int32_t* col_labels, int rows,
-               int cols, int k, float scale, float* grad, double* c_out) {
-  CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, k, CLEAVE_ENMESHMENT_MAX_K,
-                          scale);
+               int cols, int slice, int k, float scale, float* grad, double* c_out) {
+  CLEAVE_CHECK_ENMESHMENT(op, w, row_labels, col_labels, c_out, rows, cols, slice, k,
+                          CLEAVE_ENMESHMENT_MAX_K, scale);
   for (int i = 0; i < rows; ++i)
     CLEAVE_REQUIRE(op, row_labels[i] >= 0 && row_labels[i] < k,
                    "row label %d of row %d is outside [0, %d)", row_labels[i], i, k);
@@ -232,16 +265,18 @@ int enmeshment(const float* w, const int32_t* row_labels, const int32_t* col_lab
     CLEAVE_REQUIRE(op, col_labels[j] >= 0 && col_labels[j] < k,
                    "column label %d of column %d is outside [0, %d)", col_labels[j], j, k);
 
-  const std::vector<Range> ranges = contiguous_ranges(col_labels, cols, k);
-  const Problem p{w, row_labels, col_labels, cols, ranges.empty() ? nullptr : ranges.data()};
-  const int64_t n = (int64_t)rows * cols;
+  const std::vector<Range> ranges = contiguous_ranges(col_labels, cols, slice, k);
+  const int64_t row_len = (int64_t)cols * slice;
+  const Problem p{w, row_labels, col_labels, cols, slice, row_len,
+                  ranges.empty() ? nullptr : ranges.data()};
+  const int64_t n = (int64_t)rows * row_len;
   const bool parallel = n > cleave::kParallelMin;
 
   // Pass 1: fixed chunks of whole rows, summed in chunk order.
-  const int64_t chunk_rows = std::max<int64_t>(1, kChunk / std::max(cols, 1));
+  const int64_t chunk_rows = std::max<int64_t>(1, kChunk / std::max<int64_t>(row_len, 1));
   const int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
   std::vector<Sums> part(chunks);
-#pragma omp parallel for schedule(static) if (parallel) num_threads(cleave::threads())
+#pragma omp parallel for schedule(static) if (parallel) num_threads(cleave::team(cleave::threads()))
   for (int64_t t = 0; t < chunks; ++t) {
     const int64_t r0 = t * chunk_rows, r1 = std::min<int64_t>(rows, r0 + chunk_rows);
     part[t] = chunk_sums(p, r0, r1);
@@ -263,7 +298,7 @@ int enmeshment(const float* w, const int32_t* row_labels, const int32_t* col_lab
   // Pass 2.
   const float a_in = (float)(2.0 * scale * (1.0 - c) / total.all);
   const float a_out = (float)(-2.0 * scale * c / total.all);
-#pragma omp parallel for schedule(static) if (parallel) num_threads(cleave::threads())
+#pragma omp parallel for schedule(static) if (parallel) num_threads(cleave::team(cleave::threads()))
   for (int64_t t = 0; t < chunks; ++t) {
     const int64_t r0 = t * chunk_rows, r1 = std::min<int64_t>(rows, r0 + chunk_rows);
     chunk_update(p, grad, r0, r1, a_in, a_out);
@@ -273,10 +308,10 @@ int enmeshment(const float* w, const int32_t* row_labels, const int32_t* col_lab
 }  // namespace
 
 extern "C" int cleave_enmeshment(const float* w, const int32_t* row_labels,
-                                 const int32_t* col_labels, int rows, int cols, int k,
+                                 const int32_t* col_labels, int rows, int cols, int slice, int k,
                                  float scale, float* grad, double* c_out) {
   try {  // the scratch vectors are small (k ranges, one sum per chunk), but never let one throw
-    return enmeshment(w, row_labels, col_labels, rows, cols, k, scale, grad, c_out);
+    return enmeshment(w, row_labels, col_labels, rows, cols, slice, k, scale, grad, c_out);
   } catch (const std::bad_alloc&) {
     return cleave::set_error(op, __FILE__, __LINE__, "out of memory for the scratch arrays");
   }

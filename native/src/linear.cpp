@@ -1,9 +1,10 @@
 // linear_forward / linear_backward: the MLP's dense layer.
 //
 // The GEMMs go to single-threaded OpenBLAS sgemm (it wins at these shapes); the parallelism is
-// ours: each OpenMP thread takes a slab of the output (columns of y for the forward pass, rows of
-// dw and columns of dx for the backward pass) and runs one sgemm on it, then its epilogue while
-// the slab is in cache. Batch-128 GEMMs are too small for OpenBLAS's own threading to pay on two
+// ours: the output is cut into slabs (columns of y for the forward pass, rows of dw and columns
+// of dx for the backward pass), as many as the threads set (cleave_set_threads) and the shape
+// allow, whatever the team running them (common.h); each slab is one sgemm and its epilogue
+// while the slab is in cache, taken in turn by the team's threads. Batch-128 GEMMs are too small for OpenBLAS's own threading to pay on two
 // cores (measured: 2 OpenBLAS threads ran a training step slower than 1), while independent
 // slabs need no synchronisation inside the GEMM. The bias enters through sgemm's beta (the slab
 // is pre-filled with the bias); ReLU, its mask and the bias gradient are one pass over a slab.
@@ -18,7 +19,7 @@ namespace {
 // Slabs narrower than this are not worth a thread.
 constexpr int kMinSlab = 64;
 
-// Columns [begin, end) of `n` for thread t of `parts`, boundaries on multiples of 16 floats.
+// Columns [begin, end) of `n` for part t of `parts`, boundaries on multiples of 16 floats.
 inline void slab(int n, int parts, int t, int* begin, int* end) {
   const int unit = 16;
   const int units = (n + unit - 1) / unit;
@@ -86,10 +87,11 @@ extern "C" int cleave_linear_forward(const float* x, const float* w, const float
                                      int batch, int in, int out, int relu) {
   CLEAVE_CHECK_LINEAR_FORWARD("linear_forward", x, w, y, batch, in, out);
   const int parts = parts_for(out);
-#pragma omp parallel num_threads(parts) if (parts > 1)
-  {
+  const int team = cleave::team(parts);
+#pragma omp parallel num_threads(team) if (team > 1)
+  for (int p = omp_get_thread_num(); p < parts; p += omp_get_num_threads()) {
     int j0, j1;
-    slab(out, omp_get_num_threads(), omp_get_thread_num(), &j0, &j1);
+    slab(out, parts, p, &j0, &j1);
     forward_slab(x, w, b, y, batch, in, out, relu, j0, j1);
   }
   return cleave::ok();
@@ -99,19 +101,24 @@ extern "C" int cleave_linear_backward(const float* x, const float* w, const floa
                                       float* dx, float* dw, float* db, int batch, int in, int out,
                                       int relu) {
   CLEAVE_CHECK_LINEAR_BACKWARD("linear_backward", x, w, y, dy, dw, batch, in, out, relu);
-  const int parts = std::max(parts_for(out), dx ? parts_for(in) : 1);
-#pragma omp parallel num_threads(parts) if (parts > 1)
+  // dW (and the ReLU mask of dy) in wparts column slabs, then, after a barrier, dx in xparts.
+  const int wparts = parts_for(out), xparts = dx ? parts_for(in) : 1;
+  const int team = cleave::team(std::max(wparts, xparts));
+#pragma omp parallel num_threads(team) if (team > 1)
   {
     const int t = omp_get_thread_num(), n = omp_get_num_threads();
-    const int wparts = std::min(n, parts_for(out));
-    int j0 = 0, j1 = 0;
-    if (t < wparts) slab(out, wparts, t, &j0, &j1);
-    backward_w_slab(x, y, dy, dw, db, batch, in, out, relu, j0, j1);
+    for (int p = t; p < wparts; p += n) {
+      int j0, j1;
+      slab(out, wparts, p, &j0, &j1);
+      backward_w_slab(x, y, dy, dw, db, batch, in, out, relu, j0, j1);
+    }
     if (dx) {
 #pragma omp barrier
-      int i0, i1;
-      slab(in, n, t, &i0, &i1);
-      backward_x_slab(w, dy, dx, batch, in, out, i0, i1);
+      for (int p = t; p < xparts; p += n) {
+        int i0, i1;
+        slab(in, xparts, p, &i0, &i1);
+        backward_x_slab(w, dy, dx, batch, in, out, i0, i1);
+      }
     }
   }
   return cleave::ok();
@@ -145,7 +152,7 @@ extern "C" int cleave_linear_dropout_backward(const float* x, const float* w, co
   if (x_mask)
     if (const int st = cleave_dropout_backward(dx, x_mask, n)) return st;
   if (relu_x) {
-#pragma omp parallel for schedule(static) if (n > cleave::kParallelMin) num_threads(cleave::threads())
+#pragma omp parallel for schedule(static) if (n > cleave::kParallelMin) num_threads(cleave::team(cleave::threads()))
     for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dx[i] : 0.0f;
   }
   return cleave::ok();

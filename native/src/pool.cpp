@@ -24,11 +24,35 @@ extern "C" int cleave_maxpool2d_forward(const float* x, float* y, int32_t* argma
   if (const int status = check_pool(op, batch, channels, height, width, kernel, stride)) return status;
   const int oh = (height - kernel) / stride + 1, ow = (width - kernel) / stride + 1;
   const int64_t planes = (int64_t)batch * channels, plane_in = (int64_t)height * width, plane_out = (int64_t)oh * ow;
-#pragma omp parallel for schedule(static) num_threads(cleave::threads()) if (planes * plane_in >= cleave::kParallelMin)
+#pragma omp parallel for schedule(static) num_threads(cleave::team(cleave::threads())) if (planes * plane_in >= cleave::kParallelMin)
   for (int64_t p = 0; p < planes; ++p) {
     const float* xp = x + p * plane_in;
     float* yp = y + p * plane_out;
     int32_t* ap = argmax + p * plane_out;
+    if (kernel == 2 && stride == 2) {
+      // The common 2x2 / 2 case with selects instead of branches, vectorised over the windows
+      // of a row (the same result as the general loop below: first maximum, NaN wins).
+      for (int r = 0; r < oh; ++r) {
+        const float* x0 = xp + (int64_t)2 * r * width;
+        const float* x1 = x0 + width;
+        const int base = 2 * r * width;
+#pragma omp simd
+        for (int c = 0; c < ow; ++c) {
+          float best = x0[2 * c];
+          int at = base + 2 * c;
+          const float cand[3] = {x0[2 * c + 1], x1[2 * c], x1[2 * c + 1]};
+          const int where[3] = {base + 2 * c + 1, base + width + 2 * c, base + width + 2 * c + 1};
+          for (int i = 0; i < 3; ++i) {
+            const bool take = cand[i] > best || (cand[i] != cand[i] && best == best);
+            best = take ? cand[i] : best;
+            at = take ? where[i] : at;
+          }
+          yp[r * ow + c] = best;
+          ap[r * ow + c] = at;
+        }
+      }
+      continue;
+    }
     for (int r = 0; r < oh; ++r) {
       for (int c = 0; c < ow; ++c) {
         int at = r * stride * width + c * stride;
@@ -63,7 +87,7 @@ extern "C" int cleave_maxpool2d_backward(const float* dy, const int32_t* argmax,
     if (argmax[i] < 0 || argmax[i] >= plane_in) bad = i;
   CLEAVE_REQUIRE(op, bad < 0, "argmax[%lld] = %d is outside the %dx%d plane: pass the argmax of maxpool2d_forward",
                  (long long)bad, bad < 0 ? 0 : argmax[bad], height, width);
-#pragma omp parallel for schedule(static) num_threads(cleave::threads()) if (planes * plane_in >= cleave::kParallelMin)
+#pragma omp parallel for schedule(static) num_threads(cleave::team(cleave::threads())) if (planes * plane_in >= cleave::kParallelMin)
   for (int64_t p = 0; p < planes; ++p) {
     float* dxp = dx + p * plane_in;
     std::memset(dxp, 0, sizeof(float) * plane_in);

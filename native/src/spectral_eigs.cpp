@@ -331,8 +331,7 @@ extern "C" int cleave_block_residuals(int64_t n, const double* x, const double* 
 extern "C" int cleave_block_chebyshev_step(int64_t count, double f, double c, double g, const double* y0,
                                            const double* y1, double* y2, int threads) {
   const char* OP = "block_chebyshev_step";
-  CLEAVE_REQUIRE(OP, y1 && y2, "y1 and y2 must not be null");
-  CLEAVE_REQUIRE(OP, count >= 0, "count must be >= 0, got %lld", (long long)count);
+  CLEAVE_CHECK_BLOCK_CHEBYSHEV_STEP(OP, y1, y2, count);
   CLEAVE_REQUIRE(OP, threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got %d", threads);
   cs::chebyshev_step(count, f, c, g, y0, y1, y2, threads);
   return cleave::ok();
@@ -354,10 +353,7 @@ extern "C" int cleave_block_orthonormalize(int64_t n, double* x, int64_t ldx, in
 extern "C" int cleave_block_copy(int64_t n, const double* src, int64_t lds, int s0, double* dst, int64_t ldd, int d0,
                                  int c) {
   const char* OP = "block_copy";
-  CLEAVE_REQUIRE(OP, src && dst, "src and dst must not be null");
-  CLEAVE_REQUIRE(OP, n >= 0 && c >= 0 && s0 >= 0 && d0 >= 0 && s0 + c <= lds && d0 + c <= ldd,
-                 "need columns [s0, s0 + c) within lds and [d0, d0 + c) within ldd; got n = %lld, s0 = %d, d0 = %d, "
-                 "c = %d, lds = %lld, ldd = %lld", (long long)n, s0, d0, c, (long long)lds, (long long)ldd);
+  CLEAVE_CHECK_BLOCK_COPY(OP, n, src, lds, s0, dst, ldd, d0, c);
   for (int64_t i = 0; i < n; ++i) std::memcpy(dst + i * ldd + d0, src + i * lds + s0, sizeof(double) * c);
   return cleave::ok();
 }

@@ -2,7 +2,9 @@ package dev.cleave.cli;
 
 import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.ClusterResult;
+import dev.cleave.cluster.DistributedShuffles;
 import dev.cleave.cluster.ShuffleMethod;
+import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.graph.Duplicates;
 import dev.cleave.graph.SelfLoops;
 import dev.cleave.nn.Device;
@@ -76,6 +78,10 @@ final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--shuffle-method", defaultValue = "layer", paramLabel = "M", description = "layer | layer_nonzero (default: ${DEFAULT-VALUE})")
     String shuffleMethod;
 
+    @Option(names = "--spark", arity = "0..1", fallbackValue = "local[*]", paramLabel = "MASTER",
+            description = "spread the shuffles over Spark tasks (default master local[*]; e.g. spark://host:7077); same result as without")
+    String spark;
+
     @Option(names = "--out", paramLabel = "FILE", description = "also write the JSON result to FILE (e.g. RUN_DIR/cluster.json)")
     Path out;
 
@@ -96,6 +102,9 @@ final class ClusterCommand implements Callable<Integer> {
         }
         SelfLoops loops = selfLoops == null ? SelfLoops.DROP : SelfLoops.parse(selfLoops, "--self-loops");
         Duplicates dups = duplicates == null ? Duplicates.SUM : Duplicates.parse(duplicates, "--duplicates");
+        if (spark != null && shuffles == 0) {
+            throw new InvalidInputException("--spark spreads the shuffle test: give --shuffles N too");
+        }
         if (shuffles > 0 && graph != null) {
             throw new InvalidInputException("--shuffles needs a model (weight matrices to shuffle), not --graph");
         }
@@ -109,10 +118,15 @@ final class ClusterCommand implements Callable<Integer> {
         ClusterOptions options = ClusterOptions.defaults().withK(k).withNInit(nInit).withTolerance(tolerance)
                 .withSeed(common.seed).withThreads(device.threads()).withBackend(device);
         ClusterRun result;
+        ShuffleTest.Runner shuffleTest = ShuffleTest::run;
+        if (spark != null) {
+            DistributedShuffles engine = DistributedShuffles.load();
+            shuffleTest = (weights, so, progress) -> engine.run(weights, so, spark);
+        }
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
             result = graph != null ? Pipeline.clusterGraph(new ClusterGraphRequest(graph, loops, dups, options, spectrum, out))
                     : Pipeline.clusterModel(new ClusterModelRequest(model, chain, options, shuffles,
-                            ShuffleMethod.parse(shuffleMethod), spectrum, out), progress);
+                            ShuffleMethod.parse(shuffleMethod), spectrum, out), progress, shuffleTest);
         }
         ClusterRun printed = result;
         common.emit(w, result, out, () -> printText(w, printed));

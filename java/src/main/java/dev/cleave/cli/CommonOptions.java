@@ -16,7 +16,7 @@ final class CommonOptions {
             description = "java | cpu | cuda | auto | cuda-emu (default: ${DEFAULT-VALUE})")
     String backend;
 
-    @Option(names = "--threads", paramLabel = "N", description = "threads (default: all cores)")
+    @Option(names = "--threads", paramLabel = "N", description = "threads (default: all cores, fewer while other processes keep cores busy; the results are those of all cores)")
     Integer threads;
 
     @Option(names = "--device", paramLabel = "N",
@@ -143,6 +143,6 @@ final class CommonOptions {
         return Device.resolve(name, threadCount, gpu(), msg -> {
             err.println(msg);
             err.flush();
-        });
+        }).withLoadAdaptiveThreads(threads == null); // left out: fewer threads while other processes hold cores
     }
 }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cleave", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Make neural networks modular, and prove it.",
-        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, ClusterCommand.class, CoclusterCommand.class, CircuitsCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, InitCommand.class, EvalCommand.class, ClusterCommand.class, CoclusterCommand.class, CircuitsCommand.class,
                 ReportCommand.class,
                 DoctorCommand.class,
                 CommandLine.HelpCommand.class})

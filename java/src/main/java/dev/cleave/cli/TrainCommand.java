@@ -4,7 +4,9 @@ import dev.cleave.data.DatasetSplit;
 import dev.cleave.io.Json;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Device;
+import dev.cleave.nn.Arch;
 import dev.cleave.nn.Mlp;
+import dev.cleave.nn.Network;
 import dev.cleave.train.ClusterableInit;
 import dev.cleave.train.ModularOptions;
 import dev.cleave.train.PruneOptions;
@@ -28,9 +30,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
-/** {@code cleave train}: train an MLP on a data set, writing model, metrics and checkpoints to --out. */
+/** {@code cleave train}: train a model (an MLP or any layer sequence) on a data set, writing model, metrics and checkpoints to --out. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train an MLP (default: F21's 784-256-256-256-256-10) with Adam on a data set.")
+        description = "Train a model (default: F21's MLP 784-256-256-256-256-10; --arch for CNNs) with Adam on a data set.")
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -39,7 +41,7 @@ final class TrainCommand implements Callable<Integer> {
     CommonOptions common;
 
     @Option(names = "--dataset", defaultValue = "fashion-mnist", paramLabel = "NAME",
-            description = "fashion-mnist | mnist | mnist-idx (default: ${DEFAULT-VALUE})")
+            description = "fashion-mnist | mnist | mnist-idx | cifar10 (cifar10 needs --data-dir; default: ${DEFAULT-VALUE})")
     String dataset;
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "folder searched first for the data set's files")
@@ -48,8 +50,13 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-install", description = "never install a missing data set (default: install it when running as root)")
     boolean noInstall;
 
-    @Option(names = "--layers", split = ",", paramLabel = "W", description = "layer widths, input first (default: 784,256,256,256,256,10)")
+    @Option(names = "--layers", split = ",", paramLabel = "W", description = "MLP layer widths, input first (default: 784,256,256,256,256,10)")
     int[] layers;
+
+    @Option(names = "--arch", paramLabel = "ARCH", description = "the model: a preset (" + ArchHelp.PRESETS + ") or a layer "
+            + "list, e.g. conv:16,relu,maxpool,flatten,linear:10 (tokens: conv:C[:kK][:sS][:pP][:nobias], linear:N[:nobias], "
+            + "maxpool[:K][:sS], bn, relu, dropout:P, flatten; see the README). Default: f21-mlp")
+    String arch;
 
     @Option(names = "--epochs", defaultValue = "20", paramLabel = "N", description = "epochs (default: ${DEFAULT-VALUE})")
     int epochs;
@@ -131,7 +138,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig config;
         Device device;
         if (resume != null) {
-            rejectWithResume("--dataset", "--data-dir", "--layers", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed",
+            rejectWithResume("--dataset", "--data-dir", "--layers", "--arch", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed",
                     "--modular", "--modular-lambda", "--modular-k", "--modular-layers", "--warmup-epochs", "--assign",
                     "--prune-epochs", "--clusterable-init", "--spectral-lambda", "--spectral-k", "--spectral-rescale");
             run = RunDir.open(resume);
@@ -152,11 +159,11 @@ final class TrainCommand implements Callable<Integer> {
             config = new TrainConfig(dataset, dataDir == null ? null : dataDir.toString(), layers, epochs, batchSize, lr, dropout,
                     l1, l2, common.seed, device.kind(), device.threads(), modularOptions(),
                     pruneEpochs == null ? null : PruneOptions.f21(pruneEpochs),
-                    clusterableInit ? ClusterableInit.f21() : null,
+                    clusterableInit ? (isNetwork() ? ClusterableInit.f21Cnn() : ClusterableInit.f21()) : null,
                     spectralLambda == null && spectralK == null ? null
                             : new SpectralOptions(spectralLambda == null ? 0.1f : spectralLambda, spectralK == null ? 3 : spectralK,
                                     spectralRescale == null ? SpectralOptions.Rescale.CANONICAL
-                                            : SpectralOptions.Rescale.parse(spectralRescale)));
+                                            : SpectralOptions.Rescale.parse(spectralRescale)), arch, null);
         }
         config.requireFitsMemory();
         try (Backend backend = device.open()) {
@@ -167,6 +174,9 @@ final class TrainCommand implements Callable<Integer> {
                         err.println(msg);
                         err.flush();
                     });
+            if (resume == null && config.arch() != null && !data.train().shape().equals(config.input())) {
+                config = config.withInputShape(data.train().shape()); // the files' images are not the usual size
+            }
             if (run == null) {
                 Path dir = out != null ? out : Path.of("runs", dataset + "-"
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -174,13 +184,18 @@ final class TrainCommand implements Callable<Integer> {
             } else {
                 run.writeConfig(config);
             }
+            Arch network = config.network();
             if (!common.json) {
                 outw.printf("data: %s, %d train / %d test images; model %s (%d parameters); run folder %s%n", config.dataset(),
-                        data.train().count(), data.test().count(), Arrays.toString(config.layers()),
-                        paramCount(config.layers()), run.path());
+                        data.train().count(), data.test().count(), network == null ? Arrays.toString(config.layers())
+                                : config.arch() + (config.arch().equals(network.layerList()) ? "" : " = " + network.layerList())
+                                        + " on " + network.input(),
+                        network == null ? paramCount(config.layers()) : network.parameterCount(), run.path());
                 outw.flush();
             }
-            try (Mlp model = Trainer.initialModel(config, backend); Trainer trainer = new Trainer(config, backend, model)) {
+            try (Mlp model = network == null ? Trainer.initialModel(config, backend) : null;
+                    Network net = network == null ? null : Trainer.initialNetwork(config, backend);
+                    Trainer trainer = network == null ? new Trainer(config, backend, model) : new Trainer(config, backend, net)) {
                 if (resume != null) {
                     run.resume(trainer, config);
                     if (!common.json) {
@@ -206,6 +221,11 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Whether --arch names a model off the MLP path (decided by parsing it, as the config does). */
+    private boolean isNetwork() {
+        return arch != null && Arch.parse(arch, dev.cleave.data.Datasets.inputShape(dataset)).mlpWidths() == null;
     }
 
     /** The modular options, when --modular or any --modular-* option is given. */

@@ -78,7 +78,8 @@ final class GraphOperator {
     /**
      * The connected components of the graph, per operator row: {@code labels[t]} numbers the
      * components in order of their first operator row. Union-find over the stored non-zero
-     * entries of the pieces.
+     * entries of the pieces; in a dense piece, once one row has no zero (all its columns are then
+     * in one set) every later row needs only its first non-zero entry.
      */
     int[] componentLabels() {
         int[] parent = new int[n];
@@ -86,14 +87,28 @@ final class GraphOperator {
             parent[i] = i;
         }
         for (Piece p : pieces) {
+            boolean colsJoined = false; // a full row of this dense piece has put all its columns in one set
             for (int i = 0; i < p.rows(); i++) {
                 if (p.isDense()) {
                     float[] a = p.dense();
-                    for (int j = 0; j < p.cols(); j++) {
-                        if (a[i * p.cols() + j] != 0f) {
+                    int c = p.cols(), row = i * c;
+                    if (colsJoined) { // one edge joins the row to them all (a dense layer: one union a row)
+                        for (int j = 0; j < c; j++) {
+                            if (a[row + j] != 0f) {
+                                union(parent, p.dst() + i, p.src() + j);
+                                break;
+                            }
+                        }
+                        continue;
+                    }
+                    int nonzero = 0;
+                    for (int j = 0; j < c; j++) {
+                        if (a[row + j] != 0f) {
                             union(parent, p.dst() + i, p.src() + j);
+                            nonzero++;
                         }
                     }
+                    colsJoined = nonzero == c;
                 } else {
                     for (long e = p.offsets()[i]; e < p.offsets()[i + 1]; e++) {
                         if (p.weights()[(int) e] != 0f) {

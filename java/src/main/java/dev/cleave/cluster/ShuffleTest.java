@@ -1,5 +1,6 @@
 package dev.cleave.cluster;
 
+import dev.cleave.graph.CnnUnitGraph;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.ProgressListener;
@@ -26,6 +27,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link CancelledException} from it stops the test, which then throws it to the caller.
  */
 public final class ShuffleTest {
+    /**
+     * Something that runs the test: {@link ShuffleTest#run(List, ShuffleOptions, ProgressListener)}
+     * here, or a {@link DistributedShuffles} engine that spreads the shuffles and returns the same result.
+     */
+    @FunctionalInterface
+    public interface Runner {
+        ShuffleResult run(List<FloatMatrix> weights, ShuffleOptions options, ProgressListener progress);
+    }
+
     public static final String TASK = "shuffle";
 
     private ShuffleTest() {}
@@ -42,7 +52,6 @@ public final class ShuffleTest {
         ClusterResult trained = SpectralClustering.cluster(weights, options.cluster());
         int n = options.shuffles();
         double[] ncuts = new double[n];
-        ClusterOptions one = options.cluster().withThreads(1);
         int workers = Math.min(n, options.cluster().resolvedThreads());
         AtomicInteger next = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
@@ -62,9 +71,7 @@ public final class ShuffleTest {
                     int i;
                     while (failure.get() == null && (i = next.getAndIncrement()) < n) {
                         try {
-                            SplittableRandom r = Rng.stream(options.cluster().seed(), "shuffle/" + i);
-                            List<FloatMatrix> shuffled = shuffle(weights, options.method(), r);
-                            ncuts[i] = SpectralClustering.cluster(shuffled, one.withSeed(r.nextLong())).ncut();
+                            ncuts[i] = shuffledNcut(weights, options, i);
                             synchronized (lock) {
                                 if (failure.get() == null) {
                                     progress.progress(TASK, done.incrementAndGet(), n);
@@ -91,6 +98,32 @@ public final class ShuffleTest {
             throw failure.get();
         }
         return ShuffleResult.of(trained.ncut(), ncuts, (System.nanoTime() - t0) / 1e9, trained, options);
+    }
+
+    /**
+     * Runs the test on the unit graph of a CNN: the trained graph and every shuffle of its unit
+     * matrices (the channel-norm matrices, as F21 shuffled them) are clustered as an MLP's.
+     */
+    public static ShuffleResult run(CnnUnitGraph graph, ShuffleOptions options, ProgressListener listener) {
+        return run(graph.unitMatrices(), options, listener);
+    }
+
+    /** Shuffled copies of a CNN's unit matrices (see {@link #shuffle(List, ShuffleMethod, SplittableRandom)}). */
+    public static List<FloatMatrix> shuffle(CnnUnitGraph graph, ShuffleMethod method, SplittableRandom random) {
+        return shuffle(graph.unitMatrices(), method, random);
+    }
+
+    /**
+     * The n-cut of shuffle {@code index} alone, clustered on one thread: exactly the value
+     * {@link #run} reports for that index, so shuffles can be spread over processes or machines.
+     */
+    public static double shuffledNcut(List<FloatMatrix> weights, ShuffleOptions options, int index) {
+        if (index < 0 || index >= options.shuffles()) {
+            throw new InvalidInputException("shuffle index must be in [0, " + options.shuffles() + "), got " + index);
+        }
+        SplittableRandom r = Rng.stream(options.cluster().seed(), "shuffle/" + index);
+        List<FloatMatrix> shuffled = shuffle(weights, options.method(), r);
+        return SpectralClustering.cluster(shuffled, options.cluster().withThreads(1).withSeed(r.nextLong())).ncut();
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.cleave.cluster;
 
+import dev.cleave.graph.CnnGraphOptions;
+import dev.cleave.graph.CnnLayer;
+import dev.cleave.graph.CnnUnitGraph;
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.NetworkGraph;
 import dev.cleave.graph.RemovedNode;
@@ -89,6 +92,19 @@ public final class SpectralClustering {
     /** Clusters the graph of an MLP given its weight matrices (each out x in, forward order). */
     public static ClusterResult cluster(List<FloatMatrix> weights, ClusterOptions options) {
         return cluster(NetworkGraph.fromWeights(weights), options);
+    }
+
+    /**
+     * Clusters the unit graph of a CNN (channels and neurons as nodes, see {@link CnnUnitGraph});
+     * removed units are reported with their unit layer ({@link CnnUnitGraph#unitLayers()}).
+     */
+    public static ClusterResult cluster(CnnUnitGraph graph, ClusterOptions options) {
+        return cluster(graph.network(), options);
+    }
+
+    /** Builds the unit graph of a CNN's weighted layers (forward order) and clusters it. */
+    public static ClusterResult cluster(List<CnnLayer> layers, CnnGraphOptions graph, ClusterOptions options) {
+        return cluster(CnnUnitGraph.build(layers, graph), options);
     }
 
     /**

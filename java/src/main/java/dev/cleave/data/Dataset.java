@@ -7,11 +7,11 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * A labelled image data set held in memory: {@code count()} grey-scale images of
- * {@code rows x cols} pixels, each with a class label.
+ * A labelled image data set held in memory: {@code count()} images of {@code channels} x
+ * {@code rows x cols} pixels (grey-scale: one channel), each with a class label.
  *
  * <p>{@link #images} is row-major, {@code count() x features()}: image {@code i} occupies
- * {@code images[i * features() .. (i + 1) * features())}, its pixels in row-major order, each
+ * {@code images[i * features() .. (i + 1) * features())}, its pixels channel by channel, each in row-major order (CHW), each
  * scaled to [0, 1] (0 = background). {@link #labels} has one entry per image, in
  * [0, {@code classes}).
  *
@@ -23,14 +23,20 @@ import java.util.SplittableRandom;
  * <p>The constructor validates everything (shape, lengths, label range, pixel range) and
  * throws {@link InvalidInputException} naming the data set and what is wrong.
  */
-public record Dataset(String name, int rows, int cols, int classes, float[] images, int[] labels) {
+public record Dataset(String name, int rows, int cols, int classes, float[] images, int[] labels, int channels) {
+
+    /** A grey-scale data set (one channel). */
+    public Dataset(String name, int rows, int cols, int classes, float[] images, int[] labels) {
+        this(name, rows, cols, classes, images, labels, 1);
+    }
 
     public Dataset {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("a dataset needs a non-blank name");
         }
-        if (rows <= 0 || cols <= 0) {
-            throw new InvalidInputException("dataset " + name + ": image shape must be positive, got " + rows + " x " + cols);
+        if (rows <= 0 || cols <= 0 || channels <= 0) {
+            throw new InvalidInputException("dataset " + name + ": image shape must be positive, got " + channels + " x " + rows
+                    + " x " + cols);
         }
         if (classes <= 0) {
             throw new InvalidInputException("dataset " + name + ": needs at least one class, got " + classes);
@@ -38,7 +44,7 @@ public record Dataset(String name, int rows, int cols, int classes, float[] imag
         if (images == null || labels == null) {
             throw new IllegalArgumentException("dataset " + name + ": images and labels must not be null");
         }
-        long features = (long) rows * cols;
+        long features = (long) channels * rows * cols;
         if (features > Integer.MAX_VALUE) {
             throw new InvalidInputException("dataset " + name + ": images of " + rows + " x " + cols + " pixels are too large");
         }
@@ -67,9 +73,14 @@ public record Dataset(String name, int rows, int cols, int classes, float[] imag
         return labels.length;
     }
 
-    /** Pixels per image: {@code rows * cols}. */
+    /** Values per image: {@code channels * rows * cols}. */
     public int features() {
-        return rows * cols;
+        return channels * rows * cols;
+    }
+
+    /** One image's shape, (channels, rows, cols). */
+    public dev.cleave.nn.Shape shape() {
+        return new dev.cleave.nn.Shape(channels, rows, cols);
     }
 
     /**
@@ -90,7 +101,7 @@ public record Dataset(String name, int rows, int cols, int classes, float[] imag
             System.arraycopy(images, i * f, outImages, k * f, f);
             outLabels[k] = labels[i];
         }
-        return new Dataset(name, rows, cols, classes, outImages, outLabels);
+        return new Dataset(name, rows, cols, classes, outImages, outLabels, channels);
     }
 
     /** {@code classCounts()[c]} = number of images labelled {@code c}; length {@code classes}. */
@@ -160,7 +171,7 @@ public record Dataset(String name, int rows, int cols, int classes, float[] imag
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Dataset d && d.name.equals(name) && d.rows == rows && d.cols == cols
+        return o instanceof Dataset d && d.name.equals(name) && d.rows == rows && d.cols == cols && d.channels == channels
                 && d.classes == classes && Arrays.equals(d.labels, labels) && Arrays.equals(d.images, images);
     }
 
@@ -171,6 +182,6 @@ public record Dataset(String name, int rows, int cols, int classes, float[] imag
 
     @Override
     public String toString() {
-        return "Dataset[" + name + ": " + count() + " images of " + rows + " x " + cols + ", " + classes + " classes]";
+        return "Dataset[" + name + ": " + count() + " images of " + (channels == 1 ? "" : channels + " x ") + rows + " x " + cols + ", " + classes + " classes]";
     }
 }

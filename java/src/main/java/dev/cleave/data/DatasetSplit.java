@@ -11,7 +11,7 @@ public record DatasetSplit(Dataset train, Dataset test) {
         if (train == null || test == null) {
             throw new IllegalArgumentException("a split needs both a train and a test set");
         }
-        if (train.rows() != test.rows() || train.cols() != test.cols() || train.classes() != test.classes()) {
+        if (train.rows() != test.rows() || train.channels() != test.channels() || train.cols() != test.cols() || train.classes() != test.classes()) {
             throw new InvalidInputException("train " + train + " and test " + test
                     + " must have the same image shape and number of classes");
         }

@@ -32,7 +32,22 @@ import java.util.function.Consumer;
  */
 public final class Datasets {
     /** The names {@link #load} knows. */
-    public static final List<String> NAMES = List.of("fashion-mnist", "mnist", "mnist-idx");
+    public static final List<String> NAMES = List.of("fashion-mnist", "mnist", "mnist-idx", "cifar10");
+
+    /**
+     * One image's shape in the data set {@code name}: 1x28x28 for the MNIST kinds, 3x32x32 for
+     * CIFAR-10 (known from the name, before any file is read).
+     *
+     * @throws InvalidInputException for an unknown name
+     */
+    public static dev.cleave.nn.Shape inputShape(String name) {
+        return switch (canonicalName(name)) {
+            case "fashion-mnist", "mnist", "mnist-idx" -> new dev.cleave.nn.Shape(1, 28, 28);
+            case "cifar10" -> new dev.cleave.nn.Shape(Cifar10.CHANNELS, Cifar10.HEIGHT, Cifar10.WIDTH);
+            default -> throw new InvalidInputException("unknown dataset '" + name + "': known datasets are "
+                    + String.join(", ", NAMES));
+        };
+    }
     /** Where the Debian package {@value #FASHION_MNIST_PACKAGE} puts Fashion-MNIST. */
     public static final String FASHION_MNIST_SYSTEM_DIR = "/usr/share/datasets/fashion-mnist";
     /** The Debian package with Fashion-MNIST. */
@@ -83,6 +98,7 @@ public final class Datasets {
             case "fashion-mnist" -> loadFashionMnist(dataDir, out);
             case "mnist-idx" -> loadMnistIdx(dataDir, out);
             case "mnist" -> loadMnistJson(dataDir, out);
+            case "cifar10" -> loadCifar10(dataDir, out);
             default -> throw new InvalidInputException("unknown dataset '" + name + "': known datasets are "
                     + String.join(", ", NAMES));
         };
@@ -110,6 +126,22 @@ public final class Datasets {
         }
         throw new DatasetNotFoundException(name, String.join(", ", looked), "sudo apt-get install " + FASHION_MNIST_PACKAGE
                 + ", or pass --data-dir DIR with the four IDX files " + IDX_FILE_LIST);
+    }
+
+    private static DatasetSplit loadCifar10(Path dataDir, Consumer<String> log) {
+        if (dataDir == null) {
+            throw new InvalidInputException("cifar10 reads the CIFAR-10 binary files from --data-dir, and none was given: pass "
+                    + "--data-dir DIR with data_batch_1.bin .. data_batch_5.bin and test_batch.bin from " + Cifar10.SOURCE
+                    + " (no package this project can reach ships it)");
+        }
+        Cifar10.requireFiles(dataDir);
+        log.accept("cifar10: reading " + dataDir);
+        Cifar10.Data d = Cifar10.read(dataDir);
+        return new DatasetSplit(cifar("cifar10", d.train()), cifar("cifar10", d.test()));
+    }
+
+    private static Dataset cifar(String name, Cifar10.Images im) {
+        return new Dataset(name, Cifar10.HEIGHT, Cifar10.WIDTH, Cifar10.CLASSES, im.pixels(), im.labels(), Cifar10.CHANNELS);
     }
 
     private DatasetSplit loadMnistIdx(Path dataDir, Consumer<String> log) {

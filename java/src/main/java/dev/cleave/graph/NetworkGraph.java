@@ -56,6 +56,10 @@ public final class NetworkGraph {
         }
         int layers = weights.size() + 1;
         int[] sizes = new int[layers];
+        // One pass per layer, after its shape check: finiteness, |W| and the degrees.
+        double[][] deg = new double[layers][];
+        float[][] abs = new float[weights.size()][];
+        long edges = 0;
         for (int l = 0; l < weights.size(); l++) {
             FloatMatrix w = weights.get(l);
             if (w == null || w.rows() == 0 || w.cols() == 0) {
@@ -64,19 +68,38 @@ public final class NetworkGraph {
             }
             if (l == 0) {
                 sizes[0] = w.cols();
+                deg[0] = new double[sizes[0]];
             } else if (w.cols() != sizes[l]) {
                 throw new InvalidInputException("weight " + l + " is " + w.rows() + " x " + w.cols() + " (out x in) but weight "
                         + (l - 1) + " has " + sizes[l] + " outputs: consecutive layers must chain (in of weight " + l
                         + " = out of weight " + (l - 1) + ")");
             }
             sizes[l + 1] = w.rows();
+            deg[l + 1] = new double[sizes[l + 1]];
             float[] d = w.data();
-            for (int e = 0; e < d.length; e++) {
-                if (!Float.isFinite(d[e])) {
-                    throw new InvalidInputException("weight " + l + " entry [" + (e / w.cols()) + "][" + (e % w.cols())
-                            + "] is " + d[e] + "; a network graph needs finite weights");
+            float[] a = new float[d.length];
+            int in = w.cols();
+            double[] dIn = deg[l];
+            double[] dOut = deg[l + 1];
+            for (int r = 0; r < w.rows(); r++) {
+                double rowSum = 0.0;
+                for (int c = 0, e = r * in; c < in; c++, e++) {
+                    float x = d[e];
+                    if (!Float.isFinite(x)) {
+                        throw new InvalidInputException("weight " + l + " entry [" + r + "][" + c + "] is " + x
+                                + "; a network graph needs finite weights");
+                    }
+                    float m = Math.abs(x);
+                    a[e] = m;
+                    if (m != 0f) {
+                        rowSum += m;
+                        dIn[c] += m;
+                        edges++;
+                    }
                 }
+                dOut[r] += rowSum;
             }
+            abs[l] = a;
         }
         long total = 0;
         for (int s : sizes) {
@@ -84,30 +107,6 @@ public final class NetworkGraph {
         }
         if (total > Integer.MAX_VALUE - 8) {
             throw new InvalidInputException("network has " + total + " neurons; at most 2^31 - 9 are supported");
-        }
-        double[][] deg = new double[layers][];
-        for (int l = 0; l < layers; l++) {
-            deg[l] = new double[sizes[l]];
-        }
-        long edges = 0;
-        for (int l = 0; l < weights.size(); l++) {
-            FloatMatrix w = weights.get(l);
-            float[] d = w.data();
-            int in = w.cols();
-            double[] dIn = deg[l];
-            double[] dOut = deg[l + 1];
-            for (int r = 0; r < w.rows(); r++) {
-                double rowSum = 0.0;
-                for (int c = 0; c < in; c++) {
-                    float a = Math.abs(d[r * in + c]);
-                    if (a != 0f) {
-                        rowSum += a;
-                        dIn[c] += a;
-                        edges++;
-                    }
-                }
-                dOut[r] += rowSum;
-            }
         }
         if (edges == 0) {
             throw new InvalidInputException("every weight of the network is zero: its graph has no edges to cluster");
@@ -142,23 +141,20 @@ public final class NetworkGraph {
         }
         float[][] blocks = new float[weights.size()][];
         for (int l = 0; l < weights.size(); l++) {
-            float[] d = weights.get(l).data();
+            float[] d = abs[l];
             int in = sizes[l];
             int[] rows = kept[l + 1];
             int[] cols = kept[l];
+            if (rows.length == sizes[l + 1] && cols.length == in) {
+                blocks[l] = d; // every node kept: |W| as it is
+                continue;
+            }
             float[] b = new float[rows.length * cols.length];
-            boolean allCols = cols.length == in;
             for (int r = 0; r < rows.length; r++) {
                 int src = rows[r] * in;
                 int dst = r * cols.length;
-                if (allCols) {
-                    for (int c = 0; c < in; c++) {
-                        b[dst + c] = Math.abs(d[src + c]);
-                    }
-                } else {
-                    for (int c = 0; c < cols.length; c++) {
-                        b[dst + c] = Math.abs(d[src + cols[c]]);
-                    }
+                for (int c = 0; c < cols.length; c++) {
+                    b[dst + c] = d[src + cols[c]];
                 }
             }
             blocks[l] = b;

@@ -9,15 +9,20 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
 /**
- * The enmeshment loss op (G24, G25) for one weight matrix W (rows x cols, a layer's
- * out x in) and a fixed cluster assignment: row labels and column labels in [0, k), cluster
- * {@code c} pairing the rows labelled {@code c} with the columns labelled {@code c}. With
+ * The enmeshment loss op (G24, G25) for one weight W and a fixed cluster assignment: row
+ * labels and column labels in [0, k), cluster {@code c} pairing the rows labelled {@code c}
+ * with the columns labelled {@code c}. W is rows x cols x slice, row-major: a dense layer's
+ * out x in matrix (slice 1), or a conv layer's kernel (out, in, kh, kw) with rows = out
+ * channels, cols = in channels and slice = kh * kw (held as the out x in*kh*kw tensor). With
  * {@code S = sum W^2}:
  *
  * <pre>
- *   C(W)        = sum over i, j with rowLabel[i] == colLabel[j] of W_ij^2 / S      (in [0, 1])
- *   dC/dW_ij    = (2 W_ij / S) (1[rowLabel[i] == colLabel[j]] - C)
+ *   C(W)        = sum over i, j, s with rowLabel[i] == colLabel[j] of W_ijs^2 / S   (in [0, 1])
+ *   dC/dW_ijs   = (2 W_ijs / S) (1[rowLabel[i] == colLabel[j]] - C)
  * </pre>
+ *
+ * For a conv kernel C is the share of the squared kernel mass sum ||K[j, i, :, :]||^2 inside
+ * the k diagonal channel blocks; for slice 1 it is G24's C.
  *
  * C is 1 for a block-diagonal W and about 1/k for random W under balanced clusters. The
  * training loss {@code CE - lambda * mean C} takes {@code scale = -lambda / layers}. An all-zero
@@ -36,6 +41,7 @@ public final class Enmeshment implements AutoCloseable {
 
     private final int rows;
     private final int cols;
+    private final int slice;
     private final int k;
     private final int[] rowLabels;
     private final int[] colLabels;
@@ -49,9 +55,20 @@ public final class Enmeshment implements AutoCloseable {
      * @throws InvalidInputException if a shape, k or a label is out of range
      */
     public Enmeshment(int rows, int cols, int k, int[] rowLabels, int[] colLabels) {
-        validate(rows, cols, k, rowLabels, colLabels);
+        this(rows, cols, 1, k, rowLabels, colLabels);
+    }
+
+    /**
+     * An op for rows x cols x slice weights (a conv kernel (out, in, kh, kw): rows = out,
+     * cols = in, slice = kh * kw) with the given channel labels (copied), each in [0, k).
+     *
+     * @throws InvalidInputException if a shape, slice, k or a label is out of range
+     */
+    public Enmeshment(int rows, int cols, int slice, int k, int[] rowLabels, int[] colLabels) {
+        validate(rows, cols, slice, k, rowLabels, colLabels);
         this.rows = rows;
         this.cols = cols;
+        this.slice = slice;
         this.k = k;
         this.rowLabels = rowLabels.clone();
         this.colLabels = colLabels.clone();
@@ -62,7 +79,12 @@ public final class Enmeshment implements AutoCloseable {
 
     /** An op whose rows and columns are each split by {@link BalancedPartition} into k clusters. */
     public static Enmeshment balanced(int rows, int cols, int k) {
-        return new Enmeshment(rows, cols, k, BalancedPartition.labels(rows, k), BalancedPartition.labels(cols, k));
+        return balanced(rows, cols, 1, k);
+    }
+
+    /** An op on rows x cols x slice weights whose rows and columns are each split by {@link BalancedPartition}. */
+    public static Enmeshment balanced(int rows, int cols, int slice, int k) {
+        return new Enmeshment(rows, cols, slice, k, BalancedPartition.labels(rows, k), BalancedPartition.labels(cols, k));
     }
 
     public int rows() {
@@ -77,6 +99,16 @@ public final class Enmeshment implements AutoCloseable {
         return k;
     }
 
+    /** Elements per (row, column) pair: kh * kw for a conv kernel, 1 for a matrix. */
+    public int slice() {
+        return slice;
+    }
+
+    /** Elements per row of W: cols * slice (the column count of the tensor holding W). */
+    public long width() {
+        return (long) cols * slice;
+    }
+
     /** A copy of the row labels. */
     public int[] rowLabels() {
         return rowLabels.clone();
@@ -87,15 +119,15 @@ public final class Enmeshment implements AutoCloseable {
         return colLabels.clone();
     }
 
-    /** C of the rows x cols matrix at {@code w} (native, one pass over W). */
+    /** C of the rows x cols x slice weight at {@code w} (native, one pass over W). */
     public double forward(FloatPointer w) {
         requireBuffer(w, "w");
         return run(w, 0.0f, null);
     }
 
     /**
-     * C of the matrix at {@code w}, and ADDS {@code scale * dC/dW} into {@code grad} (rows x
-     * cols, not overlapping {@code w}): native, two passes over W.
+     * C of the weight at {@code w}, and ADDS {@code scale * dC/dW} into {@code grad} (rows x
+     * cols x slice, not overlapping {@code w}): native, two passes over W.
      *
      * @throws dev.cleave.nativ.NativeNumericException if W holds a NaN or infinite value (grad is
      *     then untouched)
@@ -104,7 +136,7 @@ public final class Enmeshment implements AutoCloseable {
         requireBuffer(w, "w");
         requireBuffer(grad, "grad");
         requireFinite(scale);
-        long bytes = (long) rows * cols * Float.BYTES;
+        long bytes = rows * width() * Float.BYTES;
         long wStart = w.address() + w.position() * Float.BYTES;
         long gStart = grad.address() + grad.position() * Float.BYTES;
         if (bytes > 0 && wStart < gStart + bytes && gStart < wStart + bytes) {
@@ -132,7 +164,7 @@ public final class Enmeshment implements AutoCloseable {
             double c = forwardBackward(pw, 1.0f, pg);
             float[] grad = new float[n];
             pg.get(grad);
-            return new Result(c, new FloatMatrix(rows, cols, grad));
+            return new Result(c, new FloatMatrix(rows, cols * slice, grad));
         }
     }
 
@@ -161,22 +193,38 @@ public final class Enmeshment implements AutoCloseable {
      */
     public static double reference(double[] w, int rows, int cols, int[] rowLabels, int[] colLabels, int k,
             double scale, double[] grad) {
-        validate(rows, cols, k, rowLabels, colLabels);
-        long n = (long) rows * cols;
+        return reference(w, rows, cols, 1, rowLabels, colLabels, k, scale, grad);
+    }
+
+    /**
+     * The reference on rows x cols x slice weights (element (i, j, s) at (i * cols + j) * slice
+     * + s; a conv kernel (out, in, kh, kw) with slice kh * kw).
+     *
+     * @throws InvalidInputException if a shape, slice, k, a label or a value is invalid
+     */
+    public static double reference(double[] w, int rows, int cols, int slice, int[] rowLabels, int[] colLabels, int k,
+            double scale, double[] grad) {
+        validate(rows, cols, slice, k, rowLabels, colLabels);
+        long n = (long) rows * cols * slice;
         if (w == null || w.length != n || (grad != null && grad.length != n)) {
-            throw new InvalidInputException("enmeshment: w and grad must hold rows * cols = " + n + " values");
+            throw new InvalidInputException("enmeshment: w and grad must hold rows * cols" + (slice > 1 ? " * slice" : "")
+                    + " = " + n + " values");
         }
         requireFinite(scale);
         double s = 0.0;
         double in = 0.0;
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
-                double v = w[i * cols + j];
-                if (!Double.isFinite(v)) {
-                    throw new InvalidInputException("enmeshment: w[" + i + "][" + j + "] is not finite: " + v);
+                boolean inBlock = rowLabels[i] == colLabels[j];
+                for (int e = (i * cols + j) * slice, end = e + slice; e < end; e++) {
+                    double v = w[e];
+                    if (!Double.isFinite(v)) {
+                        throw new InvalidInputException("enmeshment: w[" + i + "][" + j + "]" + (slice > 1 ? "[" + (e % slice)
+                                + "]" : "") + " is not finite: " + v);
+                    }
+                    s += v * v;
+                    in += inBlock ? v * v : 0.0;
                 }
-                s += v * v;
-                in += rowLabels[i] == colLabels[j] ? v * v : 0.0;
             }
         }
         if (s == 0.0) {
@@ -187,7 +235,9 @@ public final class Enmeshment implements AutoCloseable {
             for (int i = 0; i < rows; i++) {
                 for (int j = 0; j < cols; j++) {
                     double inBlock = rowLabels[i] == colLabels[j] ? 1.0 : 0.0;
-                    grad[i * cols + j] += scale * 2.0 * w[i * cols + j] / s * (inBlock - c);
+                    for (int e = (i * cols + j) * slice, end = e + slice; e < end; e++) {
+                        grad[e] += scale * 2.0 * w[e] / s * (inBlock - c);
+                    }
                 }
             }
         }
@@ -198,14 +248,22 @@ public final class Enmeshment implements AutoCloseable {
         if (nativeC == null) {
             throw new IllegalStateException("enmeshment: this op was closed");
         }
-        CpuKernels.check(ModularKernels.cleave_enmeshment(w, nativeRowLabels, nativeColLabels, rows, cols, k,
+        CpuKernels.check(ModularKernels.cleave_enmeshment(w, nativeRowLabels, nativeColLabels, rows, cols, slice, k,
                 scale, grad, nativeC));
         return nativeC.get();
     }
 
-    private static void validate(int rows, int cols, int k, int[] rowLabels, int[] colLabels) {
+    private static void validate(int rows, int cols, int slice, int k, int[] rowLabels, int[] colLabels) {
         if (rows < 0 || cols < 0) {
             throw new InvalidInputException("enmeshment: rows and cols must be >= 0, got " + rows + " x " + cols);
+        }
+        if (slice < 1) {
+            throw new InvalidInputException("enmeshment: slice must be >= 1 (kh * kw for a conv kernel, 1 for a matrix), got "
+                    + slice);
+        }
+        if ((long) rows * cols * slice > Integer.MAX_VALUE - 8) {
+            throw new InvalidInputException("enmeshment: rows * cols * slice = " + (long) rows * cols * slice
+                    + " exceeds 2^31 - 9 elements");
         }
         if (k < 1 || k > MAX_K) {
             throw new InvalidInputException("enmeshment: k must be in [1, " + MAX_K + "], got " + k);
@@ -228,26 +286,26 @@ public final class Enmeshment implements AutoCloseable {
     }
 
     private void requireBuffer(FloatPointer p, String name) {
-        long n = (long) rows * cols;
+        long n = rows * width();
         if (p == null || (n > 0 && p.isNull())) {
             throw new InvalidInputException("enmeshment: " + name + " must not be null");
         }
         long available = p.limit() - p.position();
         if (p.capacity() > 0 && available < n) {
             throw new InvalidInputException("enmeshment: " + name + " holds " + available + " floats past its position,"
-                    + " need rows * cols = " + n);
+                    + " need rows * cols" + (slice > 1 ? " * slice" : "") + " = " + n);
         }
     }
 
     private void requireMatrix(FloatMatrix w) {
-        if (w == null || w.rows() != rows || w.cols() != cols) {
-            throw new InvalidInputException("enmeshment: w must be " + rows + " x " + cols + ", got "
+        if (w == null || w.rows() != rows || w.cols() != width()) {
+            throw new InvalidInputException("enmeshment: w must be " + rows + " x " + width() + ", got "
                     + (w == null ? "null" : w.rows() + " x " + w.cols()));
         }
         float[] d = w.data();
         for (int i = 0; i < d.length; i++) {
             if (!Float.isFinite(d[i])) {
-                throw new InvalidInputException("enmeshment: w[" + (i / cols) + "][" + (i % cols) + "] is not finite: "
+                throw new InvalidInputException("enmeshment: w[" + (i / width()) + "][" + (i % width()) + "] is not finite: "
                         + d[i]);
             }
         }

@@ -4,6 +4,9 @@ import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
+import org.eclipse.collections.api.list.primitive.ImmutableIntList;
+import org.eclipse.collections.api.list.primitive.IntList;
+import org.eclipse.collections.impl.list.mutable.primitive.IntArrayList;
 
 /**
  * A choice of a network's weight layers, as the CLI's layer options take it: {@code hidden}
@@ -21,9 +24,9 @@ public final class LayerSelection {
      *
      * @param option the option that gave {@code spec}, for messages (e.g. "--modular-layers")
      */
-    public static List<Integer> indices(String spec, int layerCount, String option) {
+    public static ImmutableIntList indices(String spec, int layerCount, String option) {
         String s = spec == null ? "hidden" : spec.trim();
-        List<Integer> out = new ArrayList<>();
+        IntArrayList out = new IntArrayList();
         switch (s) {
             case "hidden" -> {
                 for (int l = 1; l + 1 < layerCount; l++) {
@@ -59,7 +62,7 @@ public final class LayerSelection {
             throw new InvalidInputException(option + " " + s + " selects no layer of a " + layerCount
                     + "-layer network (hidden-to-hidden needs at least 3 weight layers): use all or a list");
         }
-        return out;
+        return out.toImmutable();
     }
 
     /**
@@ -85,8 +88,8 @@ public final class LayerSelection {
      * The indices of {@code names} among a model's layers, given by their weight tensors' names
      * ({@code weightNames}); a name may be the weight's or its module's (without ".weight").
      */
-    public static List<Integer> indicesOf(List<String> names, List<String> weightNames, String option) {
-        List<Integer> out = new ArrayList<>();
+    public static ImmutableIntList indicesOf(List<String> names, List<String> weightNames, String option) {
+        IntArrayList out = new IntArrayList(names.size());
         for (String name : names) {
             int at = -1;
             for (int i = 0; i < weightNames.size(); i++) {
@@ -104,7 +107,7 @@ public final class LayerSelection {
             }
             out.add(at);
         }
-        return out;
+        return out.toImmutable();
     }
 
     /**
@@ -113,17 +116,13 @@ public final class LayerSelection {
      *
      * @param kOption the option that gave k, for messages (e.g. "--modular-k")
      */
-    public static void requireClustersFit(List<Integer> layers, int[] widths, int k, String kOption) {
-        for (int l : layers) {
-            requireFits(l, widths[l + 1], widths[l], k, kOption);
-        }
+    public static void requireClustersFit(IntList layers, int[] widths, int k, String kOption) {
+        layers.forEach(l -> requireFits(l, widths[l + 1], widths[l], k, kOption));
     }
 
     /** As above, for a model's weight matrices (each out x in). */
-    public static void requireClustersFit(List<Integer> layers, List<FloatMatrix> weights, int k, String kOption) {
-        for (int l : layers) {
-            requireFits(l, weights.get(l).rows(), weights.get(l).cols(), k, kOption);
-        }
+    public static void requireClustersFit(IntList layers, List<FloatMatrix> weights, int k, String kOption) {
+        layers.forEach(l -> requireFits(l, weights.get(l).rows(), weights.get(l).cols(), k, kOption));
     }
 
     private static void requireFits(int layer, int rows, int cols, int k, String kOption) {

@@ -8,6 +8,7 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Const;
+import org.bytedeco.javacpp.annotation.CriticalRegion;
 import org.bytedeco.javacpp.annotation.Platform;
 
 /**
@@ -42,7 +43,31 @@ public final class CpuKernels {
 
     public static native int cleave_set_blas_threads(int n);
 
+    /** As cleave_set_threads(n), with the team (threads running the parts) following the load. */
+    public static native int cleave_set_threads_adaptive(int n);
+
+    /** A fixed team of n threads running the partition of cleave_set_threads (for tests). */
+    public static native int cleave_set_team(int n);
+
+    public static native int cleave_get_team();
+
+    /** The adaptive rule: the next team from the current one, the threads set and the free cores. */
+    public static native int cleave_team_decision(int team, int max, double freeCores);
+
     public static native @Cast("const char*") BytePointer cleave_build_info();
+
+    // The spectral regulariser (cleave_cpu.h): Java arrays in place, without copies (critical regions).
+    @CriticalRegion
+    public static native int cleave_spectral_canonical(@Cast("const int32_t*") int[] widths, int layers, @Const float[] w,
+            @Const float[] b, float[] cw, float[] cb, double[] factors);
+
+    @CriticalRegion
+    public static native int cleave_spectral_canonical_backward(@Cast("const int32_t*") int[] widths, int layers,
+            @Const float[] w, @Const float[] b, @Const double[] factors, float[] gw, float[] gb);
+
+    @CriticalRegion
+    public static native int cleave_spectral_gradient(@Cast("const int32_t*") int[] widths, int layers, @Const float[] w,
+            int k, @Const double[] mu, @Const double[] vectors, float lambda, float[] grad);
 
     public static native int cleave_linear_forward(@Const FloatPointer x, @Const FloatPointer w,
             @Const FloatPointer b, FloatPointer y, int batch, int in, int out, int relu);

@@ -216,7 +216,7 @@ public final class CudaApi extends Pointer {
     /** w, g, m, v, mask: host arrays of device addresses; n, l1, l2: host arrays of values. */
     @Name("adam_update_multi") public native int adamUpdateMulti(int count, @Cast("float* const*") LongPointer w, @Cast("const float* const*") LongPointer g, @Cast("float* const*") LongPointer m, @Cast("float* const*") LongPointer v, @Cast("const float* const*") LongPointer mask, @Cast("const int64_t*") LongPointer n, @Const FloatPointer l1, @Const FloatPointer l2, float lr, float beta1, float beta2, float eps, @Cast("int64_t") long step);
 
-    @Name("enmeshment") public native int enmeshment(@Cast("const float*") long w, @Cast("const int32_t*") long rowLabels, @Cast("const int32_t*") long colLabels, int rows, int cols, int k, float scale, @Cast("float*") long grad, DoublePointer cOut);
+    @Name("enmeshment") public native int enmeshment(@Cast("const float*") long w, @Cast("const int32_t*") long rowLabels, @Cast("const int32_t*") long colLabels, int rows, int cols, int slice, int k, float scale, @Cast("float*") long grad, DoublePointer cOut);
 
     // ---- the spectral engine (cleave_cuda.h: spectral_op_*, block_*, kmeans_assign; cpu twins in SpectralKernels) ----
     // The op handle is a host address (long); host arrays are JavaCPP pointers; blocks are device addresses.

@@ -28,5 +28,5 @@ public final class ModularKernels {
 
     public static native int cleave_enmeshment(@Const FloatPointer w,
             @Cast("const int32_t*") IntPointer rowLabels, @Cast("const int32_t*") IntPointer colLabels,
-            int rows, int cols, int k, float scale, FloatPointer grad, DoublePointer cOut);
+            int rows, int cols, int slice, int k, float scale, FloatPointer grad, DoublePointer cOut);
 }

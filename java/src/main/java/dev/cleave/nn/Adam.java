@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Adam's state for every parameter of an {@link Mlp} (first and second moments, in native
+ * Adam's state for every parameter of an {@link Mlp} or a {@link Network} (first and second moments, in native
  * memory) and its step count; {@link #step} applies one fused update per tensor.
  */
 public final class Adam implements AutoCloseable {
@@ -25,6 +25,31 @@ public final class Adam implements AutoCloseable {
                 m.add(backend.zeros(p.rows(), p.cols()));
                 v.add(backend.zeros(p.rows(), p.cols()));
             }
+        }
+    }
+
+    /** Moments for {@code params}, in that order (a {@link Network}'s trainable tensors). */
+    public Adam(Backend backend, List<Tensor> params, float lr) {
+        this.lr = lr;
+        for (Tensor p : params) {
+            m.add(backend.zeros(p.rows(), p.cols()));
+            v.add(backend.zeros(p.rows(), p.cols()));
+        }
+    }
+
+    /**
+     * Updates {@code params[i]} with {@code grads[i]} (the order of the constructor); with
+     * {@code masks} (null, or one 0/1 mask or null per parameter) masked weights stay zero.
+     */
+    public void step(Backend backend, List<Tensor> params, List<Tensor> grads, List<Tensor> masks) {
+        if (params.size() != m.size() || grads.size() != m.size() || (masks != null && masks.size() != m.size())) {
+            throw new IllegalArgumentException("adam: " + m.size() + " moments for " + params.size() + " parameters and "
+                    + grads.size() + " gradients");
+        }
+        steps++;
+        for (int i = 0; i < params.size(); i++) {
+            backend.adamUpdate(params.get(i), grads.get(i), m.get(i), v.get(i), masks == null ? null : masks.get(i), lr, BETA1,
+                    BETA2, EPS, steps);
         }
     }
 

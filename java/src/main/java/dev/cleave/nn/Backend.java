@@ -131,12 +131,14 @@ public abstract class Backend implements AutoCloseable {
 
     /**
      * enmeshment: the clusterability C of weight w under {@code op}'s row and column clusters
-     * (the in-block share of sum w^2, see {@link Enmeshment}); unless grad is null, adds
+     * (the in-block share of sum w^2, see {@link Enmeshment}; a conv kernel is the out x
+     * in*kh*kw tensor with the op's slice kh * kw); unless grad is null, adds
      * {@code scale * dC/dw} into grad.
      */
     public final double enmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
-        check(w.rows() == op.rows() && w.cols() == op.cols(), "enmeshment", "w is " + shape(w) + " but the clusters are for "
-                + op.rows() + " x " + op.cols());
+        check(w.rows() == op.rows() && w.cols() == op.width(), "enmeshment", "w is " + shape(w) + " but the clusters are for "
+                + op.rows() + " x " + op.cols() + (op.slice() > 1 ? " channels with slices of " + op.slice()
+                + " (" + op.rows() + " x " + op.width() + ")" : ""));
         check(grad == null || (grad.rows() == w.rows() && grad.cols() == w.cols()), "enmeshment", "grad is " + shape(grad)
                 + ", w is " + shape(w));
         check(Float.isFinite(scale), "enmeshment", "scale must be finite, got " + scale);
@@ -446,6 +448,60 @@ public abstract class Backend implements AutoCloseable {
 
     private boolean onDevice() {
         return deviceMemory() != null;
+    }
+    /**
+     * relu_forward: x = max(x, 0) in place (NaN stays NaN), for a relu that no linear or conv
+     * kernel fuses (after a batchnorm). {@link #doReluForward} computes it on the host; on a
+     * device backend that means one download and one upload until a backend overrides it.
+     */
+    public final void reluForward(Tensor x) {
+        expect("relu_forward", "x", x, x.rows(), x.cols(), x.rows() + " x " + x.cols());
+        doReluForward(x);
+    }
+
+    /** relu_backward: dy *= (y > 0) in place, y the output of {@link #reluForward}. */
+    public final void reluBackward(Tensor y, Tensor dy) {
+        expect("relu_backward", "dy", dy, y.rows(), y.cols(), "y " + y.rows() + " x " + y.cols());
+        doReluBackward(y, dy);
+    }
+
+    protected void doReluForward(Tensor x) {
+        if (x.onDevice()) {
+            float[] v = x.toArray();
+            for (int i = 0; i < v.length; i++) {
+                if (v[i] < 0f) {
+                    v[i] = 0f;
+                }
+            }
+            x.copyFrom(v);
+            return;
+        }
+        java.nio.FloatBuffer b = x.buffer();
+        for (int i = 0, n = x.size(); i < n; i++) {
+            if (b.get(i) < 0f) {
+                b.put(i, 0f);
+            }
+        }
+    }
+
+    protected void doReluBackward(Tensor y, Tensor dy) {
+        if (dy.onDevice()) {
+            float[] yv = y.toArray();
+            float[] g = dy.toArray();
+            for (int i = 0; i < g.length; i++) {
+                if (!(yv[i] > 0f)) {
+                    g[i] = 0f;
+                }
+            }
+            dy.copyFrom(g);
+            return;
+        }
+        java.nio.FloatBuffer yb = y.buffer(), gb = dy.buffer();
+        for (int i = 0, n = dy.size(); i < n; i++) {
+            if (!(yb.get(i) > 0f)) {
+                gb.put(i, 0f);
+            }
+        }
     }
     // ==== end of convolutional ops ====
 

@@ -31,7 +31,8 @@ public final class CpuBackend extends Backend {
             throw new IllegalArgumentException("CpuBackend runs on a cpu device, not " + device);
         }
         NativeLibraries.loadCpu();
-        check(CpuKernels.cleave_set_threads(device.threads()));
+        check(device.loadAdaptive() ? CpuKernels.cleave_set_threads_adaptive(device.threads())
+                : CpuKernels.cleave_set_threads(device.threads()));
         this.device = device;
     }
 

@@ -249,7 +249,7 @@ public final class CudaBackend extends Backend {
             cols.copyFrom(o.colLabels(), 0, o.cols());
             return new IntTensor[] {rows, cols};
         });
-        api.check(api.enmeshment(a(w), l[0].pointer().address(), l[1].pointer().address(), w.rows(), w.cols(), op.k(),
+        api.check(api.enmeshment(a(w), l[0].pointer().address(), l[1].pointer().address(), op.rows(), op.cols(), op.slice(), op.k(),
                 scale, a(grad), scalar));
         return scalar.get();
     }

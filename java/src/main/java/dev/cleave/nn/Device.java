@@ -75,8 +75,13 @@ public final class Device {
     private final int threads;
     private final int cudaIndex;
     private final String choice;
+    private final boolean loadAdaptive;
 
     private Device(Kind kind, int threads, int cudaIndex, String choice) {
+        this(kind, threads, cudaIndex, choice, false);
+    }
+
+    private Device(Kind kind, int threads, int cudaIndex, String choice, boolean loadAdaptive) {
         if (threads < 1) {
             throw new InvalidInputException("--threads must be >= 1, got " + threads);
         }
@@ -84,6 +89,7 @@ public final class Device {
         this.threads = threads;
         this.cudaIndex = cudaIndex;
         this.choice = choice;
+        this.loadAdaptive = loadAdaptive;
     }
 
     /**
@@ -201,7 +207,22 @@ public final class Device {
 
     /** This device with another thread count. */
     public Device withThreads(int newThreads) {
-        return new Device(kind, newThreads, cudaIndex, choice);
+        return new Device(kind, newThreads, cudaIndex, choice, loadAdaptive);
+    }
+
+    /**
+     * This device with the cpu kernels' team following the load ({@code true}: what the CLI
+     * does when --threads is left out) or fixed at {@link #threads()}. The work is still split
+     * into {@link #threads()} parts, so results are the same either way; only how many threads
+     * run them changes, fewer while other processes keep cores busy (native/src/library.cpp).
+     */
+    public Device withLoadAdaptiveThreads(boolean on) {
+        return new Device(kind, threads, cudaIndex, choice, on);
+    }
+
+    /** Whether the cpu kernels' team follows the load (see {@link #withLoadAdaptiveThreads}). */
+    public boolean loadAdaptive() {
+        return loadAdaptive;
     }
 
     /**
@@ -233,7 +254,10 @@ public final class Device {
         return kind.toString();
     }
 
-    /** Devices are equal when they run the same kind with the same threads. */
+    /**
+     * Devices are equal when they run the same kind with the same threads (an adaptive team
+     * gives the same results, so it does not count).
+     */
     @Override
     public boolean equals(Object o) {
         return o instanceof Device d && d.kind == kind && d.threads == threads && d.cudaIndex == cudaIndex;

@@ -171,7 +171,8 @@ public final class JavaBackend extends Backend {
     @Override
     protected double doEnmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
         double[] g = grad == null ? null : grad.toDoubleArray();
-        double c = Enmeshment.reference(w.toDoubleArray(), w.rows(), w.cols(), op.rowLabels(), op.colLabels(), op.k(), scale, g);
+        double c = Enmeshment.reference(w.toDoubleArray(), op.rows(), op.cols(), op.slice(), op.rowLabels(), op.colLabels(), op.k(),
+                scale, g);
         if (grad != null) {
             grad.copyFrom(g);
         }

@@ -35,6 +35,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import org.eclipse.collections.api.list.primitive.ImmutableIntList;
+import org.eclipse.collections.api.list.primitive.IntList;
 
 /**
  * The analysis steps below the CLI, each from a typed request to a result record with its
@@ -51,6 +53,14 @@ public final class Pipeline {
      * {@code eigenvalues > 0} also reports that many smallest eigenvalues.
      */
     public static ClusterRun clusterModel(ClusterModelRequest request, ProgressListener progress) {
+        return clusterModel(request, progress, ShuffleTest::run);
+    }
+
+    /**
+     * {@link #clusterModel(ClusterModelRequest, ProgressListener)} with the shuffle test run by
+     * {@code shuffleTest} (e.g. spread over Spark tasks; the result is the same).
+     */
+    public static ClusterRun clusterModel(ClusterModelRequest request, ProgressListener progress, ShuffleTest.Runner shuffleTest) {
         List<FloatMatrix> weights;
         String layers, assumption;
         try (ModelFile.Loaded loaded = ModelFile.load(request.model(), request.chain())) {
@@ -62,7 +72,7 @@ public final class Pipeline {
         ClusterResult trained;
         ShuffleSummary shuffle = null;
         if (request.shuffles() > 0) {
-            ShuffleResult s = ShuffleTest.run(weights, ShuffleOptions.defaults().withMethod(request.method())
+            ShuffleResult s = shuffleTest.run(weights, ShuffleOptions.defaults().withMethod(request.method())
                     .withShuffles(request.shuffles()).withCluster(request.options()), progress);
             trained = s.trained();
             shuffle = ShuffleSummary.of(s);
@@ -115,7 +125,7 @@ public final class Pipeline {
             summary = loaded.layers();
             assumption = loaded.assumption();
         }
-        List<Integer> chosen = names.isEmpty() ? LayerSelection.indices(request.layers(), weights.size(), "--layers")
+        ImmutableIntList chosen = names.isEmpty() ? LayerSelection.indices(request.layers(), weights.size(), "--layers")
                 : LayerSelection.indicesOf(names, weightNames, "--layers");
         LayerSelection.requireClustersFit(chosen, weights, k, "--k");
         CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(request.variant()).withNInit(request.nInit())
@@ -128,10 +138,10 @@ public final class Pipeline {
 
     /** Co-clusters the chosen layers of {@code model}'s weights: their clusters, and per layer C and sizes into {@code layers}. */
     private static List<LayerClusters> coclusterLayers(Path model, List<FloatMatrix> weights, List<String> weightNames,
-            List<Integer> chosen, CoClusterOptions options, List<CoclusterRun.Layer> layers) {
+            IntList chosen, CoClusterOptions options, List<CoclusterRun.Layer> layers) {
         int k = options.k();
         List<LayerClusters> clusters = new ArrayList<>();
-        for (int l : chosen) {
+        chosen.forEach(l -> {
             FloatMatrix w = weights.get(l);
             CoClusterResult r;
             try {
@@ -147,7 +157,7 @@ public final class Pipeline {
             }
             layers.add(new CoclusterRun.Layer(l, weightNames.get(l), c, sizes(lc.rowLabels(), k), sizes(lc.colLabels(), k),
                     r.singularValues(), r.seconds()));
-        }
+        });
         return clusters;
     }
 
@@ -219,7 +229,7 @@ public final class Pipeline {
                     + " and no hidden-to-hidden weights to co-cluster: co-cluster it with 'cleave cocluster " + request.model()
                     + " --layers all --out FILE' and give --clusters FILE");
         }
-        List<Integer> hidden = LayerSelection.indices("hidden", n, "--layers");
+        ImmutableIntList hidden = LayerSelection.indices("hidden", n, "--layers");
         LayerSelection.requireClustersFit(hidden, weights, request.k(), "--k");
         CoClusterOptions options = CoClusterOptions.defaults().withK(request.k()).withVariant(CoClusterVariant.JOINT)
                 .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());

@@ -15,9 +15,11 @@ import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import org.eclipse.collections.impl.list.mutable.primitive.DoubleArrayList;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.XYChart;
 
@@ -39,6 +41,10 @@ public final class Report {
     public static void write(List<Path> runDirs, Path out) throws IOException {
         if (runDirs.isEmpty()) {
             throw new InvalidInputException("cleave report needs at least one run folder");
+        }
+        if (runDirs.size() == 1 && SweepReport.isSweep(runDirs.get(0))) {
+            AtomicFiles.writeString(out, SweepReport.render(runDirs.get(0))); // a sweep folder (cleave sweep)
+            return;
         }
         List<RunData> runs = new ArrayList<>();
         for (Path dir : runDirs) {
@@ -144,14 +150,14 @@ public final class Report {
             TreeSet<String> layers = new TreeSet<>();
             r.metrics().stream().filter(m -> m.clusterability() != null).forEach(m -> layers.addAll(m.clusterability().keySet()));
             for (String layer : layers) {
-                List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
+                DoubleArrayList xs = new DoubleArrayList(), ys = new DoubleArrayList();
                 for (EpochMetrics m : r.metrics()) {
                     if (m.clusterability() != null && m.clusterability().containsKey(layer)) {
-                        xs.add((double) m.epoch());
+                        xs.add(m.epoch());
                         ys.add(m.clusterability().get(layer));
                     }
                 }
-                c.addSeries(r.name() + " " + layer, xs, ys);
+                c.addSeries(r.name() + " " + layer, xs.toArray(), ys.toArray());
                 anyC = true;
             }
         }
@@ -226,19 +232,17 @@ public final class Report {
             int bins = 20;
             double width = (hi - lo) / bins + 1e-12;
             List<String> labels = new ArrayList<>();
-            List<Integer> counts = new ArrayList<>(), mark = new ArrayList<>();
+            int[] counts = new int[bins], mark = new int[bins];
             for (int b = 0; b < bins; b++) {
                 labels.add(fmt(lo + (b + 0.5) * width, 3));
-                counts.add(0);
-                mark.add(0);
             }
             for (double v : ncuts) {
-                int b = (int) Math.min(bins - 1, Math.floor((v - lo) / width));
-                counts.set(b, counts.get(b) + 1);
+                counts[(int) Math.min(bins - 1, Math.floor((v - lo) / width))]++;
             }
-            mark.set((int) Math.min(bins - 1, Math.floor((trained - lo) / width)), Math.max(1, ncuts.length / 10));
-            chart.addSeries("shuffled (" + ncuts.length + ")", labels, counts);
-            chart.addSeries("trained network", labels, mark);
+            mark[(int) Math.min(bins - 1, Math.floor((trained - lo) / width))] = Math.max(1, ncuts.length / 10);
+            // XChart takes a category series' values as a List<? extends Number>: boxed here, once
+            chart.addSeries("shuffled (" + ncuts.length + ")", labels, Arrays.stream(counts).boxed().toList());
+            chart.addSeries("trained network", labels, Arrays.stream(mark).boxed().toList());
             chart.getStyler().setOverlapped(true).setXAxisLabelRotation(60);
             figure(Charts.png(chart), esc(r.name()) + ": n-cut " + fmt(trained, 3) + " vs shuffled " + fmt(shuffle.mean(), 3)
                     + " &plusmn; " + fmt(shuffle.sd(), 3) + ", z = " + num(shuffle.z(), 2) + ", p = " + fmt(shuffle.p(), 4)
@@ -286,12 +290,10 @@ public final class Report {
             double[] ecs = r.circuits() == null ? null : r.circuits().ecs();
             if (ecs != null && ecs.length > 0) {
                 List<String> labels = new ArrayList<>();
-                List<Double> values = new ArrayList<>();
                 for (int i = 0; i < ecs.length; i++) {
                     labels.add(String.valueOf(i));
-                    values.add(ecs[i]);
                 }
-                chart.addSeries(r.name(), labels, values);
+                chart.addSeries(r.name(), labels, Arrays.stream(ecs).boxed().toList());
                 any = true;
             }
         }

@@ -31,6 +31,59 @@ public record ClusterableInit(@JsonProperty("modules") int modules, @JsonPropert
         return 1f + (1f - down) * (modules - 1);
     }
 
+    /** F21's setting for CNNs: 10 modules, down 0.8, on whole kernel slices. */
+    public static ClusterableInit f21Cnn() {
+        return new ClusterableInit(10, 0.8f);
+    }
+
+    /**
+     * The CNN form (F21): every conv output channel gets a module id; each kernel slice
+     * K[j, i, :, :] of a conv whose input comes from an earlier conv (through relu, pooling,
+     * batchnorm or dropout: the first conv, on the image, is left alone) is multiplied by
+     * {@link #up()} when output channel j and input channel i share a module, else by down.
+     * Linear layers are left alone. Module ids come from the seed's "clusterable-init" stream,
+     * conv by conv.
+     */
+    public void apply(dev.cleave.nn.Network network, long seed) {
+        SplittableRandom rng = Rng.stream(seed, "clusterable-init");
+        java.util.List<dev.cleave.nn.Layer> layers = network.arch().layers();
+        int[] previous = null; // module ids of the channels coming out of the last conv, null when none feeds this layer
+        float up = up();
+        for (int i = 0; i < layers.size(); i++) {
+            dev.cleave.nn.Layer l = layers.get(i);
+            if (l instanceof dev.cleave.nn.Layer.Conv2d conv) {
+                int[] module = new int[conv.outChannels()];
+                for (int j = 0; j < module.length; j++) {
+                    module[j] = rng.nextInt(modules);
+                }
+                if (previous != null) {
+                    Tensor w = weightOf(network, i);
+                    int in = previous.length, k2 = conv.kernel() * conv.kernel();
+                    for (int j = 0; j < module.length; j++) {
+                        for (int c = 0; c < in; c++) {
+                            float f = module[j] == previous[c] ? up : down;
+                            for (int t = 0; t < k2; t++) {
+                                w.set(j, c * k2 + t, w.get(j, c * k2 + t) * f);
+                            }
+                        }
+                    }
+                }
+                previous = module;
+            } else if (l instanceof dev.cleave.nn.Layer.Linear || l instanceof dev.cleave.nn.Layer.Flatten) {
+                previous = null;
+            }
+        }
+    }
+
+    private static Tensor weightOf(dev.cleave.nn.Network network, int layer) {
+        for (dev.cleave.nn.Network.Named n : network.tensors()) {
+            if (n.layer() == layer && n.spec().role() == dev.cleave.nn.Layer.Role.WEIGHT) {
+                return n.tensor();
+            }
+        }
+        throw new IllegalStateException("layer " + layer + " has no weight");
+    }
+
     /** Rescales {@code model}'s weights in place, module ids drawn from the seed's "clusterable-init" stream. */
     public void apply(Mlp model, long seed) {
         SplittableRandom rng = Rng.stream(seed, "clusterable-init");

@@ -5,6 +5,8 @@ import dev.cleave.data.Dataset;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Mlp;
 import dev.cleave.nn.MlpPass;
+import dev.cleave.nn.Network;
+import dev.cleave.nn.NetworkPass;
 import dev.cleave.util.InvalidInputException;
 
 /**
@@ -30,33 +32,112 @@ public record Evaluation(
      * copied into the backend's memory first.
      */
     public static Evaluation of(Mlp model, Dataset data, Backend backend) {
-        boolean move = (backend.deviceMemory() != null) != model.weight(0).onDevice();
-        try (Mlp moved = move ? model.copyTo(backend) : null;
-                MlpPass pass = new MlpPass(backend, move ? moved : model, Math.min(BATCH, data.count()))) {
-            return of(move ? moved : model, data, pass);
-        }
+        return of(model, data, backend, null);
     }
 
     /** Evaluates with an existing pass (whose buffers are overwritten). */
     public static Evaluation of(Mlp model, Dataset data, MlpPass pass) {
         requireCompatible(model, data);
-        int classes = model.outputs();
+        return run(data, model.outputs(), pass.maxBatch(), (start, batch) -> {
+            pass.loadBatch(data.images(), data.labels(), null, start, batch);
+            return pass.forward(batch, 0f, 0, 0).toArray();
+        }, pass::loss, null);
+    }
+
+    /**
+     * Evaluates {@code network} in eval mode (no dropout, batchnorm on its running statistics) on
+     * every image of {@code data}; a network held elsewhere is copied into the backend's memory first.
+     */
+    public static Evaluation of(Network network, Dataset data, Backend backend) {
+        return of(network, data, backend, null);
+    }
+
+    /** As {@link #of(Network, Dataset, Backend)}; unless null, {@code perImage} receives each image's prediction. */
+    public static Evaluation of(Network network, Dataset data, Backend backend, PerImage perImage) {
+        boolean move = (backend.deviceMemory() != null) != network.onDevice();
+        try (Network moved = move ? network.copyTo(backend) : null;
+                NetworkPass pass = new NetworkPass(backend, move ? moved : network, Math.min(BATCH, data.count()))) {
+            return of(move ? moved : network, data, pass, perImage);
+        }
+    }
+
+    /** Evaluates with an existing pass (whose buffers are overwritten). */
+    public static Evaluation of(Network network, Dataset data, NetworkPass pass) {
+        return of(network, data, pass, null);
+    }
+
+    private static Evaluation of(Network network, Dataset data, NetworkPass pass, PerImage perImage) {
+        requireCompatible(network, data);
+        return run(data, network.arch().output().size(), pass.maxBatch(), (start, batch) -> {
+            pass.loadBatch(data.images(), data.labels(), null, start, batch);
+            return pass.forward(batch, false, 0, 0).toArray();
+        }, pass::loss, perImage);
+    }
+
+    /** As {@link #of(Mlp, Dataset, Backend)}, with each image's prediction to {@code perImage}. */
+    public static Evaluation of(Mlp model, Dataset data, Backend backend, PerImage perImage) {
+        boolean move = (backend.deviceMemory() != null) != model.weight(0).onDevice();
+        try (Mlp moved = move ? model.copyTo(backend) : null;
+                MlpPass pass = new MlpPass(backend, move ? moved : model, Math.min(BATCH, data.count()))) {
+            Mlp m = move ? moved : model;
+            requireCompatible(m, data);
+            return run(data, m.outputs(), pass.maxBatch(), (start, batch) -> {
+                pass.loadBatch(data.images(), data.labels(), null, start, batch);
+                return pass.forward(batch, 0f, 0, 0).toArray();
+            }, pass::loss, perImage);
+        }
+    }
+
+    /** Receives one image's index, label, predicted label and cross-entropy loss. */
+    @FunctionalInterface
+    public interface PerImage {
+        void accept(int index, int label, int predicted, double loss);
+    }
+
+    private interface Forward {
+        float[] logits(int start, int batch);
+    }
+
+    /**
+     * The evaluation loop: logits batch by batch; the loss sum and correct count from the
+     * backend's softmax_xent (an {@link ArithmeticException} on a non-finite logit), per class
+     * from the logits' argmax, and each image's loss as -log softmax(logits)[label] in double
+     * precision for {@code perImage}.
+     */
+    private static Evaluation run(Dataset data, int classes, int maxBatch, Forward forward,
+            java.util.function.IntFunction<Backend.XentResult> backendLoss, PerImage perImage) {
         int[] hits = new int[classes];
         int[] counts = new int[classes];
         double lossSum = 0;
         int correct = 0;
-        for (int start = 0; start < data.count(); start += pass.maxBatch()) {
-            int batch = Math.min(pass.maxBatch(), data.count() - start);
-            pass.loadBatch(data.images(), data.labels(), null, start, batch);
-            float[] logits = pass.forward(batch, 0f, 0, 0).toArray();
-            Backend.XentResult res = pass.loss(batch);
+        for (int start = 0; start < data.count(); start += maxBatch) {
+            int batch = Math.min(maxBatch, data.count() - start);
+            float[] logits = forward.logits(start, batch);
+            Backend.XentResult res = backendLoss.apply(batch); // the loss as training computes it; throws on a non-finite logit
             lossSum += res.lossSum();
             correct += res.correct();
             for (int r = 0; r < batch; r++) {
                 int label = data.labels()[start + r];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < classes; j++) {
+                    float v = logits[r * classes + j];
+                    if (!Float.isFinite(v)) {
+                        throw new ArithmeticException("softmax_xent: logit " + j + " of image " + (start + r) + " is " + v);
+                    }
+                    max = Math.max(max, v);
+                }
+                double sum = 0;
+                for (int j = 0; j < classes; j++) {
+                    sum += Math.exp(logits[r * classes + j] - max);
+                }
+                double loss = Math.log(sum) + max - logits[r * classes + label];
+                int predicted = argmax(logits, r, classes);
                 counts[label]++;
-                if (argmax(logits, r, classes) == label) {
+                if (predicted == label) {
                     hits[label]++;
+                }
+                if (perImage != null) {
+                    perImage.accept(start + r, label, predicted, loss);
                 }
             }
         }
@@ -66,6 +147,16 @@ public record Evaluation(
         }
         return new Evaluation(data.name(), data.count(), lossSum / data.count(), (double) correct / data.count(), perClass,
                 counts);
+    }
+
+    /** Fails clearly when the network's input shape or outputs do not fit the data. */
+    public static void requireCompatible(Network network, Dataset data) {
+        dev.cleave.nn.Arch a = network.arch();
+        if (!a.input().equals(data.shape())) {
+            throw new InvalidInputException("the model takes " + a.input() + " images but " + data.name() + " images are "
+                    + data.shape() + ": train or evaluate it on a data set of that shape");
+        }
+        a.requireOutputs(data.classes(), data.name());
     }
 
     /** Fails clearly when the model's input or output width does not fit the data. */

@@ -5,7 +5,11 @@ import dev.cleave.io.Safetensors;
 import dev.cleave.io.SafetensorsFile;
 import dev.cleave.io.SafetensorsIntegrity;
 import dev.cleave.io.StateDict;
+import dev.cleave.nn.Arch;
+import dev.cleave.nn.Layer;
 import dev.cleave.nn.Mlp;
+import dev.cleave.nn.Network;
+import dev.cleave.nn.Shape;
 import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import java.io.IOException;
@@ -20,9 +24,129 @@ import java.util.Map;
  * {@code layers.N.weight} (out x in, float32) and {@code layers.N.bias} (out), with metadata
  * {@code format} = {@value #FORMAT}, {@code widths}, {@code cleave_version} and the training
  * {@code config} as JSON. Writes are atomic.
+ *
+ * <p>A network off the MLP path ({@link Network}) is written in format {@value #NET_FORMAT}:
+ * tensors {@code layers.<i>.weight|bias|running_mean|running_var} with {@code <i>} the layer's
+ * index in the sequence (as {@code nn.Sequential} numbers its modules) in PyTorch's shapes
+ * (conv weights out x in x k x k), metadata {@code arch} (the canonical layer list),
+ * {@code input_shape} ("CxHxW"), {@code cleave_version} and {@code config}; PyTorch's
+ * {@code load_state_dict} takes it as it is.
  */
 public final class ModelFile {
     public static final String FORMAT = "cleave-mlp-v1";
+    public static final String NET_FORMAT = "cleave-net-v1";
+
+    /** A network read from a file, with the file's metadata; the caller closes it. */
+    public record LoadedNetwork(Path path, Network network, Map<String, String> metadata) implements AutoCloseable {
+        @Override
+        public void close() {
+            network.close();
+        }
+    }
+
+    /** Whether {@code file} is in the network format (reads the whole file: use where it is read anyway). */
+    public static boolean isNetworkFile(Path file) {
+        return NET_FORMAT.equals(Safetensors.read(file).metadata().get("format"));
+    }
+
+    /**
+     * Writes {@code network} (host memory) to {@code file} in {@value #NET_FORMAT}, atomically;
+     * each batchnorm also gets PyTorch's {@code num_batches_tracked} (int64, shape []) =
+     * {@code batchesTracked}, the training steps taken, so {@code load_state_dict} finds every key.
+     */
+    public static void save(Path file, Network network, TrainConfig config, Map<String, String> extra, long batchesTracked)
+            throws IOException {
+        LinkedHashMap<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+        for (Network.Named n : network.tensors()) {
+            tensors.put(n.name(), Safetensors.Tensor.ofFloats(n.spec().dims(), n.tensor().toArray()));
+            if (n.spec().role() == Layer.Role.RUNNING_VAR) {
+                tensors.put("layers." + n.layer() + ".num_batches_tracked", Safetensors.Tensor.ofLongs(new long[0],
+                        new long[] {batchesTracked}));
+            }
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", NET_FORMAT);
+        metadata.put("arch", network.arch().layerList());
+        metadata.put("input_shape", inputShape(network.arch().input()));
+        metadata.put("cleave_version", dev.cleave.util.Versions.cleave());
+        if (config != null) {
+            metadata.put("config", Json.write(config));
+        }
+        metadata.putAll(extra);
+        Safetensors.write(file, tensors, metadata);
+    }
+
+    private static String inputShape(Shape s) {
+        return s.channels() + "x" + s.height() + "x" + s.width();
+    }
+
+    /**
+     * Reads a network: a {@value #NET_FORMAT} file (its arch and input shape from its metadata),
+     * a {@value #FORMAT} file (read as the network flatten, linear, relu, ..., linear), or any
+     * safetensors state_dict of an {@code nn.Sequential} when {@code arch} names its layers.
+     * {@code arch} (null: the file's) overrides the file's arch; {@code input} is the image shape
+     * for a file that does not record one (the data's); a file's own shape wins, and evaluation
+     * checks it against the data.
+     *
+     * @throws InvalidInputException naming the file and the missing, extra or misshapen tensor
+     */
+    public static LoadedNetwork loadNetwork(Path file, String arch, Shape input) {
+        SafetensorsFile f = Safetensors.read(file);
+        Map<String, String> meta = f.metadata();
+        String format = meta.get("format");
+        try {
+            String fileShape = meta.get("input_shape");
+            if (fileShape != null) {
+                input = Shape.parse(fileShape);
+            }
+            Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>(f.tensors());
+            Arch a;
+            if (arch != null) {
+                a = Arch.parse(arch, input);
+            } else if (meta.get("arch") != null) {
+                a = Arch.parse(meta.get("arch"), input);
+            } else if (FORMAT.equals(format)) {
+                try (Loaded mlp = load(file)) {
+                    a = Arch.mlp(mlp.model().widths(), input);
+                }
+                // cleave-mlp-v1 numbers the linear layers; the sequence puts flatten first and relus between
+                Map<String, Safetensors.Tensor> renamed = new LinkedHashMap<>();
+                for (Map.Entry<String, Safetensors.Tensor> e : tensors.entrySet()) {
+                    String[] p = e.getKey().split("\\.");
+                    renamed.put("layers." + (1 + 2 * Integer.parseInt(p[1])) + "." + p[2], e.getValue());
+                }
+                tensors = renamed;
+            } else {
+                throw new InvalidInputException("the file does not say its architecture: give it with --arch");
+            }
+            if (!tensors.isEmpty() && tensors.keySet().stream().allMatch(k -> k.matches("\\d+\\..*"))) {
+                Map<String, Safetensors.Tensor> prefixed = new LinkedHashMap<>(); // a bare nn.Sequential: 0.weight, ...
+                tensors.forEach((k, v) -> prefixed.put("layers." + k, v));
+                tensors = prefixed;
+            }
+            Map<String, float[]> values = new LinkedHashMap<>();
+            Map<String, Network.Named> specs = new LinkedHashMap<>();
+            for (Network.Named n : Network.specs(a)) {
+                specs.put(n.name(), n);
+            }
+            for (Map.Entry<String, Safetensors.Tensor> e : tensors.entrySet()) {
+                Network.Named spec = specs.get(e.getKey());
+                if (spec != null && !java.util.Arrays.equals(spec.spec().dims(), e.getValue().shape())) {
+                    throw new InvalidInputException("tensor " + e.getKey() + " is " + java.util.Arrays.toString(e.getValue().shape())
+                            + " but the arch " + a.layerList() + " needs " + java.util.Arrays.toString(spec.spec().dims()));
+                }
+                if (e.getKey().endsWith(".num_batches_tracked")) {
+                    continue; // PyTorch's batchnorm counter: not used by momentum-based running statistics
+                }
+                values.put(e.getKey(), e.getValue().asFloats());
+            }
+            SafetensorsIntegrity.requireFinite(file, f.tensors());
+            return new LoadedNetwork(file, Network.fromValues(a, values), Map.copyOf(meta));
+        } catch (InvalidInputException e) {
+            String m = e.getMessage();
+            throw new InvalidInputException(m.startsWith(file.toString()) ? m : file + ": " + m, e);
+        }
+    }
 
     /**
      * A model read from a file, with the file's metadata. {@code layers} is the line that says

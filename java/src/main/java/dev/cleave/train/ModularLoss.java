@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.collections.api.list.primitive.ImmutableIntList;
 
 /**
  * The enmeshment loss term of modular training: -lambda * mean over the chosen layers of C(W).
@@ -21,7 +22,7 @@ import java.util.Map;
 final class ModularLoss implements AutoCloseable {
     private final ModularOptions options;
     private final Mlp model;
-    private final List<Integer> layers;
+    private final ImmutableIntList layers;
     private final List<Enmeshment> ops = new ArrayList<>();
     private final List<LayerClusters> clusters = new ArrayList<>();
 
@@ -42,7 +43,7 @@ final class ModularLoss implements AutoCloseable {
     /** Assigns each chosen layer's clusters from its current weights, as {@code options.assign()} says. */
     void assign(Backend backend, long seed) {
         List<LayerClusters> assigned = new ArrayList<>();
-        for (int l : layers) {
+        layers.forEach(l -> {
             Tensor w = model.weight(l);
             assigned.add(switch (options.assign()) {
                 case "balanced" -> new LayerClusters(l, options.k(), BalancedPartition.labels(w.rows(), options.k()),
@@ -50,7 +51,7 @@ final class ModularLoss implements AutoCloseable {
                 default -> Assignments.cocluster(l, w.toMatrix(), options.k(), options.assign().equals("cocluster-compat"), seed,
                         backend.device());
             });
-        }
+        });
         restore(assigned);
     }
 

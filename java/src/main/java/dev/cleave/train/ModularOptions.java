@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.cleave.modular.LayerSelection;
 import dev.cleave.util.InvalidInputException;
 import java.util.List;
+import org.eclipse.collections.api.list.primitive.ImmutableIntList;
 
 /**
  * Modular training with the enmeshment loss (G24): after {@code warmupEpochs} of
@@ -45,7 +46,7 @@ public record ModularOptions(
     }
 
     /** The layer indices this selects in a network of {@code layerCount} weight matrices. */
-    public List<Integer> layerIndices(int layerCount) {
+    public ImmutableIntList layerIndices(int layerCount) {
         return LayerSelection.indices(layers, layerCount, "--modular-layers");
     }
 }

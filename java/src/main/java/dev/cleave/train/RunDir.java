@@ -8,7 +8,6 @@ import dev.cleave.io.Safetensors;
 import dev.cleave.io.SafetensorsFile;
 import dev.cleave.io.SafetensorsIntegrity;
 import dev.cleave.modular.LayerClusters;
-import dev.cleave.nn.Mlp;
 import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.ProgressListener;
 import java.io.IOException;
@@ -190,9 +189,7 @@ public final class RunDir implements AutoCloseable {
         if (!trainer.clusters().isEmpty()) {
             extra.put(CLUSTERS_KEY, Json.write(trainer.clusters()));
         }
-        try (Mlp exported = trainer.exportModel()) {
-            ModelFile.save(model(), exported, config, extra);
-        }
+        trainer.saveModel(model(), extra);
     }
 
     private InvalidInputException cannotWrite(String what, IOException e, String state) {
@@ -243,10 +240,22 @@ public final class RunDir implements AutoCloseable {
         if (!Files.exists(model())) {
             return false;
         }
-        try (ModelFile.Loaded m = ModelFile.load(model())) {
-            return String.valueOf(epochs).equals(m.metadata().get("epochs_done"));
+        try {
+            return String.valueOf(epochs).equals(modelMetadata().get("epochs_done"));
         } catch (InvalidInputException e) {
             return false;
+        }
+    }
+
+    /** The metadata of model.safetensors, read and checked as a model (an MLP or a network). */
+    private Map<String, String> modelMetadata() {
+        SafetensorsFile f = Safetensors.read(model());
+        if (ModelFile.NET_FORMAT.equals(f.metadata().get("format"))) {
+            SafetensorsIntegrity.requireFinite(model(), f.tensors());
+            return f.metadata();
+        }
+        try (ModelFile.Loaded m = ModelFile.load(model())) {
+            return m.metadata();
         }
     }
 
@@ -351,13 +360,33 @@ public final class RunDir implements AutoCloseable {
         } catch (InvalidInputException e) {
             throw damaged(file, e.getMessage(), e);
         }
-        List<float[]> params = new ArrayList<>(), m = new ArrayList<>(), v = new ArrayList<>(), masks = new ArrayList<>();
+        List<float[]> params = new ArrayList<>(), m = new ArrayList<>(), v = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        Map<String, float[]> buffers = new LinkedHashMap<>(), masks = new LinkedHashMap<>();
+        Map<String, float[]> firsts = new LinkedHashMap<>(), seconds = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Safetensors.Tensor> e : f.tensors().entrySet()) {
                 String name = e.getKey();
-                List<float[]> into = name.startsWith("adam.m.") ? m : name.startsWith("adam.v.") ? v
-                        : name.startsWith("prune.mask.") ? masks : params;
-                into.add(e.getValue().asFloats());
+                float[] values = e.getValue().asFloats();
+                if (name.startsWith("adam.m.")) {
+                    firsts.put(name.substring("adam.m.".length()), values);
+                } else if (name.startsWith("adam.v.")) {
+                    seconds.put(name.substring("adam.v.".length()), values);
+                } else if (name.startsWith("prune.mask.")) {
+                    masks.put(name.substring("prune.mask.".length()), values);
+                } else if (name.endsWith(".running_mean") || name.endsWith(".running_var")) {
+                    buffers.put(name, values);
+                } else {
+                    names.add(name);
+                    params.add(values);
+                }
+            }
+            for (String name : names) {
+                if (!firsts.containsKey(name) || !seconds.containsKey(name)) {
+                    throw new IllegalArgumentException("it lacks Adam's moments of " + name);
+                }
+                m.add(firsts.get(name));
+                v.add(seconds.get(name));
             }
             int epochs = Integer.parseInt(f.metadata().getOrDefault("epochs_done", ""));
             long steps = Long.parseLong(f.metadata().getOrDefault("adam_steps", ""));
@@ -369,8 +398,8 @@ public final class RunDir implements AutoCloseable {
             if (line != null && Json.read(line, EpochMetrics.class).epoch() != epochs) {
                 throw new IllegalArgumentException("its metrics line is not of epoch " + epochs);
             }
-            return new CheckpointFile(new Checkpoint(epochs, steps, globalStep, params, m, v, masks, clustersOf(f.metadata())),
-                    line);
+            return new CheckpointFile(new Checkpoint(epochs, steps, globalStep, names, params, m, v, buffers, masks,
+                    clustersOf(f.metadata())), line);
         } catch (NumberFormatException e) {
             throw damaged(file, "metadata lacks epochs_done / adam_steps / global_step", e);
         } catch (IllegalArgumentException e) { // includes InvalidInputException
@@ -401,8 +430,8 @@ public final class RunDir implements AutoCloseable {
         if (!Files.exists(model())) {
             modelState = "there is no " + MODEL + " to fall back on";
         } else {
-            try (ModelFile.Loaded m = ModelFile.load(model())) {
-                String epochs = m.metadata().get("epochs_done");
+            try {
+                String epochs = modelMetadata().get("epochs_done");
                 modelState = model() + (epochs == null ? "" : " (epoch " + epochs + ")")
                         + " is still good: eval, cluster and circuits can use it";
             } catch (InvalidInputException e) {
@@ -416,13 +445,16 @@ public final class RunDir implements AutoCloseable {
     private void writeCheckpoint(Checkpoint c, TrainConfig config, EpochMetrics metrics) throws IOException {
         LinkedHashMap<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
         for (int i = 0; i < c.parameters().size(); i++) {
-            String name = "layers." + (i / 2) + (i % 2 == 0 ? ".weight" : ".bias");
+            String name = c.names().get(i);
             tensors.put(name, flat(c.parameters().get(i)));
             tensors.put("adam.m." + name, flat(c.firstMoments().get(i)));
             tensors.put("adam.v." + name, flat(c.secondMoments().get(i)));
         }
-        for (int l = 0; l < c.pruneMasks().size(); l++) {
-            tensors.put("prune.mask.layers." + l + ".weight", flat(c.pruneMasks().get(l)));
+        for (Map.Entry<String, float[]> b : c.buffers().entrySet()) {
+            tensors.put(b.getKey(), flat(b.getValue()));
+        }
+        for (Map.Entry<String, float[]> mask : c.pruneMasks().entrySet()) {
+            tensors.put("prune.mask." + mask.getKey(), flat(mask.getValue()));
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", CHECKPOINT_FORMAT);

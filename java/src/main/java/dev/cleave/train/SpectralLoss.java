@@ -6,6 +6,7 @@ import dev.cleave.cluster.EigenStatus;
 import dev.cleave.cluster.LaplacianEigensolver;
 import dev.cleave.cluster.Solver;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
 import dev.cleave.nn.MlpPass;
@@ -32,6 +33,7 @@ final class SpectralLoss {
     private final int threads;
     private final long seed;
     private double[] warm;     // the previous step's eigenvectors of N, nodes x pairs, graph order
+    private Packed packed;     // the native path's buffers
 
     SpectralLoss(SpectralOptions options, Device engine, int threads, long seed) {
         this.options = options;
@@ -54,19 +56,18 @@ final class SpectralLoss {
      * it ({@link SpectralRegularizer.Canonical}).
      */
     double addGradients(Mlp model, MlpPass pass) {
+        return engine.kind() == Device.Kind.JAVA ? addGradientsReference(model, pass) : addGradientsNative(model, pass);
+    }
+
+    /** The eigenpairs of the graph of {@code seen} (one array per layer), warm-started from the previous step's. */
+    private EigenResult solve(int[] widths, List<float[]> seen, NetworkGraph[] graphOut) {
         int k = options.k();
-        int[] widths = model.widths();
-        int layers = model.layers();
-        float[][] w = SpectralRegularizer.weights(model);
-        float[][] b = SpectralRegularizer.biases(model);
-        SpectralRegularizer.Canonical canon = options.rescale() == SpectralOptions.Rescale.CANONICAL
-                ? new SpectralRegularizer.Canonical(widths, w, b) : null;
-        float[][] seen = canon != null ? canon.w : w;
-        List<FloatMatrix> matrices = new java.util.ArrayList<>(layers);
-        for (int l = 0; l < layers; l++) {
-            matrices.add(new FloatMatrix(widths[l + 1], widths[l], seen[l]));
+        List<FloatMatrix> matrices = new java.util.ArrayList<>(seen.size());
+        for (int l = 0; l < seen.size(); l++) {
+            matrices.add(new FloatMatrix(widths[l + 1], widths[l], seen.get(l)));
         }
         NetworkGraph graph = NetworkGraph.fromWeights(matrices);
+        graphOut[0] = graph;
         int n = graph.nodes();
         int pairs = k + 1;
         if (pairs > n) {
@@ -81,12 +82,128 @@ final class SpectralLoss {
                     + "): lower --spectral-lambda or --lr", null);
         }
         warm = r.eigenvectors();
-        double[] lambda = r.eigenvalues();
+        return r;
+    }
+
+    /**
+     * The native path (libcleave_cpu: spectral_canonical, spectral_gradient,
+     * spectral_canonical_backward on packed layers), bit-identical to
+     * {@link #addGradientsReference}; the eigensolve is the same.
+     */
+    private double addGradientsNative(Mlp model, MlpPass pass) {
+        int k = options.k();
+        int[] widths = model.widths();
+        int layers = model.layers();
+        if (packed == null || packed.layers != layers) {
+            packed = new Packed(widths);
+        }
+        Packed p = packed;
+        for (int l = 0; l < layers; l++) {
+            p.readLayer(model.weight(l), p.w, p.woff[l]);
+            p.readLayer(model.bias(l), p.b, p.boff[l]);
+        }
+        boolean canonical = options.rescale() == SpectralOptions.Rescale.CANONICAL;
+        if (canonical) {
+            CpuKernels.check(CpuKernels.cleave_spectral_canonical(widths, layers, p.w, p.b, p.cw, p.cb, p.factors));
+        }
+        float[] seen = canonical ? p.cw : p.w;
+        List<float[]> perLayer = new java.util.ArrayList<>(layers);
+        for (int l = 0; l < layers; l++) {
+            perLayer.add(java.util.Arrays.copyOfRange(seen, p.woff[l], p.woff[l + 1]));
+        }
+        NetworkGraph[] graph = new NetworkGraph[1];
+        EigenResult r = solve(widths, perLayer, graph);
+        double[] mu = new double[k];
+        double[] v = new double[k * p.nodes]; // k x all nodes, 0 on removed ones
+        int[] kept = graph[0].keptNodes();
+        int pairs = k + 1;
+        double[] vectors = r.eigenvectors();
+        for (int q = 1; q <= k; q++) {
+            mu[q - 1] = 1.0 - r.eigenvalues()[q];
+            for (int i = 0; i < kept.length; i++) {
+                v[(q - 1) * p.nodes + kept[i]] = vectors[i * pairs + q];
+            }
+        }
+        java.util.Arrays.fill(p.gw, 0f);
+        CpuKernels.check(CpuKernels.cleave_spectral_gradient(widths, layers, seen, k, mu, v, options.lambda(), p.gw));
+        if (canonical) {
+            java.util.Arrays.fill(p.gb, 0f);
+            CpuKernels.check(CpuKernels.cleave_spectral_canonical_backward(widths, layers, p.w, p.b, p.factors, p.gw, p.gb));
+        }
+        for (int l = 0; l < layers; l++) {
+            addInto(pass.weightGrad(l), p.gw, p.woff[l]);
+            if (canonical) {
+                addInto(pass.biasGrad(l), p.gb, p.boff[l]);
+            }
+        }
+        double value = 0;
+        for (double m : mu) {
+            value += 1 - m;
+        }
+        return options.lambda() / (double) k * value;
+    }
+
+    /** The packed host buffers of the native path, reused from step to step. */
+    private static final class Packed {
+        final int layers;
+        final int nodes;
+        final int[] woff;
+        final int[] boff;
+        final float[] w, b, cw, cb, gw, gb;
+        final double[] factors;
+
+        Packed(int[] widths) {
+            layers = widths.length - 1;
+            woff = new int[layers + 1];
+            boff = new int[layers + 1];
+            int n = 0;
+            for (int l = 0; l < layers; l++) {
+                woff[l + 1] = Math.toIntExact((long) woff[l] + (long) widths[l + 1] * widths[l]);
+                boff[l + 1] = boff[l] + widths[l + 1];
+            }
+            for (int width : widths) {
+                n += width;
+            }
+            nodes = n;
+            w = new float[woff[layers]];
+            cw = new float[woff[layers]];
+            gw = new float[woff[layers]];
+            b = new float[boff[layers]];
+            cb = new float[boff[layers]];
+            gb = new float[boff[layers]];
+            factors = new double[Math.max(1, boff[Math.max(0, layers - 1)])];
+        }
+
+        void readLayer(Tensor t, float[] into, int offset) {
+            if (t.onDevice()) {
+                float[] a = t.toArray();
+                System.arraycopy(a, 0, into, offset, a.length);
+            } else {
+                t.buffer().get(0, into, offset, t.size());
+            }
+        }
+    }
+
+    /** The reference path: {@link SpectralRegularizer} in Java, layer by layer. */
+    double addGradientsReference(Mlp model, MlpPass pass) {
+        int k = options.k();
+        int[] widths = model.widths();
+        int layers = model.layers();
+        float[][] w = SpectralRegularizer.weights(model);
+        float[][] b = SpectralRegularizer.biases(model);
+        SpectralRegularizer.Canonical canon = options.rescale() == SpectralOptions.Rescale.CANONICAL
+                ? new SpectralRegularizer.Canonical(widths, w, b) : null;
+        float[][] seen = canon != null ? canon.w : w;
+        NetworkGraph[] graphOut = new NetworkGraph[1];
+        EigenResult r = solve(widths, java.util.Arrays.asList(seen), graphOut);
+        NetworkGraph graph = graphOut[0];
+        int n = graph.nodes();
+        int pairs = k + 1;
         double[] values = new double[pairs]; // the pairs largest eigenvalues of N, descending
         for (int j = 0; j < pairs; j++) {
-            values[j] = 1.0 - lambda[j];
+            values[j] = 1.0 - r.eigenvalues()[j];
         }
-        double[] vectors = warm; // their unit eigenvectors, n x pairs, graph order
+        double[] vectors = r.eigenvectors(); // their unit eigenvectors, n x pairs, graph order
         int[] kept = graph.keptNodes();
         int total = graph.totalNodes();
         double[] mu = new double[k];
@@ -108,16 +225,16 @@ final class SpectralLoss {
             canon.gradientBack(g, gb);
         }
         for (int l = 0; l < layers; l++) {
-            addInto(pass.weightGrad(l), g[l]);
-            addInto(pass.biasGrad(l), gb[l]);
+            addInto(pass.weightGrad(l), g[l], 0);
+            addInto(pass.biasGrad(l), gb[l], 0);
         }
         return value;
     }
 
-    private static void addInto(Tensor grad, float[] add) {
+    private static void addInto(Tensor grad, float[] add, int offset) {
         float[] sum = grad.toArray();
         for (int i = 0; i < sum.length; i++) {
-            sum[i] += add[i];
+            sum[i] += add[offset + i];
         }
         grad.copyFrom(sum);
     }

@@ -1,8 +1,11 @@
 package dev.cleave.train;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.cleave.data.Datasets;
+import dev.cleave.nn.Arch;
 import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
+import dev.cleave.nn.Shape;
 import dev.cleave.util.InvalidInputException;
 import java.util.Arrays;
 
@@ -28,6 +31,10 @@ import java.util.Arrays;
  * @param prune        magnitude-pruning fine-tuning after the epochs, or null
  * @param clusterableInit F21's clusterable initialisation, or null
  * @param spectral     F21's spectral regulariser, or null
+ * @param arch         the architecture as given to --arch (a preset or a layer list, see
+ *                     {@link Arch}), or null for the MLP of {@code layers}; an arch that is an
+ *                     MLP sets {@code layers} and trains on the MLP path
+ * @param inputShape   one image's shape "CxHxW", or null for the data set's (known from its name)
  */
 public record TrainConfig(
         @JsonProperty("dataset") String dataset,
@@ -45,23 +52,59 @@ public record TrainConfig(
         @JsonProperty("modular") ModularOptions modular,
         @JsonProperty("prune") PruneOptions prune,
         @JsonProperty("clusterable_init") ClusterableInit clusterableInit,
-        @JsonProperty("spectral") SpectralOptions spectral) {
+        @JsonProperty("spectral") SpectralOptions spectral,
+        @JsonProperty("arch") String arch,
+        @JsonProperty("input_shape") String inputShape) {
 
     public static final int DEFAULT_BATCH = 128;
     public static final float DEFAULT_LR = 1e-3f;
 
+    /** A config of the MLP path (no --arch), the data set's own input shape. */
+    public TrainConfig(String dataset, String dataDir, int[] layers, int epochs, int batchSize, float lr, float dropout, float l1,
+            float l2, long seed, Device.Kind backend, int threads, ModularOptions modular, PruneOptions prune,
+            ClusterableInit clusterableInit, SpectralOptions spectral) {
+        this(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, modular, prune,
+                clusterableInit, spectral, null, null);
+    }
+
+    @com.fasterxml.jackson.annotation.JsonCreator
     public TrainConfig {
         if (dataset == null || dataset.isBlank()) {
             throw new InvalidInputException("--dataset must name a data set");
         }
-        layers = layers == null ? Mlp.F21_WIDTHS.clone() : layers.clone();
-        Mlp.validateWidths(layers);
-        for (int l = 0; l + 1 < layers.length; l++) {
-            long n = (long) layers[l] * layers[l + 1];
-            if (n > MAX_TENSOR_ELEMENTS) {
-                throw new InvalidInputException("--layers " + widthList(layers) + ": layer " + l + "'s weight matrix would hold "
-                        + layers[l + 1] + " x " + layers[l] + " = " + n + " values (" + bytes(4 * n) + "), more than the "
-                        + MAX_TENSOR_ELEMENTS + " one tensor can hold: use narrower layers");
+        Arch parsed = null;
+        if (arch != null) {
+            Shape input = inputShape != null ? Shape.parse(inputShape) : Datasets.inputShape(dataset);
+            parsed = Arch.parse(arch, input);
+            int[] widths = parsed.mlpWidths();
+            if (widths != null) {
+                if (layers != null && !Arrays.equals(layers, widths)) {
+                    throw new InvalidInputException("give --arch or --layers, not both (--arch " + arch + " is the MLP "
+                            + widthList(widths) + ")");
+                }
+                layers = widths;
+                parsed = null;
+            } else if (layers != null) {
+                throw new InvalidInputException("give --arch or --layers, not both: --layers is for MLPs, --arch '" + arch
+                        + "' is not one");
+            }
+        }
+        if (parsed != null) {
+            if (modular != null) {
+                throw new InvalidInputException("--modular trains MLPs only for now; --arch '" + arch + "' is not one");
+            }
+            if (spectral != null) {
+                throw new InvalidInputException("the spectral regulariser trains MLPs only; --arch '" + arch + "' is not one");
+            }
+            if (dropout > 0f) {
+                throw new InvalidInputException("--dropout adds dropout after every hidden layer of an MLP; for --arch '" + arch
+                        + "' write dropout layers into the arch instead (dropout:P, e.g. the preset f21-cnn-dropout)");
+            }
+        } else {
+            layers = layers == null ? Mlp.F21_WIDTHS.clone() : layers.clone();
+            Mlp.validateWidths(layers);
+            if (inputShape != null && Shape.parse(inputShape).size() != layers[0]) {
+                throw new InvalidInputException("--layers starts at " + layers[0] + " but the input is " + inputShape);
             }
         }
         if (epochs < 1 || epochs > 100_000) {
@@ -85,6 +128,21 @@ public record TrainConfig(
         if (backend == null) {
             throw new InvalidInputException("backend must be the resolved device kind: java, cpu, cuda or cuda-emu");
         }
+        if (layers != null) {
+            checkMlp(layers, epochs, modular);
+        }
+    }
+
+    /** Validation of the MLP path (kept apart so the network path skips it). */
+    private static void checkMlp(int[] layers, int epochs, ModularOptions modular) {
+        for (int l = 0; l + 1 < layers.length; l++) {
+            long n = (long) layers[l] * layers[l + 1];
+            if (n > MAX_TENSOR_ELEMENTS) {
+                throw new InvalidInputException("--layers " + widthList(layers) + ": layer " + l + "'s weight matrix would hold "
+                        + layers[l + 1] + " x " + layers[l] + " = " + n + " values (" + bytes(4 * n) + "), more than the "
+                        + MAX_TENSOR_ELEMENTS + " one tensor can hold: use narrower layers");
+            }
+        }
         if (modular != null) {
             dev.cleave.modular.LayerSelection.requireClustersFit(modular.layerIndices(layers.length - 1), layers, modular.k(),
                     "--modular-k");
@@ -95,13 +153,16 @@ public record TrainConfig(
         }
     }
 
+
     /** The {@code cleave train} command that reproduces this config (without --out). */
     public String commandLine() {
         StringBuilder sb = new StringBuilder("cleave train --dataset ").append(dataset);
         if (dataDir != null) {
             sb.append(" --data-dir ").append(dataDir);
         }
-        if (!Arrays.equals(layers, Mlp.F21_WIDTHS)) {
+        if (arch != null) {
+            sb.append(" --arch ").append(arch.contains(",") ? "'" + arch + "'" : arch);
+        } else if (!Arrays.equals(layers, Mlp.F21_WIDTHS)) {
             sb.append(" --layers ").append(Arrays.toString(layers).replaceAll("[\\[\\] ]", ""));
         }
         sb.append(" --epochs ").append(epochs);
@@ -158,11 +219,19 @@ public record TrainConfig(
     MemoryNeed memoryNeeded() {
         long params = 0;
         long units = 0;
-        for (int l = 0; l + 1 < layers.length; l++) {
-            params += (long) layers[l] * layers[l + 1] + layers[l + 1];
-        }
-        for (int w : layers) {
-            units += w;
+        if (layers == null) {
+            Arch a = network();
+            params = a.parameterCount();
+            for (int i = 0; i <= a.layers().size(); i++) {
+                units += a.shape(i).size();
+            }
+        } else {
+            for (int l = 0; l + 1 < layers.length; l++) {
+                params += (long) layers[l] * layers[l + 1] + layers[l + 1];
+            }
+            for (int w : layers) {
+                units += w;
+            }
         }
         long activations = 4L * 4 * Math.max(batchSize, Evaluation.BATCH) * units;
         boolean gpu = "cuda".equals(backend);
@@ -198,7 +267,7 @@ public record TrainConfig(
             return;
         }
         long suggestedXmx = (Math.max(need.heapBytes(), need.nativeBytes()) * 5 / 4 >> 30) + 1;
-        throw new InvalidInputException("--layers " + widthList(layers) + ": training needs about " + bytes(need.heapBytes())
+        throw new InvalidInputException((layers == null ? "--arch " + arch : "--layers " + widthList(layers)) + ": training needs about " + bytes(need.heapBytes())
                 + " of Java heap and " + bytes(need.nativeBytes()) + " of native memory, but " + bytes(heapAvailable)
                 + " of heap and " + bytes(nativeAvailable) + " of native memory are available: use narrower --layers, "
                 + "or give more memory (JAVA_OPTS=\"-Xmx" + suggestedXmx + "g\"; native memory follows -Xmx unless "
@@ -227,33 +296,54 @@ public record TrainConfig(
 
     public TrainConfig withEpochs(int newEpochs) {
         return new TrainConfig(dataset, dataDir, layers, newEpochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, prune, clusterableInit, spectral);
+                modular, prune, clusterableInit, spectral, arch, inputShape);
     }
 
     /** This config on {@code device}: its kind and threads. */
     public TrainConfig withDevice(Device device) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, device.kind(),
-                device.threads(), modular, prune, clusterableInit, spectral);
+                device.threads(), modular, prune, clusterableInit, spectral, arch, inputShape);
+    }
+
+    /**
+     * This config on images of {@code shape} (the data as read, where its files hold another size
+     * than the data set's usual one); the arch is checked against it.
+     */
+    public TrainConfig withInputShape(Shape shape) {
+        return new TrainConfig(dataset, dataDir, layers == null || arch != null ? null : layers, epochs, batchSize, lr, dropout,
+                l1, l2, seed, backend, threads, modular, prune, clusterableInit, spectral, arch,
+                shape.channels() + "x" + shape.height() + "x" + shape.width());
     }
 
     public TrainConfig withModular(ModularOptions m) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, m,
-                prune, clusterableInit, spectral);
+                prune, clusterableInit, spectral, arch, inputShape);
     }
 
     public TrainConfig withPrune(PruneOptions p) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, p, clusterableInit, spectral);
+                modular, p, clusterableInit, spectral, arch, inputShape);
     }
 
     public TrainConfig withClusterableInit(ClusterableInit c) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, prune, c, spectral);
+                modular, prune, c, spectral, arch, inputShape);
     }
 
+    /** The layer widths of the MLP path; null for a network (see {@link #network()}). */
     @Override
     public int[] layers() {
-        return layers.clone();
+        return layers == null ? null : layers.clone();
+    }
+
+    /** The input shape of one image: the given one, else the data set's. */
+    public Shape input() {
+        return inputShape != null ? Shape.parse(inputShape) : Datasets.inputShape(dataset);
+    }
+
+    /** The architecture of a run off the MLP path (parsed anew), or null for an MLP. */
+    public Arch network() {
+        return layers != null ? null : Arch.parse(arch, input());
     }
 
     @Override
@@ -271,6 +361,7 @@ public record TrainConfig(
         return "TrainConfig[dataset=" + dataset + ", dataDir=" + dataDir + ", layers=" + Arrays.toString(layers)
                 + ", epochs=" + epochs + ", batchSize=" + batchSize + ", lr=" + lr + ", dropout=" + dropout + ", l1=" + l1
                 + ", l2=" + l2 + ", seed=" + seed + ", backend=" + backend + ", threads=" + threads + ", modular=" + modular
-                + ", prune=" + prune + ", clusterableInit=" + clusterableInit + ", spectral=" + spectral + "]";
+                + ", prune=" + prune + ", clusterableInit=" + clusterableInit + ", spectral=" + spectral + ", arch=" + arch
+                + ", inputShape=" + inputShape + "]";
     }
 }

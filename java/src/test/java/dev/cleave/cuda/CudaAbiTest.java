@@ -78,7 +78,7 @@ class CudaAbiTest {
                     0.9f, 0.999f, 1e-8f, 0));
             assertTrue(emu.lastError().startsWith("adam_update: step must be >= 1"), emu.lastError());
             try (DoublePointer c = new DoublePointer(1)) {
-                assertNotEquals(0, emu.enmeshment(dev.address(), dev.address(), dev.address(), 1, 1, 0, 1f, 0, c));
+                assertNotEquals(0, emu.enmeshment(dev.address(), dev.address(), dev.address(), 1, 1, 1, 0, 1f, 0, c));
                 assertTrue(emu.lastError().startsWith("enmeshment: k must be in [1, 65536]"), emu.lastError());
             }
             try (DoublePointer loss = new DoublePointer(1); IntPointer correct = new IntPointer(1)) {

@@ -78,7 +78,7 @@ class CudaEmuDeviceTest {
             api.check(api.softmaxXent(dl.address(), dlab.address(), dgrad.address(), batch, classes, 1f / batch, value, correct));
             double loss = value.get();
             int hits = correct.get();
-            api.check(api.enmeshment(dw.address(), dr.address(), dc.address(), rows, cols, 4, 0.5f, eg.address(), value));
+            api.check(api.enmeshment(dw.address(), dr.address(), dc.address(), rows, cols, 1, 4, 0.5f, eg.address(), value));
             double c = value.get();
             api.check(api.linearForward(dx.address(), dlw.address(), 0, y.address(), 96, 40, 24, 1));
             float[] gy = y.toFloats(), ge = eg.toFloats();

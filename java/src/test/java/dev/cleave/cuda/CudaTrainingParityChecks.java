@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cleave.Tolerance;
+import dev.cleave.modular.Enmeshment;
 import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nativ.CudaApi;
 import dev.cleave.nativ.CudaBuffer;
@@ -354,6 +355,11 @@ abstract class CudaTrainingParityChecks extends CudaParityChecks {
 
     private static Enmesh cpuEnmeshment(float[] w, int[] rl, int[] cl, int rows, int cols, int k, float scale,
             float[] grad) {
+        return cpuEnmeshment(w, rl, cl, rows, cols, 1, k, scale, grad);
+    }
+
+    private static Enmesh cpuEnmeshment(float[] w, int[] rl, int[] cl, int rows, int cols, int slice, int k, float scale,
+            float[] grad) {
         try (FloatPointer pw = new FloatPointer(Math.max(1, w.length)); IntPointer prl = new IntPointer(Math.max(1, rows));
                 IntPointer pcl = new IntPointer(Math.max(1, cols)); FloatPointer pg = new FloatPointer(Math.max(1, w.length));
                 DoublePointer c = new DoublePointer(1)) {
@@ -363,7 +369,7 @@ abstract class CudaTrainingParityChecks extends CudaParityChecks {
             if (grad != null) {
                 pg.put(grad);
             }
-            int status = ModularKernels.cleave_enmeshment(pw, prl, pcl, rows, cols, k, scale, grad == null ? null : pg, c);
+            int status = ModularKernels.cleave_enmeshment(pw, prl, pcl, rows, cols, slice, k, scale, grad == null ? null : pg, c);
             if (status != 0) {
                 return new Enmesh(0, null, CpuKernels.cleave_last_error().getString());
             }
@@ -377,9 +383,14 @@ abstract class CudaTrainingParityChecks extends CudaParityChecks {
     }
 
     private Enmesh cudaEnmeshment(float[] w, int[] rl, int[] cl, int rows, int cols, int k, float scale, float[] grad) {
+        return cudaEnmeshment(w, rl, cl, rows, cols, 1, k, scale, grad);
+    }
+
+    private Enmesh cudaEnmeshment(float[] w, int[] rl, int[] cl, int rows, int cols, int slice, int k, float scale,
+            float[] grad) {
         try (CudaBuffer dw = dev(w); CudaBuffer drl = dev(rl); CudaBuffer dcl = dev(cl);
                 CudaBuffer dg = dev(grad == null ? new float[0] : grad); DoublePointer c = new DoublePointer(1)) {
-            int status = api().enmeshment(dw.address(), drl.address(), dcl.address(), rows, cols, k, scale,
+            int status = api().enmeshment(dw.address(), drl.address(), dcl.address(), rows, cols, slice, k, scale,
                     grad == null ? 0 : dg.address(), c);
             if (status != 0) {
                 return new Enmesh(0, null, api().lastError());
@@ -467,6 +478,45 @@ abstract class CudaTrainingParityChecks extends CudaParityChecks {
                 assertEquals(Compare.withoutSource(ref.error()), Compare.withoutSource(got.error()), what);
             }
         });
+    }
+
+    @Test
+    @Order(10)
+    void enmeshmentOnKernelSlicesMatchesReference() {
+        // conv kernels (out, in, kh * kw): C and grad of cuda and of the cpu kernel against the Java reference
+        Random r = new Random(111);
+        int[][] shapes = {{2, 3, 9, 2}, {16, 8, 9, 4}, {64, 64, 9, 4}, {33, 17, 25, 3}, {5, 40, 4, 4}};
+        forEachSchedule(s -> {
+            for (int si = 0; si < (s.small() ? 3 : shapes.length); si++) {
+                int rows = shapes[si][0], cols = shapes[si][1], slice = shapes[si][2], k = shapes[si][3];
+                for (boolean contiguous : new boolean[] {true, false}) {
+                    int n = rows * cols * slice;
+                    float[] w = gaussian(r, n, 0.5), g = gaussian(r, n, 1);
+                    int[] rl = labels(r, rows, k, contiguous), cl = labels(r, cols, k, contiguous);
+                    double[] ref = new double[n];
+                    for (int e = 0; e < n; e++) {
+                        ref[e] = g[e];
+                    }
+                    double[] wd = new double[n];
+                    for (int e = 0; e < n; e++) {
+                        wd[e] = w[e];
+                    }
+                    double refC = Enmeshment.reference(wd, rows, cols, slice, rl, cl, k, -20.0, ref);
+                    String what = "enmeshment " + rows + " x " + cols + " x " + slice + " k=" + k + " contiguous=" + contiguous
+                            + " on " + s.name();
+                    for (Enmesh got : List.of(cpuEnmeshment(w, rl, cl, rows, cols, slice, k, -20f, g),
+                            cudaEnmeshment(w, rl, cl, rows, cols, slice, k, -20f, g))) {
+                        assertEquals(null, got.error(), what);
+                        Tolerance.assertClose(what + ": C", new double[] {refC}, new double[] {got.c()}, 1e-9, 1e-6);
+                        Tolerance.assertClose(what + ": grad", ref, got.grad(), 1e-6, 1e-5);
+                    }
+                }
+            }
+            Enmesh bad = cudaEnmeshment(new float[4], new int[] {0}, new int[] {0}, 1, 1, 0, 1, 1f, null);
+            assertEquals(Compare.withoutSource(cpuEnmeshment(new float[4], new int[] {0}, new int[] {0}, 1, 1, 0, 1, 1f, null)
+                    .error()), Compare.withoutSource(bad.error()), "slice 0 is refused like the cpu on " + s.name());
+        });
+        verified("enmeshment");
     }
 
     private static int[] withBad(int[] labels, int at, int value) {

@@ -45,7 +45,8 @@ class DatasetsTest {
 
     @Test
     void unknownNamesListTheKnownOnes() {
-        assertInvalid(() -> load("cifar10", null), "unknown dataset 'cifar10'", "fashion-mnist, mnist, mnist-idx");
+        assertInvalid(() -> load("cifar100", null), "unknown dataset 'cifar100'", "fashion-mnist, mnist, mnist-idx, cifar10");
+        assertInvalid(() -> load("cifar10", null), "cifar10 reads the CIFAR-10 binary files from --data-dir");
     }
 
     @Test

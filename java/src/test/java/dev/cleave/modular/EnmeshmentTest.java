@@ -24,7 +24,7 @@ class EnmeshmentTest {
     private static final long SEED = 20240521L;
 
     /** Labels of the three kinds the kernel distinguishes. */
-    private enum Labels { BALANCED, SORTED_UNEVEN, RANDOM }
+    enum Labels { BALANCED, SORTED_UNEVEN, RANDOM }
 
     // ---- the reference against finite differences ----
 
@@ -305,7 +305,7 @@ class EnmeshmentTest {
                 IntPointer rl = new IntPointer(0, 1);
                 IntPointer cl = new IntPointer(0, 7);
                 DoublePointer c = new DoublePointer(1)) {
-            int status = ModularKernels.cleave_enmeshment(w, rl, cl, 2, 2, 2, 1.0f, null, c);
+            int status = ModularKernels.cleave_enmeshment(w, rl, cl, 2, 2, 1, 2, 1.0f, null, c);
             assertEquals(dev.cleave.nativ.NativeStatus.INVALID_ARGUMENT.code(), status);
             String message = CpuKernels.cleave_last_error().getString();
             assertTrue(message.startsWith("enmeshment: column label 7 of column 1 is outside [0, 2)")
@@ -322,7 +322,7 @@ class EnmeshmentTest {
         }
     }
 
-    private static int[] labels(Labels kind, SplittableRandom rnd, int n, int k) {
+    static int[] labels(Labels kind, SplittableRandom rnd, int n, int k) {
         switch (kind) {
             case BALANCED:
                 return BalancedPartition.labels(n, k);
@@ -335,7 +335,7 @@ class EnmeshmentTest {
         }
     }
 
-    private static int[] randomLabels(SplittableRandom rnd, int n, int k) {
+    static int[] randomLabels(SplittableRandom rnd, int n, int k) {
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             labels[i] = rnd.nextInt(k);
@@ -365,7 +365,7 @@ class EnmeshmentTest {
         return out;
     }
 
-    private static double[] gaussian(SplittableRandom rnd, int n) {
+    static double[] gaussian(SplittableRandom rnd, int n) {
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {
             v[i] = rnd.nextGaussian();
@@ -373,7 +373,7 @@ class EnmeshmentTest {
         return v;
     }
 
-    private static float[] gaussianFloats(SplittableRandom rnd, int n) {
+    static float[] gaussianFloats(SplittableRandom rnd, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = (float) rnd.nextGaussian();
@@ -381,7 +381,7 @@ class EnmeshmentTest {
         return v;
     }
 
-    private static double[] toDouble(float[] v) {
+    static double[] toDouble(float[] v) {
         double[] d = new double[v.length];
         for (int i = 0; i < v.length; i++) {
             d[i] = v[i];

@@ -88,4 +88,41 @@ class NativeStatusTest {
         assertEquals(NativeStatus.DEVICE_ERROR, huge.status());
         assertEquals("malloc", huge.op());
     }
+
+    /**
+     * The argument checks in cleave_shared.h give the same message from both libraries, each
+     * naming its own source file: block_copy and block_chebyshev_step on the cpu and the emulator.
+     */
+    @Test
+    void sharedBlockChecksSayTheSameOnBothLibraries() {
+        NativeLibraries.loadCpu();
+        CudaApi emu = CudaApi.emulator();
+        double[] h = new double[8];
+        long d = emu.mallocOrThrow(8 * Double.BYTES);
+        try {
+            // columns [3, 5) do not fit rows of 4
+            assertSameCheck("block_copy: need columns [s0, s0 + c) within lds and [d0, d0 + c) within ldd; got n = 2, s0 = 3, "
+                    + "d0 = 0, c = 2, lds = 4, ldd = 4",
+                    SpectralKernels.cleave_block_copy(2, h, 4, 3, h, 4, 0, 2), emu.blockCopy(2, d, 4, 3, d, 4, 0, 2), emu);
+            assertSameCheck("block_copy: src and dst must not be null",
+                    SpectralKernels.cleave_block_copy(2, (double[]) null, 4, 0, h, 4, 0, 2), emu.blockCopy(2, 0, 4, 0, d, 4, 0, 2),
+                    emu);
+            assertSameCheck("block_chebyshev_step: count must be >= 0, got -1",
+                    SpectralKernels.cleave_block_chebyshev_step(-1, 1, 0, 0, null, h, h, 1),
+                    emu.blockChebyshevStep(-1, 1, 0, 0, 0, d, d), emu);
+            assertSameCheck("block_chebyshev_step: y1 and y2 must not be null",
+                    SpectralKernels.cleave_block_chebyshev_step(4, 1, 0, 0, null, (double[]) null, h, 1),
+                    emu.blockChebyshevStep(4, 1, 0, 0, 0, 0, d), emu);
+        } finally {
+            emu.check(emu.free(d));
+        }
+    }
+
+    private static void assertSameCheck(String message, int cpuStatus, int emuStatus, CudaApi emu) {
+        assertEquals(NativeStatus.INVALID_ARGUMENT.code(), cpuStatus);
+        assertEquals(NativeStatus.INVALID_ARGUMENT.code(), emuStatus);
+        String cpu = CpuKernels.cleave_last_error().getString(), cuda = emu.lastError();
+        assertTrue(cpu.matches(Pattern.quote(message) + " \\(native/src/spectral_eigs\\.cpp:\\d+\\)"), cpu);
+        assertTrue(cuda.matches(Pattern.quote(message) + " \\(cuda/src/spectral\\.cu:\\d+\\)"), cuda);
+    }
 }

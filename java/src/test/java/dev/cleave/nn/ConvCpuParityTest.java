@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * The cpu kernels of the convolutional ops against the java backend (the double-precision
  * reference) on awkward shapes: batch 1, 1x1 images, odd channel counts, kernels 1, 3 and 5,
  * padding 0 and 1 (and 2), stride 2, widths that are not a multiple of the vector length, and
- * f21-cnn's second convolution. Also the shape validation in Java and the native second line
+ * f21-cnn's convolutions; each for both algorithms of native/src/conv2d.cpp (im2col + sgemm and
+ * Winograd F(2x2, 3x3), the shapes below choosing one or the other). Also the shape validation in Java and the native second line
  * of defence.
  */
 class ConvCpuParityTest {
@@ -24,7 +25,14 @@ class ConvCpuParityTest {
     /** batch, in, height, width, out, kernel, stride, padding. */
     private static final int[][] CONV = {{1, 1, 1, 1, 1, 1, 1, 0}, {1, 3, 1, 1, 5, 1, 1, 0}, {2, 3, 5, 7, 5, 3, 1, 1},
         {1, 2, 9, 11, 3, 5, 2, 2}, {3, 5, 8, 13, 7, 3, 2, 1}, {2, 7, 6, 17, 3, 1, 2, 0}, {1, 1, 1, 1, 2, 3, 1, 1},
-        {3, 4, 7, 9, 6, 5, 1, 0}, {5, 3, 4, 4, 4, 3, 1, 1}, {1, 64, 28, 28, 64, 3, 1, 1}, {2, 1, 28, 28, 64, 3, 1, 1}};
+        {3, 4, 7, 9, 6, 5, 1, 0}, {5, 3, 4, 4, 4, 3, 1, 1}, {1, 64, 28, 28, 64, 3, 1, 1}, {2, 1, 28, 28, 64, 3, 1, 1},
+        // Winograd F(2x2, 3x3) (3x3, stride 1, >= 8 channels in and out; native/src/conv2d.cpp's choose()):
+        // a 1x1 image, odd channel counts and odd output sizes (partial edge tiles), padding 0, 1
+        // and 2, batch 1, widths that are not a multiple of the vector length, non-square images.
+        {1, 8, 1, 1, 8, 3, 1, 1}, {3, 9, 7, 13, 11, 3, 1, 1}, {2, 8, 5, 17, 9, 3, 1, 0}, {1, 11, 6, 6, 8, 3, 1, 2},
+        {2, 16, 14, 14, 8, 3, 1, 1}, {1, 8, 3, 3, 13, 3, 1, 0}, {3, 13, 9, 31, 10, 3, 1, 1}, {2, 64, 14, 14, 64, 3, 1, 1},
+        // Just below the Winograd rule (7 channels in, 7 out): im2col.
+        {2, 7, 9, 9, 8, 3, 1, 1}, {2, 8, 9, 9, 7, 3, 1, 1}};
 
     @BeforeAll
     static void setUp() {
@@ -121,6 +129,13 @@ class ConvCpuParityTest {
                 // Ties: a few windows of equal values, the first must win on both.
                 for (int i = 0; i + 1 < x.size(); i += 13) {
                     x.buffer().put(i + 1, x.buffer().get(i));
+                }
+                // A few NaNs (they win over numbers; the first of two NaNs wins).
+                for (int i = 5; i < x.size(); i += 37) {
+                    x.buffer().put(i, Float.NaN);
+                    if (i % 2 == 1 && i + 1 < x.size()) {
+                        x.buffer().put(i + 1, Float.NaN);
+                    }
                 }
                 ref.maxpool2dForward(s, x, y1, a1);
                 cpu.maxpool2dForward(s, x, y2, a2);
@@ -229,22 +244,27 @@ class ConvCpuParityTest {
     /** The same step on 1 and 2 threads: forward and dx identical, dw equal up to rounding (summed in thread order). */
     @Test
     void conv2dDoesNotDependOnTheThreadCountBeyondRounding() {
+        conv2dOnOneAndTwoThreads(new Conv2dShape(5, 3, 9, 10, 4, 3, 1, 1));  // im2col
+        conv2dOnOneAndTwoThreads(new Conv2dShape(5, 9, 9, 10, 8, 3, 1, 1));  // Winograd
+    }
+
+    private static void conv2dOnOneAndTwoThreads(Conv2dShape s) {
         Random r = new Random(25);
-        Conv2dShape s = new Conv2dShape(5, 3, 9, 10, 4, 3, 1, 1);
-        try (CpuBackend one = new CpuBackend(1); Tensor x = random(r, 5, s.inSize()); Tensor w = random(r, 4, s.patchSize());
-                Tensor y1 = Tensor.zeros(5, s.outSize()); Tensor y2 = Tensor.zeros(5, s.outSize());
-                Tensor dy1 = random(r, 5, s.outSize()); Tensor dy2 = copy(dy1); Tensor dw1 = Tensor.zeros(4, s.patchSize());
-                Tensor dw2 = Tensor.zeros(4, s.patchSize()); Tensor dx1 = Tensor.zeros(5, s.inSize());
-                Tensor dx2 = Tensor.zeros(5, s.inSize())) {
+        int n = s.batch(), out = s.outChannels();
+        try (CpuBackend one = new CpuBackend(1); Tensor x = random(r, n, s.inSize()); Tensor w = random(r, out, s.patchSize());
+                Tensor y1 = Tensor.zeros(n, s.outSize()); Tensor y2 = Tensor.zeros(n, s.outSize());
+                Tensor dy1 = random(r, n, s.outSize()); Tensor dy2 = copy(dy1); Tensor dw1 = Tensor.zeros(out, s.patchSize());
+                Tensor dw2 = Tensor.zeros(out, s.patchSize()); Tensor dx1 = Tensor.zeros(n, s.inSize());
+                Tensor dx2 = Tensor.zeros(n, s.inSize())) {
             one.conv2dForward(s, x, w, null, y1, true);
             one.conv2dBackward(s, x, w, y1, dy1, dx1, dw1, null, true);
             try (CpuBackend two = new CpuBackend(2)) {  // the thread count is the library's: set it back to 2
                 two.conv2dForward(s, x, w, null, y2, true);
                 two.conv2dBackward(s, x, w, y2, dy2, dx2, dw2, null, true);
             }
-            Tolerance.assertClose("conv2d_forward 1 vs 2 threads", Tolerance.toDouble(y1.toArray()), y2.toArray(), 0, 0);
-            Tolerance.assertClose("conv2d_backward dx 1 vs 2 threads", Tolerance.toDouble(dx1.toArray()), dx2.toArray(), 0, 0);
-            close("conv2d_backward dw 1 vs 2 threads", dw1, dw2, 5 * 90);
+            Tolerance.assertClose("conv2d_forward 1 vs 2 threads " + s, Tolerance.toDouble(y1.toArray()), y2.toArray(), 0, 0);
+            Tolerance.assertClose("conv2d_backward dx 1 vs 2 threads " + s, Tolerance.toDouble(dx1.toArray()), dx2.toArray(), 0, 0);
+            close("conv2d_backward dw 1 vs 2 threads " + s, dw1, dw2, n * s.outHeight() * s.outWidth());
         }
     }
 }

@@ -1,0 +1,271 @@
+// The spectral regulariser's per-step work outside the eigensolver (F21's spectral loss in the
+// training loop): the network's canonical form and the way back for gradients
+// (spectral_canonical, spectral_canonical_backward), and the gradient of the eigenvalues with
+// respect to the weights (spectral_gradient). The Java reference is
+// dev.cleave.train.SpectralRegularizer (Canonical, addGradient); these do the same arithmetic in
+// the same order (double accumulations, float results), compiled without FMA contraction
+// (native/CMakeLists.txt) so that every result matches it bit for bit.
+//
+// Layout: widths[0..layers] (input first); the weights of every layer packed one after another,
+// layer l (widths[l+1] x widths[l], row-major, as in PyTorch) at sum_{m<l} widths[m+1]*widths[m];
+// biases packed the same way (layer l at sum_{m<l} widths[m+1]); the rescaling factors of hidden
+// layer l (l < layers - 1) at the offset of its biases.
+//
+// Threads: rows (or column ranges) are split over the team; every output entry is written by one
+// thread and every sum runs in a fixed order, so no result depends on the thread count.
+#include <omp.h>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <vector>
+#include "cleave_cpu.h"
+#include "common.h"
+
+namespace {
+struct Layout {
+  std::vector<int64_t> w, b;  // offsets per layer, and the totals at [layers]
+  std::vector<int64_t> node;  // node offsets per neuron layer, the total at [layers + 1]
+};
+
+int layout(const char* op, const int32_t* widths, int layers, Layout* out) {
+  CLEAVE_REQUIRE(op, widths != nullptr, "widths must not be null");
+  CLEAVE_REQUIRE(op, layers >= 1 && layers <= 4096, "layers must be in [1, 4096], got %d", layers);
+  out->w.assign(layers + 1, 0);
+  out->b.assign(layers + 1, 0);
+  out->node.assign(layers + 2, 0);
+  for (int l = 0; l <= layers; ++l) {
+    CLEAVE_REQUIRE(op, widths[l] >= 1, "width %d is %d; every layer needs at least one neuron", l, widths[l]);
+    out->node[l + 1] = out->node[l] + widths[l];
+  }
+  for (int l = 0; l < layers; ++l) {
+    out->w[l + 1] = out->w[l] + (int64_t)widths[l + 1] * widths[l];
+    out->b[l + 1] = out->b[l] + widths[l + 1];
+  }
+  return 0;
+}
+
+inline double norm2(const float* row, float bias, int in) {
+  double s = (double)bias * bias;
+  for (int j = 0; j < in; ++j) s += (double)row[j] * row[j];
+  return s;
+}
+
+// Row i of hidden step l's input: w0[l] with the previous step's compensation (divided by its
+// factor per column, a dead unit's column left alone), rounded to float as the reference does.
+inline const float* step_row(const float* w0, const double* prev, int in, int i, float* scratch) {
+  const float* r = w0 + (int64_t)i * in;
+  if (!prev) return r;
+  for (int j = 0; j < in; ++j) scratch[j] = prev[j] != 0 ? (float)(r[j] / prev[j]) : r[j];
+  return scratch;
+}
+
+int team_rows(int64_t work) { return work > cleave::kParallelMin ? cleave::team(cleave::threads()) : 1; }
+}  // namespace
+
+extern "C" int cleave_spectral_canonical(const int32_t* widths, int layers, const float* w, const float* b, float* cw,
+                                         float* cb, double* factors) {
+  const char* op = "spectral_canonical";
+  Layout L;
+  if (const int status = layout(op, widths, layers, &L)) return status;
+  CLEAVE_REQUIRE(op, w && b && cw && cb && (factors || layers == 1), "w, b, cw, cb and factors must not be null");
+  try {
+    for (int l = 0; l < layers; ++l) {
+      const int in = widths[l], out = widths[l + 1];
+      const float* w0 = w + L.w[l];
+      const float* b0 = b + L.b[l];
+      const double* prev = l > 0 ? factors + L.b[l - 1] : nullptr;
+      const bool hidden = l + 1 < layers;
+      double* f = hidden ? factors + L.b[l] : nullptr;
+      const int team = team_rows((int64_t)in * out);
+#pragma omp parallel num_threads(team) if (team > 1)
+      {
+        std::vector<float> scratch(in);
+#pragma omp for schedule(static)
+        for (int i = 0; i < out; ++i) {
+          const float* u = step_row(w0, prev, in, i, scratch.data());
+          const double n = std::sqrt(norm2(u, b0[i], in));
+          float* dst = cw + L.w[l] + (int64_t)i * in;
+          if (n == 0) {  // a dead unit (or logit row) stays as it is
+            std::memcpy(dst, u, sizeof(float) * in);
+            if (hidden) f[i] = 0;
+            cb[L.b[l] + i] = b0[i];
+            continue;
+          }
+          const double s = std::sqrt(2.0) / n;
+          for (int j = 0; j < in; ++j) dst[j] = (float)(u[j] * s);
+          if (hidden) {
+            f[i] = s;
+            cb[L.b[l] + i] = (float)(b0[i] * s);
+          } else {
+            cb[L.b[l] + i] = b0[i];  // the logit biases are not part of the graph: kept as they are
+          }
+        }
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error(op, __FILE__, __LINE__, "out of memory for a row buffer");
+  }
+  return cleave::ok();
+}
+
+extern "C" int cleave_spectral_canonical_backward(const int32_t* widths, int layers, const float* w, const float* b,
+                                                  const double* factors, float* gw, float* gb) {
+  const char* op = "spectral_canonical_backward";
+  Layout L;
+  if (const int status = layout(op, widths, layers, &L)) return status;
+  CLEAVE_REQUIRE(op, w && b && gw && gb && (factors || layers == 1), "w, b, factors, gw and gb must not be null");
+  try {
+    // The logit rows' scaling, r = (w_o, b_o) as the last hidden step left it:
+    // g = (sqrt 2 / |r|) (g' - r^ (r^ . g')).
+    {
+      const int l = layers - 1, in = widths[l], out = widths[l + 1];
+      const double* prev = l > 0 ? factors + L.b[l - 1] : nullptr;
+      const int team = team_rows((int64_t)in * out);
+#pragma omp parallel num_threads(team) if (team > 1)
+      {
+        std::vector<float> scratch(in);
+#pragma omp for schedule(static)
+        for (int o = 0; o < out; ++o) {
+          const float* r = step_row(w + L.w[l], prev, in, o, scratch.data());
+          const float bo = b[L.b[l] + o];
+          const double n2 = norm2(r, bo, in);
+          if (n2 == 0) continue;
+          float* g = gw + L.w[l] + (int64_t)o * in;
+          float& gbo = gb[L.b[l] + o];
+          double dot = (double)bo * gbo;
+          for (int j = 0; j < in; ++j) dot += (double)r[j] * g[j];
+          const double radial = dot / n2, s = std::sqrt(2 / n2);
+          for (int j = 0; j < in; ++j) g[j] = (float)(s * (g[j] - radial * r[j]));
+          gbo = (float)(s * (gbo - radial * bo));
+        }
+      }
+    }
+    // The hidden steps, last to first. Step l, unit i: u its incoming weights and bias as the
+    // step saw them, v its outgoing weights (as given), t its factor:
+    // g_u = t (g'_u - u^ (u^ . g'_u)) + u^ (v . g'_v) / (t |u|), g_v = g'_v / t.
+    for (int l = layers - 2; l >= 0; --l) {
+      const int in = widths[l], out = widths[l + 1], after = widths[l + 2];
+      const double* f = factors + L.b[l];
+      const double* prev = l > 0 ? factors + L.b[l - 1] : nullptr;
+      const float* v = w + L.w[l + 1];
+      float* gnext = gw + L.w[l + 1];
+      std::vector<double> vg(out, 0.0);
+      const int team = team_rows((int64_t)out * (after + in));
+#pragma omp parallel num_threads(team) if (team > 1)
+      {
+        // v . g'_v per unit, then g'_v / t: each thread a range of units (columns), rows in order.
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int i0 = (int)((int64_t)out * t / nt), i1 = (int)((int64_t)out * (t + 1) / nt);
+        for (int o = 0; o < after; ++o) {
+          const float* vr = v + (int64_t)o * out;
+          float* gr = gnext + (int64_t)o * out;
+          for (int i = i0; i < i1; ++i) {
+            vg[i] += (double)vr[i] * gr[i];
+            gr[i] = (float)(gr[i] * (f[i] == 0 ? 1.0 : 1.0 / f[i]));
+          }
+        }
+#pragma omp barrier
+        std::vector<float> scratch(in);
+#pragma omp for schedule(static)
+        for (int i = 0; i < out; ++i) {
+          if (f[i] == 0) continue;
+          const float* u = step_row(w + L.w[l], prev, in, i, scratch.data());
+          const float ub = b[L.b[l] + i];
+          const double n2 = norm2(u, ub, in);
+          float* g = gw + L.w[l] + (int64_t)i * in;
+          float& gbi = gb[L.b[l] + i];
+          double ug = (double)ub * gbi;
+          for (int j = 0; j < in; ++j) ug += (double)u[j] * g[j];
+          const double radial = ug / n2, back = vg[i] / (f[i] * n2);
+          for (int j = 0; j < in; ++j) g[j] = (float)(f[i] * (g[j] - radial * u[j]) + back * u[j]);
+          gbi = (float)(f[i] * (gbi - radial * ub) + back * ub);
+        }
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error(op, __FILE__, __LINE__, "out of memory for the scratch arrays");
+  }
+  return cleave::ok();
+}
+
+extern "C" int cleave_spectral_gradient(const int32_t* widths, int layers, const float* w, int k, const double* mu,
+                                        const double* vectors, float lambda, float* grad) {
+  const char* op = "spectral_gradient";
+  Layout L;
+  if (const int status = layout(op, widths, layers, &L)) return status;
+  CLEAVE_REQUIRE(op, w && grad && (k == 0 || (mu && vectors)), "w, mu, vectors and grad must not be null");
+  CLEAVE_REQUIRE(op, k >= 0 && k <= 1024, "k must be in [0, 1024], got %d", k);
+  const int64_t n = L.node[layers + 1];
+  try {
+    // Degrees: a node's sum of |w| over its edges, in the reference's order (as the output of
+    // layer l - 1: its row sum; then as an input of layer l: its column, row by row).
+    std::vector<double> d(n, 0.0);
+    for (int l = 0; l < layers; ++l) {
+      const int in = widths[l], out = widths[l + 1];
+      const float* wl = w + L.w[l];
+      double* dout = d.data() + L.node[l + 1];
+      double* din = d.data() + L.node[l];
+      const int team = team_rows((int64_t)in * out);
+#pragma omp parallel num_threads(team) if (team > 1)
+      {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+#pragma omp for schedule(static) nowait
+        for (int i = 0; i < out; ++i) {
+          double row = 0;
+          const float* r = wl + (int64_t)i * in;
+          for (int j = 0; j < in; ++j) row += std::fabs(r[j]);
+          dout[i] += row;
+        }
+        const int j0 = (int)((int64_t)in * t / nt), j1 = (int)((int64_t)in * (t + 1) / nt);
+        for (int i = 0; i < out; ++i) {
+          const float* r = wl + (int64_t)i * in;
+          for (int j = j0; j < j1; ++j) din[j] += std::fabs(r[j]);
+        }
+      }
+    }
+    // u_p = v_p / sqrt(d), r = sum_p mu_p v_p^2 / d (nodes of degree 0: none).
+    std::vector<double> u((size_t)k * n, 0.0), r(n, 0.0);
+    for (int64_t a = 0; a < n; ++a) {
+      if (d[a] > 0) {
+        const double inv = 1 / std::sqrt(d[a]);
+        for (int p = 0; p < k; ++p) {
+          const double va = vectors[(int64_t)p * n + a];
+          u[(size_t)p * n + a] = va * inv;
+          r[a] += mu[p] * va * va / d[a];
+        }
+      }
+    }
+    const double scale = -(double)lambda / (k > 0 ? k : 1);
+    for (int l = 0; l < layers && k > 0; ++l) {
+      const int in = widths[l], out = widths[l + 1];
+      const int64_t src = L.node[l], dst = L.node[l + 1];
+      const float* wl = w + L.w[l];
+      float* gl = grad + L.w[l];
+      const int team = team_rows((int64_t)in * out);
+#pragma omp parallel num_threads(team) if (team > 1)
+      {
+        std::vector<double> dmu(in);
+#pragma omp for schedule(static)
+        for (int i = 0; i < out; ++i) {
+          const int64_t a = dst + i;
+          for (int j = 0; j < in; ++j) dmu[j] = -(r[a] + r[src + j]);
+          for (int p = 0; p < k; ++p) {
+            const double ua = 2 * u[(size_t)p * n + a];
+            const double* up = u.data() + (size_t)p * n + src;
+            for (int j = 0; j < in; ++j) dmu[j] += ua * up[j];
+          }
+          const float* wr = wl + (int64_t)i * in;
+          float* gr = gl + (int64_t)i * in;
+          for (int j = 0; j < in; ++j) {
+            const float sign = (wr[j] > 0.0f) - (wr[j] < 0.0f);  // |w| has no derivative at 0: 0 keeps pruned weights put
+            gr[j] += (float)(scale * sign * dmu[j]);
+          }
+        }
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return cleave::set_error(op, __FILE__, __LINE__, "out of memory for the degree and eigenvector arrays");
+  }
+  return cleave::ok();
+}
