@@ -19,9 +19,12 @@ import dev.cleave.cluster.ShuffleResult;
 import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.cluster.SpectralClustering;
 import dev.cleave.data.Dataset;
+import dev.cleave.graph.CnnGraphOptions;
+import dev.cleave.graph.CnnUnitGraph;
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.MatrixMarket;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.graph.SliceNorm;
 import dev.cleave.modular.Enmeshment;
 import dev.cleave.modular.LayerClusters;
 import dev.cleave.modular.LayerSelection;
@@ -61,6 +64,14 @@ public final class Pipeline {
      * {@code shuffleTest} (e.g. spread over Spark tasks; the result is the same).
      */
     public static ClusterRun clusterModel(ClusterModelRequest request, ProgressListener progress, ShuffleTest.Runner shuffleTest) {
+        CnnModel cnn = CnnModel.readIfCnn(request.model(), request.chain());
+        if (cnn != null) {
+            return clusterCnn(cnn, request, progress, shuffleTest);
+        }
+        if (request.graph() != null) {
+            throw new InvalidInputException(request.model() + " is an MLP (linear layers only): --slice-norm and --edges build"
+                    + " the unit graph of a CNN (conv layers); drop them");
+        }
         List<FloatMatrix> weights;
         String layers, assumption;
         try (ModelFile.Loaded loaded = ModelFile.load(request.model(), request.chain())) {
@@ -85,6 +96,37 @@ public final class Pipeline {
             smallest = smallestEigenvalues(trained, request.eigenvalues(), g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
         }
         return new ClusterRun(trained, shuffle, model, null, layers, assumption, smallest, request.provenance());
+    }
+
+    /**
+     * Clusters a CNN's unit graph ({@link CnnUnitGraph}, under the request's graph options or
+     * the defaults) and, with shuffles, runs the shuffle test on its unit matrices.
+     */
+    private static ClusterRun clusterCnn(CnnModel cnn, ClusterModelRequest request, ProgressListener progress,
+            ShuffleTest.Runner shuffleTest) {
+        CnnGraphOptions graphOptions = request.graph() != null ? request.graph() : CnnGraphOptions.defaults();
+        CnnUnitGraph graph = cnn.graph(graphOptions);
+        ClusterResult trained;
+        ShuffleSummary shuffle = null;
+        if (request.shuffles() > 0) {
+            ShuffleResult s = shuffleTest.run(graph.unitMatrices(), ShuffleOptions.defaults().withMethod(request.method())
+                    .withShuffles(request.shuffles()).withCluster(request.options()), progress);
+            trained = s.trained();
+            shuffle = ShuffleSummary.of(s);
+        } else {
+            trained = SpectralClustering.cluster(graph, request.options());
+        }
+        double[] smallest = null;
+        if (request.eigenvalues() > 0) {
+            NetworkGraph g = graph.network();
+            smallest = smallestEigenvalues(trained, request.eigenvalues(), g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
+        }
+        List<ClusterRun.UnitLayer> units = new ArrayList<>();
+        for (CnnUnitGraph.UnitLayer u : graph.unitLayers()) {
+            units.add(new ClusterRun.UnitLayer(u.name(), u.source() < 0 ? null : cnn.weightNames().get(u.source()), u.units()));
+        }
+        return new ClusterRun(trained, shuffle, request.model().toString(), null, cnn.summary(), cnn.assumption(), smallest,
+                graphOptions, units, request.withGraph(graphOptions).provenance());
     }
 
     /** Clusters the graph of a Matrix Market file. */
@@ -116,6 +158,14 @@ public final class Pipeline {
             throw new InvalidInputException("--k must be >= 1 (co-clusters per layer), got " + k);
         }
         List<String> names = LayerSelection.names(request.layers());
+        CnnModel cnn = readCnnNamed(request.model(), names);
+        if (cnn != null) {
+            return coclusterCnn(cnn, request, names);
+        }
+        if (request.norm() != null) {
+            throw new InvalidInputException(request.model() + " is an MLP (linear layers only): --slice-norm weighs the kernel"
+                    + " slices of a CNN's conv layers; drop it");
+        }
         List<FloatMatrix> weights;
         List<String> weightNames;
         String summary, assumption;
@@ -132,8 +182,63 @@ public final class Pipeline {
                 .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());
         List<CoclusterRun.Layer> layers = new ArrayList<>();
         List<LayerClusters> clusters = coclusterLayers(request.model(), weights, weightNames, chosen, options, layers);
-        return new CoclusterRun(request.model().toString(), summary, assumption, k, request.variant(), layers, clusters,
+        return new CoclusterRun(request.model().toString(), summary, assumption, k, request.variant(), null, layers, clusters,
                 request.provenance());
+    }
+
+    /**
+     * Co-clusters the chosen weighted layers of a CNN: a conv layer's out x in channel-norm
+     * matrix, the first linear layer's out x channels block norms, a later linear's |W|
+     * (batchnorms folded), as its unit graph weighs them; C is measured on the layer's own
+     * weights, each (row, column) slice whole.
+     */
+    private static CoclusterRun coclusterCnn(CnnModel cnn, CoclusterRequest request, List<String> names) {
+        int k = request.k();
+        SliceNorm norm = request.norm() != null ? request.norm() : SliceNorm.L1;
+        int n = cnn.layers().size();
+        ImmutableIntList chosen = names.isEmpty() ? LayerSelection.indices(request.layers(), n, "--layers")
+                : LayerSelection.indicesOf(names, cnn.weightNames(), "--layers");
+        List<FloatMatrix> matrices = new ArrayList<>(java.util.Collections.nCopies(n, (FloatMatrix) null)); // chosen layers only
+        chosen.forEach(l -> matrices.set(l, cnn.unitMatrix(l, norm)));
+        LayerSelection.requireClustersFit(chosen, matrices, k, "--k");
+        CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(request.variant()).withNInit(request.nInit())
+                .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());
+        List<CoclusterRun.Layer> layers = new ArrayList<>();
+        List<LayerClusters> clusters = new ArrayList<>();
+        chosen.forEach(l -> {
+            FloatMatrix m = matrices.get(l);
+            CoClusterResult r;
+            try {
+                r = CoClustering.cocluster(m, options);
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(request.model() + ", " + cnn.weightNames().get(l) + " (layer " + l + "): "
+                        + e.getMessage(), e);
+            }
+            LayerClusters lc = new LayerClusters(l, k, r.rowLabels(), r.columnLabels());
+            clusters.add(lc);
+            int slice = cnn.slice(l);
+            double c;
+            try (Enmeshment e = new Enmeshment(m.rows(), m.cols(), slice, k, lc.rowLabels(), lc.colLabels())) {
+                c = e.forward(new FloatMatrix(m.rows(), m.cols() * slice, cnn.layers().get(l).weight()));
+            }
+            layers.add(new CoclusterRun.Layer(l, cnn.weightNames().get(l), c, sizes(lc.rowLabels(), k), sizes(lc.colLabels(), k),
+                    r.singularValues(), r.seconds()));
+        });
+        CoclusterRequest ran = request.withNorm(norm);
+        return new CoclusterRun(request.model().toString(), cnn.summary(), cnn.assumption(), k, request.variant(), norm, layers,
+                clusters, ran.provenance());
+    }
+
+    /** {@link CnnModel#readIfCnn} with the chain found from the names, or, when that fails and names are given, with them. */
+    private static CnnModel readCnnNamed(Path file, List<String> names) {
+        try {
+            return CnnModel.readIfCnn(file, List.of());
+        } catch (InvalidInputException e) {
+            if (names.isEmpty()) {
+                throw e;
+            }
+            return CnnModel.readIfCnn(file, names);
+        }
     }
 
     /** Co-clusters the chosen layers of {@code model}'s weights: their clusters, and per layer C and sizes into {@code layers}. */
