@@ -127,8 +127,8 @@ public record CnnModel(Path file, List<CnnLayer> layers, List<String> weightName
             return null;
         }
         for (int j = Math.min(at, arch.layers().size()) - 1; j >= 0; j--) {
-            Shape s = arch.shape(j);
-            if (!s.flat()) {
+            if (arch.layers().get(j) instanceof Layer.Flatten) {
+                Shape s = arch.shape(j); // what the flatten reads: channels x height x width
                 return new int[] {s.height(), s.width()};
             }
         }

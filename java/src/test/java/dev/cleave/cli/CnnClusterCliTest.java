@@ -168,6 +168,30 @@ class CnnClusterCliTest {
     }
 
     @Test
+    void everyClusteringBackendClustersACnn() {
+        JsonNode cpu = json(cli("cluster", net.toString(), "--k", "3", "--n-init", "3", "--edges", "f21", "--shuffles", "2",
+                "--json"));
+        for (String backend : new String[] {"java", "cuda-emu"}) {
+            JsonNode r = json(cli("cluster", net.toString(), "--k", "3", "--n-init", "3", "--edges", "f21", "--shuffles", "2",
+                    "--backend", backend, "--json"));
+            assertEquals(cpu.get("ncut").asDouble(), r.get("ncut").asDouble(), 1e-9, backend);
+            assertEquals(cpu.get("shuffle").get("mean").asDouble(), r.get("shuffle").get("mean").asDouble(), 1e-9, backend);
+            assertEquals(backend, r.get("provenance").get("backend").asText());
+        }
+    }
+
+    @Test
+    void aDenseLayerReadingAOneByOneFeatureMapReadsItsChannels() {
+        Path file = tmp.resolve("pooled.safetensors"); // as VGG: the last maxpool leaves 1 x 1, flatten gives the channels
+        assertEquals(0, cli("init", "--arch", "conv:3,relu,conv:4,relu,maxpool:28,flatten,linear:10", "--out", file.toString())
+                .code());
+        for (String norm : new String[] {"l1", "max-col-sum"}) {
+            JsonNode r = json(cli("cluster", file.toString(), "--k", "2", "--n-init", "2", "--slice-norm", norm, "--json"));
+            assertEquals(1 + 3 + 4 + 10, r.get("total_nodes").asInt(), norm);
+        }
+    }
+
+    @Test
     void theTextOutputSaysTheLayersFirstThenTheUnitGraph() {
         CliTest.Result r = cli("cluster", net.toString(), "--k", "3", "--n-init", "2", "--edges", "f21", "--slice-norm", "max-col-sum");
         assertEquals(0, r.code(), r.err());
