@@ -166,6 +166,12 @@ public record CnnModel(Path file, List<CnnLayer> layers, List<String> weightName
         }
     }
 
+    /** Layer l's own weights (no batchnorm folded) as out x (units it reads x {@link #slice}), row-major as in the file. */
+    public FloatMatrix weights(int l) {
+        CnnLayer layer = layers.get(l);
+        return new FloatMatrix(layer.out(), layer.weight().length / layer.out(), layer.weight());
+    }
+
     /** Entries per (row, column) pair of layer l's weights: kh * kw, h * w of the first linear, else 1. */
     public int slice(int l) {
         CnnLayer layer = layers.get(l);

@@ -38,6 +38,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.IntFunction;
+import java.util.function.IntUnaryOperator;
 import org.eclipse.collections.api.list.primitive.ImmutableIntList;
 import org.eclipse.collections.api.list.primitive.IntList;
 
@@ -79,23 +81,9 @@ public final class Pipeline {
             layers = loaded.layers();
             assumption = loaded.assumption();
         }
-        String model = request.model().toString();
-        ClusterResult trained;
-        ShuffleSummary shuffle = null;
-        if (request.shuffles() > 0) {
-            ShuffleResult s = shuffleTest.run(weights, ShuffleOptions.defaults().withMethod(request.method())
-                    .withShuffles(request.shuffles()).withCluster(request.options()), progress);
-            trained = s.trained();
-            shuffle = ShuffleSummary.of(s);
-        } else {
-            trained = SpectralClustering.cluster(weights, request.options());
-        }
-        double[] smallest = null;
-        if (request.eigenvalues() > 0) {
-            NetworkGraph g = NetworkGraph.fromWeights(weights);
-            smallest = smallestEigenvalues(trained, request.eigenvalues(), g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
-        }
-        return new ClusterRun(trained, shuffle, model, null, layers, assumption, smallest, request.provenance());
+        Clustered c = clusterLayered(weights, null, request, progress, shuffleTest);
+        return new ClusterRun(c.trained(), c.shuffle(), request.model().toString(), null, layers, assumption, c.smallest(),
+                request.provenance());
     }
 
     /**
@@ -106,27 +94,45 @@ public final class Pipeline {
             ShuffleTest.Runner shuffleTest) {
         CnnGraphOptions graphOptions = request.graph() != null ? request.graph() : CnnGraphOptions.defaults();
         CnnUnitGraph graph = cnn.graph(graphOptions);
-        ClusterResult trained;
-        ShuffleSummary shuffle = null;
-        if (request.shuffles() > 0) {
-            ShuffleResult s = shuffleTest.run(graph.unitMatrices(), ShuffleOptions.defaults().withMethod(request.method())
-                    .withShuffles(request.shuffles()).withCluster(request.options()), progress);
-            trained = s.trained();
-            shuffle = ShuffleSummary.of(s);
-        } else {
-            trained = SpectralClustering.cluster(graph, request.options());
-        }
-        double[] smallest = null;
-        if (request.eigenvalues() > 0) {
-            NetworkGraph g = graph.network();
-            smallest = smallestEigenvalues(trained, request.eigenvalues(), g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
-        }
+        Clustered c = clusterLayered(graph.unitMatrices(), graph.network(), request, progress, shuffleTest);
         List<ClusterRun.UnitLayer> units = new ArrayList<>();
         for (CnnUnitGraph.UnitLayer u : graph.unitLayers()) {
             units.add(new ClusterRun.UnitLayer(u.name(), u.source() < 0 ? null : cnn.weightNames().get(u.source()), u.units()));
         }
-        return new ClusterRun(trained, shuffle, request.model().toString(), null, cnn.summary(), cnn.assumption(), smallest,
-                graphOptions, units, request.withGraph(graphOptions).provenance());
+        return new ClusterRun(c.trained(), c.shuffle(), request.model().toString(), null, cnn.summary(), cnn.assumption(),
+                c.smallest(), graphOptions, units, request.withGraph(graphOptions).provenance());
+    }
+
+    /** A layered graph's clustering, shuffle test (null when none ran) and extra eigenvalues (null when none were asked for). */
+    private record Clustered(ClusterResult trained, ShuffleSummary shuffle, double[] smallest) {}
+
+    /**
+     * Clusters the layered graph of {@code matrices} (an MLP's weights, a CNN's unit matrices;
+     * {@code graph} is their graph when already built, else null) and runs what the request asks
+     * besides: the shuffle test on those matrices, the extra smallest eigenvalues.
+     */
+    private static Clustered clusterLayered(List<FloatMatrix> matrices, NetworkGraph graph, ClusterModelRequest request,
+            ProgressListener progress, ShuffleTest.Runner shuffleTest) {
+        ClusterResult trained;
+        ShuffleSummary shuffle = null;
+        NetworkGraph g = graph;
+        if (request.shuffles() > 0) {
+            ShuffleResult s = shuffleTest.run(matrices, ShuffleOptions.defaults().withMethod(request.method())
+                    .withShuffles(request.shuffles()).withCluster(request.options()), progress);
+            trained = s.trained();
+            shuffle = ShuffleSummary.of(s);
+        } else {
+            if (g == null) {
+                g = NetworkGraph.fromWeights(matrices);
+            }
+            trained = SpectralClustering.cluster(g, request.options());
+        }
+        double[] smallest = null;
+        if (request.eigenvalues() > 0) {
+            NetworkGraph eg = g != null ? g : NetworkGraph.fromWeights(matrices);
+            smallest = smallestEigenvalues(trained, request.eigenvalues(), eg.nodes(), eo -> LaplacianEigensolver.smallest(eg, eo));
+        }
+        return new Clustered(trained, shuffle, smallest);
     }
 
     /** Clusters the graph of a Matrix Market file. */
@@ -204,26 +210,8 @@ public final class Pipeline {
         CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(request.variant()).withNInit(request.nInit())
                 .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());
         List<CoclusterRun.Layer> layers = new ArrayList<>();
-        List<LayerClusters> clusters = new ArrayList<>();
-        chosen.forEach(l -> {
-            FloatMatrix m = matrices.get(l);
-            CoClusterResult r;
-            try {
-                r = CoClustering.cocluster(m, options);
-            } catch (InvalidInputException e) {
-                throw new InvalidInputException(request.model() + ", " + cnn.weightNames().get(l) + " (layer " + l + "): "
-                        + e.getMessage(), e);
-            }
-            LayerClusters lc = new LayerClusters(l, k, r.rowLabels(), r.columnLabels());
-            clusters.add(lc);
-            int slice = cnn.slice(l);
-            double c;
-            try (Enmeshment e = new Enmeshment(m.rows(), m.cols(), slice, k, lc.rowLabels(), lc.colLabels())) {
-                c = e.forward(new FloatMatrix(m.rows(), m.cols() * slice, cnn.layers().get(l).weight()));
-            }
-            layers.add(new CoclusterRun.Layer(l, cnn.weightNames().get(l), c, sizes(lc.rowLabels(), k), sizes(lc.colLabels(), k),
-                    r.singularValues(), r.seconds()));
-        });
+        List<LayerClusters> clusters = coclusterLayers(request.model(), matrices, cnn::weights, cnn::slice, cnn.weightNames(),
+                chosen, options, layers);
         CoclusterRequest ran = request.withNorm(norm);
         return new CoclusterRun(request.model().toString(), cnn.summary(), cnn.assumption(), k, request.variant(), norm, layers,
                 clusters, ran.provenance());
@@ -244,21 +232,32 @@ public final class Pipeline {
     /** Co-clusters the chosen layers of {@code model}'s weights: their clusters, and per layer C and sizes into {@code layers}. */
     private static List<LayerClusters> coclusterLayers(Path model, List<FloatMatrix> weights, List<String> weightNames,
             IntList chosen, CoClusterOptions options, List<CoclusterRun.Layer> layers) {
+        return coclusterLayers(model, weights, weights::get, l -> 1, weightNames, chosen, options, layers);
+    }
+
+    /**
+     * Co-clusters {@code matrices.get(l)} for each chosen layer l; C of the clusters is measured
+     * on {@code weights.apply(l)}, rows x (cols x {@code slice.applyAsInt(l)}) (a matrix's own
+     * |W| with slice 1; a conv kernel's slices whole).
+     */
+    private static List<LayerClusters> coclusterLayers(Path model, List<FloatMatrix> matrices, IntFunction<FloatMatrix> weights,
+            IntUnaryOperator slice, List<String> weightNames, IntList chosen, CoClusterOptions options,
+            List<CoclusterRun.Layer> layers) {
         int k = options.k();
         List<LayerClusters> clusters = new ArrayList<>();
         chosen.forEach(l -> {
-            FloatMatrix w = weights.get(l);
+            FloatMatrix m = matrices.get(l);
             CoClusterResult r;
             try {
-                r = CoClustering.cocluster(w, options);
+                r = CoClustering.cocluster(m, options);
             } catch (InvalidInputException e) {
                 throw new InvalidInputException(model + ", " + weightNames.get(l) + " (layer " + l + "): " + e.getMessage(), e);
             }
             LayerClusters lc = new LayerClusters(l, k, r.rowLabels(), r.columnLabels());
             clusters.add(lc);
             double c;
-            try (Enmeshment e = new Enmeshment(w.rows(), w.cols(), k, lc.rowLabels(), lc.colLabels())) {
-                c = e.forward(w);
+            try (Enmeshment e = new Enmeshment(m.rows(), m.cols(), slice.applyAsInt(l), k, lc.rowLabels(), lc.colLabels())) {
+                c = e.forward(weights.apply(l));
             }
             layers.add(new CoclusterRun.Layer(l, weightNames.get(l), c, sizes(lc.rowLabels(), k), sizes(lc.colLabels(), k),
                     r.singularValues(), r.seconds()));
