@@ -185,9 +185,7 @@ final class ClusterCommand implements Callable<Integer> {
                         removed.append(", ...");
                         break;
                     }
-                    ClusterRun.UnitLayer u = run.unitLayers().get(n.layer());
-                    removed.append(shown == 1 ? "" : ", ").append(u.name())
-                            .append(u.name().startsWith("linear") ? " neuron " : " channel ").append(n.index());
+                    removed.append(shown == 1 ? "" : ", ").append(run.describe(n));
                 }
                 w.println(r.removedNodes().size() + " zero-degree unit(s) removed: " + removed);
             }

@@ -61,6 +61,12 @@ public record ClusterRun(ClusterResult result, ShuffleSummary shuffle, String mo
     public record UnitLayer(@JsonProperty("name") String name, @JsonProperty("weight") String weight,
             @JsonProperty("units") int units) {}
 
+    /** A removed unit of a CNN's unit graph in words: "conv 1 channel 2", "linear 3 neuron 7". */
+    public String describe(dev.cleave.graph.RemovedNode node) {
+        UnitLayer u = unitLayers.get(node.layer());
+        return u.name() + (u.name().startsWith("linear") ? " neuron " : " channel ") + node.index();
+    }
+
     /** Whether this is a CNN's unit graph. */
     public boolean cnn() {
         return cnnGraph != null;

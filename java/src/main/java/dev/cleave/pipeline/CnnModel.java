@@ -37,9 +37,13 @@ import java.util.Map;
  * @param mapUnknown  whether the first linear layer's feature map is unknown (a state_dict whose
  *                    in / channels is not a square: read as 1 x (in / channels))
  * @param metadata    the file's metadata
+ * @param indices     each layer's index as clusters record it ({@link dev.cleave.modular.LayerClusters#layer}):
+ *                    the N of its weight's name {@code layers.N.weight} or {@code N.weight} (the module
+ *                    index in the {@code nn.Sequential}, as modular training and circuits number a
+ *                    network's layers) when every layer has one, else its position in the chain
  */
 public record CnnModel(Path file, List<CnnLayer> layers, List<String> weightNames, String summary, String assumption,
-        boolean mapUnknown, Map<String, String> metadata) {
+        boolean mapUnknown, Map<String, String> metadata, List<Integer> indices) {
     /** BatchNorm's eps in PyTorch ({@code nn.BatchNorm2d}) and in Cleave's {@code bn} layer. */
     public static final double BATCHNORM_EPS = Layer.BatchNorm2d.EPS;
 
@@ -47,6 +51,39 @@ public record CnnModel(Path file, List<CnnLayer> layers, List<String> weightName
         layers = List.copyOf(layers);
         weightNames = List.copyOf(weightNames);
         metadata = Map.copyOf(metadata);
+        indices = List.copyOf(indices);
+    }
+
+    private static final java.util.regex.Pattern SEQUENTIAL = java.util.regex.Pattern.compile("(?:layers\\.)?(\\d{1,9})\\.weight");
+
+    /** The N of each name layers.N.weight / N.weight when every name has one (distinct), else 0, 1, 2, ... */
+    private static List<Integer> indices(List<String> weightNames) {
+        List<Integer> out = new ArrayList<>();
+        for (String name : weightNames) {
+            java.util.regex.Matcher m = SEQUENTIAL.matcher(name);
+            if (!m.matches()) {
+                out = null;
+                break;
+            }
+            int n = Integer.parseInt(m.group(1));
+            if (out.contains(n)) {
+                out = null;
+                break;
+            }
+            out.add(n);
+        }
+        if (out == null) {
+            out = new ArrayList<>();
+            for (int l = 0; l < weightNames.size(); l++) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    /** The chain position of the layer clusters call {@code index} ({@link #indices}); -1 when no layer has it. */
+    public int position(int index) {
+        return indices.indexOf(index);
     }
 
     /**
@@ -114,8 +151,8 @@ public record CnnModel(Path file, List<CnnLayer> layers, List<String> weightName
         }
         String assumption = own ? null : "assumed a CNN: the layers in this order, each BatchNorm folded into the layer"
                 + " before it (eps " + BATCHNORM_EPS + ")" + (guessed == null ? "" : "; " + guessed);
-        return new CnnModel(file, layers, found.stream().map(StateDict.Layer::weightName).toList(), StateDict.summary(found),
-                assumption, unknown, f.metadata());
+        List<String> names = found.stream().map(StateDict.Layer::weightName).toList();
+        return new CnnModel(file, layers, names, StateDict.summary(found), assumption, unknown, f.metadata(), indices(names));
     }
 
     /** The height and width of the feature map the linear layer {@code module} ("layers.N") reads, from the arch. */

@@ -202,7 +202,7 @@ public final class Pipeline {
         int k = request.k();
         SliceNorm norm = request.norm() != null ? request.norm() : SliceNorm.L1;
         int n = cnn.layers().size();
-        ImmutableIntList chosen = names.isEmpty() ? LayerSelection.indices(request.layers(), n, "--layers")
+        ImmutableIntList chosen = names.isEmpty() ? cnnPositions(cnn, request.layers())
                 : LayerSelection.indicesOf(names, cnn.weightNames(), "--layers");
         List<FloatMatrix> matrices = new ArrayList<>(java.util.Collections.nCopies(n, (FloatMatrix) null)); // chosen layers only
         chosen.forEach(l -> matrices.set(l, cnn.unitMatrix(l, norm)));
@@ -210,11 +210,38 @@ public final class Pipeline {
         CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(request.variant()).withNInit(request.nInit())
                 .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());
         List<CoclusterRun.Layer> layers = new ArrayList<>();
-        List<LayerClusters> clusters = coclusterLayers(request.model(), matrices, cnn::weights, cnn::slice, cnn.weightNames(),
-                chosen, options, layers);
+        List<LayerClusters> clusters = coclusterLayers(request.model(), matrices, cnn::weights, cnn::slice,
+                l -> cnn.indices().get(l), cnn.weightNames(), chosen, options, layers);
         CoclusterRequest ran = request.withNorm(norm);
         return new CoclusterRun(request.model().toString(), cnn.summary(), cnn.assumption(), k, request.variant(), norm, layers,
                 clusters, ran.provenance());
+    }
+
+    /**
+     * The chain positions {@code spec} selects in a CNN: hidden and all count the weighted layers
+     * (convs first); numbers are the layers' indices as clusters record them ({@link CnnModel#indices}:
+     * N of layers.N.weight in Cleave's files).
+     */
+    private static ImmutableIntList cnnPositions(CnnModel cnn, String spec) {
+        int n = cnn.layers().size();
+        String s = spec.trim();
+        if (s.equals("hidden") || s.equals("all")) {
+            return LayerSelection.indices(s, n, "--layers");
+        }
+        int max = cnn.indices().stream().mapToInt(Integer::intValue).max().orElse(0);
+        org.eclipse.collections.impl.list.mutable.primitive.IntArrayList out =
+                new org.eclipse.collections.impl.list.mutable.primitive.IntArrayList();
+        for (int index : LayerSelection.indices(s, max + 1, "--layers").toArray()) {
+            int at = cnn.position(index);
+            if (at < 0) {
+                throw new InvalidInputException("--layers " + s + ": " + index + " is not a weighted layer of " + cnn.file()
+                        + " (its conv and linear layers are " + cnn.indices().stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(","))
+                        + ": " + String.join(", ", cnn.weightNames()) + ")");
+            }
+            out.add(at);
+        }
+        return out.toImmutable();
     }
 
     /** {@link CnnModel#readIfCnn} with the chain found from the names, or, when that fails and names are given, with them. */
@@ -232,16 +259,17 @@ public final class Pipeline {
     /** Co-clusters the chosen layers of {@code model}'s weights: their clusters, and per layer C and sizes into {@code layers}. */
     private static List<LayerClusters> coclusterLayers(Path model, List<FloatMatrix> weights, List<String> weightNames,
             IntList chosen, CoClusterOptions options, List<CoclusterRun.Layer> layers) {
-        return coclusterLayers(model, weights, weights::get, l -> 1, weightNames, chosen, options, layers);
+        return coclusterLayers(model, weights, weights::get, l -> 1, l -> l, weightNames, chosen, options, layers);
     }
 
     /**
      * Co-clusters {@code matrices.get(l)} for each chosen layer l; C of the clusters is measured
      * on {@code weights.apply(l)}, rows x (cols x {@code slice.applyAsInt(l)}) (a matrix's own
-     * |W| with slice 1; a conv kernel's slices whole).
+     * |W| with slice 1; a conv kernel's slices whole); the clusters and layers record layer l as
+     * {@code index.applyAsInt(l)}.
      */
     private static List<LayerClusters> coclusterLayers(Path model, List<FloatMatrix> matrices, IntFunction<FloatMatrix> weights,
-            IntUnaryOperator slice, List<String> weightNames, IntList chosen, CoClusterOptions options,
+            IntUnaryOperator slice, IntUnaryOperator index, List<String> weightNames, IntList chosen, CoClusterOptions options,
             List<CoclusterRun.Layer> layers) {
         int k = options.k();
         List<LayerClusters> clusters = new ArrayList<>();
@@ -253,13 +281,13 @@ public final class Pipeline {
             } catch (InvalidInputException e) {
                 throw new InvalidInputException(model + ", " + weightNames.get(l) + " (layer " + l + "): " + e.getMessage(), e);
             }
-            LayerClusters lc = new LayerClusters(l, k, r.rowLabels(), r.columnLabels());
+            LayerClusters lc = new LayerClusters(index.applyAsInt(l), k, r.rowLabels(), r.columnLabels());
             clusters.add(lc);
             double c;
             try (Enmeshment e = new Enmeshment(m.rows(), m.cols(), slice.applyAsInt(l), k, lc.rowLabels(), lc.colLabels())) {
                 c = e.forward(weights.apply(l));
             }
-            layers.add(new CoclusterRun.Layer(l, weightNames.get(l), c, sizes(lc.rowLabels(), k), sizes(lc.colLabels(), k),
+            layers.add(new CoclusterRun.Layer(index.applyAsInt(l), weightNames.get(l), c, sizes(lc.rowLabels(), k), sizes(lc.colLabels(), k),
                     r.singularValues(), r.seconds()));
         });
         return clusters;

@@ -49,9 +49,9 @@ record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> met
             for (int l = 0; l < cnn.layers().size(); l++) {
                 weights.add(cnn.unitMatrix(l, norm));
             }
-            clusters = fitting(RunDir.clustersOf(cnn.metadata()), weights);
+            clusters = fitting(cnn, RunDir.clustersOf(cnn.metadata()), weights);
             if (clusters.isEmpty() && cocluster != null) {
-                clusters = fitting(cocluster.clusters(), weights);
+                clusters = fitting(cnn, cocluster.clusters(), weights);
             }
         } else {
             try (ModelFile.Loaded model = ModelFile.load(dir.resolve(RunDir.MODEL))) {
@@ -67,13 +67,18 @@ record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> met
                 Results.read(dir.resolve(Results.CIRCUITS_FILE), CircuitsRun.class), cocluster, cnn);
     }
 
-    /** The clusters whose labels fit the shapes of the matrices shown (others cannot be drawn on them). */
-    private static List<LayerClusters> fitting(List<LayerClusters> clusters, List<FloatMatrix> matrices) {
+    /**
+     * A CNN's clusters (layer = the index clusters record, {@link CnnModel#indices}) renumbered by
+     * chain position, the positions of {@code matrices}; clusters whose labels do not fit the
+     * matrix shown (a dense layer clustered on its plain |W| rather than on channel blocks) are
+     * left out, as they cannot be drawn on it.
+     */
+    private static List<LayerClusters> fitting(CnnModel cnn, List<LayerClusters> clusters, List<FloatMatrix> matrices) {
         List<LayerClusters> out = new ArrayList<>();
         for (LayerClusters c : clusters) {
-            if (c.layer() >= 0 && c.layer() < matrices.size() && matrices.get(c.layer()).rows() == c.rows()
-                    && matrices.get(c.layer()).cols() == c.cols()) {
-                out.add(c);
+            int at = cnn.position(c.layer());
+            if (at >= 0 && matrices.get(at).rows() == c.rows() && matrices.get(at).cols() == c.cols()) {
+                out.add(new LayerClusters(at, c.k(), c.rowLabels(), c.colLabels()));
             }
         }
         return out;

@@ -286,7 +286,8 @@ class CnnClusterCliTest {
         CoClusterResult expected = CoClustering.cocluster(CnnUnitGraph.channelNorms(conv, SliceNorm.L2), CoClusterOptions.defaults()
                 .withK(2).withSeed(6).withThreads(2).withBackend(Device.cpu(2)));
         JsonNode clusters = r.get("clusters").get(0);
-        assertEquals(1, clusters.get("layer").asInt(), "the conv's index in the model's chain of weighted layers");
+        assertEquals(2, clusters.get("layer").asInt(), "the conv's index N of layers.N.weight, as modular training and circuits"
+                + " number a network's layers");
         int[] rows = Json.mapper().convertValue(clusters.get("row_labels"), int[].class);
         int[] cols = Json.mapper().convertValue(clusters.get("col_labels"), int[].class);
         assertArrayEquals(expected.rowLabels(), rows);
@@ -308,8 +309,13 @@ class CnnClusterCliTest {
         assertTrue(text.out().contains("layers.2.weight: C = ") && text.out().contains("layers.5.weight: C = ")
                 && text.out().contains("layers.9.weight: C = ") && !text.out().contains("layers.0.weight: C"), text.out());
         assertTrue(text.out().contains("co-clustering each layer's channel-norm matrix (l1 norm"), text.out());
-        JsonNode dense = json(cli("cocluster", net.toString(), "--layers", "3", "--k", "2", "--n-init", "3", "--json"));
+        JsonNode dense = json(cli("cocluster", net.toString(), "--layers", "9", "--k", "2", "--n-init", "3", "--json"));
         assertEquals(7, dense.get("clusters").get(0).get("col_labels").size(), "the first dense layer reads 7 channels");
+        assertEquals("layers.9.weight", dense.get("layers").get(0).get("name").asText());
+        // a state_dict whose names are not an nn.Sequential's: layers are counted along the chain
+        JsonNode named = json(cli("cocluster", bnDict.toString(), "--layer", "features.3", "--k", "2", "--n-init", "3", "--json"));
+        assertEquals(1, named.get("clusters").get(0).get("layer").asInt());
+        assertEquals("features.3.weight", named.get("layers").get(0).get("name").asText());
     }
 
     private static double[] toDouble(float[] f) {
@@ -334,6 +340,8 @@ class CnnClusterCliTest {
                 "--slice-norm must be");
         GraphOptionsCliTest.assertOneLineError(cli("cocluster", net.toString(), "--layers", "layers.1.weight"), "--layers");
         GraphOptionsCliTest.assertOneLineError(cli("cocluster", net.toString(), "--layers", "0", "--k", "2"), "--k 2", "use --k 1");
+        GraphOptionsCliTest.assertOneLineError(cli("cocluster", net.toString(), "--layers", "2,3", "--k", "2"),
+                "3 is not a weighted layer", "0,2,5,9,11");
         Path mtx = tmp.resolve("g.mtx");
         try {
             Files.writeString(mtx, "%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n2 1 1.0\n");
@@ -357,7 +365,7 @@ class CnnClusterCliTest {
         Path model = run.resolve("model.safetensors");
         assertEquals(0, cli("cluster", model.toString(), "--k", "2", "--n-init", "2", "--shuffles", "3", "--edges", "f21",
                 "--out", run.resolve("cluster.json").toString()).code());
-        assertEquals(0, cli("cocluster", model.toString(), "--layers", "1", "--k", "2", "--n-init", "2", "--out",
+        assertEquals(0, cli("cocluster", model.toString(), "--layers", "2", "--k", "2", "--n-init", "2", "--out",
                 run.resolve("cocluster.json").toString()).code());
         Path html = tmp.resolve("cnn-report.html");
         CliTest.Result rep = cli("report", run.toString(), "--out", html.toString());
