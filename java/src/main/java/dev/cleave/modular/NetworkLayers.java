@@ -17,9 +17,9 @@ import java.util.Map;
  *
  * <p>A selection ({@code --modular-layers}) is one of
  * <ul>
- *   <li>{@code hidden}: the hidden-to-hidden linear layers, those fed by a linear layer (through
- *       relu or dropout) that are not the last weighted layer (g24-cnn: fc2 and fc3; for an
- *       MLP written as an arch, the layers an MLP's {@code hidden} chooses);</li>
+ *   <li>{@code hidden}: every conv and linear layer but the first and the last, as
+ *       {@code cleave cocluster} reads it on a CNN (g24-cnn: fc1, fc2, fc3; f21-cnn: conv2,
+ *       conv3, fc1; for an MLP written as an arch, the layers an MLP's {@code hidden} chooses);</li>
  *   <li>{@code all}: every conv and linear layer; {@code conv}: every conv layer;
  *       {@code linear}: every linear layer;</li>
  *   <li>a comma list of module indices ({@code 6}), weight or module names
@@ -49,7 +49,7 @@ public final class NetworkLayers {
      * @param cols   input channels (conv) or input features (linear)
      * @param slice  kh * kw for a conv, 1 for a linear layer
      * @param kernel the conv's kernel side (kh = kw), 1 for a linear layer
-     * @param hidden whether it is a hidden-to-hidden linear layer
+     * @param hidden whether it is neither the first nor the last weighted layer
      */
     public record WeightLayer(int module, String name, boolean conv, int rows, int cols, int slice, int kernel,
             boolean hidden) {
@@ -69,11 +69,11 @@ public final class NetworkLayers {
     public static List<WeightLayer> of(Arch arch) {
         List<WeightLayer> out = new ArrayList<>();
         int convs = 0, linears = 0;
-        boolean fedByLinear = false; // the input of the current layer is a linear layer's output (through relu or dropout)
-        int lastWeighted = -1;
+        int firstWeighted = -1, lastWeighted = -1;
         for (int i = 0; i < arch.layers().size(); i++) {
             Layer l = arch.layers().get(i);
             if (l instanceof Layer.Conv2d || l instanceof Layer.Linear) {
+                firstWeighted = firstWeighted < 0 ? i : firstWeighted;
                 lastWeighted = i;
             }
         }
@@ -82,14 +82,10 @@ public final class NetworkLayers {
             Shape in = arch.shape(i);
             if (l instanceof Layer.Conv2d c) {
                 out.add(new WeightLayer(i, "conv" + ++convs, true, c.outChannels(), in.channels(), c.kernel() * c.kernel(),
-                        c.kernel(), false));
-                fedByLinear = false;
+                        c.kernel(), i != firstWeighted && i != lastWeighted));
             } else if (l instanceof Layer.Linear lin) {
                 out.add(new WeightLayer(i, "fc" + ++linears, false, lin.outFeatures(), in.size(), 1, 1,
-                        fedByLinear && i != lastWeighted));
-                fedByLinear = true;
-            } else if (!(l instanceof Layer.Relu || l instanceof Layer.Dropout)) {
-                fedByLinear = false;
+                        i != firstWeighted && i != lastWeighted));
             }
         }
         return List.copyOf(out);
@@ -142,7 +138,7 @@ public final class NetworkLayers {
         }
         if (out.isEmpty()) {
             throw new InvalidInputException(option + " " + s + " selects no layer of --arch " + arch.source()
-                    + (s.equals("hidden") ? " (hidden = the linear layers fed by a linear layer, but not the last one)" : "")
+                    + (s.equals("hidden") ? " (hidden = the conv and linear layers but the first and the last)" : "")
                     + ": name the layers instead; " + listing(layers));
         }
         return List.copyOf(out);

@@ -116,9 +116,9 @@ class CnnModularCliTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--modular-k 4 is more clusters than conv1 (layers.0) can hold: it has 4 output and 1 input "
                 + "channels"), r.err());
-        r = CliTest.cli(train("f21-cnn", "--modular", "--out", tmp.resolve("e3").toString()));
+        r = CliTest.cli(train("conv:4,relu,flatten,linear:10", "--modular", "--out", tmp.resolve("e3").toString()));
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("--modular-layers hidden selects no layer of --arch f21-cnn"), r.err());
+        assertTrue(r.err().contains("--modular-layers hidden selects no layer of --arch conv:4,relu,flatten,linear:10"), r.err());
         for (CliTest.Result e : List.of(r)) {
             assertEquals(1, e.err().strip().lines().count(), e.err());
             assertTrue(!e.err().contains("\tat "), e.err());

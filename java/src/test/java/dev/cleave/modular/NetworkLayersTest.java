@@ -40,16 +40,17 @@ class NetworkLayersTest {
 
     @Test
     void hiddenAllConvAndLinearGroups() {
-        assertEquals(List.of(6, 8), modules("hidden", "g24-cnn"), "fc2 and fc3: fed by a linear layer, not the last");
+        assertEquals(List.of(4, 6, 8), modules("hidden", "g24-cnn"), "all but the first and the last, as cocluster's hidden");
+        assertEquals(List.of(2, 5, 9), modules("hidden", "f21-cnn"));
         assertEquals(List.of(0, 4, 6, 8, 10), modules("all", "g24-cnn"));
         assertEquals(List.of(0, 2, 5), modules("conv", "f21-cnn"));
         assertEquals(List.of(9, 11), modules("linear", "f21-cnn"));
-        // through dropout, as in f21-cnn-dropout's dense block; an MLP written as an arch: the MLP's hidden layers
-        assertEquals(List.of(4), modules("hidden", "flatten,linear:32,relu,dropout:0.5,linear:16,relu,linear:10"));
+        // an MLP written as an arch: the MLP's hidden layers
         assertEquals(List.of(3, 5), modules("hidden", "flatten,linear:32,relu,linear:16,relu,linear:16,relu,linear:10"));
-        String e = message("hidden", "f21-cnn");
-        assertTrue(e.startsWith("--modular-layers hidden selects no layer of --arch f21-cnn (hidden = the linear layers fed by a "
-                + "linear layer, but not the last one): name the layers instead; its weighted layers: conv1 = layers.0"), e);
+        String e = message("hidden", "conv:4,relu,flatten,linear:10");
+        assertTrue(e.startsWith("--modular-layers hidden selects no layer of --arch conv:4,relu,flatten,linear:10 (hidden = the "
+                + "conv and linear layers but the first and the last): name the layers instead; its weighted layers: conv1 = "
+                + "layers.0"), e);
     }
 
     @Test
