@@ -103,4 +103,42 @@ class L1LayersTest {
         // all layers named one by one is the default, bit for bit
         assertArrayEquals(all, trainedL1Norms(config(l1, l2, "0,1,2")));
     }
+
+    /** sum |w| of each conv and linear weight of the small CNN after a short training with these penalties. */
+    private static double[] trainedCnnL1Norms(float l1, String l1Layers) {
+        TrainConfig cfg = new TrainConfig("blobs", null, null, 3, 32, 1e-2f, 0f, l1, 1e-4f, 7, Device.Kind.CPU, 1, null, null, null,
+                null, NetworkTrainerTest.SMALL_CNN, "1x8x8", l1Layers);
+        Dataset train = TrainerTest.blobs(320, 13), test = TrainerTest.blobs(64, 14);
+        try (Backend backend = new CpuBackend(1); dev.cleave.nn.Network net = Trainer.initialNetwork(cfg.withDevice(backend.device()),
+                backend); Trainer t = new Trainer(cfg.withDevice(backend.device()), backend, net)) {
+            for (int e = 0; e < cfg.epochs(); e++) {
+                t.runEpoch(train, test, ProgressListener.NONE);
+            }
+            List<Double> norms = new ArrayList<>();
+            for (dev.cleave.nn.Network.Named n : net.tensors()) {
+                if (n.spec().role() == dev.cleave.nn.Layer.Role.WEIGHT) {
+                    double sum = 0;
+                    for (float v : n.tensor().toArray()) {
+                        sum += Math.abs(v);
+                    }
+                    norms.add(sum);
+                }
+            }
+            return norms.stream().mapToDouble(Double::doubleValue).toArray();
+        }
+    }
+
+    /** The network path applies weight_penalty per weight (no folding): the choice counts conv and linear weights in order. */
+    @Test
+    void aCnnGetsL1OnItsChosenWeightsOnly() {
+        double[] none = trainedCnnL1Norms(0f, null), first = trainedCnnL1Norms(3e-2f, "first"),
+                last = trainedCnnL1Norms(3e-2f, "3");
+        String why = java.util.Arrays.toString(none) + " / first " + java.util.Arrays.toString(first) + " / last "
+                + java.util.Arrays.toString(last);
+        assertEquals(4, none.length, why);
+        assertTrue(first[0] < 0.9 * none[0] && last[0] > first[0], why);
+        assertTrue(last[3] < 0.9 * none[3] && first[3] > last[3], why);
+        assertEquals("--l1-layers: layer 4 does not exist (the model's weight layers are 0..3)",
+                assertThrows(InvalidInputException.class, () -> trainedCnnL1Norms(1e-3f, "0,4")).getMessage());
+    }
 }
