@@ -74,6 +74,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--l1", defaultValue = "0", paramLabel = "R", description = "L1 penalty: adds R * sum|w| to the loss (default: ${DEFAULT-VALUE})")
     float l1;
 
+    @Option(names = "--l1-layers", paramLabel = "all|first|hidden|LIST", description = "weight layers the L1 penalty acts on: all "
+            + "(the default), first, hidden, or weight-layer indices from 0 like 0,1 (needs --l1; --l2 always acts on all; "
+            + "F21's L2 runs: --l2 5e-5 --l1 5e-5 --l1-layers first)")
+    String l1Layers;
+
     @Option(names = "--l2", defaultValue = "0", paramLabel = "R", description = "L2 penalty: adds R * sum w^2 to the loss (default: ${DEFAULT-VALUE})")
     float l2;
 
@@ -142,7 +147,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig config;
         Device device;
         if (resume != null) {
-            rejectWithResume("--dataset", "--data-dir", "--layers", "--arch", "--batch-size", "--lr", "--dropout", "--l1", "--l2", "--out", "--seed",
+            rejectWithResume("--dataset", "--data-dir", "--layers", "--arch", "--batch-size", "--lr", "--dropout", "--l1", "--l1-layers", "--l2", "--out", "--seed",
                     "--modular", "--modular-lambda", "--modular-k", "--modular-layers", "--warmup-epochs", "--assign",
                     "--prune-epochs", "--clusterable-init", "--spectral-lambda", "--spectral-k", "--spectral-rescale");
             run = RunDir.open(resume);
@@ -167,7 +172,7 @@ final class TrainCommand implements Callable<Integer> {
                     spectralLambda == null && spectralK == null ? null
                             : new SpectralOptions(spectralLambda == null ? 0.1f : spectralLambda, spectralK == null ? 3 : spectralK,
                                     spectralRescale == null ? SpectralOptions.Rescale.CANONICAL
-                                            : SpectralOptions.Rescale.parse(spectralRescale)), arch, null);
+                                            : SpectralOptions.Rescale.parse(spectralRescale)), arch, null, l1Layers);
         }
         config.requireFitsMemory();
         try (Backend backend = device.open()) {

@@ -67,6 +67,21 @@ public final class Adam implements AutoCloseable {
      * {@link Backend#adamUpdateMulti}, the same bits as weightPenalty then per-tensor updates.
      */
     public void step(Backend backend, Mlp model, MlpPass pass, List<Tensor> weightMasks, float l1, float l2) {
+        float[] l1s = new float[model.layers()], l2s = new float[model.layers()];
+        java.util.Arrays.fill(l1s, l1);
+        java.util.Arrays.fill(l2s, l2);
+        step(backend, model, pass, weightMasks, l1s, l2s);
+    }
+
+    /**
+     * {@link #step(Backend, Mlp, MlpPass, List, float, float)} with a penalty rate per layer:
+     * {@code l1[l]} and {@code l2[l]} act on layer l's weight (0: no penalty there).
+     */
+    public void step(Backend backend, Mlp model, MlpPass pass, List<Tensor> weightMasks, float[] l1, float[] l2) {
+        if (l1.length != model.layers() || l2.length != model.layers()) {
+            throw new IllegalArgumentException("adam: " + l1.length + " L1 and " + l2.length + " L2 rates for "
+                    + model.layers() + " layers");
+        }
         steps++;
         int n = 2 * model.layers();
         List<Tensor> params = new ArrayList<>(n), grads = new ArrayList<>(n), masks = new ArrayList<>(n);
@@ -75,8 +90,8 @@ public final class Adam implements AutoCloseable {
             params.add(model.weight(l));
             grads.add(pass.weightGrad(l));
             masks.add(weightMasks == null ? null : weightMasks.get(l));
-            l1s[2 * l] = l1;
-            l2s[2 * l] = l2;
+            l1s[2 * l] = l1[l];
+            l2s[2 * l] = l2[l];
             params.add(model.bias(l));
             grads.add(pass.biasGrad(l));
             masks.add(null);

@@ -1,5 +1,6 @@
 package dev.cleave.train;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.cleave.data.Datasets;
 import dev.cleave.nn.Arch;
@@ -35,6 +36,11 @@ import java.util.Arrays;
  *                     {@link Arch}), or null for the MLP of {@code layers}; an arch that is an
  *                     MLP sets {@code layers} and trains on the MLP path
  * @param inputShape   one image's shape "CxHxW", or null for the data set's (known from its name)
+ * @param l1Layers     the weight layers the L1 penalty acts on (--l1-layers): "first", "hidden" or
+ *                     a comma list of weight-layer indices from 0 ({@link #l1LayerIndices}); null
+ *                     for every layer ("all", the default, written as no l1_layers field); given
+ *                     only with l1 > 0. L2 always acts on every layer. F21's code gave its first
+ *                     MLP layer L1 even in its L2 runs: l1 with l1Layers "first" besides l2 follows it
  */
 public record TrainConfig(
         @JsonProperty("dataset") String dataset,
@@ -54,7 +60,8 @@ public record TrainConfig(
         @JsonProperty("clusterable_init") ClusterableInit clusterableInit,
         @JsonProperty("spectral") SpectralOptions spectral,
         @JsonProperty("arch") String arch,
-        @JsonProperty("input_shape") String inputShape) {
+        @JsonProperty("input_shape") String inputShape,
+        @JsonProperty("l1_layers") @JsonInclude(JsonInclude.Include.NON_NULL) String l1Layers) {
 
     public static final int DEFAULT_BATCH = 128;
     public static final float DEFAULT_LR = 1e-3f;
@@ -64,7 +71,15 @@ public record TrainConfig(
             float l2, long seed, Device.Kind backend, int threads, ModularOptions modular, PruneOptions prune,
             ClusterableInit clusterableInit, SpectralOptions spectral) {
         this(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, modular, prune,
-                clusterableInit, spectral, null, null);
+                clusterableInit, spectral, null, null, null);
+    }
+
+    /** A config whose L1 penalty, if any, acts on every layer. */
+    public TrainConfig(String dataset, String dataDir, int[] layers, int epochs, int batchSize, float lr, float dropout, float l1,
+            float l2, long seed, Device.Kind backend, int threads, ModularOptions modular, PruneOptions prune,
+            ClusterableInit clusterableInit, SpectralOptions spectral, String arch, String inputShape) {
+        this(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, modular, prune,
+                clusterableInit, spectral, arch, inputShape, null);
     }
 
     @com.fasterxml.jackson.annotation.JsonCreator
@@ -122,6 +137,15 @@ public record TrainConfig(
         if (!(l1 >= 0f) || !Float.isFinite(l1) || !(l2 >= 0f) || !Float.isFinite(l2)) {
             throw new InvalidInputException("--l1 and --l2 must be >= 0, got " + l1 + " and " + l2);
         }
+        if (l1Layers != null) {
+            l1Layers = l1Layers.trim();
+            if (l1Layers.equals("all")) {
+                l1Layers = null;
+            } else if (!(l1 > 0f)) {
+                throw new InvalidInputException("--l1-layers " + l1Layers + " chooses the layers the L1 penalty acts on, but --l1 "
+                        + "is 0: give --l1 R as well, or leave --l1-layers out");
+            }
+        }
         if (threads < 1 || threads > 1024) {
             throw new InvalidInputException("--threads must be in [1, 1024], got " + threads);
         }
@@ -135,6 +159,52 @@ public record TrainConfig(
             throw new InvalidInputException("--warmup-epochs (" + modular.warmupEpochs() + ") must be less than --epochs ("
                     + epochs + "), or the enmeshment loss never runs");
         }
+        if (l1Layers != null) {
+            l1LayerIndices(l1Layers, layers != null ? layers.length - 1 : weightLayers(parsed));
+        }
+    }
+
+    /** The L1 layer choices besides a list of indices. */
+    public static final java.util.List<String> L1_LAYER_CHOICES = java.util.List.of("all", "first", "hidden");
+
+    /**
+     * The L1 penalty's rate on each of the model's {@code weightLayers} linear and conv weights,
+     * in order: l1 on the layers {@link #l1Layers} chooses (all without a choice), 0 on the others.
+     */
+    public float[] l1PerLayer(int weightLayers) {
+        float[] rates = new float[weightLayers];
+        if (l1Layers == null) {
+            Arrays.fill(rates, l1);
+        } else {
+            for (int l : l1LayerIndices(l1Layers, weightLayers)) {
+                rates[l] = l1;
+            }
+        }
+        return rates;
+    }
+
+    /** The weight-layer indices {@code spec} (first, hidden, all or a comma list) chooses among {@code weightLayers}. */
+    static int[] l1LayerIndices(String spec, int weightLayers) {
+        String s = spec.trim();
+        if (s.equals("first")) {
+            return new int[] {0};
+        }
+        if (!s.equals("all") && !s.equals("hidden") && !s.matches("[0-9 ,+-]+")) {
+            throw new InvalidInputException("--l1-layers must be all, first, hidden or a comma list of weight-layer indices "
+                    + "like 0,1; got '" + s + "'");
+        }
+        return dev.cleave.modular.LayerSelection.indices(s, weightLayers, "--l1-layers").toArray();
+    }
+
+    /** How many linear and conv weights {@code arch} has. */
+    private static int weightLayers(Arch arch) {
+        int n = 0;
+        for (int i = 0; i < arch.layers().size(); i++) {
+            for (var p : arch.layers().get(i).params(arch.shape(i))) {
+                n += p.role() == dev.cleave.nn.Layer.Role.WEIGHT ? 1 : 0;
+            }
+        }
+        return n;
     }
 
     /** Validation of the MLP path (kept apart so the network path skips it). */
@@ -177,6 +247,9 @@ public record TrainConfig(
         }
         if (l1 > 0) {
             sb.append(" --l1 ").append(l1);
+        }
+        if (l1Layers != null) {
+            sb.append(" --l1-layers ").append(l1Layers);
         }
         if (l2 > 0) {
             sb.append(" --l2 ").append(l2);
@@ -296,13 +369,13 @@ public record TrainConfig(
 
     public TrainConfig withEpochs(int newEpochs) {
         return new TrainConfig(dataset, dataDir, layers, newEpochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, prune, clusterableInit, spectral, arch, inputShape);
+                modular, prune, clusterableInit, spectral, arch, inputShape, l1Layers);
     }
 
     /** This config on {@code device}: its kind and threads. */
     public TrainConfig withDevice(Device device) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, device.kind(),
-                device.threads(), modular, prune, clusterableInit, spectral, arch, inputShape);
+                device.threads(), modular, prune, clusterableInit, spectral, arch, inputShape, l1Layers);
     }
 
     /**
@@ -312,22 +385,28 @@ public record TrainConfig(
     public TrainConfig withInputShape(Shape shape) {
         return new TrainConfig(dataset, dataDir, layers == null || arch != null ? null : layers, epochs, batchSize, lr, dropout,
                 l1, l2, seed, backend, threads, modular, prune, clusterableInit, spectral, arch,
-                shape.channels() + "x" + shape.height() + "x" + shape.width());
+                shape.channels() + "x" + shape.height() + "x" + shape.width(), l1Layers);
+    }
+
+    /** This config with its L1 penalty on the layers {@code spec} chooses (null or "all": every layer). */
+    public TrainConfig withL1Layers(String spec) {
+        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
+                modular, prune, clusterableInit, spectral, arch, inputShape, spec);
     }
 
     public TrainConfig withModular(ModularOptions m) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, m,
-                prune, clusterableInit, spectral, arch, inputShape);
+                prune, clusterableInit, spectral, arch, inputShape, l1Layers);
     }
 
     public TrainConfig withPrune(PruneOptions p) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, p, clusterableInit, spectral, arch, inputShape);
+                modular, p, clusterableInit, spectral, arch, inputShape, l1Layers);
     }
 
     public TrainConfig withClusterableInit(ClusterableInit c) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, prune, c, spectral, arch, inputShape);
+                modular, prune, c, spectral, arch, inputShape, l1Layers);
     }
 
     /** The layer widths of the MLP path; null for a network (see {@link #network()}). */
@@ -362,6 +441,6 @@ public record TrainConfig(
                 + ", epochs=" + epochs + ", batchSize=" + batchSize + ", lr=" + lr + ", dropout=" + dropout + ", l1=" + l1
                 + ", l2=" + l2 + ", seed=" + seed + ", backend=" + backend + ", threads=" + threads + ", modular=" + modular
                 + ", prune=" + prune + ", clusterableInit=" + clusterableInit + ", spectral=" + spectral + ", arch=" + arch
-                + ", inputShape=" + inputShape + "]";
+                + ", inputShape=" + inputShape + (l1Layers == null ? "" : ", l1Layers=" + l1Layers) + "]";
     }
 }

@@ -52,6 +52,7 @@ public final class Trainer implements AutoCloseable {
     private final ModularLoss modular;
     private final SpectralLoss spectral;
     private final StepLosses losses;   // the MLP path's per-step loss records, else null
+    private float[] l1PerLayer, l2PerLayer, noPenalty; // penalty rates per weight (aligned with weights); zeros
     private List<Tensor> pruneMasks; // one per weight (aligned with weights) during the pruning phase, else null
     private int epochsDone;
     private long globalStep;
@@ -82,6 +83,8 @@ public final class Trainer implements AutoCloseable {
         this.modular = config.modular() == null ? null : ModularLoss.of(config.modular(), model, pass);
         this.spectral = config.spectral() == null ? null : new SpectralLoss(config.spectral(),
                 backend.device(), config.threads(), config.seed());
+
+        penaltyRates();
     }
 
     /** A trainer of a network (a config with --arch that is not an MLP); the network is in the backend's memory. */
@@ -115,6 +118,15 @@ public final class Trainer implements AutoCloseable {
         this.dropoutSeed = Rng.subSeed(config.seed(), "dropout");
         this.modular = config.modular() == null ? null : ModularLoss.of(config.modular(), network, netPass);
         this.spectral = null;
+        penaltyRates();
+    }
+
+    /** The L1 and L2 rates of each weight (--l1 on the --l1-layers, --l2 on all). */
+    private void penaltyRates() {
+        l1PerLayer = config.l1PerLayer(weights.size());
+        l2PerLayer = new float[weights.size()];
+        java.util.Arrays.fill(l2PerLayer, config.l2());
+        noPenalty = new float[weights.size()];
     }
 
     private static void requireDevice(TrainConfig config, Backend backend) {
@@ -380,8 +392,10 @@ public final class Trainer implements AutoCloseable {
             // On the MLP path the penalty's gradient goes into the Adam update unless other terms come after it.
             boolean foldPenalty = model != null && (modular == null || !modular.assigned()) && spectral == null;
             if ((config.l1() > 0 || config.l2() > 0) && !foldPenalty) {
-                for (int k : weights) {
-                    backend.weightPenalty(params.get(k), grads.get(k), config.l1(), config.l2());
+                for (int j = 0; j < weights.size(); j++) {
+                    if (l1PerLayer[j] > 0 || config.l2() > 0) {
+                        backend.weightPenalty(params.get(weights.get(j)), grads.get(weights.get(j)), l1PerLayer[j], config.l2());
+                    }
                 }
             }
             if (modular != null && modular.assigned()) {
@@ -391,8 +405,8 @@ public final class Trainer implements AutoCloseable {
                 spectralSum += spectral.addGradients(model, pass) * batch;
             }
             if (model != null) {
-                adam.step(backend, model, pass, pruning ? pruneMasks : null, foldPenalty ? config.l1() : 0f,
-                        foldPenalty ? config.l2() : 0f);
+                adam.step(backend, model, pass, pruning ? pruneMasks : null, foldPenalty ? l1PerLayer : noPenalty,
+                        foldPenalty ? l2PerLayer : noPenalty);
             } else {
                 adam.step(backend, params, grads, pruning ? adamMasks() : null);
             }

@@ -106,10 +106,27 @@ class FusedTrainingStepTest {
 
     @Test
     void fusedStepGivesTheParametersOfTheUnfusedOpsBitForBit() {
+        fusedEqualsUnfused(FusedTrainingStepTest::f21);
+    }
+
+    /**
+     * F21's L2 runs as its code ran them: L2 on every layer and L1 on the first only, folded into
+     * adam_update_multi per layer; the unfused reference applies weight_penalty(l1 on layer 0,
+     * 0 elsewhere; l2 everywhere); and L1 alone on layers 1 and 3 (no penalty on the others).
+     */
+    @Test
+    void perLayerL1InTheFusedStepGivesTheUnfusedParametersBitForBit() {
+        fusedEqualsUnfused(d -> new TrainConfig("images", null, Mlp.F21_WIDTHS, 1, BATCH, 1e-3f, 0.2f, 1e-3f, 1e-4f, 17,
+                Device.Kind.CPU, 1, null, null, null, null, null, null, "first").withDevice(d));
+        fusedEqualsUnfused(d -> new TrainConfig("images", null, Mlp.F21_WIDTHS, 1, BATCH, 1e-3f, 0.2f, 1e-3f, 0f, 17,
+                Device.Kind.CPU, 1, null, null, null, null, null, null, "1,3").withDevice(d));
+    }
+
+    private static void fusedEqualsUnfused(java.util.function.Function<Device, TrainConfig> config) {
         int steps = 6;
         Dataset train = images(steps * BATCH - 1, 3), test = images(8, 4); // a short last batch
-        for (Device device : new Device[] {Device.cudaEmu().withThreads(1), Device.cpu(1)}) {
-            TrainConfig cfg = f21(device);
+        for (Device device : new Device[] {Device.cudaEmu().withThreads(1), Device.cpu(1), Device.java()}) {
+            TrainConfig cfg = config.apply(device);
             List<float[]> fused = new ArrayList<>();
             double fusedLoss;
             try (Backend backend = device.open(); Mlp model = Trainer.initialModel(cfg, backend);
@@ -207,8 +224,9 @@ class FusedTrainingStepTest {
                     b.linearBackward(acts.get(l).rows(batch), model.weight(l), acts.get(l + 1).rows(batch), dy,
                             l == 0 ? null : grads.get(l).rows(batch), gw.get(l), gb.get(l), hidden);
                 }
+                float[] l1 = cfg.l1PerLayer(layers);
                 for (int l = 0; l < layers; l++) {
-                    b.weightPenalty(model.weight(l), gw.get(l), cfg.l1(), cfg.l2());
+                    b.weightPenalty(model.weight(l), gw.get(l), l1[l], cfg.l2());
                 }
                 for (int l = 0; l < layers; l++) {
                     b.adamUpdate(model.weight(l), gw.get(l), m.get(2 * l), v.get(2 * l), null, cfg.lr(), 0.9f, 0.999f, 1e-8f,

@@ -327,6 +327,10 @@ class SweepTest {
         assertTrue(e.getMessage().startsWith("s.json: variants[1]: dropout must be in [0, 1)"), e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> SweepSpec.parse(tinySpec().replace("\"l1\": 1e-3", "\"l3\": 1"), "s.json"));
         assertTrue(e.getMessage().startsWith("s.json: variants[1].l3: unknown train option"), e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> SweepSpec.parse(tinySpec().replace("\"l1\": 1e-3",
+                "\"l1\": 1e-3, \"l1_layers\": \"last\""), "s.json"));
+        assertTrue(e.getMessage().startsWith("s.json: variants[1]: l1_layers must be all, first, hidden or a comma list"),
+                e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> SweepSpec.parse(tinySpec().replace("[0, 1]", "[0, \"x\"]"), "s.json"));
         assertEquals("s.json: seeds[1]: must be an integer, got \"x\"", e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> SweepSpec.parse(tinySpec().replace("\"k\": 3", "\"k\": 1"), "s.json"));
@@ -359,7 +363,11 @@ class SweepTest {
         assertEquals(25, f21.cells().size());
         assertEquals(40, f21.variant("L1 5e-5").config(3, 1).totalEpochs());
         assertEquals(5e-5f, f21.variant("L1 5e-5").config(3, 1).l1());
-        assertEquals(0f, f21.variant("L2 5e-5").config(3, 1).l1());
+        // the L2 variant follows F21's code: L2 on every layer, L1 on the first layer only
+        dev.cleave.train.TrainConfig l2 = f21.variant("L2 5e-5").config(3, 1);
+        assertEquals(5e-5f, l2.l2());
+        assertArrayEquals(new float[] {5e-5f, 0f, 0f, 0f, 0f}, l2.l1PerLayer(5));
+        assertArrayEquals(new float[] {5e-5f, 5e-5f, 5e-5f, 5e-5f, 5e-5f}, f21.variant("L1 5e-5").config(3, 1).l1PerLayer(5));
         assertEquals(-81.1, f21.published().get("clusterable init").get("pruned").z());
         assertEquals("local[2,4]", Sparks.master("local[2]"));
         assertEquals("spark://h:7077", Sparks.master("spark://h:7077"));
