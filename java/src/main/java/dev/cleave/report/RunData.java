@@ -36,9 +36,14 @@ record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> met
         List<EpochMetrics> metrics = run.readMetrics(); // a last line torn by a kill is left out
         List<FloatMatrix> weights;
         List<LayerClusters> clusters;
-        try (ModelFile.Loaded model = ModelFile.load(dir.resolve(RunDir.MODEL))) {
-            weights = model.model().weightMatrices();
-            clusters = model.clusters();
+        if (ModelFile.isNetworkFile(dir.resolve(RunDir.MODEL))) {
+            weights = List.of(); // a network with convolutions: no weight heat maps (its circuits sections still show)
+            clusters = List.of();
+        } else {
+            try (ModelFile.Loaded model = ModelFile.load(dir.resolve(RunDir.MODEL))) {
+                weights = model.model().weightMatrices();
+                clusters = model.clusters();
+            }
         }
         CoclusterRun cocluster = Results.read(dir.resolve(Results.COCLUSTER_FILE), CoclusterRun.class);
         if (clusters.isEmpty() && cocluster != null) {
