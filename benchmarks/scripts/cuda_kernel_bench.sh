@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # GPU timings of every kernel of libcleave_cuda (cuda/bench/cuda_kernel_bench.cu), saved with the
 # device and the commit: CUDA-event timing, L2 flushed before every timed run, GB/s or GFLOP/s
-# against the device's peak. Needs a GPU box with the NVIDIA driver (R580+) and a build made
-# with nvcc on PATH:
+# against the device's peak, the fraction of it expected for each case (from issue 17's review,
+# or the bench's estimate) and a verdict naming what to fix next for the cases below it, counted
+# on the last line. Needs a GPU box with the NVIDIA driver (R580+) and a build made with nvcc on
+# PATH:
 #   mvn -B -q -DskipTests package
 #   benchmarks/scripts/cuda_kernel_bench.sh [--repeats 20] [--op linear_forward]
 # Writes benchmarks/results/cuda_kernel_bench-<date>.txt and prints it.

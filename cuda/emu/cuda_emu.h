@@ -16,8 +16,10 @@
 //  - __syncthreads, __syncwarp, __shfl_sync / _up / _down / _xor (4- and 8-byte types),
 //    __ballot_sync, __any_sync, __all_sync, __popc, __ffs, __clz, atomicAdd (float, double,
 //    int, unsigned, unsigned long long), atomicSub, atomicMin, atomicMax, atomicCAS, atomicExch,
-//    __threadfence; host <cmath> for expf, logf, sqrtf, isfinite, ...
+//    __threadfence, __ldcg; host <cmath> for expf, logf, sqrtf, isfinite, ...
 //  - cudaMalloc / cudaFree / cudaMemcpy / cudaMemset / cudaMemGetInfo, cudaDeviceSynchronize,
+//    cudaMemcpyAsync / cudaMemsetAsync on the default stream, cudaMallocHost / cudaFreeHost,
+//    events (cudaEventCreateWithFlags / Record / Synchronize / Query / Destroy),
 //    cudaGetLastError / cudaPeekAtLastError / cudaGetErrorString / cudaGetErrorName, device
 //    queries (one emulated device, compute capability 9.0, 4 SMs), cudaFuncGetAttributes.
 //  - cleave_cuda::launch(name, kernel, grid, block, args...) in place of
@@ -141,6 +143,22 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind 
 cudaError_t cudaMemset(void* ptr, int value, size_t bytes);
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes);
 cudaError_t cudaDeviceSynchronize(void);
+// Streams and events: only the default stream (0) exists; work runs when it is issued, so an
+// event is complete once recorded. Pinned host memory (cudaMallocHost) is tracked, so that
+// cudaMemcpyAsync from pageable memory counts as the host synchronisation it is on a GPU.
+typedef struct CUstream_st* cudaStream_t;
+typedef struct CUevent_st* cudaEvent_t;
+enum { cudaEventDefault = 0, cudaEventBlockingSync = 1, cudaEventDisableTiming = 2 };
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream = 0);
+cudaError_t cudaMemsetAsync(void* ptr, int value, size_t bytes, cudaStream_t stream = 0);
+cudaError_t cudaMallocHost(void** ptr, size_t bytes);
+cudaError_t cudaFreeHost(void* ptr);
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags);
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = 0);
+cudaError_t cudaEventSynchronize(cudaEvent_t event);
+cudaError_t cudaEventQuery(cudaEvent_t event);
+cudaError_t cudaEventDestroy(cudaEvent_t event);
+cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 cudaError_t cudaGetLastError(void);
 cudaError_t cudaPeekAtLastError(void);
 const char* cudaGetErrorString(cudaError_t err);
@@ -272,6 +290,9 @@ inline void __syncwarp(unsigned mask = 0xffffffffu) {
   CLEAVE_EMU_FENCE();
 }
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+// A load that bypasses L1 (what a block reads of other blocks' results in the same launch).
+template <typename T>
+inline T __ldcg(const T* p) { return *p; }
 inline void __threadfence_block() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 template <typename T>

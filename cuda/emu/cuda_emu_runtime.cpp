@@ -112,6 +112,18 @@ bool is_device(const void* p, size_t bytes) {
   return find_alloc(p, bytes) != nullptr;
 }
 
+std::map<uintptr_t, size_t> g_pinned;  // cudaMallocHost blocks: start -> bytes (guarded by g_mem_mu)
+
+// Whether [p, p + bytes) lies inside one block of pinned host memory.
+bool is_pinned(const void* p, size_t bytes) {
+  std::lock_guard<std::mutex> lock(g_mem_mu);
+  const uintptr_t a = (uintptr_t)p;
+  auto it = g_pinned.upper_bound(a);
+  if (it == g_pinned.begin()) return false;
+  --it;
+  return a + bytes <= it->first + it->second && a + bytes >= a;
+}
+
 bool pad_intact(const char* p, size_t n, size_t* first_bad) {
   for (size_t i = 0; i < n; ++i) {
     if ((unsigned char)p[i] != 0xFF) {
@@ -165,10 +177,18 @@ std::atomic<uint64_t> g_seed{0};
 
 struct Stats {
   int64_t launches = 0, blocks = 0, threads = 0, block_barriers = 0, warp_barriers = 0;
+  // Host synchronisations (calls that make the host wait for the device), copies (all), of
+  // them asynchronous ones, and memsets: see cleave_cuda_emu_sync_stats.
+  int64_t host_syncs = 0, copies = 0, async_copies = 0, memsets = 0;
   std::map<std::string, int64_t> kernels;
 };
 std::mutex g_stats_mu;
 Stats g_stats;
+
+void count(int64_t Stats::*field) {
+  std::lock_guard<std::mutex> lock(g_stats_mu);
+  ++(g_stats.*field);
+}
 
 struct Abort {};  // unwinds an emulated thread out of its kernel after a fault
 
@@ -737,6 +757,7 @@ cudaError_t cudaFree(void* ptr) {
   if (const cudaError_t e = cleave_emu::sticky(true)) return e;
   using namespace cleave_emu;
   if (!ptr) return cudaSuccess;
+  count(&Stats::host_syncs);  // cudaFree waits for the device to be idle
   std::lock_guard<std::mutex> lock(g_mem_mu);
   auto it = g_allocs.find((uintptr_t)ptr);
   if (it == g_allocs.end())
@@ -764,13 +785,117 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind 
                     (int)kind, bytes, src, src_dev ? "device" : "not device", dst,
                     dst_dev ? "device" : "not device");
   std::memmove(dst, src, bytes);
+  count(&Stats::copies);
+  if (src_dev != dst_dev) count(&Stats::host_syncs);  // to or from the host: the host waits
   return cudaSuccess;
+}
+
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream) {
+  using namespace cleave_emu;
+  if (stream != nullptr) return set_last(cudaErrorInvalidValue, "cudaMemcpyAsync: the emulator has only the default stream");
+  if (const cudaError_t e = sticky(false)) return e;
+  if (bytes == 0) return cudaSuccess;
+  if (!dst || !src) return set_last(cudaErrorInvalidValue, "cudaMemcpyAsync: null pointer");
+  const bool dst_dev = is_device(dst, bytes), src_dev = is_device(src, bytes);
+  const bool ok = kind == cudaMemcpyDefault || (kind == cudaMemcpyHostToDevice && dst_dev && !src_dev) ||
+                  (kind == cudaMemcpyDeviceToHost && src_dev && !dst_dev) ||
+                  (kind == cudaMemcpyDeviceToDevice && src_dev && dst_dev);
+  if (!ok)
+    return set_last(cudaErrorInvalidValue,
+                    "cudaMemcpyAsync kind %d of %zu bytes from %p (%s) to %p (%s): a pointer is not "
+                    "where the kind says, or the range runs past the end of its allocation",
+                    (int)kind, bytes, src, src_dev ? "device" : "not device", dst,
+                    dst_dev ? "device" : "not device");
+  std::memmove(dst, src, bytes);
+  count(&Stats::copies);
+  count(&Stats::async_copies);
+  // From or to pageable memory the runtime stages the copy and the host waits, as cudaMemcpy.
+  if (src_dev != dst_dev && !is_pinned(src_dev ? dst : src, bytes)) count(&Stats::host_syncs);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMallocHost(void** ptr, size_t bytes) {
+  using namespace cleave_emu;
+  if (const cudaError_t e = sticky(true)) return e;
+  if (!ptr) return set_last(cudaErrorInvalidValue, "cudaMallocHost: ptr is null");
+  *ptr = nullptr;
+  const size_t total = (bytes + 255) / 256 * 256;
+  void* p = std::aligned_alloc(256, total == 0 ? 256 : total);
+  if (!p) return set_last(cudaErrorMemoryAllocation, "cudaMallocHost: out of host memory for %zu bytes", bytes);
+  std::lock_guard<std::mutex> lock(g_mem_mu);
+  g_pinned[(uintptr_t)p] = bytes;
+  *ptr = p;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFreeHost(void* ptr) {
+  using namespace cleave_emu;
+  if (const cudaError_t e = sticky(true)) return e;
+  if (!ptr) return cudaSuccess;
+  count(&Stats::host_syncs);  // as cudaFree, waits for the device
+  std::lock_guard<std::mutex> lock(g_mem_mu);
+  auto it = g_pinned.find((uintptr_t)ptr);
+  if (it == g_pinned.end())
+    return set_last(cudaErrorInvalidValue, "cudaFreeHost: %p is not from cudaMallocHost", ptr);
+  std::free(ptr);
+  g_pinned.erase(it);
+  return cudaSuccess;
+}
+
+// Events: work has run by the time it is issued, so every recorded event is complete.
+struct CUevent_st {
+  bool recorded = false;
+};
+
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
+  if (!event) return set_last(cudaErrorInvalidValue, "cudaEventCreateWithFlags: event is null");
+  *event = new CUevent_st();
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
+  if (!event) return set_last(cudaErrorInvalidValue, "cudaEventRecord: event is null");
+  if (stream != nullptr) return set_last(cudaErrorInvalidValue, "cudaEventRecord: the emulator has only the default stream");
+  if (const cudaError_t e = cleave_emu::sticky(false)) return e;
+  event->recorded = true;
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  if (!event) return set_last(cudaErrorInvalidValue, "cudaEventSynchronize: event is null");
+  cleave_emu::count(&cleave_emu::Stats::host_syncs);
+  return cleave_emu::sticky(true);
+}
+
+cudaError_t cudaEventQuery(cudaEvent_t event) {
+  if (!event) return set_last(cudaErrorInvalidValue, "cudaEventQuery: event is null");
+  return cleave_emu::sticky(false);
+}
+
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  delete event;
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
+  if (stream != nullptr) return set_last(cudaErrorInvalidValue, "cudaStreamSynchronize: the emulator has only the default stream");
+  cleave_emu::count(&cleave_emu::Stats::host_syncs);
+  if (const cudaError_t e = cleave_emu::sticky(true)) return e;
+  const std::string oob = cleave_emu::check_guards();
+  if (!oob.empty()) return set_last(cudaErrorIllegalAddress, "%s", oob.c_str());
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemsetAsync(void* ptr, int value, size_t bytes, cudaStream_t stream) {
+  if (stream != nullptr) return set_last(cudaErrorInvalidValue, "cudaMemsetAsync: the emulator has only the default stream");
+  return cudaMemset(ptr, value, bytes);
 }
 
 cudaError_t cudaMemset(void* ptr, int value, size_t bytes) {
   if (const cudaError_t e = cleave_emu::sticky(false)) return e;
   using namespace cleave_emu;
   if (bytes == 0) return cudaSuccess;
+  count(&Stats::memsets);
   if (!is_device(ptr, bytes))
     return set_last(cudaErrorInvalidValue, "cudaMemset of %zu bytes at %p: not inside one emulated device allocation", bytes, ptr);
   std::memset(ptr, value, bytes);
@@ -787,6 +912,7 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
 }
 
 cudaError_t cudaDeviceSynchronize(void) {
+  cleave_emu::count(&cleave_emu::Stats::host_syncs);
   if (const cudaError_t e = cleave_emu::sticky(true)) return e;
   const std::string oob = cleave_emu::check_guards();
   if (!oob.empty()) return set_last(cudaErrorIllegalAddress, "%s", oob.c_str());
@@ -949,6 +1075,16 @@ int cleave_cuda_emu_stats(int64_t* launches, int64_t* blocks, int64_t* threads,
   if (threads) *threads = s.threads;
   if (block_barriers) *block_barriers = s.block_barriers;
   if (warp_barriers) *warp_barriers = s.warp_barriers;
+  return 0;
+}
+
+int cleave_cuda_emu_sync_stats(int64_t* host_syncs, int64_t* copies, int64_t* async_copies, int64_t* memsets) {
+  std::lock_guard<std::mutex> lock(cleave_emu::g_stats_mu);
+  const cleave_emu::Stats& s = cleave_emu::g_stats;
+  if (host_syncs) *host_syncs = s.host_syncs;
+  if (copies) *copies = s.copies;
+  if (async_copies) *async_copies = s.async_copies;
+  if (memsets) *memsets = s.memsets;
   return 0;
 }
 

@@ -47,6 +47,10 @@
 extern "C" {
 #endif
 typedef struct cleave_cuda_spectral_op cleave_cuda_spectral_op;
+/* Doubles per record of softmax_xent_record (as in native/include/cleave_cpu.h). */
+#ifndef CLEAVE_XENT_RECORD
+#define CLEAVE_XENT_RECORD 5
+#endif
 
 /* The prototypes, one per entry of the op list. */
 #define CLEAVE_CUDA_OP(ret, name, params) ret CLEAVE_CUDA_FN(name) params;

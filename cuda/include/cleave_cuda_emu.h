@@ -43,6 +43,12 @@ int cleave_cuda_emu_reset_device(void);
 /* Counters since the last reset: kernel launches, blocks, CUDA threads, block barriers
  * (__syncthreads) and warp barriers (shuffles, votes, __syncwarp). Any pointer may be NULL. */
 int cleave_cuda_emu_stats(int64_t* launches, int64_t* blocks, int64_t* threads, int64_t* block_barriers, int64_t* warp_barriers);
+/* Counters since the last reset of what makes a step wait: host synchronisations (calls after
+ * which the host has waited for the device: cudaMemcpy to or from the host, cudaMemcpyAsync to or
+ * from pageable host memory, cudaDeviceSynchronize, cudaStreamSynchronize, cudaEventSynchronize,
+ * cudaFree, cudaFreeHost), copies (cudaMemcpy and cudaMemcpyAsync, every direction), of them
+ * asynchronous ones, and memsets. Any pointer may be NULL. */
+int cleave_cuda_emu_sync_stats(int64_t* host_syncs, int64_t* copies, int64_t* async_copies, int64_t* memsets);
 /* Writes the distinct kernels launched since the last reset, as "name=count" entries joined by
  * ';' (names as written at the launch site, template arguments included), into buf. */
 int cleave_cuda_emu_launched(char* buf, int len);

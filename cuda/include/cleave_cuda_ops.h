@@ -69,6 +69,22 @@ CLEAVE_CUDA_OP(int, memcpy_dtod, (void* dst, const void* src, int64_t bytes))
 CLEAVE_CUDA_OP(int, memset, (void* ptr, int value, int64_t bytes))
 /* Waits for all work on the current device; reports any fault of an earlier kernel. */
 CLEAVE_CUDA_OP(int, synchronize, (void))
+/* Pinned (page-locked) host memory of `bytes` (>= 0; NULL for 0 bytes), the source that lets
+ * memcpy_htod_async return at once; host_free releases it (waits for the device) and NULL is a
+ * no-op. */
+CLEAVE_CUDA_OP(int, host_alloc, (void** ptr, int64_t bytes))
+CLEAVE_CUDA_OP(int, host_free, (void* ptr))
+/* Queues a copy of `bytes` host -> device on the default stream, after the work queued before it,
+ * and returns at once when src is pinned (host_alloc); from pageable memory the host waits. src
+ * must not change until the copy has run (record an event after it and wait for that). */
+CLEAVE_CUDA_OP(int, memcpy_htod_async, (void* dst, const void* src, int64_t bytes))
+/* Events on the default stream: create (into *event), record (marks the work queued so far),
+ * synchronize (the host waits until that work has run; reports a fault of it), destroy (NULL is
+ * a no-op). */
+CLEAVE_CUDA_OP(int, event_create, (void** event))
+CLEAVE_CUDA_OP(int, event_record, (void* event))
+CLEAVE_CUDA_OP(int, event_synchronize, (void* event))
+CLEAVE_CUDA_OP(int, event_destroy, (void* event))
 
 /* ==== kernels: each has a CPU counterpart of the same name and a parity test ==== */
 
@@ -106,6 +122,38 @@ CLEAVE_CUDA_KERNEL_OP(int, weight_penalty, (const float* w, float* g, int64_t n,
  * When mask (device, 0 or 1) is not NULL, w is set to +0 wherever mask is 0, so pruned
  * weights stay 0. */
 CLEAVE_CUDA_KERNEL_OP(int, adam_update, (float* w, const float* g, float* m, float* v, const float* mask, int64_t n, float lr, float beta1, float beta2, float eps, int64_t step))
+
+/* ---- the fused training step (issue 17): the ops above fused so that an MLP step is one launch
+ * per layer forward, one softmax_xent_record, one per layer backward and one adam_update_multi,
+ * with no host synchronisation. Each computes bit for bit what the unfused ops compute. ---- */
+
+/* linear_dropout_forward: linear_forward (y = x w^T + b, ReLU when relu != 0), then, when mask is
+ * not NULL, dropout_forward on y in its epilogue: mask[i] = 1/(1-p) if u(seed, stream, i) >= p
+ * else 0 and y[i] *= mask[i], i = row * out + column. mask NULL: p, seed and stream are unused. */
+CLEAVE_CUDA_KERNEL_OP(int, linear_dropout_forward, (const float* x, const float* w, const float* b, float* y, float* mask, int batch, int in, int out, int relu, float p, uint64_t seed, uint64_t stream))
+
+/* linear_dropout_backward: the backward pass of a layer whose input x is the output of a layer
+ * below it after its ReLU (relu_x != 0) and dropout (x_mask, or NULL). dy (batch x out) holds
+ * dL/d(pre-activation) of this layer and is not changed. Writes dw = dy^T x, db = column sums of
+ * dy (db may be NULL; summed in linear_backward's order) and, unless dx is NULL,
+ * dx = dL/d(pre-activation) of the layer below: (dy w) * x_mask, then 0 where x <= 0 when relu_x.
+ * So linear_backward(relu = 0) followed by dropout_backward(dx, x_mask) and the ReLU mask of x,
+ * in one launch. */
+CLEAVE_CUDA_KERNEL_OP(int, linear_dropout_backward, (const float* x, const float* w, const float* x_mask, const float* dy, float* dx, float* dw, float* db, int batch, int in, int out, int relu_x))
+
+/* softmax_xent_record: softmax_xent whose results stay where the tensors are (device memory
+ * here): record (5 doubles) = {loss sum, correct count, first row with a label outside
+ * [0, classes) or -1, that label, first row with a non-finite logit or -1}, the sums over the
+ * good rows in softmax_xent's order (bit for bit its values when no row is bad). Bad rows never
+ * fail the call: their dlogits are 0 and the caller reads the record later (CLEAVE_XENT_RECORD
+ * doubles per record). */
+CLEAVE_CUDA_KERNEL_OP(int, softmax_xent_record, (const float* logits, const int32_t* labels, float* dlogits, int batch, int classes, float grad_scale, double* record))
+
+/* adam_update_multi: `count` tensors in one pass (HOST arrays of count device pointers and
+ * values): for tensor t, g' = g[t] + l1[t] sign(w[t]) + 2 l2[t] w[t] when l1[t] or l2[t] is not 0
+ * (weight_penalty's gradient, computed as it does; g itself is not changed), else g' = g[t];
+ * then adam_update of w[t] with g', m[t], v[t], mask[t] (may be NULL) over n[t] values. */
+CLEAVE_CUDA_KERNEL_OP(int, adam_update_multi, (int count, float* const* w, const float* const* g, float* const* m, float* const* v, const float* const* mask, const int64_t* n, const float* l1, const float* l2, float lr, float beta1, float beta2, float eps, int64_t step))
 
 /* enmeshment: clusterability C of w (rows x cols x slice: a matrix with slice 1, a conv kernel
  * (out, in, kh, kw) with slice kh * kw) for row_labels (rows) and col_labels (cols) in [0, k),

@@ -78,6 +78,11 @@ inline cudaError_t launch(const char*, void (*kernel)(Params...), dim3 grid, dim
 // thread ends): where ops with a host result put their partial sums and error flags.
 int scratch(const char* op, size_t bytes, void** out);
 
+// A device counter owned by the calling host thread, 0 between launches: a kernel whose last
+// block must know it is last (softmax_xent_record) takes tickets from it and that last block
+// puts it back to 0. Allocated and zeroed on first use, freed when the thread ends.
+int launch_counter(const char* op, unsigned** out);
+
 // Streaming multiprocessors of the current device.
 int sm_count();
 

@@ -2,9 +2,12 @@
 // weight_penalty and the fused adam_update. Each is one grid-stride pass (memory-bound: 256
 // threads per block, one wave of blocks from the occupancy API). weight_penalty's value is a
 // two-pass reduction: per-block partial sums in double (as many blocks as n alone decides), then
-// one block sums them in a fixed order (sum_pairs).
+// one block sums them in a fixed order (sum_pairs). adam_update_multi (the training step's, issue
+// 17) updates many tensors in one launch, their pointers passed by value in the kernel's
+// parameters, with weight_penalty's gradient folded in: the same float operations per element.
 //
 // Timed by cuda/bench/cuda_kernel_bench.cu (command in its header).
+#include <climits>
 #include <cmath>
 #include "common.cuh"
 
@@ -62,6 +65,56 @@ __global__ void __launch_bounds__(kThreads)
     v[i] = vi;
     const float wi = w[i] - step_size * mi / (sqrtf(vi) * inv_sqrt_c2 + eps);
     w[i] = (mask && mask[i] == 0.0f) ? 0.0f : wi;  // pruned weights stay +0, as on the cpu
+  }
+}
+// adam_update_multi: up to kMaxTensors tensors per launch, described by value in the kernel's
+// parameters (no upload). Block b works on tensor t where first_block[t] <= b < first_block[t + 1],
+// on its elements [(b - first_block[t]) * kChunk, + kChunk); each element as adam_update_kernel
+// computes it, after weight_penalty's gradient when the tensor has one.
+constexpr int kMaxTensors = 24;
+constexpr int kChunk = kThreads * 4;
+
+struct AdamTensors {
+  float* w[kMaxTensors];
+  const float* g[kMaxTensors];
+  float* m[kMaxTensors];
+  float* v[kMaxTensors];
+  const float* mask[kMaxTensors];
+  int64_t n[kMaxTensors];
+  float l1[kMaxTensors];
+  float two_l2[kMaxTensors];
+  int first_block[kMaxTensors + 1];
+  int count;
+};
+
+__global__ void __launch_bounds__(kThreads)
+    adam_update_multi_kernel(AdamTensors ts, float step_size, float inv_sqrt_c2, float beta1,
+                             float beta2, float a1, float a2, float eps) {
+  const int b = (int)blockIdx.x;
+  int t = 0;
+  while (t + 1 < ts.count && ts.first_block[t + 1] <= b) ++t;
+  float* w = ts.w[t];
+  const float* g = ts.g[t];
+  float* m = ts.m[t];
+  float* v = ts.v[t];
+  const float* mask = ts.mask[t];
+  const float l1 = ts.l1[t], two_l2 = ts.two_l2[t];
+  const bool penalty = l1 != 0.0f || two_l2 != 0.0f;
+  const int64_t begin = (int64_t)(b - ts.first_block[t]) * kChunk;
+  const int64_t end = begin + kChunk < ts.n[t] ? begin + kChunk : ts.n[t];
+  for (int64_t i = begin + threadIdx.x; i < end; i += kThreads) {
+    float gi = g[i];
+    if (penalty) {
+      const float wp = w[i];
+      const float sign = (float)((wp > 0.0f) - (wp < 0.0f));
+      gi += l1 * sign + two_l2 * wp;  // weight_penalty's g[i] += ..., kept in a register
+    }
+    const float mi = beta1 * m[i] + a1 * gi;
+    const float vi = beta2 * v[i] + a2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    const float wi = w[i] - step_size * mi / (sqrtf(vi) * inv_sqrt_c2 + eps);
+    w[i] = (mask && mask[i] == 0.0f) ? 0.0f : wi;
   }
 }
 }  // namespace
@@ -128,6 +181,55 @@ int CLEAVE_CUDA_KERNEL(adam_update)(float* w, const float* g, float* m, float* v
   CLEAVE_LAUNCH(op, adam_update_kernel, dim3(cleave_cuda::grid_for(adam_update_kernel, n, kThreads, kMaxBlocks)),
                 dim3(kThreads), w, g, m, v, mask, n, step_size, inv_sqrt_c2, beta1, beta2,
                 1.0f - beta1, 1.0f - beta2, eps);
+  return cleave_cuda::ok();
+}
+
+int CLEAVE_CUDA_KERNEL(adam_update_multi)(int count, float* const* w, const float* const* g,
+                                          float* const* m, float* const* v,
+                                          const float* const* mask, const int64_t* n,
+                                          const float* l1, const float* l2, float lr, float beta1,
+                                          float beta2, float eps, int64_t step) {
+  const char* op = "adam_update_multi";
+  CLEAVE_CUDA_ENTER(op);
+  CLEAVE_REQUIRE(op, count >= 0, "count must be >= 0, got %d", count);
+  if (count == 0) return cleave_cuda::ok();
+  CLEAVE_REQUIRE(op, w && g && m && v && mask && n && l1 && l2, "the tensor arrays must not be null");
+  for (int t = 0; t < count; ++t) {
+    CLEAVE_REQUIRE(op, n[t] >= 0, "n must be >= 0, got %lld for tensor %d", (long long)n[t], t);
+    if (n[t] > 0) CLEAVE_CHECK_ADAM_UPDATE(op, w[t], g[t], m[t], v[t], n[t], lr, step);
+    CLEAVE_REQUIRE(op, l1[t] >= 0.0f && l2[t] >= 0.0f, "l1 and l2 must be >= 0, got %g, %g for tensor %d",
+                   l1[t], l2[t], t);
+  }
+  // The bias corrections in double on the host, exactly as adam_update computes them.
+  const double c1 = 1.0 - std::pow((double)beta1, (double)step);
+  const double c2 = 1.0 - std::pow((double)beta2, (double)step);
+  const float step_size = (float)(lr / c1);
+  const float inv_sqrt_c2 = (float)(1.0 / std::sqrt(c2));
+  for (int t = 0; t < count;) {
+    AdamTensors ts{};
+    int64_t blocks = 0;
+    ts.count = 0;
+    for (; t < count && ts.count < kMaxTensors; ++t) {
+      if (n[t] == 0) continue;
+      const int k = ts.count++;
+      ts.w[k] = w[t];
+      ts.g[k] = g[t];
+      ts.m[k] = m[t];
+      ts.v[k] = v[t];
+      ts.mask[k] = mask[t];
+      ts.n[k] = n[t];
+      ts.l1[k] = l1[t];
+      ts.two_l2[k] = 2.0f * l2[t];
+      ts.first_block[k] = (int)blocks;
+      blocks += (n[t] + kChunk - 1) / kChunk;
+      CLEAVE_REQUIRE(op, blocks <= INT_MAX, "the tensors need %lld blocks, more than one launch takes",
+                     (long long)blocks);
+    }
+    if (ts.count == 0) continue;
+    ts.first_block[ts.count] = (int)blocks;
+    CLEAVE_LAUNCH(op, adam_update_multi_kernel, dim3((unsigned)blocks), dim3(kThreads), ts, step_size,
+                  inv_sqrt_c2, beta1, beta2, 1.0f - beta1, 1.0f - beta2, eps);
+  }
   return cleave_cuda::ok();
 }
 }

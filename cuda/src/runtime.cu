@@ -25,6 +25,7 @@ struct Scratch {
   }
 };
 thread_local Scratch g_scratch;
+thread_local Scratch g_counter;  // launch_counter's
 
 
 std::atomic<int> g_device{-1};     // the process's device (set_device), -1 = the runtime's default
@@ -145,6 +146,30 @@ int scratch(const char* op, size_t bytes, void** out) {
     g_scratch.device = device;
   }
   *out = g_scratch.ptr;
+  return 0;
+}
+
+int launch_counter(const char* op, unsigned** out) {
+  int device = 0;
+  CLEAVE_CUDA_TRY(op, cudaGetDevice(&device));
+  if (g_counter.ptr && g_counter.device != device) {
+    void* old = g_counter.ptr;
+    g_counter = Scratch{};
+    CLEAVE_CUDA_TRY(op, cudaFree(old));
+  }
+  if (!g_counter.ptr) {
+    void* p = nullptr;
+    CLEAVE_CUDA_TRY(op, cudaMalloc(&p, 256));
+    const cudaError_t err = cudaMemset(p, 0, 256);
+    if (err != cudaSuccess) {
+      cudaFree(p);
+      return cuda_error(op, __FILE__, __LINE__, "cudaMemset", err);
+    }
+    g_counter.ptr = p;
+    g_counter.bytes = 256;
+    g_counter.device = device;
+  }
+  *out = static_cast<unsigned*>(g_counter.ptr);
   return 0;
 }
 
@@ -302,6 +327,68 @@ int CLEAVE_CUDA_FN(memset)(void* ptr, int value, int64_t bytes) {
 int CLEAVE_CUDA_FN(synchronize)(void) {
   CLEAVE_CUDA_ENTER("synchronize");
   CLEAVE_CUDA_TRY("synchronize", cudaDeviceSynchronize());
+  return ok();
+}
+
+int CLEAVE_CUDA_FN(host_alloc)(void** ptr, int64_t bytes) {
+  CLEAVE_REQUIRE("host_alloc", ptr, "ptr must not be null");
+  *ptr = nullptr;
+  CLEAVE_CUDA_ENTER("host_alloc");
+  CLEAVE_REQUIRE("host_alloc", bytes >= 0, "bytes must be >= 0, got %lld", (long long)bytes);
+  if (bytes == 0) return ok();
+  CLEAVE_CUDA_TRY("host_alloc", cudaMallocHost(ptr, (size_t)bytes));
+  return ok();
+}
+
+int CLEAVE_CUDA_FN(host_free)(void* ptr) {
+  if (!ptr) return ok();
+  CLEAVE_CUDA_ENTER("host_free");
+  const cudaError_t err = cudaFreeHost(ptr);
+  if (err != cudaSuccess && !cleave_cuda::is_sticky(err))
+    return cleave_cuda::cuda_error("host_free", __FILE__, __LINE__, "cudaFreeHost", err);
+  return ok();
+}
+
+int CLEAVE_CUDA_FN(memcpy_htod_async)(void* dst, const void* src, int64_t bytes) {
+  const char* op = "memcpy_htod_async";
+  CLEAVE_CUDA_ENTER(op);
+  CLEAVE_REQUIRE(op, bytes >= 0, "bytes must be >= 0, got %lld", (long long)bytes);
+  if (bytes == 0) return ok();
+  CLEAVE_REQUIRE(op, dst && src, "dst and src must not be null");
+  CLEAVE_CUDA_TRY(op, cudaMemcpyAsync(dst, src, (size_t)bytes, cudaMemcpyHostToDevice, 0));
+  return ok();
+}
+
+int CLEAVE_CUDA_FN(event_create)(void** event) {
+  CLEAVE_REQUIRE("event_create", event, "event must not be null");
+  *event = nullptr;
+  CLEAVE_CUDA_ENTER("event_create");
+  cudaEvent_t e = nullptr;
+  CLEAVE_CUDA_TRY("event_create", cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  *event = (void*)e;
+  return ok();
+}
+
+int CLEAVE_CUDA_FN(event_record)(void* event) {
+  CLEAVE_REQUIRE("event_record", event, "event must not be null");
+  CLEAVE_CUDA_ENTER("event_record");
+  CLEAVE_CUDA_TRY("event_record", cudaEventRecord((cudaEvent_t)event, 0));
+  return ok();
+}
+
+int CLEAVE_CUDA_FN(event_synchronize)(void* event) {
+  CLEAVE_REQUIRE("event_synchronize", event, "event must not be null");
+  CLEAVE_CUDA_ENTER("event_synchronize");
+  CLEAVE_CUDA_TRY("event_synchronize", cudaEventSynchronize((cudaEvent_t)event));
+  return ok();
+}
+
+int CLEAVE_CUDA_FN(event_destroy)(void* event) {
+  if (!event) return ok();
+  CLEAVE_CUDA_ENTER("event_destroy");
+  const cudaError_t err = cudaEventDestroy((cudaEvent_t)event);
+  if (err != cudaSuccess && !cleave_cuda::is_sticky(err))
+    return cleave_cuda::cuda_error("event_destroy", __FILE__, __LINE__, "cudaEventDestroy", err);
   return ok();
 }
 }

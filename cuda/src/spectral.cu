@@ -16,9 +16,9 @@
 // Kernels:
 //  - spectral_dense_kernel<kTrans>: y[dst + i] += sum_j A_ij x[src + j] for a dense float block,
 //    or (kTrans) for its transpose, read from the same copy (no transposed copy is stored).
-//    64 output rows x 16 vectors per block of 256 threads (4 accumulators each); A and x go
-//    through shared memory in 32-deep slices, loaded with consecutive threads on consecutive
-//    addresses for either orientation of A.
+//    64 output rows x 16 vectors per block of 256 threads (4 accumulators each); A (converted to
+//    double as it is staged) and x go through shared memory in 32-deep slices, loaded with
+//    consecutive threads on consecutive addresses for either orientation of A.
 //  - spectral_csr_kernel: one thread per (row, vector), grid-stride; the row's entries in order.
 //  - spectral_scale_kernel: out = s (or s^2) * in per row, grid-stride (in place allowed).
 //  - block_gram_partial_kernel / block_sum_chunks_kernel: the two passes of G = X^T Y (per chunk,
@@ -26,7 +26,8 @@
 //  - block_sub_mul_kernel, block_mul_square_kernel (rows staged in shared memory: in place),
 //    block_residual_partial_kernel (+ block_sum_chunks_kernel), block_chebyshev_step_kernel,
 //    block_copy_kernel: grid-stride.
-//  - kmeans_assign_kernel: one thread per point, centers staged in shared memory in chunks.
+//  - kmeans_assign_kernel: one thread per point (in registers when d <= 32), centers staged in
+//    shared memory in chunks.
 //
 // Timed by cuda/bench/cuda_kernel_bench.cu (spectral_op_apply on an 8 x 1024 network graph, the
 // block kernels and kmeans_assign at 1M rows x 16 columns; command in its header), as GB/s of
@@ -48,7 +49,9 @@ static_assert(kThreads == kTileRows * kTileCols / 4, "4 accumulators per thread"
 template <bool kTrans>
 __global__ void __launch_bounds__(kThreads)
     spectral_dense_kernel(const float* a, int64_t rows, int64_t cols, const double* x, double* y, int c) {
-  CLEAVE_SHARED(float, sa, [kTileRows][kTileK + 1]);
+  // The tile is staged as double, converted once per element (each is read by the 16 vector
+  // lanes: converting in the inner loop did it 16 times, capping the kernel near 28% of HBM).
+  CLEAVE_SHARED(double, sa, [kTileRows][kTileK + 1]);
   CLEAVE_SHARED(double, sx, [kTileK][kTileCols]);
   const int64_t r0 = (int64_t)blockIdx.x * kTileRows;
   const int c0 = blockIdx.y * kTileCols;
@@ -62,8 +65,8 @@ __global__ void __launch_bounds__(kThreads)
       const int i = kTrans ? e % kTileRows : e / kTileK;
       const int kk = kTrans ? e / kTileRows : e % kTileK;
       const int64_t gi = r0 + i, gk = k0 + kk;
-      float v = 0.0f;
-      if (gi < rows && gk < cols) v = kTrans ? a[gk * rows + gi] : a[gi * cols + gk];
+      double v = 0.0;
+      if (gi < rows && gk < cols) v = (double)(kTrans ? a[gk * rows + gi] : a[gi * cols + gk]);
       sa[i][kk] = v;
     }
     for (int e = tid; e < kTileK * kTileCols; e += kThreads) {
@@ -75,7 +78,7 @@ __global__ void __launch_bounds__(kThreads)
     const int kmax = cols - k0 < kTileK ? (int)(cols - k0) : kTileK;
     for (int kk = 0; kk < kmax; ++kk) {
       const double xv = sx[kk][lane];
-      for (int r = 0; r < 4; ++r) acc[r] += (double)sa[group + 16 * r][kk] * xv;
+      for (int r = 0; r < 4; ++r) acc[r] += sa[group + 16 * r][kk] * xv;
     }
     __syncthreads();
   }
@@ -236,6 +239,9 @@ __global__ void __launch_bounds__(kThreads)
 // ---- k-means ----
 constexpr int kCenterDoubles = 4096;  // 32 KiB of centers in shared memory per chunk
 
+// Points of up to this many dimensions (the eigensolver's p is about 16) are kept in registers.
+constexpr int kPointRegs = 32;
+
 __global__ void __launch_bounds__(kThreads)
     kmeans_assign_kernel(const double* x, int64_t n, int d, const double* centers, int k, int32_t* labels,
                          double* dist) {
@@ -254,7 +260,28 @@ __global__ void __launch_bounds__(kThreads)
       __syncthreads();
       for (int e = threadIdx.x; e < cn * d; e += kThreads) cs[e] = centers[(int64_t)c0 * d + e];
       __syncthreads();
-      if (live) {
+      if (live && d <= kPointRegs) {
+        // The point in registers (the loops unroll over kPointRegs, so xr is never indexed at run
+        // time), read from global memory once per chunk of centers instead of once per center.
+        const double* xi = x + i * d;
+        double xr[kPointRegs];
+#pragma unroll
+        for (int j = 0; j < kPointRegs; ++j) xr[j] = j < d ? xi[j] : 0.0;
+        for (int c = 0; c < cn; ++c) {
+          double s = 0.0;
+#pragma unroll
+          for (int j = 0; j < kPointRegs; ++j) {
+            if (j < d) {
+              const double v = xr[j] - cs[c * d + j];
+              s += v * v;
+            }
+          }
+          if (c0 + c == 0 || s < best) {  // strict: ties keep the lowest index
+            best = s;
+            best_c = c0 + c;
+          }
+        }
+      } else if (live) {
         const double* xi = x + i * d;
         for (int c = 0; c < cn; ++c) {
           double s = 0.0;
@@ -262,7 +289,7 @@ __global__ void __launch_bounds__(kThreads)
             const double v = xi[j] - cs[c * d + j];
             s += v * v;
           }
-          if (c0 + c == 0 || s < best) {  // strict: ties keep the lowest index
+          if (c0 + c == 0 || s < best) {
             best = s;
             best_c = c0 + c;
           }

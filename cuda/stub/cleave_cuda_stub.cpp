@@ -46,6 +46,19 @@ int CLEAVE_CUDA_FN(memcpy_dtoh)(void*, const void*, int64_t) { return CLEAVE_DEV
 int CLEAVE_CUDA_FN(memcpy_dtod)(void*, const void*, int64_t) { return CLEAVE_DEVICE_ERROR; }
 int CLEAVE_CUDA_FN(memset)(void*, int, int64_t) { return CLEAVE_DEVICE_ERROR; }
 int CLEAVE_CUDA_FN(synchronize)(void) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(host_alloc)(void** ptr, int64_t) {
+  if (ptr) *ptr = NULL;
+  return CLEAVE_DEVICE_ERROR;
+}
+int CLEAVE_CUDA_FN(host_free)(void* ptr) { return ptr ? CLEAVE_DEVICE_ERROR : 0; }
+int CLEAVE_CUDA_FN(memcpy_htod_async)(void*, const void*, int64_t) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(event_create)(void** event) {
+  if (event) *event = NULL;
+  return CLEAVE_DEVICE_ERROR;
+}
+int CLEAVE_CUDA_FN(event_record)(void*) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(event_synchronize)(void*) { return CLEAVE_DEVICE_ERROR; }
+int CLEAVE_CUDA_FN(event_destroy)(void* event) { return event ? CLEAVE_DEVICE_ERROR : 0; }
 
 int CLEAVE_CUDA_FN(spectral_op_create)(int64_t, int64_t, const double*, cleave_cuda_spectral_op** out) {
   if (out) *out = NULL;

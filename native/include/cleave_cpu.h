@@ -108,6 +108,32 @@ int cleave_weight_penalty(const float* w, float* g, int64_t n, float l1, float l
 int cleave_adam_update(float* w, const float* g, float* m, float* v, const float* mask, int64_t n,
                        float lr, float beta1, float beta2, float eps, int64_t step);
 
+/* ---- the fused training step: the CUDA library's fused ops (cuda/include/cleave_cuda_ops.h,
+ * the same names and semantics); here each is the unfused kernels above in sequence. ----
+ * linear_dropout_forward: linear_forward, then dropout_forward on y when mask is not NULL.
+ * linear_dropout_backward: dy = dL/d(pre-activation), unchanged; dw, db (may be NULL) as
+ *   linear_backward; dx (may be NULL) = (dy w) * x_mask (may be NULL), then 0 where x <= 0 when
+ *   relu_x: the pre-activation gradient of the layer below, whose ReLU + dropout output is x.
+ * softmax_xent_record: softmax_xent's sums over the good rows into record (CLEAVE_XENT_RECORD
+ *   doubles: loss sum, correct, first bad-label row or -1, its label, first non-finite row or -1);
+ *   bad rows get dlogits 0 and never fail the call.
+ * adam_update_multi: for each of count tensors, adam_update with g + weight_penalty's gradient
+ *   (l1[t], l2[t]; none when both are 0), g unchanged. */
+#ifndef CLEAVE_XENT_RECORD
+#define CLEAVE_XENT_RECORD 5
+#endif
+int cleave_linear_dropout_forward(const float* x, const float* w, const float* b, float* y, float* mask,
+                                  int batch, int in, int out, int relu, float p, uint64_t seed,
+                                  uint64_t stream);
+int cleave_linear_dropout_backward(const float* x, const float* w, const float* x_mask, const float* dy,
+                                   float* dx, float* dw, float* db, int batch, int in, int out, int relu_x);
+int cleave_softmax_xent_record(const float* logits, const int32_t* labels, float* dlogits, int batch,
+                               int classes, float grad_scale, double* record);
+int cleave_adam_update_multi(int count, float* const* w, const float* const* g, float* const* m,
+                             float* const* v, const float* const* mask, const int64_t* n,
+                             const float* l1, const float* l2, float lr, float beta1, float beta2,
+                             float eps, int64_t step);
+
 /* ---- prune_mask: magnitude pruning of one weight tensor ----
  * Sets mask[i] = 0 for the round(sparsity * n) entries of smallest |w| (ties broken by lower
  * index first) and 1 elsewhere, and zeroes w where mask is 0. 0 <= sparsity <= 1.

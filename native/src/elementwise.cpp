@@ -8,6 +8,27 @@
 
 using cleave_shared::dropout_uniform;  // the counter-based uniform every backend shares
 
+namespace {
+// g + weight_penalty's gradient at w: one expression, shared by weight_penalty and
+// adam_update_multi so both round alike.
+inline float penalized(float g, float w, float l1, float two_l2) {
+  const float sign = (w > 0.0f) - (w < 0.0f);
+  return g + (l1 * sign + two_l2 * w);
+}
+
+// One element of Adam (adam_update and adam_update_multi).
+inline void adam_element(float* w, float gi, float* m, float* v, const float* mask, int64_t i,
+                         float step_size, float inv_sqrt_c2, float beta1, float beta2, float a1,
+                         float a2, float eps) {
+  const float mi = beta1 * m[i] + a1 * gi;
+  const float vi = beta2 * v[i] + a2 * gi * gi;
+  m[i] = mi;
+  v[i] = vi;
+  const float wi = w[i] - step_size * mi / (std::sqrt(vi) * inv_sqrt_c2 + eps);
+  w[i] = (mask && mask[i] == 0.0f) ? 0.0f : wi;
+}
+}  // namespace
+
 extern "C" int cleave_dropout_forward(float* x, float* mask, int64_t n, float p, uint64_t seed,
                                       uint64_t stream) {
   CLEAVE_CHECK_DROPOUT_FORWARD("dropout_forward", x, mask, n, p);
@@ -43,8 +64,7 @@ extern "C" int cleave_weight_penalty(const float* w, float* g, int64_t n, float 
     double a1 = 0.0, a2 = 0.0;
     for (int64_t i = i0; i < i1; ++i) {
       const float wi = w[i];
-      const float sign = (wi > 0.0f) - (wi < 0.0f);
-      g[i] += l1 * sign + two_l2 * wi;
+      g[i] = penalized(g[i], wi, l1, two_l2);
       a1 += std::fabs(wi);
       a2 += (double)wi * wi;
     }
@@ -70,14 +90,49 @@ extern "C" int cleave_adam_update(float* w, const float* g, float* m, float* v, 
   const float inv_sqrt_c2 = (float)(1.0 / std::sqrt(c2));
   const float a1 = 1.0f - beta1, a2 = 1.0f - beta2;
 #pragma omp parallel for schedule(static) if (n > cleave::kParallelMin) num_threads(cleave::team(cleave::threads()))
-  for (int64_t i = 0; i < n; ++i) {
-    const float gi = g[i];
-    const float mi = beta1 * m[i] + a1 * gi;
-    const float vi = beta2 * v[i] + a2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    const float wi = w[i] - step_size * mi / (std::sqrt(vi) * inv_sqrt_c2 + eps);
-    w[i] = (mask && mask[i] == 0.0f) ? 0.0f : wi;
+  for (int64_t i = 0; i < n; ++i)
+    adam_element(w, g[i], m, v, mask, i, step_size, inv_sqrt_c2, beta1, beta2, a1, a2, eps);
+  return cleave::ok();
+}
+
+extern "C" int cleave_adam_update_multi(int count, float* const* w, const float* const* g,
+                                        float* const* m, float* const* v,
+                                        const float* const* mask, const int64_t* n,
+                                        const float* l1, const float* l2, float lr, float beta1,
+                                        float beta2, float eps, int64_t step) {
+  const char* op = "adam_update_multi";
+  CLEAVE_REQUIRE(op, count >= 0, "count must be >= 0, got %d", count);
+  if (count == 0) return cleave::ok();
+  CLEAVE_REQUIRE(op, w && g && m && v && mask && n && l1 && l2, "the tensor arrays must not be null");
+  for (int t = 0; t < count; ++t) {
+    CLEAVE_REQUIRE(op, n[t] >= 0, "n must be >= 0, got %lld for tensor %d", (long long)n[t], t);
+    if (n[t] > 0) CLEAVE_CHECK_ADAM_UPDATE(op, w[t], g[t], m[t], v[t], n[t], lr, step);
+    CLEAVE_REQUIRE(op, l1[t] >= 0.0f && l2[t] >= 0.0f, "l1 and l2 must be >= 0, got %g, %g for tensor %d",
+                   l1[t], l2[t], t);
+  }
+  const double c1 = 1.0 - std::pow((double)beta1, (double)step);
+  const double c2 = 1.0 - std::pow((double)beta2, (double)step);
+  const float step_size = (float)(lr / c1);
+  const float inv_sqrt_c2 = (float)(1.0 / std::sqrt(c2));
+  const float a1 = 1.0f - beta1, a2 = 1.0f - beta2;
+  for (int t = 0; t < count; ++t) {
+    float* wt = w[t];
+    const float* gt = g[t];
+    float* mt = m[t];
+    float* vt = v[t];
+    const float* kt = mask[t];
+    const int64_t nt = n[t];
+    const float l1t = l1[t], two_l2 = 2.0f * l2[t];
+    if (l1t != 0.0f || two_l2 != 0.0f) {
+#pragma omp parallel for schedule(static) if (nt > cleave::kParallelMin) num_threads(cleave::team(cleave::threads()))
+      for (int64_t i = 0; i < nt; ++i)
+        adam_element(wt, penalized(gt[i], wt[i], l1t, two_l2), mt, vt, kt, i, step_size, inv_sqrt_c2, beta1,
+                     beta2, a1, a2, eps);
+    } else {
+#pragma omp parallel for schedule(static) if (nt > cleave::kParallelMin) num_threads(cleave::team(cleave::threads()))
+      for (int64_t i = 0; i < nt; ++i)
+        adam_element(wt, gt[i], mt, vt, kt, i, step_size, inv_sqrt_c2, beta1, beta2, a1, a2, eps);
+    }
   }
   return cleave::ok();
 }

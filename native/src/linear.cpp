@@ -123,3 +123,37 @@ extern "C" int cleave_linear_backward(const float* x, const float* w, const floa
   }
   return cleave::ok();
 }
+
+// The fused ops of the training step (cuda/include/cleave_cuda_ops.h): on the cpu the unfused
+// kernels in sequence, which is what the CUDA versions compute bit for bit in one launch.
+extern "C" int cleave_linear_dropout_forward(const float* x, const float* w, const float* b, float* y,
+                                             float* mask, int batch, int in, int out, int relu, float p,
+                                             uint64_t seed, uint64_t stream) {
+  const char* op = "linear_dropout_forward";
+  CLEAVE_CHECK_LINEAR_FORWARD(op, x, w, y, batch, in, out);
+  CLEAVE_REQUIRE(op, !mask || (p >= 0.0f && p < 1.0f), "p must be in [0, 1), got %g", p);
+  if (const int st = cleave_linear_forward(x, w, b, y, batch, in, out, relu)) return st;
+  if (mask) return cleave_dropout_forward(y, mask, (int64_t)batch * out, p, seed, stream);
+  return cleave::ok();
+}
+
+extern "C" int cleave_linear_dropout_backward(const float* x, const float* w, const float* x_mask,
+                                              const float* dy, float* dx, float* dw, float* db, int batch,
+                                              int in, int out, int relu_x) {
+  const char* op = "linear_dropout_backward";
+  CLEAVE_REQUIRE(op, x && w && dy && dw, "x, w, dy and dw must not be null");
+  CLEAVE_REQUIRE(op, batch > 0 && in > 0 && out > 0, "batch, in and out must be positive, got %d, %d, %d", batch,
+                 in, out);
+  // relu = 0: linear_backward leaves dy as it is.
+  if (const int st = cleave_linear_backward(x, w, nullptr, const_cast<float*>(dy), dx, dw, db, batch, in, out, 0))
+    return st;
+  if (!dx) return cleave::ok();
+  const int64_t n = (int64_t)batch * in;
+  if (x_mask)
+    if (const int st = cleave_dropout_backward(dx, x_mask, n)) return st;
+  if (relu_x) {
+#pragma omp parallel for schedule(static) if (n > cleave::kParallelMin) num_threads(cleave::team(cleave::threads()))
+    for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dx[i] : 0.0f;
+  }
+  return cleave::ok();
+}

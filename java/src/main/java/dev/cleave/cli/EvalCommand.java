@@ -45,12 +45,12 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--no-install", description = "never install a missing data set")
     boolean noInstall;
 
-    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "the model's layers by weight or module name, "
-            + "first layer first (default: found from the tensor names)")
+    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "the model's conv and linear layers by weight or "
+            + "module name, first layer first (default: found from the tensor names)")
     List<String> chain;
 
     @Option(names = "--arch", paramLabel = "ARCH", description = "the model's architecture (a preset or a layer list, as for "
-            + "train) where the file does not record it, e.g. a state_dict of an nn.Sequential saved from PyTorch")
+            + "train) where the file does not record it, e.g. a PyTorch state_dict (conv1, fc1..fc4 or nn.Sequential names)")
     String arch;
 
     @Option(names = "--predictions", paramLabel = "FILE", description = "write each image's index, label, predicted label and "
@@ -64,10 +64,6 @@ final class EvalCommand implements Callable<Integer> {
         if (!split.equals("test") && !split.equals("train")) {
             throw new dev.cleave.util.InvalidInputException("--split must be test or train, got " + split);
         }
-        if (arch != null && chain != null) {
-            throw new dev.cleave.util.InvalidInputException("give --arch or --layers, not both: --layers names the linear layers of an "
-                    + "MLP file, --arch describes the whole network");
-        }
         if (predictions != null) {
             dev.cleave.io.AtomicFiles.ensureWritableFile(predictions, "--predictions");
         }
@@ -76,9 +72,11 @@ final class EvalCommand implements Callable<Integer> {
         Shape input = Datasets.inputShape(dataset);
         try (Backend backend = device.open();
                 ModelFile.Loaded loaded = network ? null : ModelFile.load(modelPath, chain == null ? List.of() : chain);
-                ModelFile.LoadedNetwork net = network ? ModelFile.loadNetwork(modelPath, arch, input) : null) {
+                ModelFile.LoadedNetwork net = network ? ModelFile.loadNetwork(modelPath, arch, input,
+                        chain == null ? List.of() : chain) : null) {
             common.printHeader(out, "eval", device, common.seed);
-            String layers = network ? net.network().arch().layerList() + " on " + net.network().arch().input() : loaded.layers();
+            String layers = network ? (net.layers() == null ? "" : net.layers() + "; arch ") + net.network().arch().layerList()
+                    + " on " + net.network().arch().input() : loaded.layers();
             String assumption = network ? null : loaded.assumption();
             if (!common.json) {
                 out.println(layers);

@@ -170,14 +170,16 @@ public final class StateDict {
             }
             bias = floats(file, prefix + "bias", b);
         }
-        return new Layer(module, kind, shape, weight, bias, batchNormAfter(file, module, (int) shape[0]));
+        return new Layer(module, kind, shape, weight, bias, batchNormAfter(file, module, kind, (int) shape[0]));
     }
 
     /**
-     * The BatchNorm module that directly follows {@code module} in natural order (the next
-     * module with running statistics and no rank-2/4 weight in between), or null.
+     * The BatchNorm module after {@code module}: the module that directly follows it in natural
+     * order ({@code features.0} then {@code features.1}) when that one has running statistics;
+     * otherwise, for a conv, the one BatchNorm beside it with the same number ({@code conv2} and
+     * {@code bn2} under the same parent) that follows no layer in natural order; else null.
      */
-    private static BatchNorm batchNormAfter(SafetensorsFile file, String module, int channels) {
+    private static BatchNorm batchNormAfter(SafetensorsFile file, String module, Kind kind, int channels) {
         List<String> modules = new ArrayList<>();
         for (String name : file.tensors().keySet()) {
             if (isWeight(name)) {
@@ -186,18 +188,29 @@ public final class StateDict {
         }
         modules.sort(NATURAL);
         int at = modules.indexOf(module);
-        if (at < 0 || at + 1 >= modules.size()) {
+        if (at < 0) {
             return null;
         }
-        String next = modules.get(at + 1);
+        String next = at + 1 < modules.size() && isBatchNorm(file, modules.get(at + 1)) ? modules.get(at + 1) : null;
+        if (next == null && kind == Kind.CONV) {
+            List<String> siblings = new ArrayList<>();
+            for (int i = 0; i < modules.size(); i++) {
+                String m = modules.get(i);
+                boolean followsLayer = i > 0 && isLayer(file, modules.get(i - 1));
+                if (isBatchNorm(file, m) && !followsLayer && sameNumberBeside(module, m)) {
+                    siblings.add(m);
+                }
+            }
+            next = siblings.size() == 1 ? siblings.get(0) : null;
+        }
+        if (next == null) {
+            return null;
+        }
         String p = next.isEmpty() ? "" : next + ".";
         Safetensors.Tensor w = file.tensors().get(p + "weight");
         Safetensors.Tensor mean = file.tensors().get(p + "running_mean");
         Safetensors.Tensor var = file.tensors().get(p + "running_var");
         Safetensors.Tensor bias = file.tensors().get(p + "bias");
-        if (w.shape().length != 1 || mean == null || var == null) {
-            return null;
-        }
         for (String part : new String[] {"weight", "running_mean", "running_var", "bias"}) {
             Safetensors.Tensor t = file.tensors().get(p + part);
             if (t != null && (t.shape().length != 1 || t.shape()[0] != channels)) {
@@ -208,6 +221,30 @@ public final class StateDict {
         }
         return new BatchNorm(next, floats(file, p + "weight", w), bias == null ? new float[channels] : floats(file, p + "bias", bias),
                 floats(file, p + "running_mean", mean), floats(file, p + "running_var", var));
+    }
+
+    private static boolean isBatchNorm(SafetensorsFile file, String module) {
+        String p = module.isEmpty() ? "" : module + ".";
+        Safetensors.Tensor w = file.tensors().get(p + "weight");
+        return w != null && w.shape().length == 1 && file.tensors().containsKey(p + "running_mean")
+                && file.tensors().containsKey(p + "running_var");
+    }
+
+    private static boolean isLayer(SafetensorsFile file, String module) {
+        Safetensors.Tensor w = file.tensors().get(module.isEmpty() ? "weight" : module + ".weight");
+        return w != null && (w.shape().length == 2 || w.shape().length == 4);
+    }
+
+    /** Same parent path and the same trailing number in the last part, which ends in a digit: conv2 and bn2, net.conv2 and net.bn2. */
+    static boolean sameNumberBeside(String a, String b) {
+        int da = a.lastIndexOf('.'), db = b.lastIndexOf('.');
+        if (!a.substring(0, da + 1).equals(b.substring(0, db + 1))) {
+            return false;
+        }
+        String la = a.substring(da + 1), lb = b.substring(db + 1);
+        String na = la.replaceAll("^.*?(\\d+)$", "$1"), nb = lb.replaceAll("^.*?(\\d+)$", "$1");
+        return !la.isEmpty() && Character.isDigit(la.charAt(la.length() - 1)) && !na.equals(la) && !nb.equals(lb)
+                && na.equals(nb);
     }
 
     /** The values of a floating-point tensor as float (F16, BF16 and F64 converted). */

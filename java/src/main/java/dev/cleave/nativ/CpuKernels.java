@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Const;
@@ -91,6 +92,26 @@ public final class CpuKernels {
     public static native int cleave_adam_update(FloatPointer w, @Const FloatPointer g, FloatPointer m,
             FloatPointer v, @Const FloatPointer mask, @Cast("int64_t") long n, float lr, float beta1, float beta2,
             float eps, @Cast("int64_t") long step);
+
+    // ---- the fused training step (cleave_cpu.h; the CUDA library's fused ops, same names) ----
+    public static native int cleave_linear_dropout_forward(@Const FloatPointer x, @Const FloatPointer w,
+            @Const FloatPointer b, FloatPointer y, FloatPointer mask, int batch, int in, int out, int relu, float p,
+            @Cast("uint64_t") long seed, @Cast("uint64_t") long stream);
+
+    public static native int cleave_linear_dropout_backward(@Const FloatPointer x, @Const FloatPointer w,
+            @Const FloatPointer xMask, @Const FloatPointer dy, FloatPointer dx, FloatPointer dw, FloatPointer db,
+            int batch, int in, int out, int reluX);
+
+    public static native int cleave_softmax_xent_record(@Const FloatPointer logits,
+            @Cast("const int32_t*") IntPointer labels, FloatPointer dlogits, int batch, int classes, float gradScale,
+            DoublePointer record);
+
+    /** The pointer arrays are LongPointers of addresses (host tensors' {@code pointer().address()}). */
+    public static native int cleave_adam_update_multi(int count, @Cast("float* const*") LongPointer w,
+            @Cast("const float* const*") LongPointer g, @Cast("float* const*") LongPointer m,
+            @Cast("float* const*") LongPointer v, @Cast("const float* const*") LongPointer mask,
+            @Cast("const int64_t*") LongPointer n, @Const FloatPointer l1, @Const FloatPointer l2, float lr, float beta1,
+            float beta2, float eps, @Cast("int64_t") long step);
 
     public static native int cleave_prune_mask(FloatPointer w, FloatPointer mask, @Cast("int64_t") long n, float sparsity);
 

@@ -163,6 +163,22 @@ public final class CudaApi extends Pointer {
 
     @Name("synchronize") public native int synchronize();
 
+    /** Pinned host memory (a host address; 0 for 0 bytes), the source memcpyHtoDAsync needs to return at once. */
+    @Name("host_alloc") public native int hostAlloc(@Cast("void**") LongPointer ptr, @Cast("int64_t") long bytes);
+
+    @Name("host_free") public native int hostFree(@Cast("void*") long ptr);
+
+    /** Queues a host-to-device copy on the default stream; returns at once when src is pinned. */
+    @Name("memcpy_htod_async") public native int memcpyHtoDAsync(@Cast("void*") long dst, @Cast("const void*") long src, @Cast("int64_t") long bytes);
+
+    @Name("event_create") public native int eventCreate(@Cast("void**") LongPointer event);
+
+    @Name("event_record") public native int eventRecord(@Cast("void*") long event);
+
+    @Name("event_synchronize") public native int eventSynchronize(@Cast("void*") long event);
+
+    @Name("event_destroy") public native int eventDestroy(@Cast("void*") long event);
+
     /**
      * Allocates {@code bytes} of device memory and returns its address; throws {@link NativeException}
      * when the device has too little. (Not {@code malloc(long)}: {@link Pointer#malloc(long)} has that.)
@@ -188,6 +204,17 @@ public final class CudaApi extends Pointer {
     @Name("weight_penalty") public native int weightPenalty(@Cast("const float*") long w, @Cast("float*") long g, @Cast("int64_t") long n, float l1, float l2, DoublePointer value);
 
     @Name("adam_update") public native int adamUpdate(@Cast("float*") long w, @Cast("const float*") long g, @Cast("float*") long m, @Cast("float*") long v, @Cast("const float*") long mask, @Cast("int64_t") long n, float lr, float beta1, float beta2, float eps, @Cast("int64_t") long step);
+
+    // ---- the fused training step (cleave_cuda_ops.h; cpu twins in CpuKernels) ----
+    @Name("linear_dropout_forward") public native int linearDropoutForward(@Cast("const float*") long x, @Cast("const float*") long w, @Cast("const float*") long b, @Cast("float*") long y, @Cast("float*") long mask, int batch, int in, int out, int relu, float p, @Cast("uint64_t") long seed, @Cast("uint64_t") long stream);
+
+    @Name("linear_dropout_backward") public native int linearDropoutBackward(@Cast("const float*") long x, @Cast("const float*") long w, @Cast("const float*") long xMask, @Cast("const float*") long dy, @Cast("float*") long dx, @Cast("float*") long dw, @Cast("float*") long db, int batch, int in, int out, int reluX);
+
+    /** record: a device address of CLEAVE_XENT_RECORD (5) doubles. */
+    @Name("softmax_xent_record") public native int softmaxXentRecord(@Cast("const float*") long logits, @Cast("const int32_t*") long labels, @Cast("float*") long dlogits, int batch, int classes, float gradScale, @Cast("double*") long record);
+
+    /** w, g, m, v, mask: host arrays of device addresses; n, l1, l2: host arrays of values. */
+    @Name("adam_update_multi") public native int adamUpdateMulti(int count, @Cast("float* const*") LongPointer w, @Cast("const float* const*") LongPointer g, @Cast("float* const*") LongPointer m, @Cast("float* const*") LongPointer v, @Cast("const float* const*") LongPointer mask, @Cast("const int64_t*") LongPointer n, @Const FloatPointer l1, @Const FloatPointer l2, float lr, float beta1, float beta2, float eps, @Cast("int64_t") long step);
 
     @Name("enmeshment") public native int enmeshment(@Cast("const float*") long w, @Cast("const int32_t*") long rowLabels, @Cast("const int32_t*") long colLabels, int rows, int cols, int slice, int k, float scale, @Cast("float*") long grad, DoublePointer cOut);
 

@@ -35,6 +35,11 @@ public final class CudaEmuKernels {
             @Cast("int64_t*") LongPointer blocks, @Cast("int64_t*") LongPointer threads,
             @Cast("int64_t*") LongPointer blockBarriers, @Cast("int64_t*") LongPointer warpBarriers);
 
+    /** Host synchronisations, copies, asynchronous copies and memsets since the last reset (cleave_cuda_emu.h). */
+    public static native int cleave_cuda_emu_sync_stats(@Cast("int64_t*") LongPointer hostSyncs,
+            @Cast("int64_t*") LongPointer copies, @Cast("int64_t*") LongPointer asyncCopies,
+            @Cast("int64_t*") LongPointer memsets);
+
     public static native int cleave_cuda_emu_launched(@Cast("char*") BytePointer buf, int len);
 
     public static native int cleave_cuda_emu_reset_stats();

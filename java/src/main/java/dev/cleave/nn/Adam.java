@@ -58,14 +58,30 @@ public final class Adam implements AutoCloseable {
      * {@code weightMasks} (one 0/1 mask per layer's weight, or null) pruned weights stay zero.
      */
     public void step(Backend backend, Mlp model, MlpPass pass, List<Tensor> weightMasks) {
+        step(backend, model, pass, weightMasks, 0f, 0f);
+    }
+
+    /**
+     * {@link #step(Backend, Mlp, MlpPass, List)} with the gradient of the L1/L2 weight penalty
+     * ({@link Backend#weightPenalty}, on the weights, not the biases) folded in: every tensor in one
+     * {@link Backend#adamUpdateMulti}, the same bits as weightPenalty then per-tensor updates.
+     */
+    public void step(Backend backend, Mlp model, MlpPass pass, List<Tensor> weightMasks, float l1, float l2) {
         steps++;
+        int n = 2 * model.layers();
+        List<Tensor> params = new ArrayList<>(n), grads = new ArrayList<>(n), masks = new ArrayList<>(n);
+        float[] l1s = new float[n], l2s = new float[n];
         for (int l = 0; l < model.layers(); l++) {
-            Tensor mask = weightMasks == null ? null : weightMasks.get(l);
-            backend.adamUpdate(model.weight(l), pass.weightGrad(l), m.get(2 * l), v.get(2 * l), mask, lr, BETA1, BETA2, EPS,
-                    steps);
-            backend.adamUpdate(model.bias(l), pass.biasGrad(l), m.get(2 * l + 1), v.get(2 * l + 1), null, lr, BETA1, BETA2,
-                    EPS, steps);
+            params.add(model.weight(l));
+            grads.add(pass.weightGrad(l));
+            masks.add(weightMasks == null ? null : weightMasks.get(l));
+            l1s[2 * l] = l1;
+            l2s[2 * l] = l2;
+            params.add(model.bias(l));
+            grads.add(pass.biasGrad(l));
+            masks.add(null);
         }
+        backend.adamUpdateMulti(params, grads, m, v, masks, l1s, l2s, lr, BETA1, BETA2, EPS, steps);
     }
 
     /** Starts afresh: zero moments, step 0 (F21's pruning phase uses a fresh Adam). */

@@ -147,6 +147,141 @@ public abstract class Backend implements AutoCloseable {
 
     protected abstract double doEnmeshment(Tensor w, Enmeshment op, float scale, Tensor grad);
 
+    // ==== the fused training step (issue 17) ====
+    // The ops above fused so that a step on cuda is one launch per layer forward and backward, one
+    // softmax_xent_record and one adam_update_multi, with no host synchronisation but the batch
+    // upload's. Each computes bit for bit what the unfused ops compute (cpu and java run them in
+    // sequence); cuda/include/cleave_cuda_ops.h and native/include/cleave_cpu.h say the same.
+
+    /** A log of {@code capacity} softmax_xent records in this backend's memory, for {@link #softmaxXentRecord}. */
+    public final XentLog xentLog(int capacity) {
+        return new XentLog(capacity, deviceMemory());
+    }
+
+    /**
+     * load_batch: rows {@code order[first .. first+batch)} (first .. first+batch when order is
+     * null) of a row-major image array, {@code x.cols()} values each, into the first rows of x,
+     * and their labels into y. On cuda the rows are gathered into pinned host memory (two buffers,
+     * used in turn) and copied asynchronously; the images and labels arrays may change once it
+     * returns.
+     */
+    public final void loadBatch(float[] images, int[] labels, int[] order, int first, int batch, Tensor x, IntTensor y) {
+        int features = x.cols();
+        check(batch >= 1 && batch <= x.rows() && batch <= y.size(), "load_batch", batch + " rows for x " + shape(x)
+                + " and " + y.size() + " labels");
+        check(first >= 0 && first + batch <= (order == null ? labels.length : order.length), "load_batch",
+                "rows " + first + " .. " + (first + batch) + " of " + (order == null ? labels.length : order.length));
+        check((long) labels.length * features == images.length, "load_batch", images.length + " image values for "
+                + labels.length + " labels of " + features + " features");
+        doLoadBatch(images, labels, order, first, batch, x, y);
+    }
+
+    /** The host implementation (x and y in host memory); device backends override it. */
+    protected void doLoadBatch(float[] images, int[] labels, int[] order, int first, int batch, Tensor x, IntTensor y) {
+        if (x.onDevice()) {
+            throw new IllegalStateException(device() + " keeps tensors in device memory but does not implement load_batch");
+        }
+        int features = x.cols();
+        int[] batchLabels = new int[batch];
+        for (int r = 0; r < batch; r++) {
+            int idx = order == null ? first + r : order[first + r];
+            x.buffer().put(r * features, images, idx * features, features);
+            batchLabels[r] = labels[idx];
+        }
+        y.copyFrom(batchLabels, 0, batch);
+    }
+
+    /**
+     * linear_dropout_forward: {@link #linearForward}, then, when mask is not null,
+     * {@link #dropoutForward}(y, mask, p, seed, stream), in one op (on cuda, in the GEMM's epilogue).
+     */
+    public final void linearDropoutForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu, Tensor mask, float p,
+            long seed, long stream) {
+        int batch = x.rows(), in = x.cols(), out = w.rows();
+        check(w.cols() == in, "linear_dropout_forward", "w is " + shape(w) + " but x is " + shape(x) + ": w must be out x " + in);
+        check(b == null || (b.rows() == 1 && b.cols() == out), "linear_dropout_forward", "b is " + shape(b) + ", expected 1 x " + out);
+        check(y.rows() == batch && y.cols() == out, "linear_dropout_forward", "y is " + shape(y) + ", expected " + batch + " x " + out);
+        check(mask == null || mask.size() == y.size(), "linear_dropout_forward", "mask is " + shape(mask) + ", y is " + shape(y));
+        check(mask == null || (p >= 0f && p < 1f), "linear_dropout_forward", "p must be in [0, 1), got " + p);
+        doLinearDropoutForward(x, w, b, y, relu, mask, p, seed, stream);
+    }
+
+    /**
+     * linear_dropout_backward: the backward pass of a layer whose input x is the output of the
+     * layer below after its ReLU ({@code reluX}) and dropout ({@code xMask}, or null). dy holds
+     * dL/d(pre-activation) of this layer and is not changed. Writes dw = dy^T x, db = column sums
+     * of dy (db may be null) and, unless dx is null, dx = dL/d(pre-activation) of the layer below:
+     * (dy w) * xMask, then 0 where x <= 0 when reluX. What {@link #linearBackward} (relu false),
+     * {@link #dropoutBackward}(dx, xMask) and the layer below's ReLU mask compute, in one op.
+     */
+    public final void linearDropoutBackward(Tensor x, Tensor w, Tensor xMask, Tensor dy, Tensor dx, Tensor dw, Tensor db,
+            boolean reluX) {
+        int batch = x.rows(), in = x.cols(), out = w.rows();
+        String op = "linear_dropout_backward";
+        check(w.cols() == in, op, "w is " + shape(w) + " but x is " + shape(x));
+        check(dy.rows() == batch && dy.cols() == out, op, "dy is " + shape(dy) + ", expected " + batch + " x " + out);
+        check(xMask == null || xMask.size() == x.size(), op, "xMask is " + shape(xMask) + ", x is " + shape(x));
+        check(dx == null || (dx.rows() == batch && dx.cols() == in), op, "dx is " + shape(dx) + ", expected " + batch + " x " + in);
+        check(dw.rows() == out && dw.cols() == in, op, "dw is " + shape(dw) + ", expected " + out + " x " + in);
+        check(db == null || (db.rows() == 1 && db.cols() == out), op, "db is " + shape(db) + ", expected 1 x " + out);
+        doLinearDropoutBackward(x, w, xMask, dy, dx, dw, db, reluX);
+    }
+
+    /**
+     * softmax_xent_record: {@link #softmaxXent} with its results left in record {@code slot} of
+     * {@code log} (in this backend's memory) rather than returned: the loss sum and correct count
+     * of the good rows (softmax_xent's values, bit for bit, when every row is good) and the first
+     * bad rows, which {@link XentLog.Record#check} reports once read. A bad row gets dlogits 0.
+     */
+    public final void softmaxXentRecord(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale, XentLog log,
+            int slot) {
+        check(labels.size() >= logits.rows(), "softmax_xent_record", labels.size() + " labels for " + logits.rows() + " rows");
+        check(dlogits == null || (dlogits.rows() == logits.rows() && dlogits.cols() == logits.cols()),
+                "softmax_xent_record", "dlogits is " + shape(dlogits) + ", expected " + shape(logits));
+        check(log.onDevice() == (deviceMemory() != null), "softmax_xent_record", "the log is not in this backend's memory");
+        check(slot >= 0 && slot < log.capacity(), "softmax_xent_record", "slot " + slot + " of " + log.capacity());
+        doSoftmaxXentRecord(logits, labels, dlogits, gradScale, log, slot);
+    }
+
+    /**
+     * adam_update_multi: {@link #adamUpdate} of every tensor w[t] (moments m[t], v[t], mask[t] or
+     * null) in one op, with gradient g[t] + the gradient of {@link #weightPenalty}(w[t], l1[t],
+     * l2[t]) when l1[t] or l2[t] is not 0, computed as weight_penalty computes it (g[t] itself is
+     * not changed; the penalty's value is not computed).
+     */
+    public final void adamUpdateMulti(java.util.List<Tensor> w, java.util.List<Tensor> g, java.util.List<Tensor> m,
+            java.util.List<Tensor> v, java.util.List<Tensor> mask, float[] l1, float[] l2, float lr, float beta1,
+            float beta2, float eps, long step) {
+        int n = w.size();
+        check(g.size() == n && m.size() == n && v.size() == n && mask.size() == n && l1.length == n && l2.length == n,
+                "adam_update_multi", "the lists have different lengths");
+        for (int t = 0; t < n; t++) {
+            Tensor wt = w.get(t);
+            check(g.get(t).size() == wt.size() && m.get(t).size() == wt.size() && v.get(t).size() == wt.size(),
+                    "adam_update_multi", "tensor " + t + ": w, g, m, v sizes differ");
+            Tensor mt = mask.get(t);
+            check(mt == null || mt.size() == wt.size(), "adam_update_multi", "tensor " + t + ": the mask has "
+                    + (mt == null ? 0 : mt.size()) + " entries, w has " + wt.size());
+            check(l1[t] >= 0 && l2[t] >= 0, "adam_update_multi", "l1 and l2 must be >= 0, got " + l1[t] + ", " + l2[t]);
+        }
+        check(step >= 1, "adam_update_multi", "step must be >= 1, got " + step);
+        doAdamUpdateMulti(w, g, m, v, mask, l1, l2, lr, beta1, beta2, eps, step);
+    }
+
+    protected abstract void doLinearDropoutForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu, Tensor mask,
+            float p, long seed, long stream);
+
+    protected abstract void doLinearDropoutBackward(Tensor x, Tensor w, Tensor xMask, Tensor dy, Tensor dx, Tensor dw,
+            Tensor db, boolean reluX);
+
+    protected abstract void doSoftmaxXentRecord(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale,
+            XentLog log, int slot);
+
+    protected abstract void doAdamUpdateMulti(java.util.List<Tensor> w, java.util.List<Tensor> g,
+            java.util.List<Tensor> m, java.util.List<Tensor> v, java.util.List<Tensor> mask, float[] l1, float[] l2,
+            float lr, float beta1, float beta2, float eps, long step);
+    // ==== end of the fused training step ====
+
     protected abstract void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu);
 
     protected abstract void doLinearBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw,

@@ -8,6 +8,7 @@ import dev.cleave.nativ.NativeLibraries;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
+import java.util.List;
 
 /**
  * The {@code cpu} backend: hand-written C++ kernels in libcleave_cpu (native/src), OpenMP
@@ -87,6 +88,39 @@ public final class CpuBackend extends Backend {
             float beta2, float eps, long step) {
         check(CpuKernels.cleave_adam_update(w.pointer(), g.pointer(), m.pointer(), v.pointer(),
                 mask == null ? null : mask.pointer(), w.size(), lr, beta1, beta2, eps, step));
+    }
+
+    // ==== the fused training step: native/src/linear.cpp, softmax_xent.cpp, elementwise.cpp ====
+    @Override
+    protected void doLinearDropoutForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu, Tensor mask, float p,
+            long seed, long stream) {
+        check(CpuKernels.cleave_linear_dropout_forward(p(x), p(w), p(b), p(y), p(mask), x.rows(), x.cols(), w.rows(),
+                relu ? 1 : 0, p, seed, stream));
+    }
+
+    @Override
+    protected void doLinearDropoutBackward(Tensor x, Tensor w, Tensor xMask, Tensor dy, Tensor dx, Tensor dw, Tensor db,
+            boolean reluX) {
+        check(CpuKernels.cleave_linear_dropout_backward(p(x), p(w), p(xMask), p(dy), p(dx), p(dw), p(db), x.rows(),
+                x.cols(), w.rows(), reluX ? 1 : 0));
+    }
+
+    @Override
+    protected void doSoftmaxXentRecord(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale, XentLog log,
+            int slot) {
+        check(CpuKernels.cleave_softmax_xent_record(logits.pointer(), labels.pointer(), p(dlogits), logits.rows(),
+                logits.cols(), gradScale, log.hostRecord(slot))); // a view of the log's memory: not closed
+    }
+
+    @Override
+    protected void doAdamUpdateMulti(List<Tensor> w, List<Tensor> g, List<Tensor> m, List<Tensor> v, List<Tensor> mask,
+            float[] l1, float[] l2, float lr, float beta1, float beta2, float eps, long step) {
+        int n = w.size();
+        try (TensorTable t = new TensorTable(w, g, m, v, mask); FloatPointer pl1 = new FloatPointer(l1);
+                FloatPointer pl2 = new FloatPointer(l2)) {
+            check(CpuKernels.cleave_adam_update_multi(n, t.w, t.g, t.m, t.v, t.mask, t.n, pl1, pl2, lr, beta1, beta2, eps,
+                    step));
+        }
     }
 
     @Override

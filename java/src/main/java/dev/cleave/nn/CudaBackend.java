@@ -5,10 +5,12 @@ import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nativ.CudaApi;
 import dev.cleave.nativ.NativeLibraries;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -28,6 +30,15 @@ public final class CudaBackend extends Backend {
     private final DoublePointer scalar = new DoublePointer(1);
     private final IntPointer count = new IntPointer(1);
     private final Map<Enmeshment, IntTensor[]> labels = new IdentityHashMap<>();
+    // load_batch's two pinned staging buffers, used in turn, each with the event recorded after
+    // the copies that read it and the download count at that moment (a later download means the
+    // copies have run: no need to wait for the event).
+    private final long[] staging = new long[2];
+    private final long[] stagingEvent = new long[2];
+    private final long[] stagedAtDownload = {-1, -1};
+    private long stagingBytes;
+    private int nextStaging;
+    private long downloads;
 
     /** The CUDA ops of {@code device} (a cuda or cuda-emu device; its GPU is made current here). */
     public CudaBackend(Device device) {
@@ -58,6 +69,7 @@ public final class CudaBackend extends Backend {
             @Override
             public void download(Pointer dst, long src, long bytes) {
                 api.check(api.memcpyDtoH(dst, src, bytes));
+                downloads++; // the host waited for all work queued so far, the batch uploads included
             }
 
             @Override
@@ -147,6 +159,88 @@ public final class CudaBackend extends Backend {
         }
     }
 
+    // ==== the fused training step: cuda/src/linear.cu, softmax_xent.cu, elementwise.cu ====
+    @Override
+    protected void doLinearDropoutForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu, Tensor mask, float p,
+            long seed, long stream) {
+        api.check(api.linearDropoutForward(a(x), a(w), a(b), a(y), a(mask), x.rows(), x.cols(), w.rows(), relu ? 1 : 0, p,
+                seed, stream));
+    }
+
+    @Override
+    protected void doLinearDropoutBackward(Tensor x, Tensor w, Tensor xMask, Tensor dy, Tensor dx, Tensor dw, Tensor db,
+            boolean reluX) {
+        api.check(api.linearDropoutBackward(a(x), a(w), a(xMask), a(dy), a(dx), a(dw), a(db), x.rows(), x.cols(), w.rows(),
+                reluX ? 1 : 0));
+    }
+
+    @Override
+    protected void doSoftmaxXentRecord(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale, XentLog log,
+            int slot) {
+        api.check(api.softmaxXentRecord(a(logits), labels.pointer().address(), a(dlogits), logits.rows(), logits.cols(),
+                gradScale, log.deviceAddress(slot)));
+    }
+
+    @Override
+    protected void doAdamUpdateMulti(List<Tensor> w, List<Tensor> g, List<Tensor> m, List<Tensor> v, List<Tensor> mask,
+            float[] l1, float[] l2, float lr, float beta1, float beta2, float eps, long step) {
+        try (TensorTable t = new TensorTable(w, g, m, v, mask); FloatPointer pl1 = new FloatPointer(l1);
+                FloatPointer pl2 = new FloatPointer(l2)) {
+            api.check(api.adamUpdateMulti(w.size(), t.w, t.g, t.m, t.v, t.mask, t.n, pl1, pl2, lr, beta1, beta2, eps, step));
+        }
+    }
+
+    /**
+     * Gathers the batch into one of two pinned host buffers (the other may still be read by the
+     * previous batch's copy) and queues its copies to x and y: the host waits only for the copies
+     * of the batch before the last one, and not at all when a download has happened since.
+     */
+    @Override
+    protected void doLoadBatch(float[] images, int[] labels, int[] order, int first, int batch, Tensor x, IntTensor y) {
+        int features = x.cols();
+        long imageBytes = 4L * batch * features, bytes = imageBytes + 4L * batch;
+        int k = nextStaging;
+        nextStaging ^= 1;
+        waitForStaging(k);
+        if (bytes > stagingBytes) {
+            for (int i = 0; i < 2; i++) {
+                waitForStaging(i);
+                api.check(api.hostFree(staging[i]));
+                staging[i] = 0;
+            }
+            try (LongPointer p = new LongPointer(1)) {
+                for (int i = 0; i < 2; i++) {
+                    api.check(api.hostAlloc(p, bytes));
+                    staging[i] = p.get();
+                    if (stagingEvent[i] == 0) {
+                        api.check(api.eventCreate(p));
+                        stagingEvent[i] = p.get();
+                    }
+                }
+            }
+            stagingBytes = bytes;
+        }
+        FloatPointer rows = DeviceMemory.floats(staging[k], (long) batch * features); // pinned host memory
+        IntPointer rowLabels = DeviceMemory.ints(staging[k] + imageBytes, batch);
+        for (int r = 0; r < batch; r++) {
+            int idx = order == null ? first + r : order[first + r];
+            rows.position((long) r * features).put(images, idx * features, features);
+            rowLabels.put(r, labels[idx]);
+        }
+        api.check(api.memcpyHtoDAsync(a(x), staging[k], imageBytes));
+        api.check(api.memcpyHtoDAsync(y.pointer().address(), staging[k] + imageBytes, 4L * batch));
+        api.check(api.eventRecord(stagingEvent[k]));
+        stagedAtDownload[k] = downloads;
+    }
+
+    /** Waits until the copies that last read staging buffer k have run, unless a download since has shown that. */
+    private void waitForStaging(int k) {
+        if (stagedAtDownload[k] >= 0 && stagedAtDownload[k] == downloads) {
+            api.check(api.eventSynchronize(stagingEvent[k]));
+        }
+        stagedAtDownload[k] = -1;
+    }
+
     @Override
     protected double doEnmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
         IntTensor[] l = labels.computeIfAbsent(op, o -> {
@@ -208,6 +302,13 @@ public final class CudaBackend extends Backend {
             l[1].close();
         }
         labels.clear();
+        for (int k = 0; k < 2; k++) {
+            waitForStaging(k);
+            api.check(api.hostFree(staging[k]));
+            api.check(api.eventDestroy(stagingEvent[k]));
+            staging[k] = 0;
+            stagingEvent[k] = 0;
+        }
         scalar.close();
         count.close();
     }

@@ -89,6 +89,85 @@ public final class JavaBackend extends Backend {
         v.copyFrom(vd);
     }
 
+    // ==== the fused training step: the unfused ops in sequence ====
+    @Override
+    protected void doLinearDropoutForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu, Tensor mask, float p,
+            long seed, long stream) {
+        doLinearForward(x, w, b, y, relu);
+        if (mask != null) {
+            doDropoutForward(y, mask, p, seed, stream);
+        }
+    }
+
+    @Override
+    protected void doLinearDropoutBackward(Tensor x, Tensor w, Tensor xMask, Tensor dy, Tensor dx, Tensor dw, Tensor db,
+            boolean reluX) {
+        doLinearBackward(x, w, null, dy, dx, dw, db, false); // relu false: dy is written back unchanged
+        if (dx == null) {
+            return;
+        }
+        if (xMask != null) {
+            doDropoutBackward(dx, xMask);
+        }
+        if (reluX) {
+            for (int i = 0; i < dx.size(); i++) {
+                if (!(x.buffer().get(i) > 0f)) {
+                    dx.buffer().put(i, 0f);
+                }
+            }
+        }
+    }
+
+    @Override
+    protected void doSoftmaxXentRecord(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale, XentLog log,
+            int slot) {
+        int batch = logits.rows(), classes = logits.cols();
+        double[] z = logits.toDoubleArray();
+        int[] y = labels.toArray(batch);
+        double loss = 0;
+        int correct = 0, badLabel = -1, nonfinite = -1;
+        double[] d = new double[batch * classes];
+        for (int r = 0; r < batch; r++) {
+            double[] row = java.util.Arrays.copyOfRange(z, r * classes, (r + 1) * classes);
+            try {
+                Reference.Xent x = Reference.softmaxXent(row, new int[] {y[r]}, 1, classes, gradScale);
+                loss += x.lossSum();
+                correct += x.correct();
+                System.arraycopy(x.dlogits(), 0, d, r * classes, classes);
+            } catch (IllegalArgumentException e) {
+                badLabel = badLabel < 0 ? r : badLabel;
+            } catch (ArithmeticException e) {
+                nonfinite = nonfinite < 0 ? r : nonfinite;
+            }
+        }
+        if (dlogits != null) {
+            dlogits.copyFrom(d);
+        }
+        org.bytedeco.javacpp.DoublePointer rec = log.hostRecord(slot);
+        rec.put(0, loss).put(1, correct).put(2, badLabel).put(3, badLabel < 0 ? 0 : y[badLabel]).put(4, nonfinite);
+    }
+
+    @Override
+    protected void doAdamUpdateMulti(java.util.List<Tensor> w, java.util.List<Tensor> g, java.util.List<Tensor> m,
+            java.util.List<Tensor> v, java.util.List<Tensor> mask, float[] l1, float[] l2, float lr, float beta1,
+            float beta2, float eps, long step) {
+        for (int t = 0; t < w.size(); t++) {
+            double[] gd = g.get(t).toDoubleArray();
+            if (l1[t] != 0f || l2[t] != 0f) { // weight_penalty's gradient, rounded to float as it stores it
+                double[] pg = Reference.weightPenaltyGrad(w.get(t).toDoubleArray(), l1[t], l2[t]);
+                for (int i = 0; i < gd.length; i++) {
+                    gd[i] = (float) (gd[i] + pg[i]);
+                }
+            }
+            double[] wd = w.get(t).toDoubleArray(), md = m.get(t).toDoubleArray(), vd = v.get(t).toDoubleArray();
+            Reference.adamUpdate(wd, gd, md, vd, mask.get(t) == null ? null : mask.get(t).toDoubleArray(), lr, beta1, beta2,
+                    eps, step);
+            w.get(t).copyFrom(wd);
+            m.get(t).copyFrom(md);
+            v.get(t).copyFrom(vd);
+        }
+    }
+
     @Override
     protected double doEnmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
         double[] g = grad == null ? null : grad.toDoubleArray();

@@ -18,7 +18,6 @@ public final class MlpPass implements AutoCloseable {
     private final List<Tensor> weightGrads = new ArrayList<>();
     private final List<Tensor> biasGrads = new ArrayList<>();
     private final IntTensor labels;
-    private final float[] staging; // batch gathered on the host before one upload (device backends)
 
     public MlpPass(Backend backend, Mlp model, int maxBatch) {
         if (maxBatch < 1) {
@@ -38,7 +37,6 @@ public final class MlpPass implements AutoCloseable {
             biasGrads.add(backend.zeros(1, widths[l + 1]));
         }
         labels = backend.ints(maxBatch);
-        staging = backend.deviceMemory() == null ? null : new float[maxBatch * widths[0]];
     }
 
     public int maxBatch() {
@@ -50,21 +48,7 @@ public final class MlpPass implements AutoCloseable {
      * null) of a row-major image array into the input rows, and their labels.
      */
     public void loadBatch(float[] images, int[] imageLabels, int[] order, int first, int batch) {
-        int features = acts.get(0).cols();
-        int[] batchLabels = new int[batch];
-        for (int r = 0; r < batch; r++) {
-            int idx = order == null ? first + r : order[first + r];
-            if (staging == null) {
-                acts.get(0).buffer().put(r * features, images, idx * features, features);
-            } else {
-                System.arraycopy(images, idx * features, staging, r * features, features);
-            }
-            batchLabels[r] = imageLabels[idx];
-        }
-        if (staging != null) {
-            acts.get(0).copyFrom(staging, 0, 0, batch * features);
-        }
-        labels.copyFrom(batchLabels, 0, batch);
+        backend.loadBatch(images, imageLabels, order, first, batch, acts.get(0), labels);
     }
 
     /** The input buffer (maxBatch x inputs): fill its first rows before {@link #forward}. */
@@ -86,11 +70,9 @@ public final class MlpPass implements AutoCloseable {
         int layers = model.layers();
         for (int l = 0; l < layers; l++) {
             boolean hidden = l + 1 < layers;
-            Tensor y = acts.get(l + 1).rows(batch);
-            backend.linearForward(acts.get(l).rows(batch), model.weight(l), model.bias(l), y, hidden);
-            if (hidden && dropout > 0f) {
-                backend.dropoutForward(y, masks.get(l).rows(batch), dropout, dropoutSeed, step * layers + l);
-            }
+            Tensor mask = hidden && dropout > 0f ? masks.get(l).rows(batch) : null;
+            backend.linearDropoutForward(acts.get(l).rows(batch), model.weight(l), model.bias(l), acts.get(l + 1).rows(batch),
+                    hidden, mask, dropout, dropoutSeed, step * layers + l);
         }
         return acts.get(layers).rows(batch);
     }
@@ -104,16 +86,29 @@ public final class MlpPass implements AutoCloseable {
         int layers = model.layers();
         Backend.XentResult r = backend.softmaxXent(acts.get(layers).rows(batch), labels, actGrads.get(layers).rows(batch),
                 1.0f / batch);
-        for (int l = layers - 1; l >= 0; l--) {
-            boolean hidden = l + 1 < layers;
-            Tensor dy = actGrads.get(l + 1).rows(batch);
-            if (hidden && dropout > 0f) {
-                backend.dropoutBackward(dy, masks.get(l).rows(batch));
-            }
-            backend.linearBackward(acts.get(l).rows(batch), model.weight(l), acts.get(l + 1).rows(batch), dy,
-                    l == 0 ? null : actGrads.get(l).rows(batch), weightGrads.get(l), biasGrads.get(l), hidden);
-        }
+        backward(batch, dropout);
         return r;
+    }
+
+    /**
+     * {@link #lossAndBackward(int, float)} with the loss left in record {@code slot} of {@code log}
+     * (read it later: no host round trip per step).
+     */
+    public void lossAndBackward(int batch, float dropout, XentLog log, int slot) {
+        int layers = model.layers();
+        backend.softmaxXentRecord(acts.get(layers).rows(batch), labels, actGrads.get(layers).rows(batch), 1.0f / batch, log,
+                slot);
+        backward(batch, dropout);
+    }
+
+    /** The backward pass from dL/d(logits) in actGrads[layers]: each layer's dx leaves masked for the layer below. */
+    private void backward(int batch, float dropout) {
+        for (int l = model.layers() - 1; l >= 0; l--) {
+            boolean below = l > 0; // x is the output of hidden layer l - 1, after its ReLU and dropout
+            backend.linearDropoutBackward(acts.get(l).rows(batch), model.weight(l),
+                    below && dropout > 0f ? masks.get(l - 1).rows(batch) : null, actGrads.get(l + 1).rows(batch),
+                    below ? actGrads.get(l).rows(batch) : null, weightGrads.get(l), biasGrads.get(l), below);
+        }
     }
 
     /** Loss sum and correct count of the last forward pass, without gradients. */

@@ -37,7 +37,13 @@ public final class ModelFile {
     public static final String NET_FORMAT = "cleave-net-v1";
 
     /** A network read from a file, with the file's metadata; the caller closes it. */
-    public record LoadedNetwork(Path path, Network network, Map<String, String> metadata) implements AutoCloseable {
+    /**
+     * A network read from a file, with the file's metadata; {@code layers} is the line saying
+     * which tensors of a PyTorch state_dict made the arch's layers ("layers: conv1.weight
+     * 16x1x3x3, fc1.weight 64x3136, ...") when they were matched by their chain rather than by
+     * name, else null. The caller closes the network.
+     */
+    public record LoadedNetwork(Path path, Network network, Map<String, String> metadata, String layers) implements AutoCloseable {
         @Override
         public void close() {
             network.close();
@@ -83,7 +89,12 @@ public final class ModelFile {
     /**
      * Reads a network: a {@value #NET_FORMAT} file (its arch and input shape from its metadata),
      * a {@value #FORMAT} file (read as the network flatten, linear, relu, ..., linear), or any
-     * safetensors state_dict of an {@code nn.Sequential} when {@code arch} names its layers.
+     * safetensors state_dict when {@code arch} describes it. A state_dict whose names are the
+     * arch's own ({@code layers.N.weight}, or a bare {@code nn.Sequential}'s {@code N.weight})
+     * is read by name; any other (named modules such as {@code conv1}, {@code fc1..fc4}) by its
+     * layer chain ({@link StateDict#layers}; {@code chain} names it explicitly, empty: found
+     * from the names): the chain's conv and linear layers become the arch's, in order, each
+     * BatchNorm after a layer the arch's bn after it, and a bias the file lacks is zero.
      * {@code arch} (null: the file's) overrides the file's arch; {@code input} is the image shape
      * for a file that does not record one (the data's); a file's own shape wins, and evaluation
      * checks it against the data.
@@ -91,6 +102,11 @@ public final class ModelFile {
      * @throws InvalidInputException naming the file and the missing, extra or misshapen tensor
      */
     public static LoadedNetwork loadNetwork(Path file, String arch, Shape input) {
+        return loadNetwork(file, arch, input, List.of());
+    }
+
+    /** As {@link #loadNetwork(Path, String, Shape)}, with the state_dict's layer chain named by {@code chain}. */
+    public static LoadedNetwork loadNetwork(Path file, String arch, Shape input, List<String> chain) {
         SafetensorsFile f = Safetensors.read(file);
         Map<String, String> meta = f.metadata();
         String format = meta.get("format");
@@ -129,6 +145,18 @@ public final class ModelFile {
             for (Network.Named n : Network.specs(a)) {
                 specs.put(n.name(), n);
             }
+            boolean foreign = meta.get("arch") == null && !FORMAT.equals(format) && !NET_FORMAT.equals(format);
+            boolean byName = tensors.keySet().stream().allMatch(k -> specs.containsKey(k) || k.endsWith(".num_batches_tracked"));
+            if (foreign && (!chain.isEmpty() || !byName)) {
+                List<StateDict.Layer> found = StateDict.layers(f, chain);
+                SafetensorsIntegrity.requireFinite(file, f.tensors());
+                return new LoadedNetwork(file, Network.fromValues(a, byChain(a, found)), Map.copyOf(meta),
+                        StateDict.summary(found));
+            }
+            if (!chain.isEmpty()) {
+                throw new InvalidInputException("--layers names the layers of a PyTorch state_dict; this file is Cleave's "
+                        + "own and says its layers: leave --layers out");
+            }
             for (Map.Entry<String, Safetensors.Tensor> e : tensors.entrySet()) {
                 Network.Named spec = specs.get(e.getKey());
                 if (spec != null && !java.util.Arrays.equals(spec.spec().dims(), e.getValue().shape())) {
@@ -141,11 +169,70 @@ public final class ModelFile {
                 values.put(e.getKey(), e.getValue().asFloats());
             }
             SafetensorsIntegrity.requireFinite(file, f.tensors());
-            return new LoadedNetwork(file, Network.fromValues(a, values), Map.copyOf(meta));
+            return new LoadedNetwork(file, Network.fromValues(a, values), Map.copyOf(meta), null);
         } catch (InvalidInputException e) {
             String m = e.getMessage();
             throw new InvalidInputException(m.startsWith(file.toString()) ? m : file + ": " + m, e);
         }
+    }
+
+    /** The arch's tensors from a state_dict's layer chain: conv and linear layers in order, bn from the layer before. */
+    private static Map<String, float[]> byChain(Arch a, List<StateDict.Layer> found) {
+        Map<String, float[]> values = new LinkedHashMap<>();
+        int next = 0;
+        StateDict.Layer last = null;
+        for (int i = 0; i < a.layers().size(); i++) {
+            Layer layer = a.layers().get(i);
+            List<Layer.Param> params = layer.params(a.shape(i));
+            if (layer instanceof Layer.Conv2d || layer instanceof Layer.Linear) {
+                if (next == found.size()) {
+                    throw new InvalidInputException("the arch " + a.layerList() + " has more conv and linear layers than the "
+                            + "file's chain (" + StateDict.summary(found) + "): check --arch");
+                }
+                last = found.get(next++);
+                Layer.Param w = params.get(0);
+                if (!java.util.Arrays.equals(w.dims(), last.shape())) {
+                    throw new InvalidInputException(last.describe() + " is the arch's layer " + i + " (" + layer.token()
+                            + "), which needs " + dims(w.dims()) + ": check --arch (or the order, with --layers)");
+                }
+                values.put("layers." + i + ".weight", last.weight());
+                if (params.size() > 1) {
+                    values.put("layers." + i + ".bias", last.bias() != null ? last.bias() : new float[params.get(1).cols()]);
+                } else if (last.bias() != null) {
+                    throw new InvalidInputException(last.module() + ".bias is in the file but the arch's layer " + i + " ("
+                            + layer.token() + ") has no bias: drop :nobias from --arch");
+                }
+            } else if (layer instanceof Layer.BatchNorm2d) {
+                StateDict.BatchNorm bn = last == null ? null : last.batchNorm();
+                if (bn == null) {
+                    throw new InvalidInputException("the arch's layer " + i + " is bn but the file has no BatchNorm after "
+                            + (last == null ? "its first layer" : last.weightName()) + ": check --arch");
+                }
+                float[][] v = {bn.weight(), bn.bias(), bn.runningMean(), bn.runningVar()};
+                for (int p = 0; p < params.size(); p++) {
+                    values.put("layers." + i + "." + params.get(p).name(), v[p]);
+                }
+            }
+        }
+        if (next < found.size()) {
+            throw new InvalidInputException("the file's chain (" + StateDict.summary(found) + ") has more conv and linear "
+                    + "layers than the arch " + a.layerList() + ": check --arch");
+        }
+        for (StateDict.Layer l : found) {
+            if (l.batchNorm() != null && !values.containsValue(l.batchNorm().runningVar())) {
+                throw new InvalidInputException(l.batchNorm().module() + " is a BatchNorm after " + l.weightName()
+                        + " in the file but the arch " + a.layerList() + " has no bn there: add bn after that layer in --arch");
+            }
+        }
+        return values;
+    }
+
+    private static String dims(long[] d) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < d.length; i++) {
+            sb.append(i == 0 ? "" : "x").append(d[i]);
+        }
+        return sb.toString();
     }
 
     /**

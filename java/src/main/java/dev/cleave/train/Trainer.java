@@ -51,6 +51,7 @@ public final class Trainer implements AutoCloseable {
     private final long dropoutSeed;
     private final ModularLoss modular;
     private final SpectralLoss spectral;
+    private final StepLosses losses;   // the MLP path's per-step loss records, else null
     private List<Tensor> pruneMasks; // one per weight (aligned with weights) during the pruning phase, else null
     private int epochsDone;
     private long globalStep;
@@ -64,6 +65,7 @@ public final class Trainer implements AutoCloseable {
         this.backend = backend;
         this.model = model;
         this.pass = new MlpPass(backend, model, config.batchSize());
+        this.losses = new StepLosses(backend);
         this.network = null;
         this.netPass = null;
         for (int l = 0; l < model.layers(); l++) {
@@ -94,6 +96,7 @@ public final class Trainer implements AutoCloseable {
         this.pass = null;
         this.network = network;
         this.netPass = new NetworkPass(backend, network, config.batchSize());
+        this.losses = null;
         List<Tensor> g = netPass.gradients();
         for (int i = 0; i < network.tensors().size(); i++) {
             Network.Named t = network.tensors().get(i);
@@ -339,11 +342,17 @@ public final class Trainer implements AutoCloseable {
         String task = "epoch " + epoch + "/" + config.totalEpochs();
         double lossSum = 0;
         double spectralSum = 0;
+        if (losses != null) {
+            losses.discard();
+        }
         int batchIndex = 0;
         for (int first = 0; first < n; first += config.batchSize(), batchIndex++) {
             int batch = Math.min(config.batchSize(), n - first);
             if (pruning && (pruneStepBase + batchIndex) % config.prune().every() == 0) {
                 prune(config.prune().sparsity(pruneStepBase + batchIndex, pruneTotal));
+            }
+            if (losses != null && losses.full()) { // before the upload, whose wait this read's copy makes unnecessary
+                lossSum = losses.read(lossSum, epoch, model.outputs(), config.lr());
             }
             if (model != null) {
                 pass.loadBatch(train.images(), train.labels(), order, first, batch);
@@ -354,20 +363,23 @@ public final class Trainer implements AutoCloseable {
             if (spectral != null) {
                 spectral.beforeStep(model);
             }
-            try {
-                if (model != null) {
-                    pass.forward(batch, config.dropout(), dropoutSeed, globalStep);
-                    lossSum += pass.lossAndBackward(batch, config.dropout()).lossSum();
-                } else {
+            if (model != null) {
+                // The MLP's loss stays in the step's record until losses.read (which reports divergence).
+                pass.forward(batch, config.dropout(), dropoutSeed, globalStep);
+                pass.lossAndBackward(batch, config.dropout(), losses.log(), losses.slot(globalStep));
+            } else {
+                try {
                     netPass.forward(batch, true, dropoutSeed, globalStep);
                     lossSum += netPass.lossAndBackward(batch).lossSum();
+                } catch (ArithmeticException e) {
+                    throw new TrainingDivergedException("training diverged in epoch " + epoch + " at step " + globalStep
+                            + ": " + e.getMessage() + ". The checkpoint of the last finished epoch is kept; lower --lr (now "
+                            + config.lr() + ") and train again.", e);
                 }
-            } catch (ArithmeticException e) {
-                throw new TrainingDivergedException("training diverged in epoch " + epoch + " at step " + globalStep
-                        + ": " + e.getMessage() + ". The checkpoint of the last finished epoch is kept; lower --lr (now "
-                        + config.lr() + ") and train again.", e);
             }
-            if (config.l1() > 0 || config.l2() > 0) {
+            // On the MLP path the penalty's gradient goes into the Adam update unless other terms come after it.
+            boolean foldPenalty = model != null && (modular == null || !modular.assigned()) && spectral == null;
+            if ((config.l1() > 0 || config.l2() > 0) && !foldPenalty) {
                 for (int k : weights) {
                     backend.weightPenalty(params.get(k), grads.get(k), config.l1(), config.l2());
                 }
@@ -379,11 +391,15 @@ public final class Trainer implements AutoCloseable {
                 spectralSum += spectral.addGradients(model, pass) * batch;
             }
             if (model != null) {
-                adam.step(backend, model, pass, pruning ? pruneMasks : null);
+                adam.step(backend, model, pass, pruning ? pruneMasks : null, foldPenalty ? config.l1() : 0f,
+                        foldPenalty ? config.l2() : 0f);
             } else {
                 adam.step(backend, params, grads, pruning ? adamMasks() : null);
             }
             progress.progress(task, first + batch, n);
+        }
+        if (losses != null) {
+            lossSum = losses.read(lossSum, epoch, model.outputs(), config.lr());
         }
         if (pruning && epoch == config.totalEpochs()) {
             prune(config.prune().to()); // the schedule ends exactly at its target sparsity
@@ -441,6 +457,9 @@ public final class Trainer implements AutoCloseable {
         }
         if (netPass != null) {
             netPass.close();
+        }
+        if (losses != null) {
+            losses.close();
         }
         if (pruneMasks != null) {
             pruneMasks.forEach(Tensor::close);

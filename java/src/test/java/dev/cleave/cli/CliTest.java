@@ -368,8 +368,10 @@ class CliTest {
     /** The spectral engine's kernels on the dense path (small graphs) and k-means' assignment. */
     static final String[] SPECTRAL_KERNELS = {"spectral_dense_kernel", "spectral_scale_kernel", "kmeans_assign_kernel"};
     /** Every kernel a training step with dropout, penalties and the enmeshment loss launches. */
-    static final String[] TRAINING_KERNELS = {"gemm_kernel", "relu_mask_bias_grad", "softmax_xent_kernel", "dropout_forward_kernel",
-        "dropout_backward_kernel", "weight_penalty_kernel", "adam_update_kernel", "enmeshment_sums_kernel", "enmeshment_update_kernel"};
+    // the fused training step (dropout in gemm_kernel's epilogue); softmax_xent_kernel: the evaluation
+    static final String[] TRAINING_KERNELS = {"gemm_kernel", "linear_backward_grouped", "softmax_xent_record_kernel",
+        "softmax_xent_kernel", "weight_penalty_kernel", "adam_update_multi_kernel", "enmeshment_sums_kernel",
+        "enmeshment_update_kernel"};
 
     /**
      * --backend cuda-emu on train, cluster, cocluster and circuits: every spectral and training op
@@ -433,8 +435,9 @@ class CliTest {
         assertEquals(0, d.code(), d.err());
         assertTrue(d.out().startsWith("cleave demo: backend=cuda-emu threads=2"), d.out());
         java.util.Map<String, Long> launched = EmuLaunches.perKernel();
-        EmuLaunches.assertLaunched(launched, "demo (training)", "gemm_kernel", "relu_mask_bias_grad", "softmax_xent_kernel",
-                "adam_update_kernel", "enmeshment_sums_kernel", "enmeshment_update_kernel");
+        EmuLaunches.assertLaunched(launched, "demo (training)", "gemm_kernel", "linear_backward_grouped",
+                "softmax_xent_record_kernel", "softmax_xent_kernel", "adam_update_multi_kernel", "enmeshment_sums_kernel",
+                "enmeshment_update_kernel");
         EmuLaunches.assertLaunched(launched, "demo (clustering, co-clustering)", SPECTRAL_KERNELS);
         for (String run : new String[] {"baseline", "modular"}) {
             String command = Files.readString(tmp.resolve("emu-demo").resolve(run).resolve("cluster.json"));

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * SCHEDULES (cleave_cuda_emu.h). Also runs the harness's own self-tests, and checks at the end
  * that every __global__ kernel of cuda/src was launched.
  */
-class CudaEmuParityTest extends CudaConvParityChecks {
+class CudaEmuParityTest extends CudaFusedStepParityChecks {
     private static final List<Schedule> SCHEDULES = List.of(new Schedule("emulator, fibers in forward order", false),
             new Schedule("emulator, fibers in reverse order", false), new Schedule("emulator, fibers shuffled", false),
             new Schedule("emulator, OS threads", true), new Schedule("emulator, fibers in lockstep", false));

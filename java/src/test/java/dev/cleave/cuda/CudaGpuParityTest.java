@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
  * for it): never passed silently. Runs in the synchronous checking mode, so a kernel that faults
  * fails its own test, named. On a GPU box: {@code mvn -B -pl java test -Dtest='CudaGpuParityTest'}.
  */
-class CudaGpuParityTest extends CudaConvParityChecks {
+class CudaGpuParityTest extends CudaFusedStepParityChecks {
     private static final List<Schedule> DEVICE = List.of(new Schedule("GPU", false));
     private CudaProbe probe;
 

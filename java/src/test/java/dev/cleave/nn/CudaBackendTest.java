@@ -67,7 +67,7 @@ class CudaBackendTest {
         trainOnCpuAndEmulatedCuda(cfg, train, test, weights, last);
         // the co-clustering (operator, k-means assignment) and the training ops ran on the emulated kernels
         EmuLaunches.assertLaunched(EmuLaunches.perKernel(), "cuda-emu training", "spectral_dense_kernel", "spectral_scale_kernel",
-                "kmeans_assign_kernel", "gemm_kernel", "softmax_xent_kernel", "adam_update_kernel", "enmeshment_sums_kernel");
+                "kmeans_assign_kernel", "gemm_kernel", "softmax_xent_record_kernel", "adam_update_multi_kernel", "enmeshment_sums_kernel");
         for (int i = 0; i < weights[0].length; i++) {
             assertEquals(weights[0][i], weights[1][i], 2e-4 + 2e-3 * Math.abs(weights[0][i]), "layers.1.weight[" + i + "]");
         }

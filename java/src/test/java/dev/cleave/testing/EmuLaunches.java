@@ -7,8 +7,10 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.LongPointer;
 
 /**
- * Kernel launches counted by the CUDA emulator (cleave_cuda_emu_stats, cleave_cuda_emu_launched):
- * how a test proves that work ran on the emulated CUDA kernels rather than on the CPU engine.
+ * Kernel launches counted by the CUDA emulator (cleave_cuda_emu_stats, cleave_cuda_emu_launched),
+ * and its host synchronisations and copies (cleave_cuda_emu_sync_stats): how a test proves that
+ * work ran on the emulated CUDA kernels rather than on the CPU engine, and how many launches and
+ * round trips it took.
  */
 public final class EmuLaunches {
     private EmuLaunches() {}
@@ -27,6 +29,26 @@ public final class EmuLaunches {
                 throw new IllegalStateException("cleave_cuda_emu_stats failed");
             }
             return launches.get();
+        }
+    }
+
+    /**
+     * Host synchronisations since the last {@link #reset()}: calls after which the host waited for
+     * the emulated device (cleave_cuda_emu_sync_stats: cudaMemcpy to or from the host, an async
+     * copy from pageable memory, device/stream/event synchronisations, cudaFree, cudaFreeHost).
+     */
+    public static long hostSyncs() {
+        return syncStats()[0];
+    }
+
+    /** {host synchronisations, copies, asynchronous copies, memsets} since the last {@link #reset()}. */
+    public static long[] syncStats() {
+        try (LongPointer syncs = new LongPointer(1); LongPointer copies = new LongPointer(1);
+                LongPointer async = new LongPointer(1); LongPointer memsets = new LongPointer(1)) {
+            if (CudaEmuKernels.cleave_cuda_emu_sync_stats(syncs, copies, async, memsets) != 0) {
+                throw new IllegalStateException("cleave_cuda_emu_sync_stats failed");
+            }
+            return new long[] {syncs.get(), copies.get(), async.get(), memsets.get()};
         }
     }
 

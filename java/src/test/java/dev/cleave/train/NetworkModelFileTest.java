@@ -121,4 +121,66 @@ class NetworkModelFileTest {
             assertTrue(missing.getMessage().contains("layers.1.running_var is missing"), missing.getMessage());
         }
     }
+
+    @Test
+    void namedModulesMapToTheArchByTheirChain() throws Exception {
+        // As PyTorch users name G24-style networks: conv1 (+ BatchNorm bn1), fc1, fc2 without biases;
+        // the names sort the fc layers as numbers (fc10 after fc2).
+        String archText = "conv:2,bn,relu,flatten,linear:6:nobias,relu,linear:5:nobias,relu,linear:4";
+        Arch a = Arch.parse(archText, IN);
+        try (Network n = Network.glorotUniform(a, 4)) {
+            List<Network.Named> ts = n.tensors();
+            for (Network.Named x : ts) {
+                if (!x.name().endsWith("weight")) {
+                    float[] v = x.tensor().toArray();
+                    for (int j = 0; j < v.length; j++) {
+                        v[j] = 0.1f * (j + 1) + (x.name().contains("var") ? 1f : 0f);
+                    }
+                    x.tensor().copyFrom(v);
+                }
+            }
+            String[][] rename = {{"layers.0.weight", "conv1.weight"}, {"layers.0.bias", "conv1.bias"},
+                {"layers.1.weight", "bn1.weight"}, {"layers.1.bias", "bn1.bias"}, {"layers.1.running_mean", "bn1.running_mean"},
+                {"layers.1.running_var", "bn1.running_var"}, {"layers.4.weight", "fc1.weight"}, {"layers.6.weight", "fc2.weight"},
+                {"layers.8.weight", "fc10.weight"}};
+            LinkedHashMap<String, Safetensors.Tensor> t = new LinkedHashMap<>();
+            for (String[] r : rename) {
+                Network.Named x = ts.stream().filter(y -> y.name().equals(r[0])).findFirst().orElseThrow();
+                t.put(r[1], Safetensors.Tensor.ofFloats(x.spec().dims(), x.tensor().toArray()));
+            }
+            t.put("bn1.num_batches_tracked", Safetensors.Tensor.ofLongs(new long[0], new long[] {3}));
+            Path file = tmp.resolve("named.safetensors");
+            Safetensors.write(file, t, Map.of());
+            try (ModelFile.LoadedNetwork back = ModelFile.loadNetwork(file, archText, IN)) {
+                assertEquals("layers: conv1.weight 2x1x3x3 + bn1, fc1.weight 6x128, fc2.weight 5x6, fc10.weight 4x5", back.layers());
+                for (int i = 0; i < ts.size(); i++) {
+                    Network.Named want = ts.get(i);
+                    float[] got = back.network().tensors().get(i).tensor().toArray();
+                    if (want.name().equals("layers.8.bias")) {
+                        assertArrayEquals(new float[4], got, "the bias the file lacks is zero");
+                    } else {
+                        assertArrayEquals(want.tensor().toArray(), got, want.name());
+                    }
+                }
+            }
+            InvalidInputException noBn = assertThrows(InvalidInputException.class,
+                    () -> ModelFile.loadNetwork(file, "conv:2,relu,flatten,linear:6:nobias,relu,linear:5:nobias,relu,linear:4", IN));
+            assertTrue(noBn.getMessage().contains("bn1 is a BatchNorm after conv1.weight"), noBn.getMessage());
+            InvalidInputException bias = assertThrows(InvalidInputException.class,
+                    () -> ModelFile.loadNetwork(file, "conv:2:nobias,bn,relu,flatten,linear:6:nobias,relu,linear:5:nobias,relu,linear:4", IN));
+            assertTrue(bias.getMessage().contains("conv1.bias is in the file"), bias.getMessage());
+            InvalidInputException shorter = assertThrows(InvalidInputException.class,
+                    () -> ModelFile.loadNetwork(file, "conv:2,bn,relu,flatten,linear:6:nobias,relu,linear:4", IN));
+            assertTrue(shorter.getMessage().contains("fc2.weight 5x6 is the arch's layer 6"), shorter.getMessage());
+            InvalidInputException longer = assertThrows(InvalidInputException.class, () -> ModelFile.loadNetwork(file,
+                    "conv:2,bn,relu,flatten,linear:6:nobias,relu,linear:5:nobias,relu,linear:4,relu,linear:3", IN));
+            assertTrue(longer.getMessage().contains("more conv and linear layers than the file's chain"), longer.getMessage());
+            try (ModelFile.LoadedNetwork explicit = ModelFile.loadNetwork(file, archText, IN, List.of("conv1", "fc1", "fc2", "fc10"))) {
+                assertEquals(ts.get(0).tensor().toArray()[0], explicit.network().tensors().get(0).tensor().toArray()[0]);
+            }
+            InvalidInputException order = assertThrows(InvalidInputException.class,
+                    () -> ModelFile.loadNetwork(file, archText, IN, List.of("conv1", "fc2", "fc1", "fc10")));
+            assertTrue(order.getMessage().contains("--layers"), order.getMessage());
+        }
+    }
 }
