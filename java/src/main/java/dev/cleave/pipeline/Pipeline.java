@@ -224,8 +224,7 @@ public final class Pipeline {
                 perLabel[i] = e.circuits().get(i).ecs();
                 sum += perLabel[i];
             }
-            EcsResult stored = new EcsResult(e.options(), e.dataset(), e.layers(), e.weights(), e.scaleBits(), e.approximation(),
-                    e.circuits().stream().map(LabelCircuit::withoutMask).toList(), e.circuitOverlap(), e.seconds());
+            EcsResult stored = e.withoutMasks();
             return new CircuitsRun(modelFile.toString(), loaded.layers(), loaded.assumption(), clustersFrom, ablation, stored, perLabel, sum / perLabel.length,
                     meanOffDiagonal(e.circuitOverlap()), request.provenance());
         }
