@@ -21,9 +21,11 @@ import java.util.function.IntPredicate;
  * Cluster ablation (G24): do a model's clusters specialise in labels?
  * For each cluster c, OFF(c) zeroes c's rows (output neurons labelled c) and columns (input
  * neurons labelled c) in every clustered layer, and ON(c) zeroes every other cluster's rows and
- * columns; each ablated model is evaluated per label on the test set. Only weights are zeroed:
- * biases stay, so an ablated unit outputs the constant ReLU(bias). Ablations run on copies; the
- * caller's model is never modified.
+ * columns; each ablated model is evaluated per label on the test set. In an MLP (and a
+ * network's linear layers) only weights are zeroed: biases stay, so an ablated unit outputs the
+ * constant ReLU(bias); a conv cluster is switched off as whole output channels (see
+ * {@link #run(Network, List, Dataset, Backend, Options, ProgressListener)}). Ablations run on
+ * copies; the caller's model is never modified.
  *
  * <p>Progress goes to the listener as task {@value #TASK}, one unit per evaluation (2k + 1).
  */
@@ -154,17 +156,7 @@ public final class ClusterAblation {
                 int l = lc.layer();
                 int[] rows = lc.rowLabels();
                 if (layers.get(l) instanceof Layer.Linear) {
-                    Tensor w = tensor(copy, l, "weight");
-                    float[] values = w.toArray();
-                    int[] cols = lc.colLabels();
-                    for (int r = 0; r < rows.length; r++) {
-                        for (int c = 0; c < cols.length; c++) {
-                            if (zeroed.test(rows[r]) || zeroed.test(cols[c])) {
-                                values[r * cols.length + c] = 0f;
-                            }
-                        }
-                    }
-                    w.copyFrom(values);
+                    zeroRowsAndColumns(tensor(copy, l, "weight"), lc, zeroed);
                 } else {
                     zeroChannels(tensor(copy, l, "weight"), rows, zeroed);
                     zeroChannels(tensor(copy, l, "bias"), rows, zeroed);
@@ -179,6 +171,21 @@ public final class ClusterAblation {
             copy.close();
             throw e;
         }
+    }
+
+    /** Zeroes the rows and columns of weight {@code w} (out x in) whose cluster label {@code zeroed} accepts. */
+    private static void zeroRowsAndColumns(Tensor w, LayerClusters lc, IntPredicate zeroed) {
+        float[] values = w.toArray();
+        int[] rows = lc.rowLabels();
+        int[] cols = lc.colLabels();
+        for (int r = 0; r < rows.length; r++) {
+            for (int c = 0; c < cols.length; c++) {
+                if (zeroed.test(rows[r]) || zeroed.test(cols[c])) {
+                    values[r * cols.length + c] = 0f;
+                }
+            }
+        }
+        w.copyFrom(values);
     }
 
     /** Layer l's tensor named {@code name} (weight, bias), or null when the layer has none. */
@@ -356,18 +363,7 @@ public final class ClusterAblation {
             Backend backend) {
         try (Mlp copy = model.copy()) {
             for (LayerClusters lc : clusters) {
-                Tensor w = copy.weight(lc.layer());
-                float[] values = w.toArray();
-                int[] rows = lc.rowLabels();
-                int[] cols = lc.colLabels();
-                for (int r = 0; r < rows.length; r++) {
-                    for (int c = 0; c < cols.length; c++) {
-                        if (zeroed.test(rows[r]) || zeroed.test(cols[c])) {
-                            values[r * cols.length + c] = 0f;
-                        }
-                    }
-                }
-                w.copyFrom(values);
+                zeroRowsAndColumns(copy.weight(lc.layer()), lc, zeroed);
             }
             return Evaluation.of(copy, test, backend).perClassAccuracy();
         }
