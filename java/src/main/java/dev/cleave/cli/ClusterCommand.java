@@ -5,7 +5,9 @@ import dev.cleave.cluster.ClusterResult;
 import dev.cleave.cluster.DistributedShuffles;
 import dev.cleave.cluster.ShuffleMethod;
 import dev.cleave.cluster.ShuffleTest;
+import dev.cleave.graph.CnnGraphOptions;
 import dev.cleave.graph.Duplicates;
+import dev.cleave.graph.RemovedNode;
 import dev.cleave.graph.SelfLoops;
 import dev.cleave.nn.Device;
 import dev.cleave.pipeline.ClusterGraphRequest;
@@ -41,7 +43,7 @@ final class ClusterCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "a model.safetensors (cleave train)")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "a model.safetensors (cleave train or init; an MLP or a CNN, or a PyTorch state_dict)")
     Path model;
 
     @Option(names = "--graph", paramLabel = "FILE.mtx", description = "cluster this Matrix Market graph instead of a model")
@@ -82,6 +84,15 @@ final class ClusterCommand implements Callable<Integer> {
             description = "spread the shuffles over Spark tasks (default master local[*]; e.g. spark://host:7077); same result as without")
     String spark;
 
+    @Option(names = "--slice-norm", paramLabel = "N", description = "for a CNN, the norm of a kernel slice K[j,i,:,:] (and of "
+            + "a dense block after flatten) that weighs an edge: l1 (entrywise sum) | max-col-sum (F21's code) | l2 (default: l1)")
+    String sliceNorm;
+
+    @Option(names = "--edges", paramLabel = "E", description = "for a CNN, the unit graph: units (input channels, conv "
+            + "channels and dense neurons, every edge between consecutive layers) | f21 (conv channels, conv-to-conv edges "
+            + "only, as F21) (default: units)")
+    String edges;
+
     @Option(names = "--out", paramLabel = "FILE", description = "also write the JSON result to FILE (e.g. RUN_DIR/cluster.json)")
     Path out;
 
@@ -111,6 +122,11 @@ final class ClusterCommand implements Callable<Integer> {
         if (graph != null && chain != null) {
             throw new InvalidInputException("--layers names a model's layers; a --graph has none: drop it");
         }
+        if (graph != null && (sliceNorm != null || edges != null)) {
+            throw new InvalidInputException((sliceNorm != null ? "--slice-norm" : "--edges") + " builds the unit graph of a CNN "
+                    + "model; a --graph is clustered as it is: drop it");
+        }
+        CnnGraphOptions cnnGraph = cnnGraph(sliceNorm, edges);
         if (eigenvalues != null && eigenvalues < 1) {
             throw new InvalidInputException("--eigenvalues must be >= 1, got " + eigenvalues);
         }
@@ -126,16 +142,54 @@ final class ClusterCommand implements Callable<Integer> {
         try (Progress progress = Progress.start(common.json, spec.commandLine().getErr())) {
             result = graph != null ? Pipeline.clusterGraph(new ClusterGraphRequest(graph, loops, dups, options, spectrum, out))
                     : Pipeline.clusterModel(new ClusterModelRequest(model, chain, options, shuffles,
-                            ShuffleMethod.parse(shuffleMethod), spectrum, out), progress, shuffleTest);
+                            ShuffleMethod.parse(shuffleMethod), spectrum, cnnGraph, out), progress, shuffleTest);
         }
         ClusterRun printed = result;
         common.emit(w, result, out, () -> printText(w, printed));
         return 0;
     }
 
+    /** The CNN graph options given (either left out: its default), or null when neither is given. */
+    static CnnGraphOptions cnnGraph(String sliceNorm, String edges) {
+        if (sliceNorm == null && edges == null) {
+            return null;
+        }
+        CnnGraphOptions o = CnnGraphOptions.defaults();
+        if (sliceNorm != null) {
+            o = o.withNorm(CommonOptions.sliceNorm(sliceNorm));
+        }
+        if (edges != null) {
+            try {
+                o = o.withEdges(CnnGraphOptions.Edges.parse(edges));
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException("--edges must be units or f21, got '" + edges + "'");
+            }
+        }
+        return o;
+    }
+
     private static void printText(PrintWriter w, ClusterRun run) {
         CommonOptions.printLayers(w, run.modelLayers(), run.assumption());
         ClusterResult r = run.result();
+        if (run.cnn()) {
+            StringBuilder units = new StringBuilder();
+            for (ClusterRun.UnitLayer u : run.unitLayers()) {
+                units.append(units.length() == 0 ? "" : ", ").append(u.name()).append(' ').append(u.units());
+            }
+            w.println("unit graph (" + run.cnnGraph().edges() + ", " + run.cnnGraph().norm() + " norm): " + units);
+            if (!r.removedNodes().isEmpty()) {
+                StringBuilder removed = new StringBuilder();
+                int shown = 0;
+                for (RemovedNode n : r.removedNodes()) {
+                    if (shown++ == 10) {
+                        removed.append(", ...");
+                        break;
+                    }
+                    removed.append(shown == 1 ? "" : ", ").append(run.describe(n));
+                }
+                w.println(r.removedNodes().size() + " zero-degree unit(s) removed: " + removed);
+            }
+        }
         w.printf("%d nodes (%d isolated dropped), %d edges, %d components, k = %d, %s solver: n-cut %.4f (%.2f s)%n",
                 r.nodes(), r.isolatedNodesDropped(), r.edges(), r.components(), r.k(), r.solver(), r.ncut(), r.seconds());
         w.println("cluster sizes: " + Arrays.toString(r.clusterSizes()).replace(" ", ""));

@@ -58,6 +58,15 @@ final class CommonOptions {
         return n;
     }
 
+    /** A --slice-norm name: l1, max-col-sum or l2. */
+    static dev.cleave.graph.SliceNorm sliceNorm(String name) {
+        try {
+            return dev.cleave.graph.SliceNorm.parse(name);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException("--slice-norm must be l1, max-col-sum or l2, got '" + name + "'");
+        }
+    }
+
     /** A --shuffles count: 0 (no shuffle test) or 1..100000. */
     static int shuffles(int n) {
         if (n < 0 || n > 100_000) {

@@ -4,8 +4,11 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.cleave.cluster.ClusterResult;
+import dev.cleave.graph.CnnGraphOptions;
 import dev.cleave.io.Json;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -15,7 +18,7 @@ import java.util.Objects;
  * <p>JSON: the {@link ClusterResult}'s fields at the top level, then {@code "shuffle"} (when
  * the test ran), {@code "model"} or {@code "graph"}, {@code "model_layers"} and
  * {@code "assumption"} (a model), {@code "smallest_eigenvalues"} (when asked for),
- * {@code "command"} (derived from the
+ * {@code "cnn_graph"} and {@code "unit_layers"} (a CNN), {@code "command"} (derived from the
  * provenance: {@link Provenance#commandLine()}) and {@code "provenance"}. Equal runs are the
  * ones that write the same JSON (the results hold arrays, which records compare by identity).
  *
@@ -27,13 +30,46 @@ import java.util.Objects;
  * @param assumption what was assumed about a file Cleave did not write; null when nothing was
  * @param smallestEigenvalues the normalized Laplacian's smallest eigenvalues when more were asked
  *                   for than the clustering's k ({@code --eigenvalues}); null otherwise
+ * @param cnnGraph   for a CNN, how its unit graph was built; null for an MLP or a graph
+ * @param unitLayers for a CNN, the unit graph's layers in node order (the labels and
+ *                   {@code removed_nodes} index them: a node's layer is its position here); empty otherwise
  * @param provenance how it was produced; null in a file written before Cleave recorded it
  */
 public record ClusterRun(ClusterResult result, ShuffleSummary shuffle, String model, String graph, String modelLayers,
-        String assumption, double[] smallestEigenvalues, Provenance provenance) {
+        String assumption, double[] smallestEigenvalues, CnnGraphOptions cnnGraph, List<UnitLayer> unitLayers,
+        Provenance provenance) {
     public ClusterRun {
         Objects.requireNonNull(result, "result");
         smallestEigenvalues = smallestEigenvalues == null ? null : smallestEigenvalues.clone();
+        unitLayers = unitLayers == null ? List.of() : List.copyOf(unitLayers);
+    }
+
+    /** A run of an MLP or a graph (no CNN unit graph). */
+    public ClusterRun(ClusterResult result, ShuffleSummary shuffle, String model, String graph, String modelLayers,
+            String assumption, double[] smallestEigenvalues, Provenance provenance) {
+        this(result, shuffle, model, graph, modelLayers, assumption, smallestEigenvalues, null, List.of(), provenance);
+    }
+
+    /**
+     * One layer of a CNN's unit graph.
+     *
+     * @param name   "input" (the input channels), else the kind and position of the weighted layer
+     *               whose outputs these units are ("conv 0", "linear 3")
+     * @param weight that layer's weight tensor ("layers.0.weight"); null for the input
+     * @param units  units in the layer, removed ones included
+     */
+    public record UnitLayer(@JsonProperty("name") String name, @JsonProperty("weight") String weight,
+            @JsonProperty("units") int units) {}
+
+    /** A removed unit of a CNN's unit graph in words: "conv 1 channel 2", "linear 3 neuron 7". */
+    public String describe(dev.cleave.graph.RemovedNode node) {
+        UnitLayer u = unitLayers.get(node.layer());
+        return u.name() + (u.name().startsWith("linear") ? " neuron " : " channel ") + node.index();
+    }
+
+    /** Whether this is a CNN's unit graph. */
+    public boolean cnn() {
+        return cnnGraph != null;
     }
 
     @Override
@@ -67,6 +103,10 @@ public record ClusterRun(ClusterResult result, ShuffleSummary shuffle, String mo
         if (smallestEigenvalues != null) {
             n.set("smallest_eigenvalues", Json.mapper().valueToTree(smallestEigenvalues));
         }
+        if (cnnGraph != null) {
+            n.set("cnn_graph", Json.mapper().valueToTree(cnnGraph));
+            n.set("unit_layers", Json.mapper().valueToTree(unitLayers));
+        }
         if (provenance != null) {
             n.put("command", provenance.commandLine());
             n.set("provenance", Json.mapper().valueToTree(provenance));
@@ -80,9 +120,13 @@ public record ClusterRun(ClusterResult result, ShuffleSummary shuffle, String mo
         JsonNode shuffle = n.get("shuffle");
         JsonNode provenance = n.get("provenance");
         JsonNode smallest = n.get("smallest_eigenvalues");
+        JsonNode cnn = n.get("cnn_graph");
+        JsonNode units = n.get("unit_layers");
         return new ClusterRun(result, shuffle == null || shuffle.isNull() ? null : Json.mapper().convertValue(shuffle,
                 ShuffleSummary.class), text(n, "model"), text(n, "graph"), text(n, "model_layers"), text(n, "assumption"),
                 smallest == null || smallest.isNull() ? null : Json.mapper().convertValue(smallest, double[].class),
+                cnn == null || cnn.isNull() ? null : Json.mapper().convertValue(cnn, CnnGraphOptions.class),
+                units == null || units.isNull() ? List.of() : List.of(Json.mapper().convertValue(units, UnitLayer[].class)),
                 provenance == null || provenance.isNull() ? null : Json.mapper().convertValue(provenance, Provenance.class));
     }
 

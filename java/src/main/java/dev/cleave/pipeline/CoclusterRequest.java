@@ -2,6 +2,7 @@ package dev.cleave.pipeline;
 
 import dev.cleave.cluster.CoClusterOptions;
 import dev.cleave.cluster.CoClusterVariant;
+import dev.cleave.graph.SliceNorm;
 import dev.cleave.nn.Device;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,12 +19,15 @@ import java.util.Objects;
  *                module names (fc2.weight,fc3)
  * @param variant joint (Dhillon) or separate (G24)
  * @param nInit   k-means++ restarts
+ * @param norm    for a CNN, how a conv layer's channel-norm matrix weighs a kernel slice; null:
+ *                l1 for a CNN, nothing for an MLP (an MLP given a norm is an error). A run
+ *                records the norm it used.
  * @param seed    the one seed
  * @param device  where it runs (with its threads)
  * @param out     where the result is written (recorded in the command line); null: nowhere
  */
-public record CoclusterRequest(Path model, int k, String layers, CoClusterVariant variant, int nInit, long seed, Device device,
-        Path out) {
+public record CoclusterRequest(Path model, int k, String layers, CoClusterVariant variant, int nInit, SliceNorm norm, long seed,
+        Device device, Path out) {
     public CoclusterRequest {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(layers, "layers");
@@ -33,7 +37,18 @@ public record CoclusterRequest(Path model, int k, String layers, CoClusterVarian
 
     /** With the default k-means++ restarts. */
     public CoclusterRequest(Path model, int k, String layers, CoClusterVariant variant, long seed, Device device, Path out) {
-        this(model, k, layers, variant, CoClusterOptions.defaults().nInit(), seed, device, out);
+        this(model, k, layers, variant, CoClusterOptions.defaults().nInit(), null, seed, device, out);
+    }
+
+    /** Without a slice norm (an MLP, or a CNN's default l1). */
+    public CoclusterRequest(Path model, int k, String layers, CoClusterVariant variant, int nInit, long seed, Device device,
+            Path out) {
+        this(model, k, layers, variant, nInit, null, seed, device, out);
+    }
+
+    /** This request with the slice norm it ran with. */
+    CoclusterRequest withNorm(SliceNorm n) {
+        return new CoclusterRequest(model, k, layers, variant, nInit, n, seed, device, out);
     }
 
     /** The options as {@code cleave cocluster} words. */
@@ -43,6 +58,9 @@ public record CoclusterRequest(Path model, int k, String layers, CoClusterVarian
         Provenance.add(a, "--layers", layers);
         Provenance.add(a, "--n-init", nInit);
         Provenance.add(a, "--variant", variant);
+        if (norm != null) {
+            Provenance.add(a, "--slice-norm", norm);
+        }
         Provenance.addIfGiven(a, "--out", out);
         return a;
     }

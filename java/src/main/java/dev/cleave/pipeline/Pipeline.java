@@ -20,9 +20,12 @@ import dev.cleave.cluster.ShuffleResult;
 import dev.cleave.cluster.ShuffleTest;
 import dev.cleave.cluster.SpectralClustering;
 import dev.cleave.data.Dataset;
+import dev.cleave.graph.CnnGraphOptions;
+import dev.cleave.graph.CnnUnitGraph;
 import dev.cleave.graph.CsrGraph;
 import dev.cleave.graph.MatrixMarket;
 import dev.cleave.graph.NetworkGraph;
+import dev.cleave.graph.SliceNorm;
 import dev.cleave.modular.Enmeshment;
 import dev.cleave.modular.LayerClusters;
 import dev.cleave.modular.LayerSelection;
@@ -39,6 +42,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.IntFunction;
+import java.util.function.IntUnaryOperator;
 import org.eclipse.collections.api.list.primitive.ImmutableIntList;
 import org.eclipse.collections.api.list.primitive.IntList;
 
@@ -65,6 +70,14 @@ public final class Pipeline {
      * {@code shuffleTest} (e.g. spread over Spark tasks; the result is the same).
      */
     public static ClusterRun clusterModel(ClusterModelRequest request, ProgressListener progress, ShuffleTest.Runner shuffleTest) {
+        CnnModel cnn = CnnModel.readIfCnn(request.model(), request.chain());
+        if (cnn != null) {
+            return clusterCnn(cnn, request, progress, shuffleTest);
+        }
+        if (request.graph() != null) {
+            throw new InvalidInputException(request.model() + " is an MLP (linear layers only): --slice-norm and --edges build"
+                    + " the unit graph of a CNN (conv layers); drop them");
+        }
         List<FloatMatrix> weights;
         String layers, assumption;
         try (ModelFile.Loaded loaded = ModelFile.load(request.model(), request.chain())) {
@@ -72,23 +85,58 @@ public final class Pipeline {
             layers = loaded.layers();
             assumption = loaded.assumption();
         }
-        String model = request.model().toString();
+        Clustered c = clusterLayered(weights, null, request, progress, shuffleTest);
+        return new ClusterRun(c.trained(), c.shuffle(), request.model().toString(), null, layers, assumption, c.smallest(),
+                request.provenance());
+    }
+
+    /**
+     * Clusters a CNN's unit graph ({@link CnnUnitGraph}, under the request's graph options or
+     * the defaults) and, with shuffles, runs the shuffle test on its unit matrices.
+     */
+    private static ClusterRun clusterCnn(CnnModel cnn, ClusterModelRequest request, ProgressListener progress,
+            ShuffleTest.Runner shuffleTest) {
+        CnnGraphOptions graphOptions = request.graph() != null ? request.graph() : CnnGraphOptions.defaults();
+        CnnUnitGraph graph = cnn.graph(graphOptions);
+        Clustered c = clusterLayered(graph.unitMatrices(), graph.network(), request, progress, shuffleTest);
+        List<ClusterRun.UnitLayer> units = new ArrayList<>();
+        for (CnnUnitGraph.UnitLayer u : graph.unitLayers()) {
+            units.add(new ClusterRun.UnitLayer(u.name(), u.source() < 0 ? null : cnn.weightNames().get(u.source()), u.units()));
+        }
+        return new ClusterRun(c.trained(), c.shuffle(), request.model().toString(), null, cnn.summary(), cnn.assumption(),
+                c.smallest(), graphOptions, units, request.withGraph(graphOptions).provenance());
+    }
+
+    /** A layered graph's clustering, shuffle test (null when none ran) and extra eigenvalues (null when none were asked for). */
+    private record Clustered(ClusterResult trained, ShuffleSummary shuffle, double[] smallest) {}
+
+    /**
+     * Clusters the layered graph of {@code matrices} (an MLP's weights, a CNN's unit matrices;
+     * {@code graph} is their graph when already built, else null) and runs what the request asks
+     * besides: the shuffle test on those matrices, the extra smallest eigenvalues.
+     */
+    private static Clustered clusterLayered(List<FloatMatrix> matrices, NetworkGraph graph, ClusterModelRequest request,
+            ProgressListener progress, ShuffleTest.Runner shuffleTest) {
         ClusterResult trained;
         ShuffleSummary shuffle = null;
+        NetworkGraph g = graph;
         if (request.shuffles() > 0) {
-            ShuffleResult s = shuffleTest.run(weights, ShuffleOptions.defaults().withMethod(request.method())
+            ShuffleResult s = shuffleTest.run(matrices, ShuffleOptions.defaults().withMethod(request.method())
                     .withShuffles(request.shuffles()).withCluster(request.options()), progress);
             trained = s.trained();
             shuffle = ShuffleSummary.of(s);
         } else {
-            trained = SpectralClustering.cluster(weights, request.options());
+            if (g == null) {
+                g = NetworkGraph.fromWeights(matrices);
+            }
+            trained = SpectralClustering.cluster(g, request.options());
         }
         double[] smallest = null;
         if (request.eigenvalues() > 0) {
-            NetworkGraph g = NetworkGraph.fromWeights(weights);
-            smallest = smallestEigenvalues(trained, request.eigenvalues(), g.nodes(), eo -> LaplacianEigensolver.smallest(g, eo));
+            NetworkGraph eg = g != null ? g : NetworkGraph.fromWeights(matrices);
+            smallest = smallestEigenvalues(trained, request.eigenvalues(), eg.nodes(), eo -> LaplacianEigensolver.smallest(eg, eo));
         }
-        return new ClusterRun(trained, shuffle, model, null, layers, assumption, smallest, request.provenance());
+        return new Clustered(trained, shuffle, smallest);
     }
 
     /** Clusters the graph of a Matrix Market file. */
@@ -120,6 +168,14 @@ public final class Pipeline {
             throw new InvalidInputException("--k must be >= 1 (co-clusters per layer), got " + k);
         }
         List<String> names = LayerSelection.names(request.layers());
+        CnnModel cnn = readCnnNamed(request.model(), names);
+        if (cnn != null) {
+            return coclusterCnn(cnn, request, names);
+        }
+        if (request.norm() != null) {
+            throw new InvalidInputException(request.model() + " is an MLP (linear layers only): --slice-norm weighs the kernel"
+                    + " slices of a CNN's conv layers; drop it");
+        }
         List<FloatMatrix> weights;
         List<String> weightNames;
         String summary, assumption;
@@ -136,30 +192,106 @@ public final class Pipeline {
                 .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());
         List<CoclusterRun.Layer> layers = new ArrayList<>();
         List<LayerClusters> clusters = coclusterLayers(request.model(), weights, weightNames, chosen, options, layers);
-        return new CoclusterRun(request.model().toString(), summary, assumption, k, request.variant(), layers, clusters,
+        return new CoclusterRun(request.model().toString(), summary, assumption, k, request.variant(), null, layers, clusters,
                 request.provenance());
+    }
+
+    /**
+     * Co-clusters the chosen weighted layers of a CNN: a conv layer's out x in channel-norm
+     * matrix, the first linear layer's out x channels block norms, a later linear's |W|
+     * (batchnorms folded), as its unit graph weighs them; C is measured on the layer's own
+     * weights, each (row, column) slice whole.
+     */
+    private static CoclusterRun coclusterCnn(CnnModel cnn, CoclusterRequest request, List<String> names) {
+        int k = request.k();
+        SliceNorm norm = request.norm() != null ? request.norm() : SliceNorm.L1;
+        int n = cnn.layers().size();
+        ImmutableIntList chosen = names.isEmpty() ? cnnPositions(cnn, request.layers())
+                : LayerSelection.indicesOf(names, cnn.weightNames(), "--layers");
+        List<FloatMatrix> matrices = new ArrayList<>(java.util.Collections.nCopies(n, (FloatMatrix) null)); // chosen layers only
+        chosen.forEach(l -> matrices.set(l, cnn.unitMatrix(l, norm)));
+        LayerSelection.requireClustersFit(chosen, matrices, k, "--k");
+        CoClusterOptions options = CoClusterOptions.defaults().withK(k).withVariant(request.variant()).withNInit(request.nInit())
+                .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());
+        List<CoclusterRun.Layer> layers = new ArrayList<>();
+        List<LayerClusters> clusters = coclusterLayers(request.model(), matrices, cnn::weights, cnn::slice,
+                l -> cnn.indices().get(l), cnn.weightNames(), chosen, options, layers);
+        CoclusterRequest ran = request.withNorm(norm);
+        return new CoclusterRun(request.model().toString(), cnn.summary(), cnn.assumption(), k, request.variant(), norm, layers,
+                clusters, ran.provenance());
+    }
+
+    /**
+     * The chain positions {@code spec} selects in a CNN: hidden and all count the weighted layers
+     * (convs first); numbers are the layers' indices as clusters record them ({@link CnnModel#indices}:
+     * N of layers.N.weight in Cleave's files).
+     */
+    private static ImmutableIntList cnnPositions(CnnModel cnn, String spec) {
+        int n = cnn.layers().size();
+        String s = spec.trim();
+        if (s.equals("hidden") || s.equals("all")) {
+            return LayerSelection.indices(s, n, "--layers");
+        }
+        int max = cnn.indices().stream().mapToInt(Integer::intValue).max().orElse(0);
+        org.eclipse.collections.impl.list.mutable.primitive.IntArrayList out =
+                new org.eclipse.collections.impl.list.mutable.primitive.IntArrayList();
+        for (int index : LayerSelection.indices(s, max + 1, "--layers").toArray()) {
+            int at = cnn.position(index);
+            if (at < 0) {
+                throw new InvalidInputException("--layers " + s + ": " + index + " is not a weighted layer of " + cnn.file()
+                        + " (its conv and linear layers are " + cnn.indices().stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(","))
+                        + ": " + String.join(", ", cnn.weightNames()) + ")");
+            }
+            out.add(at);
+        }
+        return out.toImmutable();
+    }
+
+    /** {@link CnnModel#readIfCnn} with the chain found from the names, or, when that fails and names are given, with them. */
+    private static CnnModel readCnnNamed(Path file, List<String> names) {
+        try {
+            return CnnModel.readIfCnn(file, List.of());
+        } catch (InvalidInputException e) {
+            if (names.isEmpty()) {
+                throw e;
+            }
+            return CnnModel.readIfCnn(file, names);
+        }
     }
 
     /** Co-clusters the chosen layers of {@code model}'s weights: their clusters, and per layer C and sizes into {@code layers}. */
     private static List<LayerClusters> coclusterLayers(Path model, List<FloatMatrix> weights, List<String> weightNames,
             IntList chosen, CoClusterOptions options, List<CoclusterRun.Layer> layers) {
+        return coclusterLayers(model, weights, weights::get, l -> 1, l -> l, weightNames, chosen, options, layers);
+    }
+
+    /**
+     * Co-clusters {@code matrices.get(l)} for each chosen layer l; C of the clusters is measured
+     * on {@code weights.apply(l)}, rows x (cols x {@code slice.applyAsInt(l)}) (a matrix's own
+     * |W| with slice 1; a conv kernel's slices whole); the clusters and layers record layer l as
+     * {@code index.applyAsInt(l)}.
+     */
+    private static List<LayerClusters> coclusterLayers(Path model, List<FloatMatrix> matrices, IntFunction<FloatMatrix> weights,
+            IntUnaryOperator slice, IntUnaryOperator index, List<String> weightNames, IntList chosen, CoClusterOptions options,
+            List<CoclusterRun.Layer> layers) {
         int k = options.k();
         List<LayerClusters> clusters = new ArrayList<>();
         chosen.forEach(l -> {
-            FloatMatrix w = weights.get(l);
+            FloatMatrix m = matrices.get(l);
             CoClusterResult r;
             try {
-                r = CoClustering.cocluster(w, options);
+                r = CoClustering.cocluster(m, options);
             } catch (InvalidInputException e) {
                 throw new InvalidInputException(model + ", " + weightNames.get(l) + " (layer " + l + "): " + e.getMessage(), e);
             }
-            LayerClusters lc = new LayerClusters(l, k, r.rowLabels(), r.columnLabels());
+            LayerClusters lc = new LayerClusters(index.applyAsInt(l), k, r.rowLabels(), r.columnLabels());
             clusters.add(lc);
             double c;
-            try (Enmeshment e = new Enmeshment(w.rows(), w.cols(), k, lc.rowLabels(), lc.colLabels())) {
-                c = e.forward(w);
+            try (Enmeshment e = new Enmeshment(m.rows(), m.cols(), slice.applyAsInt(l), k, lc.rowLabels(), lc.colLabels())) {
+                c = e.forward(weights.apply(l));
             }
-            layers.add(new CoclusterRun.Layer(l, weightNames.get(l), c, sizes(lc.rowLabels(), k), sizes(lc.colLabels(), k),
+            layers.add(new CoclusterRun.Layer(index.applyAsInt(l), weightNames.get(l), c, sizes(lc.rowLabels(), k), sizes(lc.colLabels(), k),
                     r.singularValues(), r.seconds()));
         });
         return clusters;

@@ -5,7 +5,8 @@
  * <ul>
  * <li>{@link dev.cleave.pipeline.Pipeline#clusterModel} / {@link dev.cleave.pipeline.Pipeline#clusterGraph}
  * ({@link dev.cleave.pipeline.ClusterModelRequest}, {@link dev.cleave.pipeline.ClusterGraphRequest}):
- * spectral clustering, with the shuffle test for models; {@link dev.cleave.pipeline.ClusterRun}.
+ * spectral clustering, with the shuffle test for models (an MLP's neuron graph, or a CNN's unit
+ * graph read by {@link dev.cleave.pipeline.CnnModel}); {@link dev.cleave.pipeline.ClusterRun}.
  * <li>{@link dev.cleave.pipeline.Pipeline#cocluster} ({@link dev.cleave.pipeline.CoclusterRequest}):
  * co-clusters of chosen layers and their C; {@link dev.cleave.pipeline.CoclusterRun}.
  * <li>{@link dev.cleave.pipeline.Pipeline#circuits} ({@link dev.cleave.pipeline.CircuitsRequest}):

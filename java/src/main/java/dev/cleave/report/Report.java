@@ -3,6 +3,8 @@ package dev.cleave.report;
 import dev.cleave.circuits.AblationResult;
 import dev.cleave.io.AtomicFiles;
 import dev.cleave.modular.LayerClusters;
+import dev.cleave.graph.CnnUnitGraph;
+import dev.cleave.pipeline.ClusterRun;
 import dev.cleave.pipeline.CoclusterRun;
 import dev.cleave.pipeline.Provenance;
 import dev.cleave.pipeline.ShuffleSummary;
@@ -67,6 +69,7 @@ public final class Report {
         keyNumbers();
         trainingCurves();
         weightMatrices();
+        unitGraphs();
         spectra();
         shuffleTests();
         ablations();
@@ -128,7 +131,8 @@ public final class Report {
         }
         StringBuilder sb = new StringBuilder();
         for (CoclusterRun.Layer l : r.cocluster().layers()) {
-            sb.append(sb.length() == 0 ? "" : ", ").append("layers.").append(l.layer()).append(" ").append(fmt(l.c(), 3));
+            String layer = r.cnn() != null ? l.name().replace(".weight", "") : "layers." + l.layer();
+            sb.append(sb.length() == 0 ? "" : ", ").append(layer).append(" ").append(fmt(l.c(), 3));
         }
         return esc(sb.toString()) + " (co-clusters)";
     }
@@ -178,10 +182,20 @@ public final class Report {
             return;
         }
         html.append("<p>|W| of each clustered layer (out rows x in columns), darker = larger (scaled to the 99th percentile),"
-                + " rows and columns reordered by each run's own clusters, red lines between clusters.</p>\n");
+                + " rows and columns reordered by each run's own clusters, red lines between clusters.");
+        if (runs.stream().anyMatch(r -> r.cnn() != null)) {
+            html.append(" A CNN's layer is shown as the matrix it was co-clustered on: a conv layer's out x in channel norms"
+                    + " (the norm of each kernel slice K[j, i, :, :], batchnorm folded), the first dense layer's out x channels"
+                    + " block norms, a later dense layer's |W|.");
+        }
+        html.append("</p>\n");
         for (int layer : layers) {
-            html.append("<h3>layers.").append(layer).append(".weight</h3>\n<div class=\"row\">");
+            RunData named = runs.stream().filter(r -> r.clustersOf(layer) != null).findFirst().orElse(runs.get(0));
+            html.append("<h3>").append(esc(named.layerName(layer))).append("</h3>\n<div class=\"row\">");
             for (RunData r : runs) {
+                if (layer >= r.weights().size()) {
+                    continue;
+                }
                 FloatMatrix w = r.weights().get(layer);
                 LayerClusters cl = r.clustersOf(layer);
                 int[] rowOrder = cl == null ? identity(w.rows()) : orderBy(cl.rowLabels(), cl.k());
@@ -193,6 +207,68 @@ public final class Report {
             }
             html.append("</div>\n");
         }
+    }
+
+    /**
+     * For each CNN cluster run: the unit matrices of the graph it clustered (rebuilt from the
+     * model under the run's graph options), rows and columns reordered by the spectral clusters of
+     * their units. Nothing at all when no run is a CNN cluster run.
+     */
+    private void unitGraphs() {
+        List<RunData> cnnRuns = runs.stream().filter(r -> r.cnn() != null && r.cluster() != null && r.cluster().cnn()).toList();
+        if (cnnRuns.isEmpty()) {
+            return;
+        }
+        html.append("<h2 id=\"units\">CNN unit graph by cluster</h2>\n<p>Each matrix of the unit graph that was clustered"
+                + " (out units as rows, in units as columns; a conv layer's entries are the norms of its kernel slices), rows"
+                + " and columns reordered by the spectral clusters of their units, red lines between clusters, removed"
+                + " (zero-degree) units last.</p>\n");
+        for (RunData r : cnnRuns) {
+            ClusterRun run = r.cluster();
+            CnnUnitGraph graph = r.cnn().graph(run.cnnGraph());
+            List<CnnUnitGraph.UnitLayer> unitLayers = graph.unitLayers();
+            int[] labels = run.result().labels();
+            int total = unitLayers.stream().mapToInt(CnnUnitGraph.UnitLayer::units).sum();
+            html.append("<h3>").append(esc(r.name())).append(": ").append(esc(run.cnnGraph().edges().toString())).append(" graph, ")
+                    .append(esc(run.cnnGraph().norm().toString())).append(" norm, k = ").append(run.result().k())
+                    .append("</h3>\n");
+            if (total != labels.length) {
+                html.append("<p>The model's unit graph has ").append(total).append(" units but the cluster result labels ")
+                        .append(labels.length).append(": the model changed after clustering; run cleave cluster again.</p>\n");
+                continue;
+            }
+            html.append("<div class=\"row\">");
+            List<FloatMatrix> matrices = graph.unitMatrices();
+            int offset = 0;
+            for (int m = 0; m < matrices.size(); m++) {
+                FloatMatrix w = matrices.get(m);
+                int[] colLabels = Arrays.copyOfRange(labels, offset, offset + w.cols());
+                int[] rowLabels = Arrays.copyOfRange(labels, offset + w.cols(), offset + w.cols() + w.rows());
+                offset += w.cols();
+                int k = run.result().k();
+                figure(Charts.weightImage(w.data(), w.rows(), w.cols(), orderByWithRemoved(rowLabels, k),
+                        orderByWithRemoved(colLabels, k), breaks(kept(rowLabels), k), breaks(kept(colLabels), k)),
+                        esc(unitLayers.get(m + 1).name() + " (" + w.rows() + ") x " + unitLayers.get(m).name() + " (" + w.cols()
+                                + ")"));
+            }
+            html.append("</div>\n");
+        }
+    }
+
+    /** {@link #orderBy} with the unlabelled (-1, removed) indices appended last. */
+    static int[] orderByWithRemoved(int[] labels, int k) {
+        int[] o = orderBy(labels, k); // the labelled indices first, by cluster; the rest not yet filled
+        int p = (int) Arrays.stream(labels).filter(l -> l >= 0).count();
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0) {
+                o[p++] = i;
+            }
+        }
+        return o;
+    }
+
+    private static int[] kept(int[] labels) {
+        return Arrays.stream(labels).filter(l -> l >= 0).toArray();
     }
 
     private void spectra() {

@@ -1,7 +1,9 @@
 package dev.cleave.report;
 
 import dev.cleave.modular.LayerClusters;
+import dev.cleave.graph.SliceNorm;
 import dev.cleave.pipeline.CircuitsRun;
+import dev.cleave.pipeline.CnnModel;
 import dev.cleave.pipeline.ClusterRun;
 import dev.cleave.pipeline.CoclusterRun;
 import dev.cleave.pipeline.Results;
@@ -13,6 +15,7 @@ import dev.cleave.util.FloatMatrix;
 import dev.cleave.util.InvalidInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,10 +25,11 @@ import java.util.List;
  * {@code cleave circuits --out} ({@value Results#CIRCUITS_FILE}: a {@link CircuitsRun}) and
  * {@code cleave cocluster --out} ({@value Results#COCLUSTER_FILE}: a {@link CoclusterRun},
  * clusters for a model trained without them), read through their record types; {@code cleave
- * demo} writes all three there.
+ * demo} writes all three there. For a CNN ({@code cnn} not null) the weights are its layers'
+ * unit matrices (channel norms, see {@link CnnModel#unitMatrix}).
  */
 record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> metrics, List<FloatMatrix> weights,
-        List<LayerClusters> clusters, ClusterRun cluster, CircuitsRun circuits, CoclusterRun cocluster) {
+        List<LayerClusters> clusters, ClusterRun cluster, CircuitsRun circuits, CoclusterRun cocluster, CnnModel cnn) {
 
     static RunData load(Path dir) {
         if (!Files.isDirectory(dir)) {
@@ -36,22 +40,53 @@ record RunData(String name, Path dir, TrainConfig config, List<EpochMetrics> met
         List<EpochMetrics> metrics = run.readMetrics(); // a last line torn by a kill is left out
         List<FloatMatrix> weights;
         List<LayerClusters> clusters;
-        if (ModelFile.isNetworkFile(dir.resolve(RunDir.MODEL))) {
-            weights = List.of(); // a network with convolutions: no weight heat maps (its circuits sections still show)
-            clusters = List.of();
+        CoclusterRun cocluster = Results.read(dir.resolve(Results.COCLUSTER_FILE), CoclusterRun.class);
+        CnnModel cnn = CnnModel.readIfCnn(dir.resolve(RunDir.MODEL), List.of());
+        if (cnn != null) {
+            // a CNN's layers are shown as the matrices co-clustering reads: channel norms under the co-clusters' norm
+            SliceNorm norm = cocluster != null && cocluster.sliceNorm() != null ? cocluster.sliceNorm() : SliceNorm.L1;
+            weights = new ArrayList<>();
+            for (int l = 0; l < cnn.layers().size(); l++) {
+                weights.add(cnn.unitMatrix(l, norm));
+            }
+            clusters = fitting(cnn, RunDir.clustersOf(cnn.metadata()), weights);
+            if (clusters.isEmpty() && cocluster != null) {
+                clusters = fitting(cnn, cocluster.clusters(), weights);
+            }
         } else {
             try (ModelFile.Loaded model = ModelFile.load(dir.resolve(RunDir.MODEL))) {
                 weights = model.model().weightMatrices();
                 clusters = model.clusters();
             }
-        }
-        CoclusterRun cocluster = Results.read(dir.resolve(Results.COCLUSTER_FILE), CoclusterRun.class);
-        if (clusters.isEmpty() && cocluster != null) {
-            clusters = cocluster.clusters();
+            if (clusters.isEmpty() && cocluster != null) {
+                clusters = cocluster.clusters();
+            }
         }
         return new RunData(dir.getFileName().toString(), dir, config, List.copyOf(metrics), weights, clusters,
                 Results.read(dir.resolve(Results.CLUSTER_FILE), ClusterRun.class),
-                Results.read(dir.resolve(Results.CIRCUITS_FILE), CircuitsRun.class), cocluster);
+                Results.read(dir.resolve(Results.CIRCUITS_FILE), CircuitsRun.class), cocluster, cnn);
+    }
+
+    /**
+     * A CNN's clusters (layer = the index clusters record, {@link CnnModel#indices}) renumbered by
+     * chain position, the positions of {@code matrices}; clusters whose labels do not fit the
+     * matrix shown (a dense layer clustered on its plain |W| rather than on channel blocks) are
+     * left out, as they cannot be drawn on it.
+     */
+    private static List<LayerClusters> fitting(CnnModel cnn, List<LayerClusters> clusters, List<FloatMatrix> matrices) {
+        List<LayerClusters> out = new ArrayList<>();
+        for (LayerClusters c : clusters) {
+            int at = cnn.position(c.layer());
+            if (at >= 0 && matrices.get(at).rows() == c.rows() && matrices.get(at).cols() == c.cols()) {
+                out.add(new LayerClusters(at, c.k(), c.rowLabels(), c.colLabels()));
+            }
+        }
+        return out;
+    }
+
+    /** The heading of weighted layer {@code layer}: its tensor name for a CNN, layers.N.weight for an MLP. */
+    String layerName(int layer) {
+        return cnn != null && layer < cnn.weightNames().size() ? cnn.weightNames().get(layer) : "layers." + layer + ".weight";
     }
 
     EpochMetrics last() {
