@@ -34,10 +34,15 @@ final class CircuitArithmetic implements AutoCloseable {
     final FloatPointer biases;
 
     CircuitArithmetic(Mlp model) {
+        this(model, null);
+    }
+
+    /** With |input j| at most {@code inputBound[j]} (null: every input in [0, 1]). */
+    CircuitArithmetic(Mlp model, double[] inputBound) {
         widths = model.widths();
         List<FloatMatrix> ws = model.weightMatrices();
         List<float[]> bs = model.biasVectors();
-        scaleBits = scaleBits(ws, bs);
+        scaleBits = scaleBits(ws, bs, inputBound);
         weightOffsets = new long[ws.size() + 1];
         for (int l = 0; l < ws.size(); l++) {
             weightOffsets[l + 1] = weightOffsets[l] + ws.get(l).data().length;
@@ -74,9 +79,27 @@ final class CircuitArithmetic implements AutoCloseable {
      * shrinks magnitudes.
      */
     static int scaleBits(List<FloatMatrix> weights, List<float[]> biases) {
+        return scaleBits(weights, biases, null);
+    }
+
+    /** As {@link #scaleBits(List, List)} with |input j| at most {@code inputBound[j]} (null: 1). */
+    static int scaleBits(List<FloatMatrix> weights, List<float[]> biases, double[] inputBound) {
         double[] bound = new double[weights.get(0).cols()];
         java.util.Arrays.fill(bound, 1.0);
-        double max = 1.0;
+        if (inputBound != null) {
+            if (inputBound.length != bound.length) {
+                throw new IllegalArgumentException("input bound has " + inputBound.length + " values, the model " + bound.length
+                        + " inputs");
+            }
+            for (int j = 0; j < bound.length; j++) {
+                bound[j] = Math.max(1.0, inputBound[j]);
+            }
+        }
+        double inputMax = 1.0;
+        for (double b : bound) {
+            inputMax = Math.max(inputMax, b);
+        }
+        double max = inputMax;
         for (int l = 0; l < weights.size(); l++) {
             FloatMatrix w = weights.get(l);
             double[] next = new double[w.rows()];

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.cleave.data.Dataset;
 import dev.cleave.modular.LayerClusters;
 import dev.cleave.nn.Backend;
+import dev.cleave.nn.Layer;
 import dev.cleave.nn.Mlp;
+import dev.cleave.nn.Network;
 import dev.cleave.nn.Tensor;
 import dev.cleave.train.Evaluation;
 import dev.cleave.util.InvalidInputException;
 import dev.cleave.util.ProgressListener;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.IntPredicate;
@@ -18,9 +21,11 @@ import java.util.function.IntPredicate;
  * Cluster ablation (G24): do a model's clusters specialise in labels?
  * For each cluster c, OFF(c) zeroes c's rows (output neurons labelled c) and columns (input
  * neurons labelled c) in every clustered layer, and ON(c) zeroes every other cluster's rows and
- * columns; each ablated model is evaluated per label on the test set. Only weights are zeroed:
- * biases stay, so an ablated unit outputs the constant ReLU(bias). Ablations run on copies; the
- * caller's model is never modified.
+ * columns; each ablated model is evaluated per label on the test set. In an MLP (and a
+ * network's linear layers) only weights are zeroed: biases stay, so an ablated unit outputs the
+ * constant ReLU(bias); a conv cluster is switched off as whole output channels (see
+ * {@link #run(Network, List, Dataset, Backend, Options, ProgressListener)}). Ablations run on
+ * copies; the caller's model is never modified.
  *
  * <p>Progress goes to the listener as task {@value #TASK}, one unit per evaluation (2k + 1).
  */
@@ -58,20 +63,55 @@ public final class ClusterAblation {
             Options options, ProgressListener progress) {
         int k = validate(model, clusters);
         Evaluation.requireCompatible(model, test);
+        requireImages(test);
+        return run(k, clusters, test, Evaluation.of(model, test, backend), zeroed -> ablatedAccuracy(model, clusters, zeroed,
+                test, backend), options, progress);
+    }
+
+    /**
+     * The ablations of a network's clusters (layer = the layer's index in the network's
+     * sequence, {@code layers.<i>}). A cluster of a linear layer is ablated as in an MLP: its
+     * rows and columns are zeroed, the bias stays. A cluster of a conv layer is its output
+     * channels (the row labels; the column labels are not used): OFF(c) zeroes those channels'
+     * kernel rows K[j, :, :, :] and their biases, and where a batchnorm follows the conv, its
+     * scale and shift for those channels, so the channels' activations after the layer (and its
+     * batchnorm) are exactly 0. Ablations run on copies; the caller's network is never modified.
+     */
+    public static AblationResult run(Network network, List<LayerClusters> clusters, Dataset test, Backend backend,
+            Options options, ProgressListener progress) {
+        int k = validate(network, clusters);
+        Evaluation.requireCompatible(network, test);
+        requireImages(test);
+        return run(k, clusters, test, Evaluation.of(network, test, backend), zeroed -> {
+            try (Network copy = ablated(network, clusters, zeroed)) {
+                return Evaluation.of(copy, test, backend).perClassAccuracy();
+            }
+        }, options, progress);
+    }
+
+    private static void requireImages(Dataset test) {
         if (test.count() == 0) {
             throw new InvalidInputException(test.name() + " has no images to evaluate the ablations on");
         }
-        int labels = model.outputs();
+    }
+
+    /** What one ablation evaluates: per-label accuracy with the clusters {@code zeroed} accepts switched off. */
+    private interface Ablate {
+        double[] accuracy(IntPredicate zeroed);
+    }
+
+    private static AblationResult run(int k, List<LayerClusters> clusters, Dataset test, Evaluation intact, Ablate ablate,
+            Options options, ProgressListener progress) {
+        int labels = intact.perClassAccuracy().length;
         int steps = 2 * k + 1;
-        Evaluation intact = Evaluation.of(model, test, backend);
         progress.progress(TASK, 1, steps);
         double[][] off = new double[k][];
         double[][] on = new double[k][];
         for (int c = 0; c < k; c++) {
             int cluster = c;
-            off[c] = ablatedAccuracy(model, clusters, label -> label == cluster, test, backend);
+            off[c] = ablate.accuracy(label -> label == cluster);
             progress.progress(TASK, 2 + 2L * c, steps);
-            on[c] = ablatedAccuracy(model, clusters, label -> label != cluster, test, backend);
+            on[c] = ablate.accuracy(label -> label != cluster);
             progress.progress(TASK, 3 + 2L * c, steps);
         }
         double[] base = intact.perClassAccuracy();
@@ -101,6 +141,127 @@ public final class ClusterAblation {
         return new AblationResult(test.name(), layers, k, intact.perClassCount(), base, off, on, offDrop, onDrop,
                 mostNeeded, specialisation(offDrop), options.importanceThreshold(), important,
                 Jaccard.matrix(importantSets));
+    }
+
+    /**
+     * A host copy of {@code network} with the clusters that {@code zeroed} accepts switched off
+     * in every clustered layer, as {@link #run(Network, List, Dataset, Backend, Options, ProgressListener)}
+     * describes; the caller closes it.
+     */
+    public static Network ablated(Network network, List<LayerClusters> clusters, IntPredicate zeroed) {
+        Network copy = network.copy();
+        try {
+            List<Layer> layers = network.arch().layers();
+            for (LayerClusters lc : clusters) {
+                int l = lc.layer();
+                int[] rows = lc.rowLabels();
+                if (layers.get(l) instanceof Layer.Linear) {
+                    zeroRowsAndColumns(tensor(copy, l, "weight"), lc, zeroed);
+                } else {
+                    zeroChannels(tensor(copy, l, "weight"), rows, zeroed);
+                    zeroChannels(tensor(copy, l, "bias"), rows, zeroed);
+                    if (l + 1 < layers.size() && layers.get(l + 1) instanceof Layer.BatchNorm2d) {
+                        zeroChannels(tensor(copy, l + 1, "weight"), rows, zeroed);
+                        zeroChannels(tensor(copy, l + 1, "bias"), rows, zeroed);
+                    }
+                }
+            }
+            return copy;
+        } catch (RuntimeException e) {
+            copy.close();
+            throw e;
+        }
+    }
+
+    /** Zeroes the rows and columns of weight {@code w} (out x in) whose cluster label {@code zeroed} accepts. */
+    private static void zeroRowsAndColumns(Tensor w, LayerClusters lc, IntPredicate zeroed) {
+        float[] values = w.toArray();
+        int[] rows = lc.rowLabels();
+        int[] cols = lc.colLabels();
+        for (int r = 0; r < rows.length; r++) {
+            for (int c = 0; c < cols.length; c++) {
+                if (zeroed.test(rows[r]) || zeroed.test(cols[c])) {
+                    values[r * cols.length + c] = 0f;
+                }
+            }
+        }
+        w.copyFrom(values);
+    }
+
+    /** Layer l's tensor named {@code name} (weight, bias), or null when the layer has none. */
+    static Tensor tensor(Network network, int l, String name) {
+        String full = "layers." + l + "." + name;
+        for (Network.Named n : network.tensors()) {
+            if (n.name().equals(full)) {
+                return n.tensor();
+            }
+        }
+        return null;
+    }
+
+    /** Zeroes row j of {@code t} (one row per channel; a bias or batchnorm vector is one value per channel) where zeroed accepts labels[j]. */
+    private static void zeroChannels(Tensor t, int[] labels, IntPredicate zeroed) {
+        if (t == null) {
+            return;
+        }
+        float[] values = t.toArray();
+        int per = values.length / labels.length;
+        for (int j = 0; j < labels.length; j++) {
+            if (zeroed.test(labels[j])) {
+                Arrays.fill(values, j * per, (j + 1) * per, 0f);
+            }
+        }
+        t.copyFrom(values);
+    }
+
+    /**
+     * Checks that {@code clusters} is a non-empty list of distinct linear or conv layers of
+     * {@code network}, each labelling exactly a linear weight's rows and columns (out x in) or a
+     * conv's output and input channels, all with the same k; returns that k.
+     */
+    public static int validate(Network network, List<LayerClusters> clusters) {
+        if (clusters == null || clusters.isEmpty()) {
+            throw new InvalidInputException("cluster ablation needs at least one clustered layer, got none");
+        }
+        List<Layer> layers = network.arch().layers();
+        int k = clusters.get(0).k();
+        BitSet seen = new BitSet();
+        for (LayerClusters lc : clusters) {
+            int l = lc.layer();
+            if (l >= layers.size()) {
+                throw new InvalidInputException("clusters are given for layer " + l + " but the network's layers are 0.."
+                        + (layers.size() - 1) + " (" + network.arch().layerList() + ")");
+            }
+            if (seen.get(l)) {
+                throw new InvalidInputException("clusters are given twice for layer " + l);
+            }
+            seen.set(l);
+            if (lc.k() != k) {
+                throw new InvalidInputException("all clustered layers must have the same k: layer " + clusters.get(0).layer()
+                        + " has k = " + k + " but layer " + l + " has k = " + lc.k());
+            }
+            Layer layer = layers.get(l);
+            int out;
+            int in;
+            String what;
+            if (layer instanceof Layer.Linear lin) {
+                out = lin.outFeatures();
+                in = network.arch().shape(l).size();
+                what = "its weight is " + out + " x " + in + " (out x in)";
+            } else if (layer instanceof Layer.Conv2d conv) {
+                out = conv.outChannels();
+                in = network.arch().shape(l).channels();
+                what = "the conv has " + out + " output x " + in + " input channels";
+            } else {
+                throw new InvalidInputException("clusters are given for layer " + l + " (" + layer.token()
+                        + "), which is neither a linear nor a conv layer");
+            }
+            if (lc.rows() != out || lc.cols() != in) {
+                throw new InvalidInputException("layer " + l + "'s clusters label " + lc.rows() + " rows x " + lc.cols()
+                        + " columns but " + what);
+            }
+        }
+        return k;
     }
 
     /**
@@ -202,18 +363,7 @@ public final class ClusterAblation {
             Backend backend) {
         try (Mlp copy = model.copy()) {
             for (LayerClusters lc : clusters) {
-                Tensor w = copy.weight(lc.layer());
-                float[] values = w.toArray();
-                int[] rows = lc.rowLabels();
-                int[] cols = lc.colLabels();
-                for (int r = 0; r < rows.length; r++) {
-                    for (int c = 0; c < cols.length; c++) {
-                        if (zeroed.test(rows[r]) || zeroed.test(cols[c])) {
-                            values[r * cols.length + c] = 0f;
-                        }
-                    }
-                }
-                w.copyFrom(values);
+                zeroRowsAndColumns(copy.weight(lc.layer()), lc, zeroed);
             }
             return Evaluation.of(copy, test, backend).perClassAccuracy();
         }

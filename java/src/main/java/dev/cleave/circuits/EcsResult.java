@@ -1,5 +1,6 @@
 package dev.cleave.circuits;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 
@@ -16,6 +17,10 @@ import java.util.List;
  * @param circuits       one per label, in the order of the options' labels
  * @param circuitOverlap Jaccard overlap of the kept-weight masks, label x label (same order)
  * @param seconds        wall-clock time of the search
+ * @param unit           what was pruned and counted: null for an MLP's weight search (left out of
+ *                       its JSON), {@value NetworkCircuits#WEIGHTS} for a network's dense layers,
+ *                       {@value NetworkCircuits#CHANNELS} for conv channels (then {@code weights}
+ *                       and each circuit's {@code kept} count channels, and a mask bit is a channel)
  */
 public record EcsResult(
         @JsonProperty("options") EffectiveCircuitSize.Options options,
@@ -26,12 +31,25 @@ public record EcsResult(
         @JsonProperty("approximation") String approximation,
         @JsonProperty("circuits") List<LabelCircuit> circuits,
         @JsonProperty("circuit_overlap") double[][] circuitOverlap,
-        @JsonProperty("seconds") double seconds) {
+        @JsonProperty("seconds") double seconds,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("unit") String unit) {
 
     public EcsResult {
         layers = layers.clone();
         circuits = List.copyOf(circuits);
         circuitOverlap = Matrices.copy(circuitOverlap);
+    }
+
+    /** An MLP's weight search (no unit). */
+    public EcsResult(EffectiveCircuitSize.Options options, String dataset, int[] layers, long weights, int scaleBits,
+            String approximation, List<LabelCircuit> circuits, double[][] circuitOverlap, double seconds) {
+        this(options, dataset, layers, weights, scaleBits, approximation, circuits, circuitOverlap, seconds, null);
+    }
+
+    /** This result with its circuits stored without their masks. */
+    public EcsResult withoutMasks() {
+        return new EcsResult(options, dataset, layers, weights, scaleBits, approximation,
+                circuits.stream().map(LabelCircuit::withoutMask).toList(), circuitOverlap, seconds, unit);
     }
 
     @Override

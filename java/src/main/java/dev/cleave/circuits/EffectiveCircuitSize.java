@@ -145,8 +145,19 @@ public final class EffectiveCircuitSize {
      * (usually the test split). The model is not modified.
      */
     public static EcsResult run(Mlp model, Dataset test, Options options, ProgressListener progress) {
-        long start = System.nanoTime();
         Evaluation.requireCompatible(model, test);
+        return search(model, test.name(), test.images(), test.labels(), null, options, progress);
+    }
+
+    /**
+     * The search on inputs that need not be images: {@code inputs} holds one row of
+     * {@code model.inputs()} values per entry of {@code inputLabels} (a CNN's conv features, for
+     * example). {@code inputBound} bounds |input j| for every row (null: every input is in
+     * [0, 1], as pixels are); it sets the circuit arithmetic's grid, so it must hold.
+     */
+    static EcsResult search(Mlp model, String dataset, float[] inputs, int[] inputLabels, double[] inputBound,
+            Options options, ProgressListener progress) {
+        long start = System.nanoTime();
         int[] labels = options.labels() == null ? IntStream.range(0, model.outputs()).toArray() : options.labels();
         int[] layers = options.layers() == null ? IntStream.range(0, model.layers()).toArray() : options.layers();
         Arrays.sort(layers);
@@ -160,25 +171,30 @@ public final class EffectiveCircuitSize {
                 throw new InvalidInputException("layer " + layer + " is outside the model's layers 0.." + (model.layers() - 1));
             }
         }
-        int[] available = test.classCounts();
+        int[] available = new int[model.outputs()];
+        for (int y : inputLabels) {
+            if (y >= 0 && y < available.length) {
+                available[y]++;
+            }
+        }
         boolean truncated = false;
         List<float[]> images = new ArrayList<>();
         for (int label : labels) {
             if (available[label] == 0) {
-                throw new InvalidInputException("label " + label + " has no images in " + test.name() + ": its circuit is undefined");
+                throw new InvalidInputException("label " + label + " has no images in " + dataset + ": its circuit is undefined");
             }
             int count = options.imagesPerLabel() == 0 ? available[label] : Math.min(options.imagesPerLabel(), available[label]);
             if (count > CircuitArithmetic.MAX_IMAGES) {
-                throw new InvalidInputException("label " + label + " has " + count + " images in " + test.name()
+                throw new InvalidInputException("label " + label + " has " + count + " images in " + dataset
                         + "; the search takes at most " + CircuitArithmetic.MAX_IMAGES + " per label: set images per label");
             }
             truncated |= count < available[label];
-            images.add(imagesOf(test, label, count));
+            images.add(rowsOf(inputs, inputLabels, model.inputs(), label, count));
         }
         String approximation = approximation(truncated ? options.imagesPerLabel() : 0,
                 layers.length < model.layers() ? layers : null);
 
-        try (CircuitArithmetic net = new CircuitArithmetic(model)) {
+        try (CircuitArithmetic net = new CircuitArithmetic(model, inputBound)) {
             long searched = 0;
             for (int layer : layers) {
                 searched += net.weightOffsets[layer + 1] - net.weightOffsets[layer];
@@ -187,7 +203,7 @@ public final class EffectiveCircuitSize {
             List<LabelCircuit> circuits = inParallel(options.threads(), labels.length,
                     k -> search(net, layers, labels[k], images.get(k), options.method(), reporter), reporter);
             List<BitSet> masks = circuits.stream().map(LabelCircuit::keptMask).collect(Collectors.toList());
-            return new EcsResult(options, test.name(), layers, searched, net.scaleBits, approximation, circuits,
+            return new EcsResult(options, dataset, layers, searched, net.scaleBits, approximation, circuits,
                     Jaccard.matrix(masks), (System.nanoTime() - start) / 1e9);
         }
     }
@@ -205,13 +221,13 @@ public final class EffectiveCircuitSize {
         return parts.isEmpty() ? null : String.join("; ", parts);
     }
 
-    private static float[] imagesOf(Dataset data, int label, int count) {
-        int f = data.features();
+    /** The first {@code count} rows (of {@code f} values) of {@code rows} whose label is {@code label}. */
+    static float[] rowsOf(float[] rows, int[] rowLabels, int f, int label, int count) {
         float[] out = new float[count * f];
         int taken = 0;
-        for (int n = 0; n < data.count() && taken < count; n++) {
-            if (data.labels()[n] == label) {
-                System.arraycopy(data.images(), n * f, out, taken * f, f);
+        for (int n = 0; n < rowLabels.length && taken < count; n++) {
+            if (rowLabels[n] == label) {
+                System.arraycopy(rows, n * f, out, taken * f, f);
                 taken++;
             }
         }
@@ -305,7 +321,7 @@ public final class EffectiveCircuitSize {
     }
 
     /** Sums the weights visited by every label's search and reports them; stops all on cancel. */
-    private static final class Reporter {
+    static final class Reporter {
         private final ProgressListener listener;
         private final long total;
         private long done;
@@ -331,12 +347,12 @@ public final class EffectiveCircuitSize {
         }
     }
 
-    private interface LabelTask {
+    interface LabelTask {
         LabelCircuit run(int k);
     }
 
     /** Runs tasks 0..n-1 on up to {@code threads} threads; the first failure stops the others. */
-    private static List<LabelCircuit> inParallel(int threads, int n, LabelTask task, Reporter reporter) {
+    static List<LabelCircuit> inParallel(int threads, int n, LabelTask task, Reporter reporter) {
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(threads, n), r -> {
             Thread t = new Thread(r, "cleave-circuits");
             t.setDaemon(true);

@@ -8,6 +8,9 @@
  * <li>{@link dev.cleave.circuits.EffectiveCircuitSize}: the greedy, exact effective circuit of
  * each label, last layer to first, and the circuits' Jaccard overlaps
  * ({@link dev.cleave.circuits.EcsResult}, one {@link dev.cleave.circuits.LabelCircuit} per label).
+ * <li>{@link dev.cleave.circuits.NetworkCircuits}: the same for networks with convolutions: the
+ * ECS over the dense layers on the conv features, and over conv channels ({@code ClusterAblation}
+ * ablates conv clusters as whole output channels).
  * <li>{@link dev.cleave.circuits.Jaccard}: the overlap measure both use.
  * </ul>
  *

@@ -55,16 +55,26 @@ final class CircuitsCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "4", paramLabel = "K", description = "co-clusters when the model has none (default: ${DEFAULT-VALUE})")
     int k;
 
-    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "the model's layers by weight or module name, "
-            + "first layer first (default: found from the tensor names)")
+    @Option(names = "--layers", split = ",", paramLabel = "NAME", description = "an MLP: the model's layers by weight or module "
+            + "name, first layer first (default: found from the tensor names); a CNN: the layers to co-cluster, fcN, convN or "
+            + "sequence indices (default: its dense hidden-to-hidden layers)")
     List<String> chain;
+
+    @Option(names = "--arch", paramLabel = "ARCH", description = "the network's architecture for a file that does not record "
+            + "it (a preset or a layer list, as for eval --arch); cleave-net-v1 files say their own")
+    String arch;
 
     @Option(names = "--images-per-label", defaultValue = "0", paramLabel = "N",
             description = "ECS on the first N test images of each label (0 = all: exact)")
     int imagesPerLabel;
 
-    @Option(names = "--ecs-layers", split = ",", paramLabel = "L", description = "layers the ECS search covers (default: all)")
+    @Option(names = "--ecs-layers", split = ",", paramLabel = "L", description = "layers the ECS search covers (default: all; "
+            + "a CNN: sequence indices of linear layers)")
     int[] ecsLayers;
+
+    @Option(names = "--ecs-channels", description = "a CNN: also the effective circuit over conv channels (a channel kept or "
+            + "pruned as a whole)")
+    boolean ecsChannels;
 
     @Option(names = "--method", defaultValue = "fast", paramLabel = "fast|naive", description = "ECS search (default: ${DEFAULT-VALUE})")
     String method;
@@ -95,7 +105,7 @@ final class CircuitsCommand implements Callable<Integer> {
                 EffectiveCircuitSize.Options ecs = noEcs ? null
                         : new EffectiveCircuitSize.Options(null, imagesPerLabel, ecsLayers, method, device.threads());
                 result = Pipeline.circuits(new CircuitsRequest(model, chain, clustersFile, k, dataset, dataDir, ecs, common.seed,
-                        device, out), test, backend, progress);
+                        device, out, arch, ecsChannels), test, backend, progress);
             }
             CircuitsRun printed = result;
             common.emit(w, result, out, () -> printText(w, printed));
@@ -104,6 +114,9 @@ final class CircuitsCommand implements Callable<Integer> {
     }
 
     private static void printText(PrintWriter w, CircuitsRun r) {
+        if (r.arch() != null) {
+            w.println("network: " + r.arch());
+        }
         CommonOptions.printLayers(w, r.modelLayers(), r.assumption());
         AblationResult a = r.ablation();
         w.println("clusters: " + r.clustersFrom() + "; layers " + Arrays.toString(a.layers()).replace(" ", "") + ", k = " + a.k());
@@ -123,9 +136,20 @@ final class CircuitsCommand implements Callable<Integer> {
             for (double v : r.ecs()) {
                 sb.append(String.format(" %.4f", v));
             }
-            w.printf("effective circuit size per label:%s (mean %.4f; %s; %.1f s)%n", sb, r.meanEcs(),
+            String over = e.unit() == null ? "" : " (dense layers " + Arrays.toString(e.layers()).replace(" ", "") + ")";
+            w.printf("effective circuit size per label%s:%s (mean %.4f; %s; %.1f s)%n", over, sb, r.meanEcs(),
                     e.approximation() == null ? "exact" : e.approximation(), e.seconds());
             w.printf("mean Jaccard overlap between labels' circuits %.3f%n", r.meanCircuitOverlap());
+        }
+        if (r.channelEcs() != null) {
+            EcsResult e = r.channelEcsResult();
+            StringBuilder sb = new StringBuilder();
+            for (double v : r.channelEcs()) {
+                sb.append(String.format(" %.4f", v));
+            }
+            w.printf("channel circuit size per label (%d channels of layers %s):%s (mean %.4f; %s; %.1f s)%n", e.weights(),
+                    Arrays.toString(e.layers()).replace(" ", ""), sb, r.meanChannelEcs(),
+                    e.approximation() == null ? "exact" : e.approximation(), e.seconds());
         }
     }
 }

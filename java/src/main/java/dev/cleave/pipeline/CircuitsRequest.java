@@ -14,8 +14,10 @@ import java.util.stream.Collectors;
  * asks {@link Pipeline#circuits} for.
  *
  * @param model    the model file (safetensors)
- * @param chain    the model's layers by weight or module name, first layer first; empty: found
- *                 from the tensor names
+ * @param chain    an MLP file: the model's layers by weight or module name, first layer first;
+ *                 empty: found from the tensor names. A network (a cleave-net-v1 file, or any
+ *                 file with {@code arch}): the layers to co-cluster ({@code fc2}, {@code conv1},
+ *                 a sequence index or {@code layers.<i>}); empty: its dense hidden-to-hidden layers
  * @param clusters a {@code cleave cocluster --out} file whose clusters are ablated; null: the
  *                 model's own modular clusters, else co-clustering the hidden layers with k
  * @param k        co-clusters when the model has none
@@ -25,14 +27,23 @@ import java.util.stream.Collectors;
  * @param seed     the one seed (co-clustering)
  * @param device   where it runs (with its threads)
  * @param out      where the result is written (recorded in the command line); null: nowhere
+ * @param arch     the network's architecture for a file that does not record one (as
+ *                 {@code eval --arch}); null: the file's own, or an MLP
+ * @param channelEcs also search the effective circuit over conv channels (a network with convs only)
  */
 public record CircuitsRequest(Path model, List<String> chain, Path clusters, int k, String dataset, Path dataDir,
-        EffectiveCircuitSize.Options ecs, long seed, Device device, Path out) {
+        EffectiveCircuitSize.Options ecs, long seed, Device device, Path out, String arch, boolean channelEcs) {
     public CircuitsRequest {
         Objects.requireNonNull(model, "model");
         chain = chain == null ? List.of() : List.copyOf(chain);
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(device, "device");
+    }
+
+    /** An MLP's circuits (no --arch, no channel search). */
+    public CircuitsRequest(Path model, List<String> chain, Path clusters, int k, String dataset, Path dataDir,
+            EffectiveCircuitSize.Options ecs, long seed, Device device, Path out) {
+        this(model, chain, clusters, k, dataset, dataDir, ecs, seed, device, out, null, false);
     }
 
     /** With the layers found from the tensor names. */
@@ -44,6 +55,9 @@ public record CircuitsRequest(Path model, List<String> chain, Path clusters, int
     /** The options as {@code cleave circuits} words. */
     List<String> arguments() {
         List<String> a = new ArrayList<>(List.of(model.toString()));
+        if (arch != null) {
+            Provenance.add(a, "--arch", arch);
+        }
         if (!chain.isEmpty()) {
             Provenance.add(a, "--layers", String.join(",", chain));
         }
@@ -60,6 +74,9 @@ public record CircuitsRequest(Path model, List<String> chain, Path clusters, int
                         .collect(Collectors.joining(",")));
             }
             Provenance.add(a, "--method", ecs.method());
+            if (channelEcs) {
+                a.add("--ecs-channels");
+            }
         }
         Provenance.addIfGiven(a, "--out", out);
         return a;

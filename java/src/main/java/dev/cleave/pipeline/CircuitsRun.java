@@ -27,10 +27,15 @@ import dev.cleave.circuits.EcsResult;
  * @param meanCircuitOverlap mean Jaccard overlap between different labels' circuits (NaN when
  *                           no pair has one); null without ECS
  * @param provenance         how it was produced; null in a file written before Cleave recorded it
+ * @param arch               a network's layer list and input shape; null for an MLP (left out of its JSON)
+ * @param channelEcsResult   the effective circuits over conv channels (masks left out); null
+ *                           unless asked for
+ * @param channelEcs         each label's channel circuit size; null unless asked for
+ * @param meanChannelEcs     their mean; null unless asked for
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"model", "model_layers", "assumption", "clusters_from", "ablation", "ecs_result", "ecs", "mean_ecs", "mean_circuit_overlap", "command",
-        "provenance"})
+@JsonPropertyOrder({"model", "arch", "model_layers", "assumption", "clusters_from", "ablation", "ecs_result", "ecs", "mean_ecs",
+        "mean_circuit_overlap", "channel_ecs_result", "channel_ecs", "mean_channel_ecs", "command", "provenance"})
 @JsonIgnoreProperties(value = "command", allowGetters = true)
 public record CircuitsRun(
         @JsonProperty("model") String model,
@@ -42,10 +47,27 @@ public record CircuitsRun(
         @JsonProperty("ecs") double[] ecs,
         @JsonProperty("mean_ecs") Double meanEcs,
         @JsonProperty("mean_circuit_overlap") Double meanCircuitOverlap,
-        @JsonProperty("provenance") Provenance provenance) {
+        @JsonProperty("provenance") Provenance provenance,
+        @JsonProperty("arch") String arch,
+        @JsonProperty("channel_ecs_result") EcsResult channelEcsResult,
+        @JsonProperty("channel_ecs") double[] channelEcs,
+        @JsonProperty("mean_channel_ecs") Double meanChannelEcs) {
 
     public CircuitsRun {
         ecs = ecs == null ? null : ecs.clone();
+        channelEcs = channelEcs == null ? null : channelEcs.clone();
+    }
+
+    /** An MLP's circuits. */
+    public CircuitsRun(String model, String modelLayers, String assumption, String clustersFrom, AblationResult ablation,
+            EcsResult ecsResult, double[] ecs, Double meanEcs, Double meanCircuitOverlap, Provenance provenance) {
+        this(model, modelLayers, assumption, clustersFrom, ablation, ecsResult, ecs, meanEcs, meanCircuitOverlap, provenance, null,
+                null, null, null);
+    }
+
+    @Override
+    public double[] channelEcs() {
+        return channelEcs == null ? null : channelEcs.clone();
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.cleave.circuits.ClusterAblation;
 import dev.cleave.circuits.EcsResult;
 import dev.cleave.circuits.EffectiveCircuitSize;
 import dev.cleave.circuits.LabelCircuit;
+import dev.cleave.circuits.NetworkCircuits;
 import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.ClusterResult;
 import dev.cleave.cluster.CoClusterOptions;
@@ -28,6 +29,9 @@ import dev.cleave.graph.SliceNorm;
 import dev.cleave.modular.Enmeshment;
 import dev.cleave.modular.LayerClusters;
 import dev.cleave.modular.LayerSelection;
+import dev.cleave.modular.ChannelClusters;
+import dev.cleave.nn.Network;
+import dev.cleave.train.RunDir;
 import dev.cleave.nn.Backend;
 import dev.cleave.train.ModelFile;
 import dev.cleave.util.FloatMatrix;
@@ -319,6 +323,13 @@ public final class Pipeline {
             throw new IllegalArgumentException("circuits on " + request.device() + " was given the ops of " + ops.device());
         }
         Path modelFile = request.model();
+        if (request.arch() != null || ModelFile.isNetworkFile(modelFile)) {
+            return circuitsOfNetwork(request, test, ops, progress);
+        }
+        requireLinearLayers(request);
+        if (request.channelEcs()) {
+            throw new InvalidInputException(modelFile + " is an MLP: it has no conv channels to search (leave out --ecs-channels)");
+        }
         try (ModelFile.Loaded loaded = ModelFile.load(modelFile, request.chain())) {
             String clustersFrom;
             List<LayerClusters> clusters;
@@ -345,11 +356,162 @@ public final class Pipeline {
                 perLabel[i] = e.circuits().get(i).ecs();
                 sum += perLabel[i];
             }
-            EcsResult stored = new EcsResult(e.options(), e.dataset(), e.layers(), e.weights(), e.scaleBits(), e.approximation(),
-                    e.circuits().stream().map(LabelCircuit::withoutMask).toList(), e.circuitOverlap(), e.seconds());
+            EcsResult stored = e.withoutMasks();
             return new CircuitsRun(modelFile.toString(), loaded.layers(), loaded.assumption(), clustersFrom, ablation, stored, perLabel, sum / perLabel.length,
                     meanOffDiagonal(e.circuitOverlap()), request.provenance());
         }
+    }
+
+    /** A PyTorch file with conv layers and no --arch: one line saying to give it (the MLP loader would only refuse the conv). */
+    private static void requireLinearLayers(CircuitsRequest request) {
+        dev.cleave.io.SafetensorsFile f = dev.cleave.io.Safetensors.read(request.model());
+        if (ModelFile.FORMAT.equals(f.metadata().get("format"))) {
+            return;
+        }
+        List<dev.cleave.io.StateDict.Layer> layers;
+        try {
+            layers = dev.cleave.io.StateDict.layers(f, request.chain());
+        } catch (InvalidInputException e) {
+            return; // the MLP loader reports it, naming the file
+        }
+        if (layers.stream().anyMatch(l -> l.kind() != dev.cleave.io.StateDict.Kind.LINEAR)) {
+            throw new InvalidInputException(request.model() + " has conv layers (" + dev.cleave.io.StateDict.summary(layers)
+                    + ") but does not say its architecture: give it with --arch (a preset such as g24-cnn or a layer list, "
+                    + "as for cleave eval --arch)");
+        }
+    }
+
+    /**
+     * Circuits of a network with convolutions (a cleave-net-v1 file, or a state_dict read with
+     * the request's arch): ablation of its dense and conv clusters on {@code ops}, the dense ECS
+     * and, when asked, the channel ECS ({@link NetworkCircuits}).
+     */
+    private static CircuitsRun circuitsOfNetwork(CircuitsRequest request, Dataset test, Backend ops, ProgressListener progress) {
+        Path modelFile = request.model();
+        try (ModelFile.LoadedNetwork loaded = ModelFile.loadNetwork(modelFile, request.arch(), test.shape())) {
+            Network network = loaded.network();
+            dev.cleave.nn.Arch arch = network.arch();
+            String archLine = arch.layerList() + " on " + arch.input().channels() + "x" + arch.input().height() + "x"
+                    + arch.input().width();
+            String layersLine = "layers: " + describeLayers(network);
+            String clustersFrom;
+            List<LayerClusters> clusters;
+            List<LayerClusters> stored = RunDir.clustersOf(loaded.metadata());
+            if (request.clusters() != null) {
+                clustersFrom = request.clusters().toString();
+                clusters = readClusters(request.clusters());
+            } else if (!stored.isEmpty() && request.chain().isEmpty()) {
+                clustersFrom = "model metadata (modular training)";
+                clusters = stored;
+            } else {
+                int[] chosen = request.chain().isEmpty() ? NetworkCircuits.hiddenLinearLayers(arch)
+                        : request.chain().stream().mapToInt(n -> NetworkCircuits.layerIndex(arch, n)).toArray();
+                if (chosen.length == 0) {
+                    throw new InvalidInputException(modelFile + " has no dense hidden-to-hidden layers to co-cluster: choose the "
+                            + "layers with --layers (fc1, conv1, ...)");
+                }
+                clusters = coclusterNetworkLayers(network, chosen, request);
+                clustersFrom = "co-clustering of " + Arrays.stream(chosen).mapToObj(l -> layerName(arch, l))
+                        .collect(java.util.stream.Collectors.joining(", ")) + ", k = " + request.k();
+            }
+            AblationResult ablation = ClusterAblation.run(network, clusters, test, ops, ClusterAblation.Options.defaults(), progress);
+            EcsResult dense = null;
+            double[] perLabel = null;
+            Double mean = null;
+            Double overlap = null;
+            EcsResult channels = null;
+            double[] perLabelChannels = null;
+            Double meanChannels = null;
+            if (request.ecs() != null) {
+                EcsResult e = NetworkCircuits.denseEcs(network, test, request.ecs(), progress);
+                dense = e.withoutMasks();
+                perLabel = e.circuits().stream().mapToDouble(LabelCircuit::ecs).toArray();
+                mean = Arrays.stream(perLabel).average().orElse(Double.NaN);
+                overlap = meanOffDiagonal(e.circuitOverlap());
+                if (request.channelEcs()) {
+                    EffectiveCircuitSize.Options o = request.ecs();
+                    EcsResult c = NetworkCircuits.channelEcs(network, test, new EffectiveCircuitSize.Options(o.labels(),
+                            o.imagesPerLabel(), null, o.method(), o.threads()), progress);
+                    channels = c.withoutMasks();
+                    perLabelChannels = c.circuits().stream().mapToDouble(LabelCircuit::ecs).toArray();
+                    meanChannels = Arrays.stream(perLabelChannels).average().orElse(Double.NaN);
+                }
+            } else if (request.channelEcs()) {
+                throw new InvalidInputException("--ecs-channels needs the ECS search: leave out --no-ecs");
+            }
+            return new CircuitsRun(modelFile.toString(), layersLine, null, clustersFrom, ablation, dense, perLabel, mean, overlap,
+                    request.provenance(), archLine, channels, perLabelChannels, meanChannels);
+        }
+    }
+
+    /** "0 conv 16x1x3x3, 4 linear 64x3136, ..." (sequence index, kind, PyTorch shape) of a network's weight layers. */
+    private static String describeLayers(Network network) {
+        List<String> parts = new ArrayList<>();
+        for (Network.Named n : network.tensors()) {
+            if (n.name().endsWith(".weight") && n.spec().role() == dev.cleave.nn.Layer.Role.WEIGHT) {
+                String kind = network.arch().layers().get(n.layer()) instanceof dev.cleave.nn.Layer.Conv2d ? "conv" : "linear";
+                parts.add(layerName(network.arch(), n.layer()) + " = layers." + n.layer() + " " + kind + " "
+                        + Arrays.stream(n.spec().dims()).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining("x")));
+            }
+        }
+        return String.join(", ", parts);
+    }
+
+    /** fcN or convN of a layer (G24's names). */
+    private static String layerName(dev.cleave.nn.Arch arch, int layer) {
+        int[] linear = NetworkCircuits.linearLayers(arch);
+        int[] conv = NetworkCircuits.convLayers(arch);
+        for (int i = 0; i < linear.length; i++) {
+            if (linear[i] == layer) {
+                return "fc" + (i + 1);
+            }
+        }
+        for (int i = 0; i < conv.length; i++) {
+            if (conv[i] == layer) {
+                return "conv" + (i + 1);
+            }
+        }
+        return "layers." + layer;
+    }
+
+    /**
+     * Co-clusters the chosen layers of a network: a linear layer's |W| as for an MLP, a conv
+     * layer's out x in channel-norm matrix (L1 of each kernel slice, batchnorm folded) with
+     * {@link ChannelClusters}; the request's k, seed and device.
+     */
+    private static List<LayerClusters> coclusterNetworkLayers(Network network, int[] chosen, CircuitsRequest request) {
+        dev.cleave.nn.Arch arch = network.arch();
+        CoClusterOptions options = CoClusterOptions.defaults().withK(request.k()).withVariant(CoClusterVariant.JOINT)
+                .withSeed(request.seed()).withThreads(request.device().threads()).withBackend(request.device());
+        List<LayerClusters> out = new ArrayList<>();
+        for (int l : chosen) {
+            dev.cleave.nn.Layer layer = arch.layers().get(l);
+            float[] w = tensorOf(network, l, "weight");
+            try {
+                if (layer instanceof dev.cleave.nn.Layer.Conv2d conv) {
+                    int in = arch.shape(l).channels();
+                    dev.cleave.graph.CnnLayer cl = dev.cleave.graph.CnnLayer.conv(conv.outChannels(), in, conv.kernel(), conv.kernel(), w);
+                    if (l + 1 < arch.layers().size() && arch.layers().get(l + 1) instanceof dev.cleave.nn.Layer.BatchNorm2d) {
+                        cl = cl.withBatchNorm(tensorOf(network, l + 1, "weight"), tensorOf(network, l + 1, "running_var"),
+                                dev.cleave.nn.Layer.BatchNorm2d.EPS);
+                    }
+                    out.add(ChannelClusters.cocluster(l, cl, dev.cleave.graph.SliceNorm.L1, request.k(), false, request.seed(),
+                            request.device()));
+                } else {
+                    int outF = ((dev.cleave.nn.Layer.Linear) layer).outFeatures();
+                    CoClusterResult r = CoClustering.cocluster(new FloatMatrix(outF, w.length / outF, w), options);
+                    out.add(new LayerClusters(l, request.k(), r.rowLabels(), r.columnLabels()));
+                }
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(request.model() + ", " + layerName(arch, l) + " (layers." + l + "): " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
+    private static float[] tensorOf(Network network, int layer, String name) {
+        String full = "layers." + layer + "." + name;
+        return network.tensors().stream().filter(n -> n.name().equals(full)).findFirst().orElseThrow().tensor().toArray();
     }
 
     /** Co-clusters a model's hidden-to-hidden layers for circuits, on the request's device, k-means++ restarts as default. */

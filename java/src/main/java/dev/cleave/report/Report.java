@@ -349,7 +349,9 @@ public final class Report {
             }
             figure(Charts.png(Charts.heatMap(r.name() + ": accuracy drop when a cluster is off", labels, clusters, off, "label",
                     "cluster")), esc(r.name()) + ": test accuracy drop per label when each cluster is ablated (OFF); "
-                    + "specialisation " + fmt(ab.specialisation(), 3) + ".");
+                    + "specialisation " + fmt(ab.specialisation(), 3) + "."
+                    + (r.circuits().arch() == null ? "" : " Network " + esc(r.circuits().arch()) + "; clusters of layers "
+                            + esc(Arrays.toString(ab.layers())) + " (" + esc(r.circuits().clustersFrom()) + ")."));
             any = true;
         }
         if (!any) {
@@ -374,9 +376,28 @@ public final class Report {
             }
         }
         if (any) {
-            figure(Charts.png(chart), "Smaller means a smaller circuit suffices for that label.");
+            figure(Charts.png(chart), "Smaller means a smaller circuit suffices for that label."
+                    + (runs.stream().anyMatch(r -> r.circuits() != null && r.circuits().arch() != null && r.circuits().ecs() != null)
+                            ? " For a network with convolutions: the weights of its dense layers, the conv stack kept whole." : ""));
         } else {
             html.append("<p>No circuit results (cleave circuits --json into circuits.json).</p>\n");
+        }
+        CategoryChart channels = Charts.bars("Channel circuit size (fraction of conv channels kept)", "label", "ECS");
+        boolean anyChannels = false;
+        for (RunData r : runs) {
+            double[] ecs = r.circuits() == null ? null : r.circuits().channelEcs();
+            if (ecs != null && ecs.length > 0) {
+                List<String> labels = new ArrayList<>();
+                for (int i = 0; i < ecs.length; i++) {
+                    labels.add(String.valueOf(r.circuits().channelEcsResult().circuits().get(i).label()));
+                }
+                channels.addSeries(r.name(), labels, Arrays.stream(ecs).boxed().toList());
+                anyChannels = true;
+            }
+        }
+        if (anyChannels) {
+            figure(Charts.png(channels), "Effective circuit size over conv channels (cleave circuits --ecs-channels): the share "
+                    + "of conv channels a label's circuit keeps, each channel kept or pruned as a whole.");
         }
     }
 
