@@ -54,6 +54,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "test images per label for the effective circuit size (default: ${DEFAULT-VALUE}; 0 = all 1000, exact, ~5 min per model)")
     int ecsImages;
 
+    @Option(names = "--arch", paramLabel = "ARCH", description = "the network (default: F21's MLP); e.g. g24-cnn: batch 64, "
+            + "the enmeshment loss on the layers its paper clustered (fc2)")
+    String arch;
+
     @Option(names = "--data-dir", paramLabel = "DIR", description = "folder searched first for Fashion-MNIST")
     Path dataDir;
 
@@ -74,6 +78,8 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         Device device = common.device(err);
+        Demo.Request request = new Demo.Request(out, epochs, shuffles, ecsImages, dataDir, common.seed, device, arch);
+        Demo.configs(request); // a bad --arch is reported before any data is read
         try (Backend backend = device.open()) {
             common.printHeader(w, "demo", device, common.seed);
             DatasetSplit data = DatasetInstaller.load("fashion-mnist", dataDir, !noInstall, msg -> {
@@ -82,7 +88,7 @@ final class DemoCommand implements Callable<Integer> {
             });
             List<Demo.Run> runs;
             try (Progress progress = Progress.start(common.json, err)) {
-                runs = Demo.run(new Demo.Request(out, epochs, shuffles, ecsImages, dataDir, common.seed, device), data, backend,
+                runs = Demo.run(request, data, backend,
                         new Demo.Listener() {
                             @Override
                             public void step(String what) {
@@ -124,7 +130,7 @@ final class DemoCommand implements Callable<Integer> {
         json.put("report", report.toAbsolutePath().toString());
         json.put("seconds", seconds);
         if (!common.json) {
-            w.printf("%n%-9s %9s %22s %8s %22s %7s %9s %8s%n", "run", "accuracy", "C (layers 1,2,3)", "n-cut", "shuffled", "z",
+            w.printf("%n%-9s %9s %22s %8s %22s %7s %9s %8s%n", "run", "accuracy", arch == null ? "C (layers 1,2,3)" : "C (layers " + String.join(",", runs.get(1).config().modular().layers()) + ")", "n-cut", "shuffled", "z",
                     "mean ECS", "special.");
         }
         for (Demo.Run run : runs) {

@@ -5,9 +5,12 @@ import dev.cleave.cluster.ClusterOptions;
 import dev.cleave.cluster.CoClusterVariant;
 import dev.cleave.cluster.ShuffleMethod;
 import dev.cleave.data.DatasetSplit;
+import dev.cleave.modular.NetworkLayers;
+import dev.cleave.nn.Arch;
 import dev.cleave.nn.Backend;
 import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
+import dev.cleave.nn.Network;
 import dev.cleave.train.EpochMetrics;
 import dev.cleave.train.ModularOptions;
 import dev.cleave.train.RunDir;
@@ -48,11 +51,19 @@ public final class Demo {
      *                  the configs and commands); null otherwise
      * @param seed      the one seed
      * @param device    where everything runs
+     * @param arch      null for F21's MLP; else a network (--arch), trained with batch 64 as G24
+     *                  and F21 did, the enmeshment loss on the layers its paper clustered
+     *                  ({@link NetworkLayers#defaultSpec}: fc2 for g24-cnn)
      */
-    public record Request(Path out, int epochs, int shuffles, int ecsImages, Path dataDir, long seed, Device device) {
+    public record Request(Path out, int epochs, int shuffles, int ecsImages, Path dataDir, long seed, Device device, String arch) {
         public Request {
             Objects.requireNonNull(out, "out");
             Objects.requireNonNull(device, "device");
+        }
+
+        /** The MLP demo. */
+        public Request(Path out, int epochs, int shuffles, int ecsImages, Path dataDir, long seed, Device device) {
+            this(out, epochs, shuffles, ecsImages, dataDir, seed, device, null);
         }
     }
 
@@ -77,10 +88,27 @@ public final class Demo {
                     plain.batchSize(), plain.lr(), plain.dropout(), plain.l1(), plain.l2(), plain.seed(), plain.backend(),
                     plain.threads(), null, null, null, null);
         }
+        if (request.arch() != null) {
+            plain = new TrainConfig(plain.dataset(), plain.dataDir(), null, plain.epochs(), NETWORK_BATCH, plain.lr(), 0f, 0f, 0f,
+                    plain.seed(), plain.backend(), plain.threads(), null, null, null, null, request.arch(), null, null);
+        }
         int warmup = Math.min(ModularOptions.DEFAULT_WARMUP, Math.max(0, request.epochs() - 1));
         TrainConfig modular = plain.withModular(new ModularOptions(ModularOptions.DEFAULT_LAMBDA, ModularOptions.DEFAULT_K,
-                "hidden", warmup, "cocluster"));
+                modularLayers(plain), warmup, "cocluster"));
         return List.of(plain, modular);
+    }
+
+    /** The batch size of the network demo (G24's and F21's CNNs). */
+    public static final int NETWORK_BATCH = 64;
+
+    /** The layers the modular run's loss acts on: the MLP's hidden layers, or the network's paper default. */
+    private static String modularLayers(TrainConfig plain) {
+        Arch a = plain.network();
+        if (a == null) {
+            return "hidden";
+        }
+        return NetworkLayers.select(NetworkLayers.defaultSpec(a), a, "--arch").stream()
+                .map(l -> String.valueOf(l.module())).collect(java.util.stream.Collectors.joining(","));
     }
 
     /**
@@ -97,8 +125,10 @@ public final class Demo {
             Path dir = request.out().resolve(RUNS.get(i));
             dirs.add(dir);
             listener.step("training " + RUNS.get(i) + ": " + config.commandLine() + " --out " + dir);
-            try (RunDir run = RunDir.create(dir, config); Mlp model = Trainer.initialModel(config, ops);
-                    Trainer trainer = new Trainer(config, ops, model)) {
+            boolean network = config.network() != null;
+            try (RunDir run = RunDir.create(dir, config); Mlp model = network ? null : Trainer.initialModel(config, ops);
+                    Network net = network ? Trainer.initialNetwork(config, ops) : null;
+                    Trainer trainer = network ? new Trainer(config, ops, net) : new Trainer(config, ops, model)) {
                 last.add(run.trainToEnd(trainer, config, data, listener, m -> listener.epoch(config, m)));
             }
         }
@@ -113,9 +143,10 @@ public final class Demo {
             clusterings.add(c);
         }
         Path baseline = dirs.get(0);
-        listener.step("co-clustering the baseline's hidden layers (k = " + ModularOptions.DEFAULT_K + ") for comparison");
+        String coLayers = configs.get(1).modular().layers();
+        listener.step("co-clustering the baseline's layers " + coLayers + " (k = " + ModularOptions.DEFAULT_K + ") for comparison");
         CoclusterRun co = Pipeline.cocluster(new CoclusterRequest(baseline.resolve(RunDir.MODEL), ModularOptions.DEFAULT_K,
-                "hidden", CoClusterVariant.JOINT, request.seed(), device, baseline.resolve(Results.COCLUSTER_FILE)));
+                coLayers, CoClusterVariant.JOINT, request.seed(), device, baseline.resolve(Results.COCLUSTER_FILE)));
         Results.write(baseline.resolve(Results.COCLUSTER_FILE), co);
         List<Run> runs = new ArrayList<>();
         for (int i = 0; i < dirs.size(); i++) {

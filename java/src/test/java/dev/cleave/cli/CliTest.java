@@ -444,4 +444,35 @@ class CliTest {
             assertTrue(command.contains("--backend cuda-emu --threads 2"), run + " cluster.json: " + command);
         }
     }
+
+    /**
+     * demo --arch g24-cnn on a small 28x28 set (two epochs, one of warm-up): both runs train G24's
+     * CNN at batch 64, the modular one with the loss on fc2 (layers.6) only, and the table and
+     * the records say so.
+     */
+    @Test
+    void demoOfG24CnnTrainsPlainAndModularNetworksAndAnalysesBoth() throws IOException {
+        Path fashion = tmp.resolve("fashion-28-cnn");
+        Files.createDirectories(fashion);
+        write(fashion, "train", 128, 5, 28);
+        write(fashion, "t10k", 40, 6, 28);
+        Path out = tmp.resolve("cnn-demo");
+        Result d = cli("demo", "--arch", "g24-cnn", "--out", out.toString(), "--data-dir", fashion.toString(), "--no-install",
+                "--epochs", "2", "--shuffles", "2", "--ecs-images", "1", "--threads", "2");
+        assertEquals(0, d.code(), d.err());
+        assertTrue(d.out().contains("--arch g24-cnn --epochs 2 --batch-size 64 --modular-lambda 20.0 --modular-k 4 --modular-layers 6"),
+                d.out());
+        assertTrue(d.out().contains("C (layers 6)"), d.out());
+        String config = Files.readString(out.resolve("modular").resolve("config.json"));
+        assertTrue(config.contains("\"arch\" : \"g24-cnn\""), config);
+        String metrics = Files.readString(out.resolve("modular").resolve("metrics.jsonl"));
+        assertTrue(metrics.contains("\"clusterability\":{\"layers.6.weight\""), metrics);
+        String co = Files.readString(out.resolve("baseline").resolve("cocluster.json"));
+        assertTrue(co.contains("\"layer\" : 6"), co);
+        assertTrue(Files.size(out.resolve("report.html")) > 1000);
+        Result again = cli("demo", "--arch", "nonsense", "--out", tmp.resolve("cnn-demo-2").toString(), "--data-dir",
+                fashion.toString(), "--no-install");
+        assertEquals(2, again.code(), again.err());
+        assertEquals(1, again.err().strip().lines().count(), again.err());
+    }
 }
