@@ -342,8 +342,8 @@ public record TrainConfig(
         long suggestedXmx = (Math.max(need.heapBytes(), need.nativeBytes()) * 5 / 4 >> 30) + 1;
         throw new InvalidInputException((layers == null ? "--arch " + arch : "--layers " + widthList(layers)) + ": training needs about " + bytes(need.heapBytes())
                 + " of Java heap and " + bytes(need.nativeBytes()) + " of native memory, but " + bytes(heapAvailable)
-                + " of heap and " + bytes(nativeAvailable) + " of native memory are available: use narrower --layers, "
-                + "or give more memory (JAVA_OPTS=\"-Xmx" + suggestedXmx + "g\"; native memory follows -Xmx unless "
+                + " of heap and " + bytes(nativeAvailable) + " of native memory are available: use "
+                + (layers == null ? "a smaller network" : "narrower --layers") + ", or give more memory (JAVA_OPTS=\"-Xmx" + suggestedXmx + "g\"; native memory follows -Xmx unless "
                 + "-Dorg.bytedeco.javacpp.maxBytes is set) on a machine that has it");
     }
 
