@@ -7,25 +7,17 @@ and /proc/loadavg.
 
     /usr/bin/python3 benchmarks/scripts/cnn_peak_memory.py          # from the repository root
 """
-import gzip, os, resource, struct, subprocess, sys, tempfile, time
+import os, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DATA = "/usr/share/datasets/fashion-mnist"
 
 
 def torch_epoch():
-    import numpy as np
     import torch
     torch.set_num_threads(2)
     torch.manual_seed(0)
 
-    def idx(name):
-        with gzip.open(os.path.join(DATA, name)) as f:
-            raw = f.read()
-        dims = raw[3]
-        shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
-        return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
+    from pytorch_cnn_interop import idx  # the IDX reader of the interop scripts
     x = torch.tensor(idx("train-images-idx3-ubyte.gz").reshape(-1, 1, 28, 28), dtype=torch.float32) / 255
     y = torch.tensor(idx("train-labels-idx1-ubyte.gz"), dtype=torch.long)
     nn = torch.nn

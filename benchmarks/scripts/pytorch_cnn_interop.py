@@ -100,28 +100,6 @@ def cleave(*args):
     return p.stdout
 
 
-def check(model_file, tmp, x, y):
-    tensors, meta = read_safetensors(model_file)
-    shape = [int(v) for v in meta["input_shape"].split("x")]
-    net = sequential(meta["arch"], shape)
-    net.load_state_dict(tensors, strict=True)
-    net.eval()
-    with torch.no_grad():
-        logits = torch.cat([net(x[i:i + 1000].reshape(-1, *shape)) for i in range(0, len(x), 1000)])
-        loss = nn.functional.cross_entropy(logits.double(), y, reduction="none")
-    pred = logits.argmax(1)
-    csv = os.path.join(tmp, "predictions.csv")
-    cleave("eval", model_file, "--dataset", "fashion-mnist", "--predictions", csv)
-    rows = np.loadtxt(csv, delimiter=",", skiprows=1)
-    same = int((rows[:, 2].astype(int) == pred.numpy()).sum())
-    worst = float(np.max(np.abs(rows[:, 3] - loss.numpy()) - 1e-3 * np.abs(loss.numpy())))
-    ok = same == len(y) and worst <= 1e-4 and (rows[:, 1].astype(int) == y.numpy()).all()
-    print(f"{model_file}: {meta['arch']} on {meta['input_shape']}: loaded with strict=True; "
-          f"{same}/{len(y)} predictions equal, worst loss difference beyond 1e-3 relative {worst:.2e}, "
-          f"PyTorch accuracy {float((pred == y).double().mean()):.4f} -> {'OK' if ok else 'MISMATCH'}")
-    return ok
-
-
 def compare(what, csv, logits, y):
     """Cleave's --predictions CSV against PyTorch's logits, image by image."""
     loss = nn.functional.cross_entropy(logits.double(), y, reduction="none")
