@@ -109,7 +109,8 @@ int cleave_adam_update(float* w, const float* g, float* m, float* v, const float
                        float lr, float beta1, float beta2, float eps, int64_t step);
 
 /* ---- the fused training step: the CUDA library's fused ops (cuda/include/cleave_cuda_ops.h,
- * the same names and semantics); here each is the unfused kernels above in sequence. ----
+ * the same names and semantics); here the unfused kernels above in sequence, linear_dropout_backward
+ * with its dx masking in the epilogue of linear_backward's dx slabs (the same operations per element). ----
  * linear_dropout_forward: linear_forward, then dropout_forward on y when mask is not NULL.
  * linear_dropout_backward: dy = dL/d(pre-activation), unchanged; dw, db (may be NULL) as
  *   linear_backward; dx (may be NULL) = (dy w) * x_mask (may be NULL), then 0 where x <= 0 when
@@ -133,6 +134,13 @@ int cleave_adam_update_multi(int count, float* const* w, const float* const* g, 
                              float* const* v, const float* const* mask, const int64_t* n,
                              const float* l1, const float* l2, float lr, float beta1, float beta2,
                              float eps, int64_t step);
+
+/* ---- load_batch: the rows of one minibatch ----
+ * images (rows x features, row-major) and labels (rows): x (batch x features) row r = image
+ * order[first + r] (first + r when order is NULL), y[r] = its label. Fails on an index outside
+ * [0, rows). */
+int cleave_load_batch(const float* images, const int32_t* labels, int rows, const int32_t* order, int first,
+                      int batch, int features, float* x, int32_t* y);
 
 /* ---- prune_mask: magnitude pruning of one weight tensor ----
  * Sets mask[i] = 0 for the round(sparsity * n) entries of smallest |w| (ties broken by lower

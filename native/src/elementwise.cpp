@@ -1,8 +1,9 @@
 // Elementwise ops over parameter and activation buffers: dropout_forward/backward,
-// weight_penalty and the fused adam_update. Each is a single pass; long ones split over
-// OpenMP threads, short ones stay on the caller's thread.
+// weight_penalty and the fused adam_update; and load_batch, the gather of a minibatch's rows.
+// Each is a single pass; long ones split over OpenMP threads, short ones stay on the caller's thread.
 #include <omp.h>
 #include <cmath>
+#include <cstring>
 #include "cleave_cpu.h"
 #include "common.h"
 
@@ -115,6 +116,11 @@ extern "C" int cleave_adam_update_multi(int count, float* const* w, const float*
   const float step_size = (float)(lr / c1);
   const float inv_sqrt_c2 = (float)(1.0 / std::sqrt(c2));
   const float a1 = 1.0f - beta1, a2 = 1.0f - beta2;
+  // One parallel region for all tensors (each split statically over the team, no barrier between
+  // tensors: the updates are elementwise and independent), rather than one per tensor.
+  int64_t total = 0;
+  for (int t = 0; t < count; ++t) total += n[t];
+#pragma omp parallel if (total > cleave::kParallelMin) num_threads(cleave::team(cleave::threads()))
   for (int t = 0; t < count; ++t) {
     float* wt = w[t];
     const float* gt = g[t];
@@ -124,15 +130,46 @@ extern "C" int cleave_adam_update_multi(int count, float* const* w, const float*
     const int64_t nt = n[t];
     const float l1t = l1[t], two_l2 = 2.0f * l2[t];
     if (l1t != 0.0f || two_l2 != 0.0f) {
-#pragma omp parallel for schedule(static) if (nt > cleave::kParallelMin) num_threads(cleave::team(cleave::threads()))
+#pragma omp for schedule(static) nowait
       for (int64_t i = 0; i < nt; ++i)
         adam_element(wt, penalized(gt[i], wt[i], l1t, two_l2), mt, vt, kt, i, step_size, inv_sqrt_c2, beta1,
                      beta2, a1, a2, eps);
     } else {
-#pragma omp parallel for schedule(static) if (nt > cleave::kParallelMin) num_threads(cleave::team(cleave::threads()))
+#pragma omp for schedule(static) nowait
       for (int64_t i = 0; i < nt; ++i)
         adam_element(wt, gt[i], mt, vt, kt, i, step_size, inv_sqrt_c2, beta1, beta2, a1, a2, eps);
     }
+  }
+  return cleave::ok();
+}
+
+extern "C" int cleave_load_batch(const float* images, const int32_t* labels, int rows, const int32_t* order,
+                                 int first, int batch, int features, float* x, int32_t* y) {
+  const char* op = "load_batch";
+  CLEAVE_REQUIRE(op, images && labels && x && y, "images, labels, x and y must not be null");
+  CLEAVE_REQUIRE(op, batch > 0 && features > 0 && rows > 0 && first >= 0,
+                 "batch, features and rows must be positive and first >= 0, got %d, %d, %d, %d", batch, features,
+                 rows, first);
+  CLEAVE_REQUIRE(op, order || (int64_t)first + batch <= rows, "rows %d .. %d of %d", first, first + batch, rows);
+  for (int r = 0; r < batch; ++r) {
+    const int32_t idx = order ? order[first + r] : first + r;
+    CLEAVE_REQUIRE(op, idx >= 0 && idx < rows, "order[%d] = %d is outside [0, %d)", first + r, idx, rows);
+    y[r] = labels[idx];
+  }
+  // Rows of a shuffled epoch are scattered over the whole set: each thread copies its share of
+  // rows, prefetching the row kAhead rows on (the copy itself is bandwidth-bound once the row streams).
+  constexpr int kAhead = 4;
+  const size_t row_bytes = sizeof(float) * (size_t)features;
+#pragma omp parallel for schedule(static) if ((int64_t)batch * features > cleave::kParallelMin) \
+    num_threads(cleave::team(cleave::threads()))
+  for (int r = 0; r < batch; ++r) {
+    if (r + kAhead < batch) {
+      const int32_t ahead = order ? order[first + r + kAhead] : first + r + kAhead;
+      const char* p = reinterpret_cast<const char*>(images + (size_t)ahead * features);
+      for (size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(p + b, 0, 0);
+    }
+    const int32_t idx = order ? order[first + r] : first + r;
+    std::memcpy(x + (size_t)r * features, images + (size_t)idx * features, row_bytes);
   }
   return cleave::ok();
 }

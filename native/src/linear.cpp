@@ -75,11 +75,52 @@ void backward_w_slab(const float* x, const float* y, float* dy, float* dw, float
               dw + (size_t)j0 * in, in);
 }
 
-// dx[:, i0:i1] = dy w[:, i0:i1].
-void backward_x_slab(const float* w, const float* dy, float* dx, int batch, int in, int out, int i0, int i1) {
+// dx[:, i0:i1] = dy w[:, i0:i1], then (the epilogue, while the slab is in cache) times x_mask
+// when given, then 0 where x <= 0 when relu_x: linear_dropout_backward's masking, element for
+// element the same operations as a pass over all of dx.
+void backward_x_slab(const float* w, const float* dy, float* dx, int batch, int in, int out, int i0, int i1,
+                     const float* x, const float* x_mask, int relu_x) {
   if (i1 <= i0) return;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, i1 - i0, out, 1.0f, dy, out, w + i0, in, 0.0f,
               dx + i0, in);
+  if (!x_mask && !relu_x) return;
+  for (int r = 0; r < batch; ++r) {
+    float* dr = dx + (size_t)r * in;
+    if (x_mask) {
+      const float* mr = x_mask + (size_t)r * in;
+      for (int i = i0; i < i1; ++i) dr[i] *= mr[i];
+    }
+    if (relu_x) {
+      const float* xr = x + (size_t)r * in;
+      for (int i = i0; i < i1; ++i) dr[i] = xr[i] > 0.0f ? dr[i] : 0.0f;
+    }
+  }
+}
+
+// linear_backward, with linear_dropout_backward's masking of dx in the dx slabs' epilogue.
+int linear_backward_masked(const float* x, const float* w, const float* y, float* dy, float* dx, float* dw,
+                           float* db, int batch, int in, int out, int relu, const float* x_mask, int relu_x) {
+  // dW (and the ReLU mask of dy) in wparts column slabs, then, after a barrier, dx in xparts.
+  const int wparts = parts_for(out), xparts = dx ? parts_for(in) : 1;
+  const int team = cleave::team(std::max(wparts, xparts));
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    const int t = omp_get_thread_num(), n = omp_get_num_threads();
+    for (int p = t; p < wparts; p += n) {
+      int j0, j1;
+      slab(out, wparts, p, &j0, &j1);
+      backward_w_slab(x, y, dy, dw, db, batch, in, out, relu, j0, j1);
+    }
+    if (dx) {
+#pragma omp barrier
+      for (int p = t; p < xparts; p += n) {
+        int i0, i1;
+        slab(in, xparts, p, &i0, &i1);
+        backward_x_slab(w, dy, dx, batch, in, out, i0, i1, x, x_mask, relu_x);
+      }
+    }
+  }
+  return cleave::ok();
 }
 }  // namespace
 
@@ -101,31 +142,12 @@ extern "C" int cleave_linear_backward(const float* x, const float* w, const floa
                                       float* dx, float* dw, float* db, int batch, int in, int out,
                                       int relu) {
   CLEAVE_CHECK_LINEAR_BACKWARD("linear_backward", x, w, y, dy, dw, batch, in, out, relu);
-  // dW (and the ReLU mask of dy) in wparts column slabs, then, after a barrier, dx in xparts.
-  const int wparts = parts_for(out), xparts = dx ? parts_for(in) : 1;
-  const int team = cleave::team(std::max(wparts, xparts));
-#pragma omp parallel num_threads(team) if (team > 1)
-  {
-    const int t = omp_get_thread_num(), n = omp_get_num_threads();
-    for (int p = t; p < wparts; p += n) {
-      int j0, j1;
-      slab(out, wparts, p, &j0, &j1);
-      backward_w_slab(x, y, dy, dw, db, batch, in, out, relu, j0, j1);
-    }
-    if (dx) {
-#pragma omp barrier
-      for (int p = t; p < xparts; p += n) {
-        int i0, i1;
-        slab(in, xparts, p, &i0, &i1);
-        backward_x_slab(w, dy, dx, batch, in, out, i0, i1);
-      }
-    }
-  }
-  return cleave::ok();
+  return linear_backward_masked(x, w, y, dy, dx, dw, db, batch, in, out, relu, nullptr, 0);
 }
 
 // The fused ops of the training step (cuda/include/cleave_cuda_ops.h): on the cpu the unfused
-// kernels in sequence, which is what the CUDA versions compute bit for bit in one launch.
+// kernels in sequence (the dx masking of linear_dropout_backward inside the dx slabs, the same
+// operations per element), which is what the CUDA versions compute bit for bit in one launch.
 extern "C" int cleave_linear_dropout_forward(const float* x, const float* w, const float* b, float* y,
                                              float* mask, int batch, int in, int out, int relu, float p,
                                              uint64_t seed, uint64_t stream) {
@@ -144,16 +166,7 @@ extern "C" int cleave_linear_dropout_backward(const float* x, const float* w, co
   CLEAVE_REQUIRE(op, x && w && dy && dw, "x, w, dy and dw must not be null");
   CLEAVE_REQUIRE(op, batch > 0 && in > 0 && out > 0, "batch, in and out must be positive, got %d, %d, %d", batch,
                  in, out);
-  // relu = 0: linear_backward leaves dy as it is.
-  if (const int st = cleave_linear_backward(x, w, nullptr, const_cast<float*>(dy), dx, dw, db, batch, in, out, 0))
-    return st;
-  if (!dx) return cleave::ok();
-  const int64_t n = (int64_t)batch * in;
-  if (x_mask)
-    if (const int st = cleave_dropout_backward(dx, x_mask, n)) return st;
-  if (relu_x) {
-#pragma omp parallel for schedule(static) if (n > cleave::kParallelMin) num_threads(cleave::team(cleave::threads()))
-    for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dx[i] : 0.0f;
-  }
-  return cleave::ok();
+  // relu = 0: dy stays as it is; the dx slabs are masked as they are written.
+  return linear_backward_masked(x, w, nullptr, const_cast<float*>(dy), dx, dw, db, batch, in, out, 0,
+                                dx ? x_mask : nullptr, dx ? relu_x : 0);
 }

@@ -113,6 +113,12 @@ public final class CpuKernels {
             @Cast("const int64_t*") LongPointer n, @Const FloatPointer l1, @Const FloatPointer l2, float lr, float beta1,
             float beta2, float eps, @Cast("int64_t") long step);
 
+    /** Java arrays in place (a critical region: no copy of the data set per batch). */
+    @CriticalRegion
+    public static native int cleave_load_batch(@Const float[] images, @Cast("const int32_t*") int[] labels, int rows,
+            @Cast("const int32_t*") int[] order, int first, int batch, int features, FloatPointer x,
+            @Cast("int32_t*") IntPointer y);
+
     public static native int cleave_prune_mask(FloatPointer w, FloatPointer mask, @Cast("int64_t") long n, float sparsity);
 
     // ==== convolutional ops (issue 11; native/src/conv2d.cpp, pool.cpp, batchnorm.cpp) ====

@@ -19,6 +19,9 @@ public final class CpuBackend extends Backend {
     private final Device device;
     private final DoublePointer scalar = new DoublePointer(1);
     private final IntPointer count = new IntPointer(1);
+    // adam_update_multi's arguments, kept from step to step (no native allocation per step)
+    private TensorTable adamTable;
+    private FloatPointer adamL1, adamL2;
 
     /** Loads the native library and sets the kernels' and OpenBLAS's thread count. */
     public CpuBackend(int threads) {
@@ -44,6 +47,13 @@ public final class CpuBackend extends Backend {
     @Override
     public String describe() {
         return "native C++ kernels: " + CpuKernels.cleave_build_info().getString();
+    }
+
+    /** The rows straight from the Java arrays (no copy of them), gathered by the kernels' threads. */
+    @Override
+    protected void doLoadBatch(float[] images, int[] labels, int[] order, int first, int batch, Tensor x, IntTensor y) {
+        check(CpuKernels.cleave_load_batch(images, labels, labels.length, order, first, batch, x.cols(), x.pointer(),
+                y.pointer()));
     }
 
     @Override
@@ -116,10 +126,26 @@ public final class CpuBackend extends Backend {
     protected void doAdamUpdateMulti(List<Tensor> w, List<Tensor> g, List<Tensor> m, List<Tensor> v, List<Tensor> mask,
             float[] l1, float[] l2, float lr, float beta1, float beta2, float eps, long step) {
         int n = w.size();
-        try (TensorTable t = new TensorTable(w, g, m, v, mask); FloatPointer pl1 = new FloatPointer(l1);
-                FloatPointer pl2 = new FloatPointer(l2)) {
-            check(CpuKernels.cleave_adam_update_multi(n, t.w, t.g, t.m, t.v, t.mask, t.n, pl1, pl2, lr, beta1, beta2, eps,
-                    step));
+        if (adamTable == null || adamTable.capacity() < n) {
+            closeAdamTable();
+            adamTable = new TensorTable(n);
+            adamL1 = new FloatPointer(adamTable.capacity());
+            adamL2 = new FloatPointer(adamTable.capacity());
+        }
+        adamTable.set(w, g, m, v, mask);
+        adamL1.put(l1, 0, n);
+        adamL2.put(l2, 0, n);
+        TensorTable t = adamTable;
+        check(CpuKernels.cleave_adam_update_multi(n, t.w, t.g, t.m, t.v, t.mask, t.n, adamL1, adamL2, lr, beta1, beta2,
+                eps, step));
+    }
+
+    private void closeAdamTable() {
+        if (adamTable != null) {
+            adamTable.close();
+            adamL1.close();
+            adamL2.close();
+            adamTable = null;
         }
     }
 
@@ -182,5 +208,6 @@ public final class CpuBackend extends Backend {
     public void close() {
         scalar.close();
         count.close();
+        closeAdamTable();
     }
 }

@@ -195,6 +195,45 @@ class FusedOpsTest {
             assertThrows(IllegalArgumentException.class, () -> cpu.loadBatch(images, labels, null, 4, 2, x, y));
             assertThrows(IllegalArgumentException.class, () -> cpu.loadBatch(images, labels, null, 0, 5, x, y));
             assertThrows(IllegalArgumentException.class, () -> cpu.loadBatch(new float[7], labels, null, 0, 2, x, y));
+            cpu.loadBatch(images, labels, null, 2, 3, x, y);
+            assertArrayEquals(new float[] {6, 7, 8, 9, 10, 11, 12, 13, 14}, java.util.Arrays.copyOf(x.toArray(), 9));
+            assertArrayEquals(new int[] {2, 3, 4}, y.toArray(3));
+            NativeArgumentException e = assertThrows(NativeArgumentException.class,
+                    () -> cpu.loadBatch(images, labels, new int[] {0, 5}, 0, 2, x, y));
+            assertTrue(e.getMessage().contains("order[1] = 5 is outside [0, 5)"), e.getMessage());
+        }
+    }
+
+    /** The cpu kernel's gather (threads and prefetching at this size) puts the same rows as the host copy. */
+    @Test
+    void loadBatchOfAShuffledSetMatchesTheJavaBackend() {
+        int rows = 1000, features = 784, batch = 128;
+        Random r = new Random(5);
+        float[] images = new float[rows * features];
+        for (int i = 0; i < images.length; i++) {
+            images[i] = r.nextFloat();
+        }
+        int[] labels = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            labels[i] = r.nextInt(10);
+        }
+        int[] order = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            order[i] = i;
+        }
+        for (int i = rows - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        try (Tensor x1 = Tensor.zeros(batch, features); IntTensor y1 = new IntTensor(batch);
+                Tensor x2 = Tensor.zeros(batch, features); IntTensor y2 = new IntTensor(batch)) {
+            for (int first : new int[] {0, 500, rows - batch}) {
+                cpu.loadBatch(images, labels, order, first, batch, x1, y1);
+                ref.loadBatch(images, labels, order, first, batch, x2, y2);
+                assertArrayEquals(x2.toArray(), x1.toArray(), "rows from " + first);
+                assertArrayEquals(y2.toArray(batch), y1.toArray(batch), "labels from " + first);
+            }
         }
     }
 }
