@@ -109,8 +109,9 @@ int cleave_adam_update(float* w, const float* g, float* m, float* v, const float
                        float lr, float beta1, float beta2, float eps, int64_t step);
 
 /* ---- the fused training step: the CUDA library's fused ops (cuda/include/cleave_cuda_ops.h,
- * the same names and semantics); here the unfused kernels above in sequence, linear_dropout_backward
- * with its dx masking in the epilogue of linear_backward's dx slabs (the same operations per element). ----
+ * the same names and semantics); here the unfused kernels above in sequence, the dropout of
+ * linear_dropout_forward and the dx masking of linear_dropout_backward done slab by slab in the GEMMs'
+ * epilogues (the same operations per element). ----
  * linear_dropout_forward: linear_forward, then dropout_forward on y when mask is not NULL.
  * linear_dropout_backward: dy = dL/d(pre-activation), unchanged; dw, db (may be NULL) as
  *   linear_backward; dx (may be NULL) = (dy w) * x_mask (may be NULL), then 0 where x <= 0 when

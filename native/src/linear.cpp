@@ -34,9 +34,10 @@ inline int parts_for(int n) {
   return std::max(1, std::min(cleave::threads(), n / kMinSlab));
 }
 
-// y[:, j0:j1] = x w[j0:j1, :]^T + b[j0:j1], then ReLU.
+// y[:, j0:j1] = x w[j0:j1, :]^T + b[j0:j1], then ReLU, then (when mask is not NULL) dropout_forward's
+// mask and scaling of these entries: the same values as its pass over all of y.
 void forward_slab(const float* x, const float* w, const float* b, float* y, int batch, int in, int out,
-                  int relu, int j0, int j1) {
+                  int relu, int j0, int j1, float* mask, float p, uint64_t seed, uint64_t stream) {
   const int width = j1 - j0;
   if (width <= 0) return;
   float beta = 0.0f;
@@ -52,6 +53,30 @@ void forward_slab(const float* x, const float* w, const float* b, float* y, int 
       for (int j = j0; j < j1; ++j) yr[j] = yr[j] > 0.0f ? yr[j] : 0.0f;
     }
   }
+  if (mask) {
+    const float keep = 1.0f / (1.0f - p);
+    for (int r = 0; r < batch; ++r) {
+      const size_t row = (size_t)r * out;
+      for (int j = j0; j < j1; ++j) {
+        const float m = cleave_shared::dropout_uniform(seed, stream, (uint64_t)(row + j)) >= p ? keep : 0.0f;
+        mask[row + j] = m;
+        y[row + j] *= m;
+      }
+    }
+  }
+}
+
+int linear_forward_masked(const float* x, const float* w, const float* b, float* y, int batch, int in, int out,
+                          int relu, float* mask, float p, uint64_t seed, uint64_t stream) {
+  const int parts = parts_for(out);
+  const int team = cleave::team(parts);
+#pragma omp parallel num_threads(team) if (team > 1)
+  for (int q = omp_get_thread_num(); q < parts; q += omp_get_num_threads()) {
+    int j0, j1;
+    slab(out, parts, q, &j0, &j1);
+    forward_slab(x, w, b, y, batch, in, out, relu, j0, j1, mask, p, seed, stream);
+  }
+  return cleave::ok();
 }
 
 // ReLU mask into dy[:, j0:j1] and db[j0:j1] = column sums, then dw[j0:j1, :] = dy[:, j0:j1]^T x.
@@ -127,15 +152,7 @@ int linear_backward_masked(const float* x, const float* w, const float* y, float
 extern "C" int cleave_linear_forward(const float* x, const float* w, const float* b, float* y,
                                      int batch, int in, int out, int relu) {
   CLEAVE_CHECK_LINEAR_FORWARD("linear_forward", x, w, y, batch, in, out);
-  const int parts = parts_for(out);
-  const int team = cleave::team(parts);
-#pragma omp parallel num_threads(team) if (team > 1)
-  for (int p = omp_get_thread_num(); p < parts; p += omp_get_num_threads()) {
-    int j0, j1;
-    slab(out, parts, p, &j0, &j1);
-    forward_slab(x, w, b, y, batch, in, out, relu, j0, j1);
-  }
-  return cleave::ok();
+  return linear_forward_masked(x, w, b, y, batch, in, out, relu, nullptr, 0.0f, 0, 0);
 }
 
 extern "C" int cleave_linear_backward(const float* x, const float* w, const float* y, float* dy,
@@ -146,17 +163,15 @@ extern "C" int cleave_linear_backward(const float* x, const float* w, const floa
 }
 
 // The fused ops of the training step (cuda/include/cleave_cuda_ops.h): on the cpu the unfused
-// kernels in sequence (the dx masking of linear_dropout_backward inside the dx slabs, the same
-// operations per element), which is what the CUDA versions compute bit for bit in one launch.
+// kernels in sequence (the dropout of linear_dropout_forward in the epilogue of the forward slabs,
+// the dx masking of linear_dropout_backward in that of the dx slabs: the same operations per element), which is what the CUDA versions compute bit for bit in one launch.
 extern "C" int cleave_linear_dropout_forward(const float* x, const float* w, const float* b, float* y,
                                              float* mask, int batch, int in, int out, int relu, float p,
                                              uint64_t seed, uint64_t stream) {
   const char* op = "linear_dropout_forward";
   CLEAVE_CHECK_LINEAR_FORWARD(op, x, w, y, batch, in, out);
   CLEAVE_REQUIRE(op, !mask || (p >= 0.0f && p < 1.0f), "p must be in [0, 1), got %g", p);
-  if (const int st = cleave_linear_forward(x, w, b, y, batch, in, out, relu)) return st;
-  if (mask) return cleave_dropout_forward(y, mask, (int64_t)batch * out, p, seed, stream);
-  return cleave::ok();
+  return linear_forward_masked(x, w, b, y, batch, in, out, relu, mask, p, seed, stream);
 }
 
 extern "C" int cleave_linear_dropout_backward(const float* x, const float* w, const float* x_mask,

@@ -48,9 +48,15 @@ public abstract class Backend implements AutoCloseable {
      */
     public final void linearForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
         int batch = x.rows(), in = x.cols(), out = w.rows();
-        check(w.cols() == in, "linear_forward", "w is " + shape(w) + " but x is " + shape(x) + ": w must be out x " + in);
-        check(b == null || (b.rows() == 1 && b.cols() == out), "linear_forward", "b is " + shape(b) + ", expected 1 x " + out);
-        check(y.rows() == batch && y.cols() == out, "linear_forward", "y is " + shape(y) + ", expected " + batch + " x " + out);
+        if (!(w.cols() == in)) {
+            throw invalid("linear_forward", "w is " + shape(w) + " but x is " + shape(x) + ": w must be out x " + in);
+        }
+        if (!(b == null || (b.rows() == 1 && b.cols() == out))) {
+            throw invalid("linear_forward", "b is " + shape(b) + ", expected 1 x " + out);
+        }
+        if (!(y.rows() == batch && y.cols() == out)) {
+            throw invalid("linear_forward", "y is " + shape(y) + ", expected " + batch + " x " + out);
+        }
         doLinearForward(x, w, b, y, relu);
     }
 
@@ -62,12 +68,24 @@ public abstract class Backend implements AutoCloseable {
     public final void linearBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw, Tensor db,
             boolean relu) {
         int batch = x.rows(), in = x.cols(), out = w.rows();
-        check(w.cols() == in, "linear_backward", "w is " + shape(w) + " but x is " + shape(x));
-        check(dy.rows() == batch && dy.cols() == out, "linear_backward", "dy is " + shape(dy) + ", expected " + batch + " x " + out);
-        check(!relu || (y != null && y.rows() == batch && y.cols() == out), "linear_backward", "y is " + shape(y) + ", expected " + batch + " x " + out);
-        check(dx == null || (dx.rows() == batch && dx.cols() == in), "linear_backward", "dx is " + shape(dx) + ", expected " + batch + " x " + in);
-        check(dw.rows() == out && dw.cols() == in, "linear_backward", "dw is " + shape(dw) + ", expected " + out + " x " + in);
-        check(db == null || (db.rows() == 1 && db.cols() == out), "linear_backward", "db is " + shape(db) + ", expected 1 x " + out);
+        if (!(w.cols() == in)) {
+            throw invalid("linear_backward", "w is " + shape(w) + " but x is " + shape(x));
+        }
+        if (!(dy.rows() == batch && dy.cols() == out)) {
+            throw invalid("linear_backward", "dy is " + shape(dy) + ", expected " + batch + " x " + out);
+        }
+        if (!(!relu || (y != null && y.rows() == batch && y.cols() == out))) {
+            throw invalid("linear_backward", "y is " + shape(y) + ", expected " + batch + " x " + out);
+        }
+        if (!(dx == null || (dx.rows() == batch && dx.cols() == in))) {
+            throw invalid("linear_backward", "dx is " + shape(dx) + ", expected " + batch + " x " + in);
+        }
+        if (!(dw.rows() == out && dw.cols() == in)) {
+            throw invalid("linear_backward", "dw is " + shape(dw) + ", expected " + out + " x " + in);
+        }
+        if (!(db == null || (db.rows() == 1 && db.cols() == out))) {
+            throw invalid("linear_backward", "db is " + shape(db) + ", expected 1 x " + out);
+        }
         doLinearBackward(x, w, y, dy, dx, dw, db, relu);
     }
 
@@ -78,29 +96,42 @@ public abstract class Backend implements AutoCloseable {
      * a non-finite logit an {@link ArithmeticException} (the network diverged).
      */
     public final XentResult softmaxXent(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale) {
-        check(labels.size() >= logits.rows(), "softmax_xent", labels.size() + " labels for " + logits.rows() + " rows");
-        check(dlogits == null || (dlogits.rows() == logits.rows() && dlogits.cols() == logits.cols()),
-                "softmax_xent", "dlogits is " + shape(dlogits) + ", expected " + shape(logits));
+        if (!(labels.size() >= logits.rows())) {
+            throw invalid("softmax_xent", labels.size() + " labels for " + logits.rows() + " rows");
+        }
+        if (!(dlogits == null || (dlogits.rows() == logits.rows() && dlogits.cols() == logits.cols()))) {
+            throw invalid("softmax_xent", "dlogits is " + shape(dlogits) + ", expected " + shape(logits));
+        }
         return doSoftmaxXent(logits, labels, dlogits, gradScale);
     }
 
     /** dropout_forward: x *= mask with mask[i] = 1/(1-p) or 0 drawn from (seed, stream, i). */
     public final void dropoutForward(Tensor x, Tensor mask, float p, long seed, long stream) {
-        check(mask.size() == x.size(), "dropout_forward", "mask is " + shape(mask) + ", x is " + shape(x));
-        check(p >= 0f && p < 1f, "dropout_forward", "p must be in [0, 1), got " + p);
+        if (!(mask.size() == x.size())) {
+            throw invalid("dropout_forward", "mask is " + shape(mask) + ", x is " + shape(x));
+        }
+        if (!(p >= 0f && p < 1f)) {
+            throw invalid("dropout_forward", "p must be in [0, 1), got " + p);
+        }
         doDropoutForward(x, mask, p, seed, stream);
     }
 
     /** dropout_backward: dy *= mask. */
     public final void dropoutBackward(Tensor dy, Tensor mask) {
-        check(mask.size() == dy.size(), "dropout_backward", "mask is " + shape(mask) + ", dy is " + shape(dy));
+        if (!(mask.size() == dy.size())) {
+            throw invalid("dropout_backward", "mask is " + shape(mask) + ", dy is " + shape(dy));
+        }
         doDropoutBackward(dy, mask);
     }
 
     /** weight_penalty: returns l1 sum|w| + l2 sum w^2 and adds its gradient to g. */
     public final double weightPenalty(Tensor w, Tensor g, float l1, float l2) {
-        check(g.size() == w.size(), "weight_penalty", "g is " + shape(g) + ", w is " + shape(w));
-        check(l1 >= 0 && l2 >= 0, "weight_penalty", "l1 and l2 must be >= 0, got " + l1 + ", " + l2);
+        if (!(g.size() == w.size())) {
+            throw invalid("weight_penalty", "g is " + shape(g) + ", w is " + shape(w));
+        }
+        if (!(l1 >= 0 && l2 >= 0)) {
+            throw invalid("weight_penalty", "l1 and l2 must be >= 0, got " + l1 + ", " + l2);
+        }
         return doWeightPenalty(w, g, l1, l2);
     }
 
@@ -111,11 +142,15 @@ public abstract class Backend implements AutoCloseable {
      */
     public final void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, Tensor mask, float lr, float beta1,
             float beta2, float eps, long step) {
-        check(g.size() == w.size() && m.size() == w.size() && v.size() == w.size(), "adam_update",
-                "w, g, m, v sizes differ: " + w.size() + ", " + g.size() + ", " + m.size() + ", " + v.size());
-        check(mask == null || mask.size() == w.size(), "adam_update", "mask has " + (mask == null ? 0 : mask.size())
-                + " entries, w has " + w.size());
-        check(step >= 1, "adam_update", "step must be >= 1, got " + step);
+        if (!(g.size() == w.size() && m.size() == w.size() && v.size() == w.size())) {
+            throw invalid("adam_update", "w, g, m, v sizes differ: " + w.size() + ", " + g.size() + ", " + m.size() + ", " + v.size());
+        }
+        if (!(mask == null || mask.size() == w.size())) {
+            throw invalid("adam_update", "mask has " + (mask == null ? 0 : mask.size()) + " entries, w has " + w.size());
+        }
+        if (!(step >= 1)) {
+            throw invalid("adam_update", "step must be >= 1, got " + step);
+        }
         doAdamUpdate(w, g, m, v, mask, lr, beta1, beta2, eps, step);
     }
 
@@ -124,8 +159,12 @@ public abstract class Backend implements AutoCloseable {
      * (ties by lower index) and 1 elsewhere, and zeroes w where the mask is 0.
      */
     public final void pruneMask(Tensor w, Tensor mask, float sparsity) {
-        check(mask.size() == w.size(), "prune_mask", "mask is " + shape(mask) + ", w is " + shape(w));
-        check(sparsity >= 0f && sparsity <= 1f, "prune_mask", "sparsity must be in [0, 1], got " + sparsity);
+        if (!(mask.size() == w.size())) {
+            throw invalid("prune_mask", "mask is " + shape(mask) + ", w is " + shape(w));
+        }
+        if (!(sparsity >= 0f && sparsity <= 1f)) {
+            throw invalid("prune_mask", "sparsity must be in [0, 1], got " + sparsity);
+        }
         doPruneMask(w, mask, sparsity);
     }
 
@@ -136,12 +175,15 @@ public abstract class Backend implements AutoCloseable {
      * {@code scale * dC/dw} into grad.
      */
     public final double enmeshment(Tensor w, Enmeshment op, float scale, Tensor grad) {
-        check(w.rows() == op.rows() && w.cols() == op.width(), "enmeshment", "w is " + shape(w) + " but the clusters are for "
-                + op.rows() + " x " + op.cols() + (op.slice() > 1 ? " channels with slices of " + op.slice()
-                + " (" + op.rows() + " x " + op.width() + ")" : ""));
-        check(grad == null || (grad.rows() == w.rows() && grad.cols() == w.cols()), "enmeshment", "grad is " + shape(grad)
-                + ", w is " + shape(w));
-        check(Float.isFinite(scale), "enmeshment", "scale must be finite, got " + scale);
+        if (!(w.rows() == op.rows() && w.cols() == op.width())) {
+            throw invalid("enmeshment", "w is " + shape(w) + " but the clusters are for " + op.rows() + " x " + op.cols() + (op.slice() > 1 ? " channels with slices of " + op.slice() + " (" + op.rows() + " x " + op.width() + ")" : ""));
+        }
+        if (!(grad == null || (grad.rows() == w.rows() && grad.cols() == w.cols()))) {
+            throw invalid("enmeshment", "grad is " + shape(grad) + ", w is " + shape(w));
+        }
+        if (!(Float.isFinite(scale))) {
+            throw invalid("enmeshment", "scale must be finite, got " + scale);
+        }
         return doEnmeshment(w, op, scale, grad);
     }
 
@@ -167,12 +209,15 @@ public abstract class Backend implements AutoCloseable {
      */
     public final void loadBatch(float[] images, int[] labels, int[] order, int first, int batch, Tensor x, IntTensor y) {
         int features = x.cols();
-        check(batch >= 1 && batch <= x.rows() && batch <= y.size(), "load_batch", batch + " rows for x " + shape(x)
-                + " and " + y.size() + " labels");
-        check(first >= 0 && first + batch <= (order == null ? labels.length : order.length), "load_batch",
-                "rows " + first + " .. " + (first + batch) + " of " + (order == null ? labels.length : order.length));
-        check((long) labels.length * features == images.length, "load_batch", images.length + " image values for "
-                + labels.length + " labels of " + features + " features");
+        if (!(batch >= 1 && batch <= x.rows() && batch <= y.size())) {
+            throw invalid("load_batch", batch + " rows for x " + shape(x) + " and " + y.size() + " labels");
+        }
+        if (!(first >= 0 && first + batch <= (order == null ? labels.length : order.length))) {
+            throw invalid("load_batch", "rows " + first + " .. " + (first + batch) + " of " + (order == null ? labels.length : order.length));
+        }
+        if (!((long) labels.length * features == images.length)) {
+            throw invalid("load_batch", images.length + " image values for " + labels.length + " labels of " + features + " features");
+        }
         doLoadBatch(images, labels, order, first, batch, x, y);
     }
 
@@ -198,11 +243,21 @@ public abstract class Backend implements AutoCloseable {
     public final void linearDropoutForward(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu, Tensor mask, float p,
             long seed, long stream) {
         int batch = x.rows(), in = x.cols(), out = w.rows();
-        check(w.cols() == in, "linear_dropout_forward", "w is " + shape(w) + " but x is " + shape(x) + ": w must be out x " + in);
-        check(b == null || (b.rows() == 1 && b.cols() == out), "linear_dropout_forward", "b is " + shape(b) + ", expected 1 x " + out);
-        check(y.rows() == batch && y.cols() == out, "linear_dropout_forward", "y is " + shape(y) + ", expected " + batch + " x " + out);
-        check(mask == null || mask.size() == y.size(), "linear_dropout_forward", "mask is " + shape(mask) + ", y is " + shape(y));
-        check(mask == null || (p >= 0f && p < 1f), "linear_dropout_forward", "p must be in [0, 1), got " + p);
+        if (!(w.cols() == in)) {
+            throw invalid("linear_dropout_forward", "w is " + shape(w) + " but x is " + shape(x) + ": w must be out x " + in);
+        }
+        if (!(b == null || (b.rows() == 1 && b.cols() == out))) {
+            throw invalid("linear_dropout_forward", "b is " + shape(b) + ", expected 1 x " + out);
+        }
+        if (!(y.rows() == batch && y.cols() == out)) {
+            throw invalid("linear_dropout_forward", "y is " + shape(y) + ", expected " + batch + " x " + out);
+        }
+        if (!(mask == null || mask.size() == y.size())) {
+            throw invalid("linear_dropout_forward", "mask is " + shape(mask) + ", y is " + shape(y));
+        }
+        if (!(mask == null || (p >= 0f && p < 1f))) {
+            throw invalid("linear_dropout_forward", "p must be in [0, 1), got " + p);
+        }
         doLinearDropoutForward(x, w, b, y, relu, mask, p, seed, stream);
     }
 
@@ -218,12 +273,24 @@ public abstract class Backend implements AutoCloseable {
             boolean reluX) {
         int batch = x.rows(), in = x.cols(), out = w.rows();
         String op = "linear_dropout_backward";
-        check(w.cols() == in, op, "w is " + shape(w) + " but x is " + shape(x));
-        check(dy.rows() == batch && dy.cols() == out, op, "dy is " + shape(dy) + ", expected " + batch + " x " + out);
-        check(xMask == null || xMask.size() == x.size(), op, "xMask is " + shape(xMask) + ", x is " + shape(x));
-        check(dx == null || (dx.rows() == batch && dx.cols() == in), op, "dx is " + shape(dx) + ", expected " + batch + " x " + in);
-        check(dw.rows() == out && dw.cols() == in, op, "dw is " + shape(dw) + ", expected " + out + " x " + in);
-        check(db == null || (db.rows() == 1 && db.cols() == out), op, "db is " + shape(db) + ", expected 1 x " + out);
+        if (!(w.cols() == in)) {
+            throw invalid(op, "w is " + shape(w) + " but x is " + shape(x));
+        }
+        if (!(dy.rows() == batch && dy.cols() == out)) {
+            throw invalid(op, "dy is " + shape(dy) + ", expected " + batch + " x " + out);
+        }
+        if (!(xMask == null || xMask.size() == x.size())) {
+            throw invalid(op, "xMask is " + shape(xMask) + ", x is " + shape(x));
+        }
+        if (!(dx == null || (dx.rows() == batch && dx.cols() == in))) {
+            throw invalid(op, "dx is " + shape(dx) + ", expected " + batch + " x " + in);
+        }
+        if (!(dw.rows() == out && dw.cols() == in)) {
+            throw invalid(op, "dw is " + shape(dw) + ", expected " + out + " x " + in);
+        }
+        if (!(db == null || (db.rows() == 1 && db.cols() == out))) {
+            throw invalid(op, "db is " + shape(db) + ", expected 1 x " + out);
+        }
         doLinearDropoutBackward(x, w, xMask, dy, dx, dw, db, reluX);
     }
 
@@ -235,11 +302,18 @@ public abstract class Backend implements AutoCloseable {
      */
     public final void softmaxXentRecord(Tensor logits, IntTensor labels, Tensor dlogits, float gradScale, XentLog log,
             int slot) {
-        check(labels.size() >= logits.rows(), "softmax_xent_record", labels.size() + " labels for " + logits.rows() + " rows");
-        check(dlogits == null || (dlogits.rows() == logits.rows() && dlogits.cols() == logits.cols()),
-                "softmax_xent_record", "dlogits is " + shape(dlogits) + ", expected " + shape(logits));
-        check(log.onDevice() == (deviceMemory() != null), "softmax_xent_record", "the log is not in this backend's memory");
-        check(slot >= 0 && slot < log.capacity(), "softmax_xent_record", "slot " + slot + " of " + log.capacity());
+        if (!(labels.size() >= logits.rows())) {
+            throw invalid("softmax_xent_record", labels.size() + " labels for " + logits.rows() + " rows");
+        }
+        if (!(dlogits == null || (dlogits.rows() == logits.rows() && dlogits.cols() == logits.cols()))) {
+            throw invalid("softmax_xent_record", "dlogits is " + shape(dlogits) + ", expected " + shape(logits));
+        }
+        if (!(log.onDevice() == (deviceMemory() != null))) {
+            throw invalid("softmax_xent_record", "the log is not in this backend's memory");
+        }
+        if (!(slot >= 0 && slot < log.capacity())) {
+            throw invalid("softmax_xent_record", "slot " + slot + " of " + log.capacity());
+        }
         doSoftmaxXentRecord(logits, labels, dlogits, gradScale, log, slot);
     }
 
@@ -253,18 +327,25 @@ public abstract class Backend implements AutoCloseable {
             java.util.List<Tensor> v, java.util.List<Tensor> mask, float[] l1, float[] l2, float lr, float beta1,
             float beta2, float eps, long step) {
         int n = w.size();
-        check(g.size() == n && m.size() == n && v.size() == n && mask.size() == n && l1.length == n && l2.length == n,
-                "adam_update_multi", "the lists have different lengths");
+        if (!(g.size() == n && m.size() == n && v.size() == n && mask.size() == n && l1.length == n && l2.length == n)) {
+            throw invalid("adam_update_multi", "the lists have different lengths");
+        }
         for (int t = 0; t < n; t++) {
             Tensor wt = w.get(t);
-            check(g.get(t).size() == wt.size() && m.get(t).size() == wt.size() && v.get(t).size() == wt.size(),
-                    "adam_update_multi", "tensor " + t + ": w, g, m, v sizes differ");
+            if (!(g.get(t).size() == wt.size() && m.get(t).size() == wt.size() && v.get(t).size() == wt.size())) {
+                throw invalid("adam_update_multi", "tensor " + t + ": w, g, m, v sizes differ");
+            }
             Tensor mt = mask.get(t);
-            check(mt == null || mt.size() == wt.size(), "adam_update_multi", "tensor " + t + ": the mask has "
-                    + (mt == null ? 0 : mt.size()) + " entries, w has " + wt.size());
-            check(l1[t] >= 0 && l2[t] >= 0, "adam_update_multi", "l1 and l2 must be >= 0, got " + l1[t] + ", " + l2[t]);
+            if (!(mt == null || mt.size() == wt.size())) {
+                throw invalid("adam_update_multi", "tensor " + t + ": the mask has " + (mt == null ? 0 : mt.size()) + " entries, w has " + wt.size());
+            }
+            if (!(l1[t] >= 0 && l2[t] >= 0)) {
+                throw invalid("adam_update_multi", "l1 and l2 must be >= 0, got " + l1[t] + ", " + l2[t]);
+            }
         }
-        check(step >= 1, "adam_update_multi", "step must be >= 1, got " + step);
+        if (!(step >= 1)) {
+            throw invalid("adam_update_multi", "step must be >= 1, got " + step);
+        }
         doAdamUpdateMulti(w, g, m, v, mask, l1, l2, lr, beta1, beta2, eps, step);
     }
 
@@ -508,10 +589,9 @@ public abstract class Backend implements AutoCloseable {
     @Override
     public void close() {}
 
-    private static void check(boolean ok, String op, String message) {
-        if (!ok) {
-            throw new IllegalArgumentException(op + ": " + message);
-        }
+    /** The error of a failed argument check (each check builds its message only when it fails). */
+    private static IllegalArgumentException invalid(String op, String message) {
+        return new IllegalArgumentException(op + ": " + message);
     }
 
     private static String shape(Tensor t) {
