@@ -49,7 +49,7 @@ public final class CpuBackend extends Backend {
         return "native C++ kernels: " + CpuKernels.cleave_build_info().getString();
     }
 
-    /** The rows straight from the Java arrays (no copy of them), gathered by the kernels' threads. */
+    /** The rows straight from the Java arrays (a critical region: no copy of them), gathered natively with prefetching. */
     @Override
     protected void doLoadBatch(float[] images, int[] labels, int[] order, int first, int batch, Tensor x, IntTensor y) {
         check(CpuKernels.cleave_load_batch(images, labels, labels.length, order, first, batch, x.cols(), x.pointer(),

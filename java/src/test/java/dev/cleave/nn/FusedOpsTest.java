@@ -204,7 +204,7 @@ class FusedOpsTest {
         }
     }
 
-    /** The cpu kernel's gather (threads and prefetching at this size) puts the same rows as the host copy. */
+    /** The cpu kernel's gather (with prefetching) puts the same rows as the host copy. */
     @Test
     void loadBatchOfAShuffledSetMatchesTheJavaBackend() {
         int rows = 1000, features = 784, batch = 128;
