@@ -108,6 +108,8 @@ def timed(repeat, fn):
         t0 = time.perf_counter()
         result = fn()
         t.append(time.perf_counter() - t0)
+    if not t:
+        return float("nan"), float("nan"), float("nan"), result
     return float(np.median(t)), min(t), max(t), result
 
 
@@ -156,7 +158,7 @@ class Peers:
         return v
 
     def svds(self, tol):
-        u, sv, vt = svds(self.B, k=self.k, tol=tol, v0=self.v0[:len(self.T)])
+        u, sv, vt = svds(self.B, k=self.k, tol=tol, v0=self.v0[:min(self.B.shape)])
         v = np.zeros((self.a.shape[0], self.k))
         v[self.S] = u / np.sqrt(2.0)
         v[self.T] = vt.T / np.sqrt(2.0)
@@ -199,6 +201,7 @@ def clusterings(g, a, args, jar_graphs):
                 print("%s: sklearn %s failed: %s" % (g, name, e), flush=True)
                 continue
             rows.append(row(g, "sklearn SpectralClustering(%s)" % name, (med, lo, hi), ncut(a, lab)))
+            print("%s: sklearn %s %.4f s (%.4f-%.4f)" % (g, name, med, lo, hi), flush=True)
     srep = args.repeat if not layered else args.scipy_repeat
     eig_rows = []
     solvers = [("eigsh(LA) tol 1e-6", lambda: peers.eigsh(1e-6))]

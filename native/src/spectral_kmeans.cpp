@@ -217,9 +217,29 @@ class KMeans {
       ++count[labels[i]];
       double* __restrict ci = centers + (size_t)labels[i] * d;
       const double* __restrict xi = x + i * d;
-      int j = 0;
-      for (; j + 4 <= d; j += 4) _mm256_storeu_pd(ci + j, _mm256_add_pd(_mm256_loadu_pd(ci + j), _mm256_loadu_pd(xi + j)));
-      for (; j < d; ++j) ci[j] += xi[j];
+      for (int j = 0; j < d; ++j) ci[j] += xi[j];
+    }
+  }
+
+  // sum_rows for a width of V AVX2 vectors (D = 4 V): a run of consecutive points of one cluster
+  // is summed in registers, loaded from and stored back to its center at the run's ends, which
+  // is the same sequence of additions as adding each point to the center in memory.
+  template <int V>
+  void sum_rows_runs(const int32_t* labels, double* __restrict centers, int64_t* __restrict count) const {
+    constexpr int D = 4 * V;
+    const double* __restrict x = x_;
+    int64_t i = 0;
+    while (i < n_) {
+      const int32_t c = labels[i];
+      double* __restrict ci = centers + (size_t)c * D;
+      __m256d acc[V];
+      for (int v = 0; v < V; ++v) acc[v] = _mm256_loadu_pd(ci + 4 * v);
+      int64_t e = i;
+      for (; e < n_ && labels[e] == c; ++e)
+        for (int v = 0; v < V; ++v) acc[v] = _mm256_add_pd(acc[v], _mm256_loadu_pd(x + e * D + 4 * v));
+      for (int v = 0; v < V; ++v) _mm256_storeu_pd(ci + 4 * v, acc[v]);
+      count[c] += e - i;
+      i = e;
     }
   }
 
@@ -227,10 +247,11 @@ class KMeans {
     std::vector<int64_t> count(k_, 0);
     std::fill(centers, centers + (size_t)k_ * d_, 0.0);
     switch (d_) {
-      case 8: sum_rows<8>(labels, centers, count.data()); break;
+      case 4: sum_rows_runs<1>(labels, centers, count.data()); break;
+      case 8: sum_rows_runs<2>(labels, centers, count.data()); break;
+      case 12: sum_rows_runs<3>(labels, centers, count.data()); break;
+      case 16: sum_rows_runs<4>(labels, centers, count.data()); break;
       case 10: sum_rows<10>(labels, centers, count.data()); break;
-      case 12: sum_rows<12>(labels, centers, count.data()); break;
-      case 16: sum_rows<16>(labels, centers, count.data()); break;
       default: sum_rows<0>(labels, centers, count.data()); break;
     }
     for (int c = 0; c < k_; ++c)

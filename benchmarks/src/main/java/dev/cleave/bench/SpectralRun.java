@@ -28,7 +28,8 @@ import java.util.Locale;
  *   java -cp benchmarks/target/benchmarks.jar dev.cleave.bench.SpectralRun profile GRAPH [K] [REPEAT] [THREADS]
  *       the time of each stage of one clustering (median and range of REPEAT runs, default 9)
  *   java -cp benchmarks/target/benchmarks.jar dev.cleave.bench.SpectralRun cluster GRAPH [K] [REPEAT] [THREADS]
- *       GRAPH: a .mtx file, a model .safetensors, mlp, clusterable, or LxW (dense random layered, SpectralGraphs);
+ *       GRAPH: a .mtx file, a model .safetensors, mlp, clusterable, LxW (dense random layered, SpectralGraphs),
+ *       or shuffled:GRAPH (one layer shuffle of a layered GRAPH);
  *       clusters it twice untimed (JIT warm-up, as JMH would), then REPEAT times (default 3), and
  *       prints one JSON line: the wall time (seconds: the best; median; max), the median split into
  *       eigensolver and k-means time (each run once more on its own), n-cut, iterations.
@@ -57,6 +58,10 @@ public final class SpectralRun {
 
     /** The weights of a named benchmark graph, or of a model file (*.safetensors: cleave train's MLP). */
     static java.util.List<dev.cleave.util.FloatMatrix> weights(String graph) {
+        if (graph.startsWith("shuffled:")) { // one `layer` shuffle (seed 0) of the graph named after the colon
+            return ShuffleTest.shuffle(weights(graph.substring(9)), dev.cleave.cluster.ShuffleMethod.LAYER,
+                    dev.cleave.util.Rng.stream(0, "shuffle/0"));
+        }
         if (graph.endsWith(".safetensors")) {
             try (dev.cleave.train.ModelFile.Loaded m = dev.cleave.train.ModelFile.load(Path.of(graph))) {
                 return m.model().weightMatrices();
