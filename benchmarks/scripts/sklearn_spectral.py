@@ -177,9 +177,9 @@ def row(graph, method, t, ncut_value, note=""):
 
 def report(rows):
     print()
-    print("%-12s %-42s %9s %17s %8s  %s" % ("graph", "method", "median s", "range", "n-cut", "Cleave's speed-up"))
+    print("%-12s %-46s %9s %17s %8s  %s" % ("graph", "method", "median s", "range", "n-cut", "Cleave's speed-up"))
     for r in rows:
-        print("%-12s %-42s %9.4f %8.4f-%-8.4f %8.4f  %s" % (r["graph"], r["method"], r["median"], r["min"], r["max"],
+        print("%-12s %-46s %9.4f %8.4f-%-8.4f %8.4f  %s" % (r["graph"], r["method"], r["median"], r["min"], r["max"],
                                                             r["ncut"], r["note"]))
     sys.stdout.flush()
 
@@ -230,9 +230,9 @@ def clusterings(g, a, args, jar_graphs):
     for label, r in cl:
         rows.append(row(g, "cleave (%s)" % label, (r["median"], r["seconds"], r["max"]), r["ncut"]))
     for name, t in eig_rows:
-        rows.append(row(g, "  eigensolver alone: scipy %s" % name, t, float("nan"),
+        rows.append(row(g, "  eigensolver alone: %s" % name, t, float("nan"),
                         "%.1fx" % (t[0] / best[1]["eigen_seconds"])))
-    rows.append(row(g, "  eigensolver alone: cleave (%s)" % best[0],
+    rows.append(row(g, "  eigensolver alone: cleave (%s)" % best[0].split(",")[0],
                     (best[1]["eigen_seconds"],) * 3, float("nan"), "median only"))
     return rows
 
