@@ -26,7 +26,7 @@ final class NativeOperator implements OperatorHandle {
             for (GraphOperator.Piece p : g.pieces) {
                 if (p.isDense()) {
                     CpuKernels.check(SpectralKernels.cleave_spectral_op_add_dense(op, p.dst(), p.rows(), p.src(), p.cols(),
-                            p.dense(), p.mirror() ? 1 : 0));
+                            p.dense(), p.mirror() ? 1 : 0, threads));
                 } else {
                     CpuKernels.check(SpectralKernels.cleave_spectral_op_add_csr(op, p.dst(), p.rows(), p.src(), p.cols(),
                             p.offsets(), p.columns(), p.weights()));
