@@ -40,6 +40,8 @@ public final class Idx {
 
     private static final int UBYTE = 0x08;
     private static final int BUFFER_BYTES = 1 << 16;
+    /** Deflate expands its input at most about 1032-fold; a little more for the bound. */
+    private static final long MAX_DEFLATE_RATIO = 1040;
     private static final float[] BYTE_TO_UNIT = new float[256];
 
     static {
@@ -74,20 +76,20 @@ public final class Idx {
      * @throws InvalidInputException naming the file if it is missing, unreadable or malformed
      */
     public static Images readImages(Path file) {
-        byte[] bytes = readContent(file, "an IDX image file");
-        int[] dims = parseHeader(file, bytes, IMAGES_MAGIC);
-        int count = dims[0];
-        int rows = dims[1];
-        int cols = dims[2];
-        if (rows == 0 || cols == 0) {
-            throw new InvalidInputException(file + ": images of " + rows + " x " + cols + " pixels: the header is corrupt");
-        }
-        int offset = headerBytes(dims.length);
-        float[] pixels = new float[bytes.length - offset];
-        for (int i = 0; i < pixels.length; i++) {
-            pixels[i] = BYTE_TO_UNIT[bytes[offset + i] & 0xFF];
-        }
-        return new Images(count, rows, cols, pixels);
+        float[][] pixels = new float[1][];
+        int[] dims = read(file, "an IDX image file", IMAGES_MAGIC, d -> {
+            if (d[1] == 0 || d[2] == 0) {
+                throw new InvalidInputException(file + ": images of " + d[1] + " x " + d[2] + " pixels: the header is corrupt");
+            }
+            float[] out = new float[d[0] * d[1] * d[2]];
+            pixels[0] = out;
+            return (buf, len, at) -> {
+                for (int i = 0; i < len; i++) {
+                    out[at + i] = BYTE_TO_UNIT[buf[i] & 0xFF];
+                }
+            };
+        });
+        return new Images(dims[0], dims[1], dims[2], pixels[0]);
     }
 
     /**
@@ -96,14 +98,17 @@ public final class Idx {
      * @throws InvalidInputException naming the file if it is missing, unreadable or malformed
      */
     public static int[] readLabels(Path file) {
-        byte[] bytes = readContent(file, "an IDX label file");
-        int[] dims = parseHeader(file, bytes, LABELS_MAGIC);
-        int offset = headerBytes(dims.length);
-        int[] labels = new int[dims[0]];
-        for (int i = 0; i < labels.length; i++) {
-            labels[i] = bytes[offset + i] & 0xFF;
-        }
-        return labels;
+        int[][] labels = new int[1][];
+        read(file, "an IDX label file", LABELS_MAGIC, d -> {
+            int[] out = new int[d[0]];
+            labels[0] = out;
+            return (buf, len, at) -> {
+                for (int i = 0; i < len; i++) {
+                    out[at + i] = buf[i] & 0xFF;
+                }
+            };
+        });
+        return labels[0];
     }
 
     /**
@@ -190,18 +195,47 @@ public final class Idx {
         return 4 + 4 * ndims;
     }
 
-    /** The file's bytes, gunzipped if they start with the gzip magic 1f 8b. */
-    private static byte[] readContent(Path file, String what) {
+    /** Receives the data bytes {@code buf[0 .. len)} of items {@code at .. at+len)}. */
+    private interface DataSink {
+        void accept(byte[] buf, int len, int at);
+    }
+
+    /**
+     * Streams an IDX file, gunzipped if it starts with the gzip magic 1f 8b: checks the header
+     * against {@code expectedMagic}, asks {@code sinkFor} for a sink for the dimensions, feeds it
+     * the data chunk by chunk (no copy of the whole file is held), then checks the data length
+     * against the dimensions; returns the dimensions.
+     */
+    private static int[] read(Path file, String what, int expectedMagic, java.util.function.Function<int[], DataSink> sinkFor) {
         InputFiles.requireReadableFile(file, what);
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), BUFFER_BYTES)) {
-            in.mark(2);
-            boolean gzipped = in.read() == 0x1f && in.read() == 0x8b;
-            in.reset();
-            if (!gzipped) {
-                return in.readAllBytes();
-            }
-            try (GZIPInputStream gz = new GZIPInputStream(in, BUFFER_BYTES)) {
-                return gz.readAllBytes();
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), BUFFER_BYTES)) {
+            raw.mark(2);
+            boolean gzipped = raw.read() == 0x1f && raw.read() == 0x8b;
+            raw.reset();
+            InputStream in = gzipped ? new GZIPInputStream(raw, BUFFER_BYTES) : raw;
+            try {
+                byte[] head = new byte[headerBytes(expectedMagic & 0xFF)];
+                int got = readFully(in, head, 0, 4);
+                checkMagic(file, head, got, expectedMagic);
+                got += readFully(in, head, 4, head.length - 4);
+                int[] dims = parseDims(file, head, got);
+                long items = 1;
+                for (int d : dims) {
+                    items *= d;
+                }
+                // A header may promise more data than the file can hold: then only count the bytes, for the error.
+                long size = Files.size(file);
+                long room = gzipped ? MAX_DEFLATE_RATIO * size : size - head.length;
+                DataSink sink = items > room ? (b, n, at) -> { } : sinkFor.apply(dims);
+                byte[] buf = new byte[BUFFER_BYTES];
+                long found = 0;
+                for (int n; (n = in.read(buf, 0, buf.length)) > 0; found += n) {
+                    if (found < items) {
+                        sink.accept(buf, (int) Math.min(n, items - found), (int) found);
+                    }
+                }
+                checkLength(file, dims, items, found);
+                return dims;
             } catch (ZipException | EOFException e) {
                 throw new InvalidInputException(file + ": corrupt gzip data (" + e.getMessage()
                         + "): the file is damaged or cut short; re-download or re-install it", e);
@@ -211,20 +245,24 @@ public final class Idx {
         }
     }
 
-    /**
-     * Checks the header against {@code expectedMagic} and the data length against the
-     * dimensions; returns the dimensions.
-     */
-    private static int[] parseHeader(Path file, byte[] bytes, int expectedMagic) {
+    /** Reads up to {@code len} bytes into {@code b[off ..)}, fewer only at the end of the stream; returns the count. */
+    private static int readFully(InputStream in, byte[] b, int off, int len) throws IOException {
+        int total = 0;
+        for (int n; total < len && (n = in.read(b, off + total, len - total)) > 0; ) {
+            total += n;
+        }
+        return total;
+    }
+
+    /** Checks the magic number of a file whose first {@code got} bytes (fewer than 4: the whole file) are in {@code head}. */
+    private static void checkMagic(Path file, byte[] head, int got, int expectedMagic) {
         String expected = String.format("0x%08X (%s)", expectedMagic, describe(expectedMagic));
-        if (bytes.length < 4) {
-            throw new InvalidInputException(file + ": only " + bytes.length + " bytes, too short for an IDX file; expected magic "
+        if (got < 4) {
+            throw new InvalidInputException(file + ": only " + got + " bytes, too short for an IDX file; expected magic "
                     + expected);
         }
-        int magic = bigEndianInt(bytes, 0);
+        int magic = bigEndianInt(head, 0);
         int type = (magic >>> 8) & 0xFF;
-        int ndims = magic & 0xFF;
-        int expectedDims = expectedMagic & 0xFF;
         if (magic != expectedMagic) {
             String found = String.format("0x%08X", magic);
             if ((magic >>> 16) != 0 || typeName(type) == null) {
@@ -239,28 +277,38 @@ public final class Idx {
                     + expected + (magic == IMAGES_MAGIC || magic == LABELS_MAGIC
                     ? ": are the image and label files swapped?" : ""));
         }
-        int offset = headerBytes(ndims);
-        if (bytes.length < offset) {
-            throw new InvalidInputException(file + ": truncated header: " + expectedDims + " dimensions need "
-                    + offset + " header bytes, found " + bytes.length);
+    }
+
+    /** The dimensions from a header of which {@code got} bytes were read (fewer than its length: the whole file). */
+    private static int[] parseDims(Path file, byte[] head, int got) {
+        int ndims = (head.length - 4) / 4;
+        if (got < head.length) {
+            throw new InvalidInputException(file + ": truncated header: " + ndims + " dimensions need "
+                    + head.length + " header bytes, found " + got);
         }
         int[] dims = new int[ndims];
         long items = 1;
-        StringBuilder shape = new StringBuilder();
         for (int d = 0; d < ndims; d++) {
-            dims[d] = bigEndianInt(bytes, 4 + 4 * d);
+            dims[d] = bigEndianInt(head, 4 + 4 * d);
             if (dims[d] < 0) {
                 throw new InvalidInputException(file + ": dimension " + d + " is " + Integer.toUnsignedString(dims[d])
                         + ", too large: the header is corrupt");
             }
             items *= dims[d];
-            if (items > Integer.MAX_VALUE - offset) {
+            if (items > Integer.MAX_VALUE - head.length) {
                 throw new InvalidInputException(file + ": the header promises more than 2^31 bytes of data: corrupt or unsupported");
             }
+        }
+        return dims;
+    }
+
+    /** Checks that the file held exactly the {@code items} data bytes its header promises. */
+    private static void checkLength(Path file, int[] dims, long items, long found) {
+        StringBuilder shape = new StringBuilder();
+        for (int d = 0; d < dims.length; d++) {
             shape.append(d == 0 ? "" : " x ").append(dims[d]);
         }
-        long found = bytes.length - offset;
-        String promise = "the header promises " + shape + (ndims > 1 ? " = " + items : "") + " bytes of data";
+        String promise = "the header promises " + shape + (dims.length > 1 ? " = " + items : "") + " bytes of data";
         if (found < items) {
             throw new InvalidInputException(file + ": truncated: " + promise + ", found " + found
                     + ": the file is cut short; re-download or re-install it");
@@ -269,7 +317,6 @@ public final class Idx {
             throw new InvalidInputException(file + ": " + (found - items) + " bytes of trailing garbage: " + promise
                     + ", found " + found + ": the file is corrupt or not an IDX file");
         }
-        return dims;
     }
 
     private static String describe(int magic) {

@@ -102,20 +102,11 @@ public final class NetworkPass implements AutoCloseable {
         Arch arch = network.arch();
         this.layers = arch.layers();
         int n = layers.size();
-        boolean[] fused = new boolean[n];
-        for (int i = 0; i + 1 < n; i++) {
-            Layer l = layers.get(i);
-            fused[i + 1] = (l instanceof Layer.Linear || l instanceof Layer.Conv2d) && layers.get(i + 1) instanceof Layer.Relu;
-        }
+        boolean[] fused = fusedRelus(layers);
         acts = new Tensor[n + 1];
         actGrads = new Tensor[n + 1];
         acts[0] = own(backend.zeros(maxBatch, arch.input().size()));
-        // the input's gradient is needed only where a batchnorm must write dx
-        int firstReal = 0;
-        while (firstReal < n && layers.get(firstReal).inPlace()) {
-            firstReal++;
-        }
-        if (firstReal < n && layers.get(firstReal) instanceof Layer.BatchNorm2d) {
+        if (needsInputGradient(layers)) {
             actGrads[0] = own(backend.zeros(maxBatch, arch.input().size()));
         }
         for (int i = 0; i < n; i++) {
@@ -154,6 +145,48 @@ public final class NetworkPass implements AutoCloseable {
         }
         labels = own(backend.ints(maxBatch));
         staging = backend.deviceMemory() == null ? null : new float[maxBatch * arch.input().size()];
+    }
+
+    /** {@code fused[i]}: layer i is a relu fused into the linear or conv layer before it. */
+    private static boolean[] fusedRelus(List<Layer> layers) {
+        boolean[] fused = new boolean[layers.size()];
+        for (int i = 0; i + 1 < layers.size(); i++) {
+            Layer l = layers.get(i);
+            fused[i + 1] = (l instanceof Layer.Linear || l instanceof Layer.Conv2d) && layers.get(i + 1) instanceof Layer.Relu;
+        }
+        return fused;
+    }
+
+    /** Whether the input's gradient is needed: only where a batchnorm (after in-place layers) must write dx. */
+    private static boolean needsInputGradient(List<Layer> layers) {
+        int first = 0;
+        while (first < layers.size() && layers.get(first).inPlace()) {
+            first++;
+        }
+        return first < layers.size() && layers.get(first) instanceof Layer.BatchNorm2d;
+    }
+
+    /**
+     * The 4-byte values a pass of {@code arch} allocates per image of its batch: the input (and
+     * its gradient where a batchnorm comes first), each layer's output and output gradient where
+     * it is not in place or fused, dropout masks and pooling argmaxes.
+     */
+    public static long valuesPerImage(Arch arch) {
+        List<Layer> layers = arch.layers();
+        boolean[] fused = fusedRelus(layers);
+        long values = (needsInputGradient(layers) ? 2L : 1L) * arch.input().size();
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            if (!l.inPlace() && !fused[i]) {
+                values += 2L * arch.shape(i + 1).size();
+            }
+            if (l instanceof Layer.MaxPool2d) {
+                values += arch.shape(i + 1).size();
+            } else if (l instanceof Layer.Dropout) {
+                values += arch.shape(i).size();
+            }
+        }
+        return values;
     }
 
     private <T extends AutoCloseable> T own(T t) {

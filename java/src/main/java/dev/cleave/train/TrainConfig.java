@@ -6,6 +6,7 @@ import dev.cleave.data.Datasets;
 import dev.cleave.nn.Arch;
 import dev.cleave.nn.Device;
 import dev.cleave.nn.Mlp;
+import dev.cleave.nn.NetworkPass;
 import dev.cleave.nn.Shape;
 import dev.cleave.util.InvalidInputException;
 import java.util.Arrays;
@@ -284,29 +285,30 @@ public record TrainConfig(
     /**
      * What training allocates, from the parameter count P and the activations: native (off-heap)
      * memory for the model, its gradients and Adam's two moments (4 P floats), the exported copy
-     * written to the model file (P floats) and the minibatch activations; on the Java heap, the
+     * written to the model file (P floats) and the training pass's buffers for one batch (which
+     * also evaluates the test set after each epoch: {@link NetworkPass#valuesPerImage}, or for an
+     * MLP each layer's activations, their gradients and dropout masks); on the Java heap, the
      * checkpoint's copies of parameters and moments, once as arrays and once as file buffers
      * (6 P floats). With the cuda backend the model, gradients and moments live on the GPU, and
-     * the host holds the initial model and the exported copy (2 P floats).
+     * the host holds the initial model and the exported copy (2 P floats). The data set itself
+     * is not counted.
      */
     MemoryNeed memoryNeeded() {
         long params = 0;
-        long units = 0;
+        long perImage = 0;
         if (layers == null) {
             Arch a = network();
             params = a.parameterCount();
-            for (int i = 0; i <= a.layers().size(); i++) {
-                units += a.shape(i).size();
-            }
+            perImage = NetworkPass.valuesPerImage(a);
         } else {
             for (int l = 0; l + 1 < layers.length; l++) {
                 params += (long) layers[l] * layers[l + 1] + layers[l + 1];
             }
             for (int w : layers) {
-                units += w;
+                perImage += 3L * w;
             }
         }
-        long activations = 4L * 4 * Math.max(batchSize, Evaluation.BATCH) * units;
+        long activations = 4L * batchSize * perImage;
         boolean gpu = "cuda".equals(backend);
         long nativeBytes = gpu ? 2 * 4 * params : 5 * 4 * params + activations;
         return new MemoryNeed(6 * 4 * params, nativeBytes);
