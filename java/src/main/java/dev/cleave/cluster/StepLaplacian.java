@@ -47,7 +47,8 @@ public final class StepLaplacian implements AutoCloseable {
     /**
      * The solver for the graph of {@code packed} (the MLP's weights, layer after layer, each
      * out x in row-major), or null when that graph does not have the shape this class keeps (a
-     * node of degree 0 or a layer stored sparse): then use the general path.
+     * node of degree 0 or a layer stored sparse): then use the general path. {@code threads}: the
+     * operator's applications (0: every processor, as {@link EigenOptions#threads()}).
      *
      * @throws dev.cleave.util.InvalidInputException as {@link NetworkGraph#fromWeights} (a
      *         non-finite weight, no edges)
@@ -78,7 +79,7 @@ public final class StepLaplacian implements AutoCloseable {
             rowsAt[l] = p.src();
             rowsAt[l + 1] = p.dst();
         }
-        NativeOperator h = new NativeOperator(g, threads);
+        NativeOperator h = new NativeOperator(g, Threads.resolve(threads));
         return new StepLaplacian(widths.clone(), rowsAt, g, h);
     }
 
