@@ -48,6 +48,11 @@ final class NativeOperator implements OperatorHandle {
         return SpectralKernels.cleave_spectral_op_flops(op, N);
     }
 
+    /** The native op itself (for kernels that refill it in place: {@link StepLaplacian}). */
+    SpectralKernels.SpectralOp op() {
+        return op;
+    }
+
     /** Native bytes held by the op. */
     long bytes() {
         return SpectralKernels.cleave_spectral_op_bytes(op);
