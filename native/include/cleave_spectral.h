@@ -40,9 +40,9 @@ int cleave_spectral_op_create(int64_t n, int64_t half, const double* scale, clea
 /* Adds y[dst + i] += sum_j a[i][j] x[src + j] for a dense block a (rows x cols, row-major) and,
  * with mirror = 1, also its mirror y[src + j] += sum_i a[i][j] x[dst + i] (the op stores a
  * transposed copy for it): the two off-diagonal blocks of a symmetric operator in one call.
- * Entries must be finite and >= 0. */
+ * Entries must be finite and >= 0. The check and the copies run on `threads` threads. */
 int cleave_spectral_op_add_dense(cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t src,
-                                 int64_t cols, const float* a, int mirror);
+                                 int64_t cols, const float* a, int mirror, int threads);
 /* Adds a CSR block: rows rows, column indices in [0, cols) (relative to src), offsets[rows + 1]. */
 int cleave_spectral_op_add_csr(cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t src,
                                int64_t cols, const int64_t* offsets, const int32_t* columns,

@@ -6,6 +6,7 @@
 //
 // Restart r uses seeds[r] alone and runs on one thread, and the best restart is chosen in
 // index order, so labels do not depend on the thread count.
+#include <immintrin.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -29,20 +30,65 @@ inline double uniform(uint64_t seed, uint64_t i) {
   return (double)(mix64(seed + (i + 1) * 0x9E3779B97F4A7C15ULL) >> 11) * 0x1.0p-53;
 }
 
-// The two hot loops, compiled for AVX-512 and for the x86-64-v3 baseline; the loader picks one.
-// out[t] = sum_j (src[j][t] - center[j])^2 for t < m (src: d rows of stride ld).
-__attribute__((target_clones("avx512f", "default"))) void sqdist_block(const double* src, int64_t ld, int d,
-                                                                      int64_t m, const double* center,
-                                                                      double* out) {
-  for (int64_t t = 0; t < m; ++t) out[t] = 0.0;
-  for (int j = 0; j < d; ++j) {
-    const double cj = center[j];
-    const double* row = src + (size_t)j * ld;
-    for (int64_t t = 0; t < m; ++t) {
-      const double v = row[t] - cj;
-      out[t] += v * v;
+// The hot loops: sqdist_block in AVX-512 and AVX2 (chosen at load time), nearest_two compiled
+// for AVX-512 and for the x86-64-v3 baseline (the loader picks one).
+// out[t] = sum_j (src[j][t] - center[j])^2 for t < m (src: d rows of stride ld), summed over j
+// in order, each term by one fused multiply-add (out = fma(v, v, out)). Eight points at a time
+// keep their sums in registers across the d coordinates instead of passing out[] through memory
+// d times; every variant computes the same sums, FMA for FMA.
+inline void sqdist_tail(const double* src, int64_t ld, int d, int64_t t0, int64_t m, const double* center,
+                        double* out) {
+  for (int64_t t = t0; t < m; ++t) {
+    double acc = 0.0;
+    for (int j = 0; j < d; ++j) {
+      const double v = src[(size_t)j * ld + t] - center[j];
+      acc = std::fma(v, v, acc);
     }
+    out[t] = acc;
   }
+}
+
+__attribute__((target("avx512f"))) void sqdist_block512(const double* src, int64_t ld, int d, int64_t m,
+                                                        const double* center, double* out) {
+  int64_t t0 = 0;
+  for (; t0 + 8 <= m; t0 += 8) {
+    __m512d acc = _mm512_setzero_pd();
+    for (int j = 0; j < d; ++j) {
+      const __m512d v = _mm512_sub_pd(_mm512_loadu_pd(src + (size_t)j * ld + t0), _mm512_set1_pd(center[j]));
+      acc = _mm512_fmadd_pd(v, v, acc);
+    }
+    _mm512_storeu_pd(out + t0, acc);
+  }
+  sqdist_tail(src, ld, d, t0, m, center, out);
+}
+
+void sqdist_block256(const double* src, int64_t ld, int d, int64_t m, const double* center, double* out) {
+  int64_t t0 = 0;
+  for (; t0 + 8 <= m; t0 += 8) {
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    for (int j = 0; j < d; ++j) {
+      const double* row = src + (size_t)j * ld + t0;
+      const __m256d c = _mm256_set1_pd(center[j]);
+      const __m256d v0 = _mm256_sub_pd(_mm256_loadu_pd(row), c);
+      const __m256d v1 = _mm256_sub_pd(_mm256_loadu_pd(row + 4), c);
+      a0 = _mm256_fmadd_pd(v0, v0, a0);
+      a1 = _mm256_fmadd_pd(v1, v1, a1);
+    }
+    _mm256_storeu_pd(out + t0, a0);
+    _mm256_storeu_pd(out + t0 + 4, a1);
+  }
+  sqdist_tail(src, ld, d, t0, m, center, out);
+}
+
+bool detect_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+const bool kAvx512 = detect_avx512();
+
+inline void sqdist_block(const double* src, int64_t ld, int d, int64_t m, const double* center, double* out) {
+  if (kAvx512) sqdist_block512(src, ld, d, m, center, out);
+  else sqdist_block256(src, ld, d, m, center, out);
 }
 
 // Nearest (bd, index bc) and second-nearest (sd) of k candidates per point; D is k x stride.
@@ -160,15 +206,53 @@ class KMeans {
     return any;
   }
 
-  // Every center becomes the mean of its points (none is empty: relocate_empty ran first).
+  // Every center becomes the mean of its points (none is empty: relocate_empty ran first). Each
+  // coordinate sums its cluster's points in index order, whatever the width D (a compile-time
+  // width only lets the row addition unroll, four coordinates per AVX2 add; the sums are the same).
+  template <int D>
+  void sum_rows(const int32_t* labels, double* __restrict centers, int64_t* __restrict count) const {
+    const int d = D > 0 ? D : d_;
+    const double* __restrict x = x_;
+    for (int64_t i = 0; i < n_; ++i) {
+      ++count[labels[i]];
+      double* __restrict ci = centers + (size_t)labels[i] * d;
+      const double* __restrict xi = x + i * d;
+      for (int j = 0; j < d; ++j) ci[j] += xi[j];
+    }
+  }
+
+  // sum_rows for a width of V AVX2 vectors (D = 4 V): a run of consecutive points of one cluster
+  // is summed in registers, loaded from and stored back to its center at the run's ends, which
+  // is the same sequence of additions as adding each point to the center in memory.
+  template <int V>
+  void sum_rows_runs(const int32_t* labels, double* __restrict centers, int64_t* __restrict count) const {
+    constexpr int D = 4 * V;
+    const double* __restrict x = x_;
+    int64_t i = 0;
+    while (i < n_) {
+      const int32_t c = labels[i];
+      double* __restrict ci = centers + (size_t)c * D;
+      __m256d acc[V];
+      for (int v = 0; v < V; ++v) acc[v] = _mm256_loadu_pd(ci + 4 * v);
+      int64_t e = i;
+      for (; e < n_ && labels[e] == c; ++e)
+        for (int v = 0; v < V; ++v) acc[v] = _mm256_add_pd(acc[v], _mm256_loadu_pd(x + e * D + 4 * v));
+      for (int v = 0; v < V; ++v) _mm256_storeu_pd(ci + 4 * v, acc[v]);
+      count[c] += e - i;
+      i = e;
+    }
+  }
+
   void update_means(const int32_t* labels, double* centers) const {
     std::vector<int64_t> count(k_, 0);
     std::fill(centers, centers + (size_t)k_ * d_, 0.0);
-    for (int64_t i = 0; i < n_; ++i) {
-      ++count[labels[i]];
-      double* ci = centers + (size_t)labels[i] * d_;
-      const double* xi = x_ + i * d_;
-      for (int j = 0; j < d_; ++j) ci[j] += xi[j];
+    switch (d_) {
+      case 4: sum_rows_runs<1>(labels, centers, count.data()); break;
+      case 8: sum_rows_runs<2>(labels, centers, count.data()); break;
+      case 12: sum_rows_runs<3>(labels, centers, count.data()); break;
+      case 16: sum_rows_runs<4>(labels, centers, count.data()); break;
+      case 10: sum_rows<10>(labels, centers, count.data()); break;
+      default: sum_rows<0>(labels, centers, count.data()); break;
     }
     for (int c = 0; c < k_; ++c)
       for (int j = 0; j < d_; ++j) centers[(size_t)c * d_ + j] /= (double)count[c];
@@ -189,8 +273,12 @@ class KMeans {
       const double* src;
       int64_t ld;
       if (list) {
-        for (int j = 0; j < d_; ++j)
-          for (int64_t t = 0; t < m; ++t) P[(size_t)j * kBlock + t] = xt_[(size_t)j * n_ + list[b0 + t]];
+        // Gathered from the row-major points (one contiguous row per point), not from the
+        // transposed copy (d cache lines per point, n apart).
+        for (int64_t t = 0; t < m; ++t) {
+          const double* xi = x_ + list[b0 + t] * d_;
+          for (int j = 0; j < d_; ++j) P[(size_t)j * kBlock + t] = xi[j];
+        }
         src = P;
         ld = kBlock;
       } else {
@@ -245,8 +333,10 @@ class KMeans {
           half_gap[c] = 0.5 * std::sqrt(m);
         }
         int64_t nt = 0;
-        for (int64_t i = 0; i < n_; ++i)
-          if (upper[i] > std::max(half_gap[lab[i]], lower[i])) todo[nt++] = i;
+        for (int64_t i = 0; i < n_; ++i) {  // branch-free: every index is written, the kept ones advance nt
+          todo[nt] = i;
+          nt += upper[i] > std::max(half_gap[lab[i]], lower[i]);
+        }
         changed = assign(cen, todo.data(), nt, lab, dist.data(), upper.data(), lower.data(), buf);
       }
       if (changed == 0 && it > 1) {

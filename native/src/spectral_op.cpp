@@ -382,26 +382,35 @@ int check_range(const cleave_spectral_op* op, int64_t dst, int64_t rows, int64_t
 }  // namespace
 
 extern "C" int cleave_spectral_op_add_dense(cleave_spectral_op* op, int64_t dst, int64_t rows,
-                                            int64_t src, int64_t cols, const float* a, int mirror) {
+                                            int64_t src, int64_t cols, const float* a, int mirror, int threads) {
   CLEAVE_RETURN_IF(check_range(op, dst, rows, src, cols));
   if (mirror) CLEAVE_RETURN_IF(check_range(op, src, cols, dst, rows));
   CLEAVE_REQUIRE("spectral_op", a, "a must not be null");
+  CLEAVE_REQUIRE("spectral_op", threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got %d", threads);
   const int64_t total = rows * cols;
+  int64_t bad = total;  // the first entry that is not finite and >= 0
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(min : bad) if (total > (1 << 18))
   for (int64_t i = 0; i < total; ++i)
-    CLEAVE_REQUIRE("spectral_op", std::isfinite(a[i]) && a[i] >= 0.0f,
-                   "dense entry %lld = %g must be finite and >= 0", (long long)i, a[i]);
+    if (!(std::isfinite(a[i]) && a[i] >= 0.0f) && i < bad) bad = i;
+  CLEAVE_REQUIRE("spectral_op", bad == total, "dense entry %lld = %g must be finite and >= 0", (long long)bad,
+                 bad < total ? a[bad] : 0.0f);
   try {
     Piece p;
     p.dst = dst; p.rows = rows; p.src = src; p.cols = cols; p.dense = true;
-    p.a.assign(a, a + total);
+    p.a.resize((size_t)total);
+    float* copy = p.a.data();
+#pragma omp parallel for schedule(static) num_threads(threads) if (total > (1 << 18))
+    for (int64_t i = 0; i < rows; ++i) std::memcpy(copy + i * cols, a + i * cols, sizeof(float) * cols);
     if (mirror) {
       // The mirror's matrix is a^T (cols x rows), built in 16 x 16 tiles (a bigger tile's lines,
-      // at a power-of-two stride, would crowd into one cache set).
+      // at a power-of-two stride, would crowd into one cache set), bands of 16 output rows
+      // spread over the threads.
       Piece m;
       m.dst = src; m.rows = cols; m.src = dst; m.cols = rows; m.dense = true;
       m.a.resize((size_t)total);
       const int64_t B = 16;
       float* out = m.a.data();
+#pragma omp parallel for schedule(static) num_threads(threads) if (total > (1 << 18))
       for (int64_t j0 = 0; j0 < cols; j0 += B)
         for (int64_t i0 = 0; i0 < rows; i0 += B) {
           const int64_t j1 = std::min(cols, j0 + B), i1 = std::min(rows, i0 + B);

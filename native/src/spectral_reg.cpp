@@ -21,6 +21,7 @@
 #include <vector>
 #include "cleave_cpu.h"
 #include "common.h"
+#include "spectral_internal.h"
 
 namespace {
 struct Layout {
@@ -266,6 +267,92 @@ extern "C" int cleave_spectral_gradient(const int32_t* widths, int layers, const
     }
   } catch (const std::bad_alloc&) {
     return cleave::set_error(op, __FILE__, __LINE__, "out of memory for the degree and eigenvector arrays");
+  }
+  return cleave::ok();
+}
+
+// ---- spectral_reg_graph: the regulariser's network graph refilled into an existing spectral_op ----
+// The op was built (dev.cleave.cluster.GraphOperator.of + NativeOperator) from a network graph of
+// these widths with every node kept and every layer dense: piece 2l is |w_l| (rows: layer l + 1,
+// cols: layer l) and piece 2l + 1 its mirror (the transpose). Writes |w| into both, the degrees
+// (in dev.cleave.graph.NetworkGraph.fromWeights' order of summation) and the scale d^-1/2 into
+// degree[], scale[] (operator order) and the op; |w| also into abs (packed like w) for the
+// caller's description of the op. irregular = the number of weights that are 0 or
+// not finite: when it is not 0 the op's contents are unspecified and the caller builds the graph
+// the general way (nodes of degree 0 are dropped there, zero-rich layers stored sparse).
+extern "C" int cleave_spectral_reg_graph(cleave_spectral_op* op, const int32_t* widths, int layers, const float* w,
+                                         const int64_t* rows_at, float* abs, double* degree, double* scale,
+                                         int64_t* irregular) {
+  const char* name = "spectral_reg_graph";
+  Layout L;
+  if (const int status = layout(name, widths, layers, &L)) return status;
+  CLEAVE_REQUIRE(name, op && w && rows_at && abs && degree && scale && irregular,
+                 "op, w, rows_at, abs, degree, scale and irregular must not be null");
+  const int64_t n = L.node[layers + 1];
+  CLEAVE_REQUIRE(name, op->n == n && (int64_t)op->pieces.size() == 2 * (int64_t)layers,
+                 "the op has %lld nodes and %lld pieces; these widths need %lld and %lld", (long long)op->n,
+                 (long long)op->pieces.size(), (long long)n, 2LL * layers);
+  for (int l = 0; l < layers; ++l) {
+    const cleave::spectral::Piece& p = op->pieces[2 * l];
+    const cleave::spectral::Piece& m = op->pieces[2 * l + 1];
+    CLEAVE_REQUIRE(name, p.dense && m.dense && p.dst == rows_at[l + 1] && p.rows == widths[l + 1] &&
+                             p.src == rows_at[l] && p.cols == widths[l] && m.dst == p.src && m.rows == p.cols &&
+                             m.src == p.dst && m.cols == p.rows,
+                   "piece %d of the op is not layer %d's dense block and its mirror", 2 * l, l);
+  }
+  for (int l = 0; l <= layers; ++l)
+    CLEAVE_REQUIRE(name, rows_at[l] >= 0 && rows_at[l] + widths[l] <= n, "rows_at[%d] = %lld is out of range", l,
+                   (long long)rows_at[l]);
+  int64_t bad = 0;
+  for (int64_t t = 0; t < n; ++t) degree[t] = 0.0;
+  for (int l = 0; l < layers; ++l) {
+    const int in = widths[l], out = widths[l + 1];
+    const float* wl = w + L.w[l];
+    float* a = op->pieces[2 * l].a.data();
+    float* al = abs + L.w[l];
+    float* at = op->pieces[2 * l + 1].a.data();
+    double* dout = degree + rows_at[l + 1];
+    double* din = degree + rows_at[l];
+    const int team = team_rows((int64_t)in * out);
+#pragma omp parallel num_threads(team) if (team > 1) reduction(+ : bad)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      // |w| and the row sums (the degrees of layer l + 1's nodes as outputs, added first).
+#pragma omp for schedule(static)
+      for (int i = 0; i < out; ++i) {
+        const float* r = wl + (int64_t)i * in;
+        float* ar = a + (int64_t)i * in;
+        double row = 0;
+        for (int j = 0; j < in; ++j) {
+          const float x = std::fabs(r[j]);
+          bad += !(x > 0.0f && x <= 3.4028234663852886e38f);
+          ar[j] = x;
+          row += x;
+        }
+        std::memcpy(al + (int64_t)i * in, ar, sizeof(float) * in);
+        dout[i] += row;
+      }
+      // The column sums (layer l's nodes as inputs), each column's rows in order; then the
+      // transpose, in 16 x 16 tiles over this thread's columns.
+      const int j0 = (int)((int64_t)in * t / nt), j1 = (int)((int64_t)in * (t + 1) / nt);
+      for (int i = 0; i < out; ++i) {
+        const float* r = a + (int64_t)i * in;
+        for (int j = j0; j < j1; ++j) din[j] += r[j];
+      }
+      const int B = 16;
+      for (int jb = j0; jb < j1; jb += B)
+        for (int ib = 0; ib < out; ib += B) {
+          const int je = std::min(j1, jb + B), ie = std::min(out, ib + B);
+          for (int j = jb; j < je; ++j)
+            for (int i = ib; i < ie; ++i) at[(int64_t)j * out + i] = a[(int64_t)i * in + j];
+        }
+    }
+  }
+  *irregular = bad;
+  if (bad != 0) return cleave::ok();
+  for (int64_t t = 0; t < n; ++t) {
+    scale[t] = 1.0 / std::sqrt(degree[t]);
+    op->scale[t] = scale[t];
   }
   return cleave::ok();
 }

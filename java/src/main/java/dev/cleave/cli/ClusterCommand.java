@@ -187,7 +187,7 @@ final class ClusterCommand implements Callable<Integer> {
                     }
                     removed.append(shown == 1 ? "" : ", ").append(run.describe(n));
                 }
-                w.println(r.removedNodes().size() + " zero-degree unit(s) removed: " + removed);
+                w.println(r.removedNodes().size() + " unit(s) of zero or negligible degree removed: " + removed);
             }
         }
         w.printf("%d nodes (%d isolated dropped), %d edges, %d components, k = %d, %s solver: n-cut %.4f (%.2f s)%n",

@@ -90,6 +90,15 @@ public final class LaplacianEigensolver {
                     + n);
         }
         try (OperatorHandle h = OperatorHandle.open(g, o.backend(), o.resolvedThreads())) {
+            return solve(h, g, o, warm, wc, t0);
+        }
+    }
+
+    /** As {@link #solve(GraphOperator, EigenOptions)} on an open handle of g (not closed here); t0 the start time (ns). */
+    static EigenResult solve(OperatorHandle h, GraphOperator g, EigenOptions o, double[] warm, int wc, long t0) {
+        int k = o.k();
+        int n = g.n;
+        {
             double[] mu = null;
             double[] vecs = null;
             Solved s = null;

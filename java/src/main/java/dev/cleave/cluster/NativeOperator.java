@@ -26,7 +26,7 @@ final class NativeOperator implements OperatorHandle {
             for (GraphOperator.Piece p : g.pieces) {
                 if (p.isDense()) {
                     CpuKernels.check(SpectralKernels.cleave_spectral_op_add_dense(op, p.dst(), p.rows(), p.src(), p.cols(),
-                            p.dense(), p.mirror() ? 1 : 0));
+                            p.dense(), p.mirror() ? 1 : 0, threads));
                 } else {
                     CpuKernels.check(SpectralKernels.cleave_spectral_op_add_csr(op, p.dst(), p.rows(), p.src(), p.cols(),
                             p.offsets(), p.columns(), p.weights()));
@@ -46,6 +46,11 @@ final class NativeOperator implements OperatorHandle {
     @Override
     public double flops() {
         return SpectralKernels.cleave_spectral_op_flops(op, N);
+    }
+
+    /** The native op itself (for kernels that refill it in place: {@link StepLaplacian}). */
+    SpectralKernels.SpectralOp op() {
+        return op;
     }
 
     /** Native bytes held by the op. */

@@ -52,7 +52,7 @@ public final class SpectralClustering {
         checkK(options.k(), graph.nodes(), graph.removedNodes().size());
         if (options.isolatedNodes() == IsolatedNodes.REJECT && !graph.removedNodes().isEmpty()) {
             RemovedNode r = graph.removedNodes().get(0);
-            throw new InvalidInputException(graph.removedNodes().size() + " neurons have no non-zero weights (the first: "
+            throw new InvalidInputException(graph.removedNodes().size() + " neurons have no weights, or only negligible ones (the first: "
                     + "layer " + r.layer() + " index " + r.index() + "); use isolatedNodes 'drop' to leave them out");
         }
         return run(GraphOperator.of(graph), graph.degrees(), graph::cutWeights, graph.totalNodes(), graph.edges(),

@@ -27,7 +27,7 @@ import java.util.List;
  *
  * <p>The result is a layered graph like an MLP's: per unit layer pair a non-negative
  * out x in <i>unit matrix</i> ({@link #unitMatrices()}), from which {@link #network()} builds a
- * {@link NetworkGraph} (zero-degree units removed and reported, CSR form, the fast spectral
+ * {@link NetworkGraph} (units of zero or negligible degree removed and reported, CSR form, the fast spectral
  * path), so everything that clusters an MLP's graph clusters this one. The shuffle test of a
  * CNN shuffles these unit matrices (as F21 did). Immutable and thread-safe; the layers given
  * are not modified or retained.
@@ -225,7 +225,7 @@ public final class CnnUnitGraph {
         return unitLayers;
     }
 
-    /** The layered graph of the unit matrices: zero-degree units removed, CSR form, clustering. */
+    /** The layered graph of the unit matrices: units of zero or negligible degree removed, CSR form, clustering. */
     public NetworkGraph network() {
         return network;
     }

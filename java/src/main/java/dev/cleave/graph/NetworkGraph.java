@@ -9,7 +9,16 @@ import java.util.List;
 /**
  * The graph of a multilayer perceptron (Filan et al. 2021): one node per neuron of every layer,
  * inputs and logits included, and an edge of weight |w| between neurons of consecutive layers.
- * Biases are ignored. Nodes of degree 0 are removed and reported ({@link #removedNodes()}).
+ * Biases are ignored. Nodes of degree 0, or of a degree below {@link #NEGLIGIBLE_DEGREE} times
+ * the largest degree, are removed and reported ({@link #removedNodes()}); the kept nodes'
+ * degrees then count only their edges to kept nodes.
+ *
+ * <p>Why a negligible degree counts as none: weights that get no gradient (a dead ReLU unit's)
+ * decay under a weight penalty to float32 subnormals (1e-38 and below) rather than to zero. The
+ * spectral embedding divides each node's eigenvector entries by the square root of its degree,
+ * so for such a node the eigensolver's error (tolerance 1e-6) becomes coordinates far from every
+ * other node's, and k-means spends clusters on them. Below 1e-12 of the largest degree (the
+ * tolerance squared) a node's coordinates are noise: it is treated as isolated.
  *
  * <p>The graph is kept layered: per layer, the |W| block restricted to the kept neurons. The
  * spectral engine applies the normalized adjacency as per-layer matrix products on a block of
@@ -29,6 +38,9 @@ public final class NetworkGraph {
     private final int[] keptNodes;
     private final List<RemovedNode> removed;
     private final long edges;
+
+    /** A node whose degree is at most this times the largest degree is removed as isolated. */
+    public static final double NEGLIGIBLE_DEGREE = 1e-12;
 
     private NetworkGraph(int[] layerSizes, int[][] kept, float[][] blocks, double[] degrees, int[] keptNodes,
             List<RemovedNode> removed, long edges) {
@@ -111,6 +123,14 @@ public final class NetworkGraph {
         if (edges == 0) {
             throw new InvalidInputException("every weight of the network is zero: its graph has no edges to cluster");
         }
+        double maxDegree = 0.0;
+        for (double[] dl : deg) {
+            for (double x : dl) {
+                maxDegree = Math.max(maxDegree, x);
+            }
+        }
+        double negligible = NEGLIGIBLE_DEGREE * maxDegree;
+        boolean negligibleRemoved = false;
         int[][] kept = new int[layers][];
         List<RemovedNode> removed = new ArrayList<>();
         int node = 0;
@@ -119,10 +139,11 @@ public final class NetworkGraph {
             int[] k = new int[sizes[l]];
             int c = 0;
             for (int i = 0; i < sizes[l]; i++, node++) {
-                if (deg[l][i] > 0.0) {
+                if (deg[l][i] > negligible) {
                     k[c++] = i;
                 } else {
                     removed.add(new RemovedNode(node, l, i));
+                    negligibleRemoved |= deg[l][i] > 0.0;
                 }
             }
             kept[l] = java.util.Arrays.copyOf(k, c);
@@ -159,6 +180,28 @@ public final class NetworkGraph {
             }
             blocks[l] = b;
         }
+        if (negligibleRemoved) { // the kept nodes' degrees and the edges without those to removed nodes
+            java.util.Arrays.fill(degrees, 0.0);
+            int[] off = new int[layers + 1];
+            for (int l = 0; l < layers; l++) {
+                off[l + 1] = off[l] + kept[l].length;
+            }
+            edges = 0;
+            for (int l = 0; l < weights.size(); l++) {
+                int cols = kept[l].length;
+                float[] b = blocks[l];
+                for (int r = 0; r < kept[l + 1].length; r++) {
+                    for (int c = 0; c < cols; c++) {
+                        float m = b[r * cols + c];
+                        if (m != 0f) {
+                            degrees[off[l + 1] + r] += m;
+                            degrees[off[l] + c] += m;
+                            edges++;
+                        }
+                    }
+                }
+            }
+        }
         return new NetworkGraph(sizes, kept, blocks, degrees, keptNodes, Collections.unmodifiableList(removed), edges);
     }
 
@@ -172,7 +215,7 @@ public final class NetworkGraph {
         return layerSizes.clone();
     }
 
-    /** Kept (degree > 0) neurons of each layer. */
+    /** Kept (not negligible degree) neurons of each layer. */
     public int[] keptLayerSizes() {
         int[] s = new int[kept.length];
         for (int l = 0; l < kept.length; l++) {
@@ -195,17 +238,17 @@ public final class NetworkGraph {
         return t;
     }
 
-    /** Nodes of the graph (neurons of degree > 0). */
+    /** Nodes of the graph (neurons of a degree that is not negligible). */
     public int nodes() {
         return keptNodes.length;
     }
 
-    /** Edges: non-zero weights. */
+    /** Edges: non-zero weights between kept nodes. */
     public long edges() {
         return edges;
     }
 
-    /** Removed neurons (degree 0), in node order, with layer and index. */
+    /** Removed neurons (degree 0 or negligible), in node order, with layer and index. */
     public List<RemovedNode> removedNodes() {
         return removed;
     }

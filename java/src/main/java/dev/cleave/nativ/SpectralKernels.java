@@ -48,7 +48,7 @@ public final class SpectralKernels {
 
     public static native int cleave_spectral_op_add_dense(SpectralOp op, @Cast("int64_t") long dst,
             @Cast("int64_t") long rows, @Cast("int64_t") long src, @Cast("int64_t") long cols, @Const float[] a,
-            int mirror);
+            int mirror, int threads);
 
     public static native int cleave_spectral_op_add_csr(SpectralOp op, @Cast("int64_t") long dst,
             @Cast("int64_t") long rows, @Cast("int64_t") long src, @Cast("int64_t") long cols,

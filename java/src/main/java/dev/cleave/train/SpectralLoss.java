@@ -5,6 +5,7 @@ import dev.cleave.cluster.EigenResult;
 import dev.cleave.cluster.EigenStatus;
 import dev.cleave.cluster.LaplacianEigensolver;
 import dev.cleave.cluster.Solver;
+import dev.cleave.cluster.StepLaplacian;
 import dev.cleave.graph.NetworkGraph;
 import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nn.Device;
@@ -23,7 +24,7 @@ import java.util.List;
  * engine), warm-started from the previous step's eigenvectors; then the analytic gradient of {@link SpectralRegularizer} into the weight
  * gradients ({@link SpectralOptions.Rescale} says how rescaling is kept from lowering it).
  */
-final class SpectralLoss {
+final class SpectralLoss implements AutoCloseable {
     /** Residual tolerance of the per-step solve: the gradient needs no more. */
     static final double TOLERANCE = 1e-5;
     static final int MAX_ITERATIONS = 500;
@@ -34,12 +35,23 @@ final class SpectralLoss {
     private final long seed;
     private double[] warm;     // the previous step's eigenvectors of N, nodes x pairs, graph order
     private Packed packed;     // the native path's buffers
+    private StepLaplacian step; // the cpu path's graph and operator, refilled each step
+    private boolean general;   // the graph lost the shape StepLaplacian keeps: build it every step
 
     SpectralLoss(SpectralOptions options, Device engine, int threads, long seed) {
         this.options = options;
         this.engine = engine;
         this.threads = threads;
         this.seed = seed;
+    }
+
+    /** Frees the native operator of the cpu path. */
+    @Override
+    public void close() {
+        if (step != null) {
+            step.close();
+            step = null;
+        }
     }
 
     /** F21's rescaling of the network itself, in {@link SpectralOptions.Rescale#COMPENSATE} mode only. */
@@ -61,7 +73,6 @@ final class SpectralLoss {
 
     /** The eigenpairs of the graph of {@code seen} (one array per layer), warm-started from the previous step's. */
     private EigenResult solve(int[] widths, List<float[]> seen, NetworkGraph[] graphOut) {
-        int k = options.k();
         List<FloatMatrix> matrices = new java.util.ArrayList<>(seen.size());
         for (int l = 0; l < seen.size(); l++) {
             matrices.add(new FloatMatrix(widths[l + 1], widths[l], seen.get(l)));
@@ -69,13 +80,36 @@ final class SpectralLoss {
         NetworkGraph graph = NetworkGraph.fromWeights(matrices);
         graphOut[0] = graph;
         int n = graph.nodes();
+        EigenOptions eo = eigenOptions(n);
+        int pairs = eo.k();
+        EigenResult r = warm != null && warm.length == n * pairs ? LaplacianEigensolver.smallestFrom(graph, eo, warm, pairs)
+                : LaplacianEigensolver.smallest(graph, eo);
+        return converged(r);
+    }
+
+    /**
+     * As {@link #solve} on the {@link StepLaplacian} path (the graph of every neuron, refilled in
+     * place; the same result bit for bit).
+     */
+    private EigenResult solveStep(StepLaplacian graph) {
+        int n = graph.nodes();
+        EigenOptions eo = eigenOptions(n);
+        int pairs = eo.k();
+        boolean fromWarm = warm != null && warm.length == n * pairs;
+        return converged(graph.smallestFrom(eo, fromWarm ? warm : null, pairs));
+    }
+
+    private EigenOptions eigenOptions(int n) {
+        int k = options.k();
         int pairs = k + 1;
         if (pairs > n) {
             throw new InvalidInputException("--spectral-k " + k + " needs at least " + pairs + " connected neurons, the graph has " + n);
         }
-        EigenOptions eo = new EigenOptions(pairs, TOLERANCE, MAX_ITERATIONS, 0, seed, threads, Solver.ITERATIVE, engine);
-        EigenResult r = warm != null && warm.length == n * pairs ? LaplacianEigensolver.smallestFrom(graph, eo, warm, pairs)
-                : LaplacianEigensolver.smallest(graph, eo);
+        return new EigenOptions(pairs, TOLERANCE, MAX_ITERATIONS, 0, seed, threads, Solver.ITERATIVE, engine);
+    }
+
+    /** The result if it converged (and the warm start of the next step); else training has diverged. */
+    private EigenResult converged(EigenResult r) {
         if (r.status() != EigenStatus.SUCCESSFUL) {
             throw new TrainingDivergedException("the spectral regulariser's eigensolver did not converge in " + MAX_ITERATIONS
                     + " iterations (" + r.status() + ", residuals " + java.util.Arrays.toString(r.residuals())
@@ -95,7 +129,7 @@ final class SpectralLoss {
         int[] widths = model.widths();
         int layers = model.layers();
         if (packed == null || packed.layers != layers) {
-            packed = new Packed(widths);
+            packed = new Packed(widths, k);
         }
         Packed p = packed;
         for (int l = 0; l < layers; l++) {
@@ -107,21 +141,41 @@ final class SpectralLoss {
             CpuKernels.check(CpuKernels.cleave_spectral_canonical(widths, layers, p.w, p.b, p.cw, p.cb, p.factors));
         }
         float[] seen = canonical ? p.cw : p.w;
-        List<float[]> perLayer = new java.util.ArrayList<>(layers);
-        for (int l = 0; l < layers; l++) {
-            perLayer.add(java.util.Arrays.copyOfRange(seen, p.woff[l], p.woff[l + 1]));
+        EigenResult r;
+        int[] kept;
+        boolean opened = false;
+        if (step == null && !general && engine.kind() == Device.Kind.CPU) {
+            step = StepLaplacian.open(widths, seen, threads);
+            general = step == null;
+            opened = step != null; // built from this step's weights: no refill needed
         }
-        NetworkGraph[] graph = new NetworkGraph[1];
-        EigenResult r = solve(widths, perLayer, graph);
+        if (step != null && (opened || step.refill(seen))) {
+            r = solveStep(step);
+            kept = null; // every node
+        } else {
+            if (step != null) { // a zero weight (pruning?): the general path from now on
+                step.close();
+                step = null;
+                general = true;
+            }
+            List<float[]> perLayer = new java.util.ArrayList<>(layers);
+            for (int l = 0; l < layers; l++) {
+                perLayer.add(java.util.Arrays.copyOfRange(seen, p.woff[l], p.woff[l + 1]));
+            }
+            NetworkGraph[] graph = new NetworkGraph[1];
+            r = solve(widths, perLayer, graph);
+            kept = graph[0].keptNodes();
+        }
         double[] mu = new double[k];
-        double[] v = new double[k * p.nodes]; // k x all nodes, 0 on removed ones
-        int[] kept = graph[0].keptNodes();
+        double[] v = p.v; // k x all nodes, 0 on removed ones
+        java.util.Arrays.fill(v, 0.0);
         int pairs = k + 1;
+        int count = kept == null ? p.nodes : kept.length;
         double[] vectors = r.eigenvectors();
         for (int q = 1; q <= k; q++) {
             mu[q - 1] = 1.0 - r.eigenvalues()[q];
-            for (int i = 0; i < kept.length; i++) {
-                v[(q - 1) * p.nodes + kept[i]] = vectors[i * pairs + q];
+            for (int i = 0; i < count; i++) {
+                v[(q - 1) * p.nodes + (kept == null ? i : kept[i])] = vectors[i * pairs + q];
             }
         }
         java.util.Arrays.fill(p.gw, 0f);
@@ -151,8 +205,9 @@ final class SpectralLoss {
         final int[] boff;
         final float[] w, b, cw, cb, gw, gb;
         final double[] factors;
+        final double[] v; // the k eigenvectors over all nodes
 
-        Packed(int[] widths) {
+        Packed(int[] widths, int k) {
             layers = widths.length - 1;
             woff = new int[layers + 1];
             boff = new int[layers + 1];
@@ -165,6 +220,7 @@ final class SpectralLoss {
                 n += width;
             }
             nodes = n;
+            v = new double[k * n];
             w = new float[woff[layers]];
             cw = new float[woff[layers]];
             gw = new float[woff[layers]];
@@ -232,6 +288,13 @@ final class SpectralLoss {
     }
 
     private static void addInto(Tensor grad, float[] add, int offset) {
+        if (!grad.onDevice()) { // in place in the host buffer: the same float additions
+            java.nio.FloatBuffer b = grad.buffer();
+            for (int i = 0, n = grad.size(); i < n; i++) {
+                b.put(i, b.get(i) + add[offset + i]);
+            }
+            return;
+        }
         float[] sum = grad.toArray();
         for (int i = 0; i < sum.length; i++) {
             sum[i] += add[offset + i];

@@ -481,6 +481,9 @@ public final class Trainer implements AutoCloseable {
         if (modular != null) {
             modular.close();
         }
+        if (spectral != null) {
+            spectral.close();
+        }
     }
 
 }

@@ -235,7 +235,7 @@ class CnnClusterCliTest {
         Safetensors.write(dead, t, Map.of());
         CliTest.Result r = cli("cluster", dead.toString(), "--k", "2", "--n-init", "2");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("(1 isolated dropped)") && r.out().contains("1 zero-degree unit(s) removed: conv 1 channel 2"),
+        assertTrue(r.out().contains("(1 isolated dropped)") && r.out().contains("1 unit(s) of zero or negligible degree removed: conv 1 channel 2"),
                 r.out());
         JsonNode j = json(cli("cluster", dead.toString(), "--k", "2", "--n-init", "2", "--json"));
         assertEquals(2, j.get("removed_nodes").get(0).get("layer").asInt());

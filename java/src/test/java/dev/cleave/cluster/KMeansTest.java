@@ -55,6 +55,40 @@ class KMeansTest {
         }
     }
 
+    /**
+     * The widths a k-cluster spectral embedding has (d = k: 8, 12 and 16 take the native
+     * register-run center sums, 10 the unrolled one), n not a multiple of the 8-point distance
+     * blocks, points sorted by blob as a graph's nodes come by layer (long runs of one label):
+     * native labels, centers and inertia as the reference's.
+     */
+    @Test
+    void nativeMatchesReferenceAtSpectralWidths() {
+        for (int d : new int[] {8, 10, 12, 16}) {
+            int[] truth = new int[1003];
+            double[] x = blobs(1003, 1, d, 1.0, 20 + d, truth); // one wide blob: overlapping clusters
+            double[] sorted = x.clone();
+            Integer[] idx = new Integer[1003];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = i;
+            }
+            java.util.Arrays.sort(idx, (a, b) -> Double.compare(x[a * d], x[b * d])); // runs along coordinate 0
+            for (int i = 0; i < idx.length; i++) {
+                System.arraycopy(x, idx[i] * d, sorted, i * d, d);
+            }
+            KMeansOptions o = KMeansOptions.defaults(d).withSeed(d).withNInit(5);
+            KMeansResult nat = KMeans.fit(sorted, 1003, d, o);
+            KMeansResult ref = KMeans.fit(sorted, 1003, d, o.withBackend(Device.java()));
+            assertArrayEquals(ref.labels(), nat.labels(), "native and reference labels, d = " + d);
+            assertEquals(ref.inertia(), nat.inertia(), 1e-9 * ref.inertia());
+            assertEquals(ref.bestRestart(), nat.bestRestart());
+            double[] a = ref.centers();
+            double[] b = nat.centers();
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(a[i], b[i], 1e-9);
+            }
+        }
+    }
+
     @Test
     void separatedBlobsAreRecoveredAndLabelsAreCanonical() {
         int[] truth = new int[800];

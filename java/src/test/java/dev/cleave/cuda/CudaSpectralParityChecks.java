@@ -98,7 +98,7 @@ abstract class CudaSpectralParityChecks extends CudaTrainingParityChecks {
                             (long[]) d[0], (int[]) d[1], (float[]) d[2]));
                 } else {
                     CpuKernels.check(dev.cleave.nativ.SpectralKernels.cleave_spectral_op_add_dense(op, s[0], s[1], s[2], s[3],
-                            (float[]) d[0], (int) s[4]));
+                            (float[]) d[0], (int) s[4], 1));
                 }
             }
             double[] y = new double[x.length];

@@ -41,6 +41,27 @@ class NetworkGraphTest {
     }
 
     @Test
+    void neuronsOfNegligibleDegreeAreRemovedLikeZeroDegreeOnes() {
+        // net() with hidden 1 given subnormal weights (a dead unit under a weight penalty) and input 1 a weight to it
+        float tiny = 1e-39f;
+        FloatMatrix w0 = new FloatMatrix(2, 3, new float[] {1f, 0f, -2f, tiny, -tiny, tiny});
+        FloatMatrix w1 = new FloatMatrix(2, 2, new float[] {0.5f, tiny, -1.5f, -tiny});
+        NetworkGraph g = NetworkGraph.fromWeights(List.of(w0, w1));
+        NetworkGraph exact = NetworkGraph.fromWeights(net());
+        assertEquals(exact.removedNodes(), g.removedNodes());
+        assertArrayEquals(exact.keptNodes(), g.keptNodes());
+        assertArrayEquals(exact.degrees(), g.degrees(), "degrees count only edges between kept nodes");
+        assertEquals(exact.edges(), g.edges());
+        assertEquals(exact.absBlock(0), g.absBlock(0));
+        assertEquals(exact.absBlock(1), g.absBlock(1));
+        // just above the threshold a node stays
+        float small = (float) (10 * NetworkGraph.NEGLIGIBLE_DEGREE * 5);
+        NetworkGraph kept = NetworkGraph.fromWeights(List.of(new FloatMatrix(2, 3, new float[] {1f, small, -2f, 0f, 0f, 0f}),
+                net().get(1)));
+        assertEquals(List.of(new RemovedNode(4, 1, 1)), kept.removedNodes());
+    }
+
+    @Test
     void csrFormIsTheSameGraph() {
         NetworkGraph g = NetworkGraph.fromWeights(net());
         CsrGraph c = g.toCsr();

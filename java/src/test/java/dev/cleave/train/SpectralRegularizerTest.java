@@ -227,7 +227,8 @@ class SpectralRegularizerTest {
 
     /**
      * The training step's path (eigenpairs of the half operator M, warm start, lift to N, the
-     * canonical form and back) against the dense reference: the same value and gradient.
+     * canonical form and back; the refilled graph, and the general one after a weight turns 0)
+     * against the dense reference: the same value and gradient.
      */
     @Test
     void trainingStepMatchesTheDenseReference() {
@@ -244,7 +245,10 @@ class SpectralRegularizerTest {
             float lambda = 0.3f;
             SpectralLoss loss = new SpectralLoss(new SpectralOptions(lambda, k, SpectralOptions.Rescale.CANONICAL),
                     Device.cpu(1), 1, 3);
-            for (int step = 0; step < 2; step++) { // the second step starts warm
+            for (int step = 0; step < 3; step++) { // the second step starts warm; the third has a zero weight
+                if (step == 2) { // (the refilled graph's fallback to the general path)
+                    model.weight(1).buffer().put(3, 0f);
+                }
                 float[][] w = SpectralRegularizer.weights(model);
                 float[][] b = SpectralRegularizer.biases(model);
                 float[][] before = new float[w.length][];
