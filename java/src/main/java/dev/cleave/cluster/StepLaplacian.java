@@ -18,8 +18,9 @@ import java.util.List;
  * weights.
  *
  * <p>That holds while the graph keeps its shape: every node kept and every layer stored dense,
- * which is certain when no weight is 0. {@link #refill} says when a step's weights have a zero (or
- * a non-finite value): that step then takes the general path, and a later step refills again.
+ * which is certain when no weight is 0 and no degree negligible. {@link #refill} says when a
+ * step's weights have a zero (or a non-finite value) or a node of negligible degree: that step
+ * then takes the general path, and a later step refills again.
  * Not thread-safe; close it to free the native op.
  */
 public final class StepLaplacian implements AutoCloseable {
@@ -85,7 +86,8 @@ public final class StepLaplacian implements AutoCloseable {
 
     /**
      * Refills the graph from {@code packed} (same layout as {@link #open}); false, leaving the
-     * solver unusable until a refill returns true, when a weight is 0 or not finite.
+     * solver unusable until a refill returns true, when a weight is 0 or not finite or a node's
+     * degree is negligible (the general path drops that node).
      */
     public boolean refill(float[] packed) {
         if (packed.length != abs.length) {
@@ -93,7 +95,7 @@ public final class StepLaplacian implements AutoCloseable {
         }
         CpuKernels.check(CpuKernels.cleave_spectral_reg_graph(h.op(), widths, widths.length - 1, packed, rowsAt, abs,
                 g.degree, g.scale, irregular));
-        filled = irregular[0] == 0;
+        filled = irregular[0] == 0 && !negligibleDegree(g.degree);
         if (filled) { // the Java description of the pieces (the solver reads their connected components)
             int at = 0;
             for (GraphOperator.Piece p : g.pieces) {
@@ -102,6 +104,16 @@ public final class StepLaplacian implements AutoCloseable {
             }
         }
         return filled;
+    }
+
+    /** Whether a node's degree is so small that {@link NetworkGraph} would drop it ({@link NetworkGraph#NEGLIGIBLE_DEGREE}). */
+    private static boolean negligibleDegree(double[] degree) {
+        double min = Double.POSITIVE_INFINITY, max = 0.0;
+        for (double d : degree) {
+            min = Math.min(min, d);
+            max = Math.max(max, d);
+        }
+        return min <= NetworkGraph.NEGLIGIBLE_DEGREE * max;
     }
 
     /** Nodes of the graph (all neurons: none is dropped on this path). */

@@ -149,6 +149,11 @@ class StepLaplacianTest {
             float[] inf = w.clone();
             inf[20] = Float.NEGATIVE_INFINITY;
             assertFalse(step.refill(inf), "an infinite weight");
+            float[] faint = w.clone();
+            for (int out = 0; out < 5; out++) {
+                faint[out * 6 + 2] = 1e-39f; // input 2's edges subnormal: negligible degree, dropped by the general path
+            }
+            assertFalse(step.refill(faint), "a node of negligible degree");
             assertTrue(step.refill(w), "good weights again");
             assertSame(LaplacianEigensolver.smallest(graph(widths, w), o), step.smallestFrom(o, null, 0), "after a fallback");
             assertThrows(IllegalArgumentException.class, () -> step.refill(new float[3]));
