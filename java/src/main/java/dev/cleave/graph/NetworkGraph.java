@@ -130,7 +130,26 @@ public final class NetworkGraph {
             }
         }
         double negligible = NEGLIGIBLE_DEGREE * maxDegree;
-        boolean negligibleRemoved = false;
+        boolean[][] gone = new boolean[layers][];
+        for (int l = 0; l < layers; l++) {
+            gone[l] = new boolean[sizes[l]];
+        }
+        // Removing a node of negligible (non-zero) degree takes its edges out of its neighbours'
+        // degrees, which can make one of them negligible in turn: repeat until none is left.
+        for (boolean again = true; again; ) {
+            again = false;
+            for (int l = 0; l < layers; l++) {
+                for (int i = 0; i < sizes[l]; i++) {
+                    if (!gone[l][i] && deg[l][i] <= negligible) {
+                        gone[l][i] = true;
+                        again |= deg[l][i] > 0.0;
+                    }
+                }
+            }
+            if (again) {
+                edges = degreesWithout(gone, abs, sizes, deg);
+            }
+        }
         int[][] kept = new int[layers][];
         List<RemovedNode> removed = new ArrayList<>();
         int node = 0;
@@ -139,11 +158,10 @@ public final class NetworkGraph {
             int[] k = new int[sizes[l]];
             int c = 0;
             for (int i = 0; i < sizes[l]; i++, node++) {
-                if (deg[l][i] > negligible) {
+                if (!gone[l][i]) {
                     k[c++] = i;
                 } else {
                     removed.add(new RemovedNode(node, l, i));
-                    negligibleRemoved |= deg[l][i] > 0.0;
                 }
             }
             kept[l] = java.util.Arrays.copyOf(k, c);
@@ -180,29 +198,38 @@ public final class NetworkGraph {
             }
             blocks[l] = b;
         }
-        if (negligibleRemoved) { // the kept nodes' degrees and the edges without those to removed nodes
-            java.util.Arrays.fill(degrees, 0.0);
-            int[] off = new int[layers + 1];
-            for (int l = 0; l < layers; l++) {
-                off[l + 1] = off[l] + kept[l].length;
-            }
-            edges = 0;
-            for (int l = 0; l < weights.size(); l++) {
-                int cols = kept[l].length;
-                float[] b = blocks[l];
-                for (int r = 0; r < kept[l + 1].length; r++) {
-                    for (int c = 0; c < cols; c++) {
-                        float m = b[r * cols + c];
-                        if (m != 0f) {
-                            degrees[off[l + 1] + r] += m;
-                            degrees[off[l] + c] += m;
-                            edges++;
-                        }
+        return new NetworkGraph(sizes, kept, blocks, degrees, keptNodes, Collections.unmodifiableList(removed), edges);
+    }
+
+    /**
+     * Recomputes {@code deg} over the edges between nodes not {@code gone} (0 for the gone ones,
+     * in the same summation order as the first pass); returns the number of those edges.
+     */
+    private static long degreesWithout(boolean[][] gone, float[][] abs, int[] sizes, double[][] deg) {
+        for (double[] d : deg) {
+            java.util.Arrays.fill(d, 0.0);
+        }
+        long edges = 0;
+        for (int l = 0; l < abs.length; l++) {
+            int in = sizes[l];
+            float[] a = abs[l];
+            for (int r = 0; r < sizes[l + 1]; r++) {
+                if (gone[l + 1][r]) {
+                    continue;
+                }
+                double rowSum = 0.0;
+                for (int c = 0, e = r * in; c < in; c++, e++) {
+                    float m = a[e];
+                    if (m != 0f && !gone[l][c]) {
+                        rowSum += m;
+                        deg[l][c] += m;
+                        edges++;
                     }
                 }
+                deg[l + 1][r] += rowSum;
             }
         }
-        return new NetworkGraph(sizes, kept, blocks, degrees, keptNodes, Collections.unmodifiableList(removed), edges);
+        return edges;
     }
 
     /** Number of neuron layers (weight matrices + 1). */

@@ -59,6 +59,13 @@ class NetworkGraphTest {
         NetworkGraph kept = NetworkGraph.fromWeights(List.of(new FloatMatrix(2, 3, new float[] {1f, small, -2f, 0f, 0f, 0f}),
                 net().get(1)));
         assertEquals(List.of(new RemovedNode(4, 1, 1)), kept.removedNodes());
+        // a node kept only by faint edges loses them with its faint neighbours, and goes too
+        float faint = 3e-12f; // below 1e-12 of the largest degree (3.5), twice it is above
+        NetworkGraph island = NetworkGraph.fromWeights(List.of(new FloatMatrix(2, 3, new float[] {1f, 0f, -2f, 0f, faint, 0f}),
+                new FloatMatrix(2, 2, new float[] {0.5f, 0f, 0f, faint})));
+        assertEquals(List.of(new RemovedNode(1, 0, 1), new RemovedNode(4, 1, 1), new RemovedNode(6, 2, 1)), island.removedNodes());
+        assertArrayEquals(new double[] {1, 2, 3.5, 0.5}, island.degrees());
+        assertEquals(3, island.edges());
     }
 
     @Test
