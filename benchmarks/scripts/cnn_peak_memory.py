@@ -17,20 +17,11 @@ def torch_epoch():
     torch.set_num_threads(2)
     torch.manual_seed(0)
 
-    from pytorch_cnn_interop import idx  # the IDX reader of the interop scripts
-    x = torch.tensor(idx("train-images-idx3-ubyte.gz").reshape(-1, 1, 28, 28), dtype=torch.float32) / 255
-    y = torch.tensor(idx("train-labels-idx1-ubyte.gz"), dtype=torch.long)
+    from pytorch_cnn_interop import train_epoch  # the interop scripts' IDX reader and training loop
     nn = torch.nn
-    m = nn.Sequential(nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                      nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(),
-                      nn.Linear(128, 10))
-    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-    perm = torch.randperm(len(x))
-    for s in range(0, len(x), 64):
-        b = perm[s:s + 64]
-        opt.zero_grad()
-        nn.functional.cross_entropy(m(x[b]), y[b]).backward()
-        opt.step()
+    train_epoch(nn.Sequential(nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                              nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10)))
 
 
 def main():

@@ -142,20 +142,26 @@ class G24(nn.Module):
         return self.fc4(torch.relu(self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))))
 
 
+def train_epoch(net, batch=64):
+    """One epoch of Fashion-MNIST's training images through `net`: Adam 1e-3, cross-entropy, a
+    random order from torch's current seed."""
+    x = torch.tensor(idx("train-images-idx3-ubyte.gz").reshape(-1, 1, 28, 28), dtype=torch.float32) / 255
+    y = torch.tensor(idx("train-labels-idx1-ubyte.gz"), dtype=torch.long)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    perm = torch.randperm(len(x))
+    for s in range(0, len(x), batch):
+        b = perm[s:s + batch]
+        opt.zero_grad()
+        nn.functional.cross_entropy(net(x[b]), y[b]).backward()
+        opt.step()
+
+
 def check_pytorch_g24(tmp, x, y):
     """G24's CNN trained and saved by PyTorch, evaluated by Cleave with --arch g24-cnn."""
     from pytorch_interop import save  # the safetensors writer (safetensors.torch when installed)
     torch.manual_seed(0)
-    xtr = torch.tensor(idx("train-images-idx3-ubyte.gz").reshape(-1, 1, 28, 28), dtype=torch.float32) / 255
-    ytr = torch.tensor(idx("train-labels-idx1-ubyte.gz"), dtype=torch.long)
     net = G24()
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    perm = torch.randperm(len(xtr))
-    for s in range(0, len(xtr), 64):
-        b = perm[s:s + 64]
-        opt.zero_grad()
-        nn.functional.cross_entropy(net(xtr[b]), ytr[b]).backward()
-        opt.step()
+    train_epoch(net)
     net.eval()
     model_file = os.path.join(tmp, "g24_pytorch.safetensors")
     save(net.state_dict(), model_file)

@@ -29,10 +29,7 @@ class CliTest {
     /** Ten classes of 8x8 images: a bright pixel band whose position is the class. */
     @BeforeAll
     static void writeData() throws IOException {
-        data = tmp.resolve("data");
-        Files.createDirectories(data);
-        write("train", 600, 1);
-        write("t10k", 200, 2);
+        data = writeDataSet(tmp.resolve("data"), 600, 200);
     }
 
     static void write(String prefix, int n, long seed) throws IOException {
@@ -40,6 +37,19 @@ class CliTest {
     }
 
     /** n images and labels of that data set into {@code dir} as gzipped IDX files named {@code prefix}-images/labels. */
+    /** A data folder {@code dir} of {@code train} training and {@code test} test 8x8 images (seeds 1 and 2); returns it. */
+    static Path writeDataSet(Path dir, int train, int test) throws IOException {
+        return writeDataSet(dir, train, test, 1, 8);
+    }
+
+    /** As {@link #writeDataSet(Path, int, int)}, images side x side, seeds {@code seed} and {@code seed + 1}. */
+    static Path writeDataSet(Path dir, int train, int test, long seed, int side) throws IOException {
+        Files.createDirectories(dir);
+        write(dir, "train", train, seed, side);
+        write(dir, "t10k", test, seed + 1, side);
+        return dir;
+    }
+
     static void write(Path dir, String prefix, int n, long seed) throws IOException {
         write(dir, prefix, n, seed, 8);
     }
@@ -425,10 +435,7 @@ class CliTest {
      */
     @Test
     void demoOnCudaEmuRunsItsTrainingAndSpectralOpsOnTheEmulator() throws IOException {
-        Path fashion = tmp.resolve("fashion-28");
-        Files.createDirectories(fashion);
-        write(fashion, "train", 120, 5, 28);
-        write(fashion, "t10k", 40, 6, 28);
+        Path fashion = writeDataSet(tmp.resolve("fashion-28"), 120, 40, 5, 28);
         EmuLaunches.reset();
         Result d = cli("demo", "--out", tmp.resolve("emu-demo").toString(), "--data-dir", fashion.toString(), "--no-install",
                 "--epochs", "1", "--shuffles", "2", "--ecs-images", "1", "--threads", "2", "--backend", "cuda-emu");
@@ -452,10 +459,7 @@ class CliTest {
      */
     @Test
     void demoOfG24CnnTrainsPlainAndModularNetworksAndAnalysesBoth() throws IOException {
-        Path fashion = tmp.resolve("fashion-28-cnn");
-        Files.createDirectories(fashion);
-        write(fashion, "train", 128, 5, 28);
-        write(fashion, "t10k", 40, 6, 28);
+        Path fashion = writeDataSet(tmp.resolve("fashion-28-cnn"), 128, 40, 5, 28);
         Path out = tmp.resolve("cnn-demo");
         Result d = cli("demo", "--arch", "g24-cnn", "--out", out.toString(), "--data-dir", fashion.toString(), "--no-install",
                 "--epochs", "2", "--shuffles", "2", "--ecs-images", "1", "--threads", "2");

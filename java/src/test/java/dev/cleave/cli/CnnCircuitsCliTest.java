@@ -28,10 +28,7 @@ class CnnCircuitsCliTest {
 
     @BeforeAll
     static void train() throws IOException {
-        idx = tmp.resolve("idx");
-        Files.createDirectories(idx);
-        CliTest.write(idx, "train", 300, 1);
-        CliTest.write(idx, "t10k", 100, 2);
+        idx = CliTest.writeDataSet(tmp.resolve("idx"), 300, 100);
         run = tmp.resolve("run");
         CliTest.Result t = CliTest.cli("train", "--arch", ARCH, "--dataset", "mnist-idx", "--data-dir", idx.toString(), "--epochs", "2",
                 "--batch-size", "25", "--lr", "0.01", "--seed", "3", "--threads", "2", "--out", run.toString());

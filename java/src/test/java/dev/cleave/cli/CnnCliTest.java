@@ -34,10 +34,7 @@ class CnnCliTest {
             Cifar10.writeFile(cifar.resolve(f), images(12, r));
         }
         Cifar10.writeFile(cifar.resolve(Cifar10.TEST_FILE), images(20, r));
-        idx = tmp.resolve("idx");
-        Files.createDirectories(idx);
-        CliTest.write(idx, "train", 300, 1);
-        CliTest.write(idx, "t10k", 100, 2);
+        idx = CliTest.writeDataSet(tmp.resolve("idx"), 300, 100);
     }
 
     static Cifar10.Images images(int n, Random r) {

@@ -354,10 +354,7 @@ class CnnClusterCliTest {
 
     @Test
     void theReportShowsACnnClusterRun() throws IOException {
-        Path data = tmp.resolve("idx");
-        Files.createDirectories(data);
-        CliTest.write(data, "train", 200, 1);
-        CliTest.write(data, "t10k", 60, 2);
+        Path data = CliTest.writeDataSet(tmp.resolve("idx"), 200, 60);
         Path run = tmp.resolve("cnn-run");
         CliTest.Result t = cli("train", "--arch", "conv:4,relu,conv:4,relu,maxpool,flatten,linear:10", "--dataset", "mnist-idx",
                 "--data-dir", data.toString(), "--epochs", "1", "--batch-size", "25", "--threads", "2", "--out", run.toString());

@@ -37,10 +37,7 @@ class CnnModularCliTest {
 
     @BeforeAll
     static void writeData() throws IOException {
-        idx = tmp.resolve("idx");
-        Files.createDirectories(idx);
-        CliTest.write(idx, "train", 300, 1);
-        CliTest.write(idx, "t10k", 100, 2);
+        idx = CliTest.writeDataSet(tmp.resolve("idx"), 300, 100);
     }
 
     private static String[] train(String arch, String... more) {

@@ -23,10 +23,7 @@ class L1LayersCliTest {
 
     @BeforeAll
     static void writeData() throws IOException {
-        data = tmp.resolve("data");
-        Files.createDirectories(data);
-        CliTest.write(data, "train", 300, 1);
-        CliTest.write(data, "t10k", 100, 2);
+        data = CliTest.writeDataSet(tmp.resolve("data"), 300, 100);
     }
 
     private static String[] train(Path out, String... extra) {

@@ -30,10 +30,7 @@ class OptionRulesCliTest {
 
     @BeforeAll
     static void writeData() throws IOException {
-        data = tmp.resolve("data");
-        Files.createDirectories(data);
-        CliTest.write(data, "train", 200, 1);
-        CliTest.write(data, "t10k", 100, 2);
+        data = CliTest.writeDataSet(tmp.resolve("data"), 200, 100);
     }
 
     /** The single error line of a failed command; fails unless the exit is 2 and nothing else was printed to stderr. */

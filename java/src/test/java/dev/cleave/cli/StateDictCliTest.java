@@ -8,7 +8,6 @@ import dev.cleave.io.Json;
 import dev.cleave.io.Safetensors;
 import dev.cleave.util.FloatMatrix;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,10 +56,7 @@ class StateDictCliTest {
 
     @BeforeAll
     static void files() throws IOException {
-        data = tmp.resolve("data");
-        Files.createDirectories(data);
-        CliTest.write(data, "train", 100, 1);
-        CliTest.write(data, "t10k", 100, 2);
+        data = CliTest.writeDataSet(tmp.resolve("data"), 100, 100);
         named = tmp.resolve("named.safetensors");
         write(named, List.of("net.fc1", "net.fc2", "net.head"));
         unordered = tmp.resolve("unordered.safetensors"); // natural order c, d, e does not chain: e, c, d does

@@ -42,16 +42,7 @@ class KMeansTest {
             int d = x == sep ? 4 : 5;
             int n = x.length / d;
             KMeansOptions o = KMeansOptions.defaults(6).withSeed(3).withNInit(8);
-            KMeansResult nat = KMeans.fit(x, n, d, o);
-            KMeansResult ref = KMeans.fit(x, n, d, o.withBackend(Device.java()));
-            assertArrayEquals(ref.labels(), nat.labels(), "native and reference labels");
-            assertEquals(ref.inertia(), nat.inertia(), 1e-9 * ref.inertia());
-            assertEquals(ref.bestRestart(), nat.bestRestart());
-            double[] a = ref.centers();
-            double[] b = nat.centers();
-            for (int i = 0; i < a.length; i++) {
-                assertEquals(a[i], b[i], 1e-9);
-            }
+            assertNativeMatchesReference(x, n, d, o, "");
         }
     }
 
@@ -76,16 +67,21 @@ class KMeansTest {
                 System.arraycopy(x, idx[i] * d, sorted, i * d, d);
             }
             KMeansOptions o = KMeansOptions.defaults(d).withSeed(d).withNInit(5);
-            KMeansResult nat = KMeans.fit(sorted, 1003, d, o);
-            KMeansResult ref = KMeans.fit(sorted, 1003, d, o.withBackend(Device.java()));
-            assertArrayEquals(ref.labels(), nat.labels(), "native and reference labels, d = " + d);
-            assertEquals(ref.inertia(), nat.inertia(), 1e-9 * ref.inertia());
-            assertEquals(ref.bestRestart(), nat.bestRestart());
-            double[] a = ref.centers();
-            double[] b = nat.centers();
-            for (int i = 0; i < a.length; i++) {
-                assertEquals(a[i], b[i], 1e-9);
-            }
+            assertNativeMatchesReference(sorted, 1003, d, o, ", d = " + d);
+        }
+    }
+
+    /** The native k-means against the Java reference on the same points: labels, inertia, best restart, centers. */
+    private static void assertNativeMatchesReference(double[] x, int n, int d, KMeansOptions o, String what) {
+        KMeansResult nat = KMeans.fit(x, n, d, o);
+        KMeansResult ref = KMeans.fit(x, n, d, o.withBackend(Device.java()));
+        assertArrayEquals(ref.labels(), nat.labels(), "native and reference labels" + what);
+        assertEquals(ref.inertia(), nat.inertia(), 1e-9 * ref.inertia());
+        assertEquals(ref.bestRestart(), nat.bestRestart());
+        double[] a = ref.centers();
+        double[] b = nat.centers();
+        for (int i = 0; i < a.length; i++) {
+            assertEquals(a[i], b[i], 1e-9);
         }
     }
 
