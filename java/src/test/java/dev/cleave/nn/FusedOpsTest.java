@@ -228,11 +228,20 @@ class FusedOpsTest {
         }
         try (Tensor x1 = Tensor.zeros(batch, features); IntTensor y1 = new IntTensor(batch);
                 Tensor x2 = Tensor.zeros(batch, features); IntTensor y2 = new IntTensor(batch)) {
-            for (int first : new int[] {0, 500, rows - batch}) {
-                cpu.loadBatch(images, labels, order, first, batch, x1, y1);
-                ref.loadBatch(images, labels, order, first, batch, x2, y2);
-                assertArrayEquals(x2.toArray(), x1.toArray(), "rows from " + first);
-                assertArrayEquals(y2.toArray(batch), y1.toArray(batch), "labels from " + first);
+            for (int rowsLoaded : new int[] {batch, 77, 31}) { // 2 threads split 128 and 77 rows; 31 stay on one
+                for (int first : new int[] {0, 500, rows - rowsLoaded}) {
+                    x1.fill(-1f);
+                    x2.fill(-2f);
+                    cpu.loadBatch(images, labels, order, first, rowsLoaded, x1, y1);
+                    ref.loadBatch(images, labels, order, first, rowsLoaded, x2, y2);
+                    int n = rowsLoaded * features;
+                    assertArrayEquals(java.util.Arrays.copyOf(x2.toArray(), n), java.util.Arrays.copyOf(x1.toArray(), n),
+                            rowsLoaded + " rows from " + first);
+                    assertArrayEquals(y2.toArray(rowsLoaded), y1.toArray(rowsLoaded), rowsLoaded + " labels from " + first);
+                    if (rowsLoaded < batch) {
+                        assertEquals(-1f, x1.toArray()[n], "the rows after the batch stay as they were");
+                    }
+                }
             }
         }
     }
