@@ -3,12 +3,12 @@ package dev.cleave.bench;
 import dev.cleave.data.Dataset;
 import dev.cleave.data.DatasetSplit;
 import dev.cleave.data.Datasets;
+import dev.cleave.nativ.CpuKernels;
 import dev.cleave.nn.Adam;
 import dev.cleave.nn.CpuBackend;
 import dev.cleave.nn.Mlp;
 import dev.cleave.nn.MlpPass;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * Where a CLI step's time goes beyond {@link TrainStepBench}'s, on a loaded machine: variants of
  * one training step of F21's MLP on Fashion-MNIST run in short interleaved blocks (every variant
  * once per round, so a change of load spreads over all), each block's wall time per step kept;
- * prints each variant's median and quartiles in microseconds per step and samples/s.
+ * prints each variant's median and quartiles in microseconds per step and samples/s. "serial
+ * gather" is main's gather before the team ran it (the team set to 1 thread for the gather).
  *
  * <pre>
  * GOMP_SPINCOUNT=1000 OPENBLAS_CORETYPE=SkylakeX java --enable-native-access=ALL-UNNAMED -Xmx4g \
@@ -55,6 +56,7 @@ public final class TrainLoopProbe {
         }
         try (CpuBackend backend = new CpuBackend(threads); Mlp model = Mlp.glorotUniform(Mlp.F21_WIDTHS, 1);
                 MlpPass pass = new MlpPass(backend, model, 128); Adam adam = new Adam(backend, model, 1e-3f)) {
+            final int threads0 = threads;
             long[] step = {0};
             int[] first = {0};
             Runnable train1 = () -> {
@@ -75,6 +77,12 @@ public final class TrainLoopProbe {
             variants.put("step (fixed batch)", train1);
             variants.put("gather + step", () -> {
                 gather.run();
+                train1.run();
+            });
+            variants.put("serial gather + step", () -> { // main's gather: on the caller's thread alone
+                CpuKernels.check(CpuKernels.cleave_set_team(1));
+                gather.run();
+                CpuKernels.check(CpuKernels.cleave_set_team(threads0));
                 train1.run();
             });
             variants.put("gather only", gather);
