@@ -363,9 +363,9 @@ class SweepTest {
         assertEquals(25, f21.cells().size());
         assertEquals(40, f21.variant("L1 5e-5").config(3, 1).totalEpochs());
         assertEquals(5e-5f, f21.variant("L1 5e-5").config(3, 1).l1());
-        // the L2 variant follows F21's code: L2 on every layer, L1 on the first layer only
+        // the L2 variant follows F21's code: L1 on the first layer, L2 on the others
         dev.cleave.train.TrainConfig l2 = f21.variant("L2 5e-5").config(3, 1);
-        assertEquals(5e-5f, l2.l2());
+        assertArrayEquals(new float[] {0f, 5e-5f, 5e-5f, 5e-5f, 5e-5f}, l2.l2PerLayer(5));
         assertArrayEquals(new float[] {5e-5f, 0f, 0f, 0f, 0f}, l2.l1PerLayer(5));
         assertArrayEquals(new float[] {5e-5f, 5e-5f, 5e-5f, 5e-5f, 5e-5f}, f21.variant("L1 5e-5").config(3, 1).l1PerLayer(5));
         assertEquals(-81.1, f21.published().get("clusterable init").get("pruned").z());
