@@ -276,6 +276,10 @@ def summary(rows, phases):
         bound = next((r for r in rows if r.phase == ph and r.engine == "sgemm bound" and r.config.startswith("threads=2")), None)
         if two and bound:
             print(f"{ph}: cleave CLI 2 threads / 2-thread sgemm bound = {100 * two.median / bound.median:.0f}%")
+        step = find(rows, ph, "cleave JMH step", "threads=2")
+        if two and step:
+            print(f"{ph}: cleave CLI 2 threads / JMH step 2 threads = {two.median / step.median:.2f} "
+                  "(what the CLI loop adds to the step: README \"The CLI loop against the JMH step\")")
         sp = find(rows, ph, "cleave CLI", "threads=default spectral λ=0.1")
         if sp and d:
             print(f"{ph}: spectral epoch time / plain epoch time (default threads) = {d.median / sp.median:.2f}")
