@@ -142,45 +142,71 @@ class KMeans {
     return s;
   }
 
+  // The trials' candidates of one center are drawn first (their draws depend on the potential of
+  // the centers chosen so far only), then scored in one pass over the points: each candidate's
+  // potential is still the sum over the points in index order, but the trials' sums advance side
+  // by side instead of one chain after another. Ties keep the earliest trial, as one at a time would.
   void seed_plusplus(uint64_t seed, double* centers) const {
     uint64_t draw = 0;
     const int trials = 2 + (int)std::log((double)k_);
-    std::vector<double> closest(n_), cum(n_), cand_d(n_), best_d(n_), tmp(kBlock);
+    std::vector<double> closest(n_), cum(n_), cand((size_t)trials * n_), tmp((size_t)trials * kBlock), pot(trials);
+    std::vector<int64_t> idx(trials);
     int64_t first = std::min<int64_t>(n_ - 1, (int64_t)(uniform(seed, draw++) * (double)n_));
     std::memcpy(centers, x_ + first * d_, sizeof(double) * d_);
     for (int64_t i0 = 0; i0 < n_; i0 += kBlock) dist_to(centers, i0, std::min(n_, i0 + kBlock), &closest[i0]);
     for (int c = 1; c < k_; ++c) {
       double s = 0.0;
       for (int64_t i = 0; i < n_; ++i) cum[i] = (s += closest[i]);
-      double best_pot = INFINITY;
-      int64_t best = -1;
       for (int t = 0; t < trials; ++t) {
         const double r = uniform(seed, draw++);
-        int64_t idx;
         if (s > 0.0) {
-          idx = std::upper_bound(cum.begin(), cum.end(), r * s) - cum.begin();
-          if (idx >= n_) idx = n_ - 1;
+          idx[t] = std::upper_bound(cum.begin(), cum.end(), r * s) - cum.begin();
+          if (idx[t] >= n_) idx[t] = n_ - 1;
         } else {
-          idx = std::min<int64_t>(n_ - 1, (int64_t)(r * (double)n_));
+          idx[t] = std::min<int64_t>(n_ - 1, (int64_t)(r * (double)n_));
         }
-        double p = 0.0;
-        for (int64_t i0 = 0; i0 < n_; i0 += kBlock) {
-          const int64_t i1 = std::min(n_, i0 + kBlock);
-          dist_to(x_ + idx * d_, i0, i1, tmp.data());
-          for (int64_t i = i0; i < i1; ++i) {
-            const double dd = std::min(closest[i], tmp[i - i0]);
-            cand_d[i] = dd;
-            p += dd;
-          }
-        }
-        if (p < best_pot) {
-          best_pot = p;
-          best = idx;
-          best_d.swap(cand_d);
+        pot[t] = 0.0;
+      }
+      for (int64_t i0 = 0; i0 < n_; i0 += kBlock) {
+        const int64_t i1 = std::min(n_, i0 + kBlock);
+        for (int t = 0; t < trials; ++t) dist_to(x_ + idx[t] * d_, i0, i1, &tmp[(size_t)t * kBlock]);
+        if (trials == 4) {
+          score<4>(i0, i1, closest.data(), tmp.data(), cand.data(), pot.data());
+        } else {
+          score<0>(i0, i1, closest.data(), tmp.data(), cand.data(), pot.data(), trials);
         }
       }
-      std::memcpy(centers + (size_t)c * d_, x_ + best * d_, sizeof(double) * d_);
-      closest.swap(best_d);
+      int best = 0;
+      for (int t = 1; t < trials; ++t)
+        if (pot[t] < pot[best]) best = t;
+      std::memcpy(centers + (size_t)c * d_, x_ + idx[best] * d_, sizeof(double) * d_);
+      std::memcpy(closest.data(), &cand[(size_t)best * n_], sizeof(double) * n_);
+    }
+  }
+
+  // For points [i0, i1) and each trial t: cand[t][i] = min(closest[i], tmp[t][i - i0]), added to
+  // pot[t] in index order (T > 0: the trial count fixed at compile time, the sums in registers).
+  template <int T>
+  void score(int64_t i0, int64_t i1, const double* closest, const double* tmp, double* cand, double* pot,
+             int trials = T) const {
+    const int nt = T > 0 ? T : trials;
+    double acc[T > 0 ? T : 1];
+    if (T > 0) {
+      for (int t = 0; t < T; ++t) acc[t] = pot[t];
+      for (int64_t i = i0; i < i1; ++i)
+        for (int t = 0; t < T; ++t) {
+          const double dd = std::min(closest[i], tmp[(size_t)t * kBlock + (i - i0)]);
+          cand[(size_t)t * n_ + i] = dd;
+          acc[t] += dd;
+        }
+      for (int t = 0; t < T; ++t) pot[t] = acc[t];
+    } else {
+      for (int64_t i = i0; i < i1; ++i)
+        for (int t = 0; t < nt; ++t) {
+          const double dd = std::min(closest[i], tmp[(size_t)t * kBlock + (i - i0)]);
+          cand[(size_t)t * n_ + i] = dd;
+          pot[t] += dd;
+        }
     }
   }
 
