@@ -45,10 +45,10 @@ bool cholesky(double* g, int c) {
 // X[:, 0:c] = X[:, 0:c] R^-1 (R upper c x c). Each row is an independent forward substitution
 // whose steps form one long dependent chain; eight rows at a time (transposed into a c x 8 tile)
 // run eight chains side by side in vector lanes. Every row still goes through the statements of
-// the scalar substitution, in the same order (s = x_j, s -= x_l r_lj for l < j, x_j = s / r_jj);
-// the compiler contracts them as it does the row-by-row loop, so the result is the same, bit for
-// bit (checked against that loop). Explicit std::fma would not be: the old loop is not fused
-// throughout.
+// the scalar substitution, in the same order (s = x_j, s -= x_l r_lj for l < j, x_j = s / r_jj).
+// Built with GCC 12 the results equal the row-by-row loop's bit for bit (compared on random blocks
+// of 1 to 20 columns and on the eigenpairs of three benchmark graphs); explicit std::fma would
+// not: GCC does not fuse every step of the row-by-row loop.
 void right_solve_upper(int64_t n, double* x, int64_t ldx, int c, const double* r, int threads) {
   constexpr int64_t W = 8;
 #pragma omp parallel num_threads(threads) if (n * c * c > (1 << 20))
