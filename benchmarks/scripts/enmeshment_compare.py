@@ -12,7 +12,8 @@ load, repeat by repeat. Before timing, it checks that C and the gradient agree a
 them. Within a round each one's time is its best repeat at its best thread count (PyTorch's
 hand-written side also at its best variant); ratios and fractions are taken within a round and
 the table shows the median over the rounds and the range. The load average is printed before
-and after.
+and after. PyTorch runs with glibc malloc told to keep freed memory (see MALLOC_KEEP below;
+--plain-malloc for the defaults).
 
 Bytes per element of W (16 for the kernel: W read twice, the gradient read and written) and
 of the triad (16: b and c read, a written, plus the read of a's lines a plain store causes:
@@ -34,6 +35,13 @@ import sys
 import time
 
 os.environ["OMP_WAIT_POLICY"] = "passive"  # before torch loads libgomp (engineering.md, practice 15)
+# PyTorch at its best: glibc malloc returns every freed block of 128 KiB or more to the system,
+# so each of autograd's 64 MiB temporaries at 4096 page-faults afresh at every call (2 to 6x
+# slower here). These two settings keep freed memory in the process; read at startup, hence the
+# re-exec. --plain-malloc measures PyTorch with glibc's defaults instead.
+MALLOC_KEEP = {"MALLOC_MMAP_THRESHOLD_": str(1 << 32), "MALLOC_TRIM_THRESHOLD_": str(1 << 36)}
+if "--plain-malloc" not in sys.argv and any(os.environ.get(k) != v for k, v in MALLOC_KEEP.items()):
+    os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **MALLOC_KEEP})
 
 import torch  # noqa: E402
 
@@ -98,6 +106,8 @@ def main():
     parser.add_argument("--min-batch-seconds", type=float, default=0.03)
     parser.add_argument("--triad-mib", type=int, default=128, help="MiB per triad array (default 128: 4x a 32 MiB L3)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(et.SIZES))
+    parser.add_argument("--plain-malloc", action="store_true",
+                        help="PyTorch with glibc's default malloc (temporaries page-fault at every call)")
     parser.add_argument("--root", default=str(pathlib.Path(__file__).resolve().parents[2]))
     args = parser.parse_args()
     root = pathlib.Path(args.root)
@@ -107,6 +117,8 @@ def main():
     exe = build(root)
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"{start}; {os.cpu_count()} CPUs, {model}; torch {torch.__version__}; load average before {load_before}")
+    print("PyTorch's malloc: " + ("glibc defaults" if args.plain_malloc else
+                                  " ".join(f"{k}={v}" for k, v in MALLOC_KEEP.items()) + " (freed memory kept)"))
     torch.set_num_interop_threads(1)
 
     # Checks: every implementation's C and gradient from a zero gradient, one call.
