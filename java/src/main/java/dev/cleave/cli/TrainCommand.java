@@ -75,12 +75,16 @@ final class TrainCommand implements Callable<Integer> {
     float l1;
 
     @Option(names = "--l1-layers", paramLabel = "all|first|hidden|LIST", description = "weight layers the L1 penalty acts on: all "
-            + "(the default), first, hidden, or weight-layer indices from 0 like 0,1 (needs --l1; --l2 always acts on all; "
-            + "F21's L2 runs: --l2 5e-5 --l1 5e-5 --l1-layers first)")
+            + "(the default), first, hidden, or weight-layer indices from 0 like 0,1 (needs --l1; "
+            + "F21's L2 runs: --l1 5e-5 --l1-layers first --l2 5e-5 --l2-layers 1,2,3,4)")
     String l1Layers;
 
     @Option(names = "--l2", defaultValue = "0", paramLabel = "R", description = "L2 penalty: adds R * sum w^2 to the loss (default: ${DEFAULT-VALUE})")
     float l2;
+
+    @Option(names = "--l2-layers", paramLabel = "all|first|hidden|LIST", description = "weight layers the L2 penalty acts on, "
+            + "as --l1-layers for --l1 (needs --l2; default all)")
+    String l2Layers;
 
     @Option(names = "--modular", description = "train with the enmeshment loss (G24 defaults: lambda 20, k 4, hidden layers "
             + "(g24-cnn: fc2), 5 warm-up epochs)")
@@ -147,7 +151,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig config;
         Device device;
         if (resume != null) {
-            rejectWithResume("--dataset", "--data-dir", "--layers", "--arch", "--batch-size", "--lr", "--dropout", "--l1", "--l1-layers", "--l2", "--out", "--seed",
+            rejectWithResume("--dataset", "--data-dir", "--layers", "--arch", "--batch-size", "--lr", "--dropout", "--l1", "--l1-layers", "--l2", "--l2-layers", "--out", "--seed",
                     "--modular", "--modular-lambda", "--modular-k", "--modular-layers", "--warmup-epochs", "--assign",
                     "--prune-epochs", "--clusterable-init", "--spectral-lambda", "--spectral-k", "--spectral-rescale");
             run = RunDir.open(resume);
@@ -172,7 +176,7 @@ final class TrainCommand implements Callable<Integer> {
                     spectralLambda == null && spectralK == null ? null
                             : new SpectralOptions(spectralLambda == null ? 0.1f : spectralLambda, spectralK == null ? 3 : spectralK,
                                     spectralRescale == null ? SpectralOptions.Rescale.CANONICAL
-                                            : SpectralOptions.Rescale.parse(spectralRescale)), arch, null, l1Layers);
+                                            : SpectralOptions.Rescale.parse(spectralRescale)), arch, null, l1Layers, l2Layers);
         }
         config.requireFitsMemory();
         try (Backend backend = device.open()) {

@@ -38,10 +38,12 @@ import java.util.Arrays;
  *                     MLP sets {@code layers} and trains on the MLP path
  * @param inputShape   one image's shape "CxHxW", or null for the data set's (known from its name)
  * @param l1Layers     the weight layers the L1 penalty acts on (--l1-layers): "first", "hidden" or
- *                     a comma list of weight-layer indices from 0 ({@link #l1LayerIndices}); null
+ *                     a comma list of weight-layer indices from 0 ({@link #layerIndices}); null
  *                     for every layer ("all", the default, written as no l1_layers field); given
- *                     only with l1 > 0. L2 always acts on every layer. F21's code gave its first
- *                     MLP layer L1 even in its L2 runs: l1 with l1Layers "first" besides l2 follows it
+ *                     only with l1 > 0. F21's code gave its first MLP layer L1 instead of L2 in
+ *                     its L2 runs: l1 with l1Layers "first" and l2 with l2Layers "1,2,3,4" follows it
+ * @param l2Layers     the weight layers the L2 penalty acts on (--l2-layers), as {@code l1Layers}
+ *                     for l1: null for every layer; given only with l2 > 0
  */
 public record TrainConfig(
         @JsonProperty("dataset") String dataset,
@@ -62,7 +64,8 @@ public record TrainConfig(
         @JsonProperty("spectral") SpectralOptions spectral,
         @JsonProperty("arch") String arch,
         @JsonProperty("input_shape") String inputShape,
-        @JsonProperty("l1_layers") @JsonInclude(JsonInclude.Include.NON_NULL) String l1Layers) {
+        @JsonProperty("l1_layers") @JsonInclude(JsonInclude.Include.NON_NULL) String l1Layers,
+        @JsonProperty("l2_layers") @JsonInclude(JsonInclude.Include.NON_NULL) String l2Layers) {
 
     public static final int DEFAULT_BATCH = 128;
     public static final float DEFAULT_LR = 1e-3f;
@@ -72,7 +75,7 @@ public record TrainConfig(
             float l2, long seed, Device.Kind backend, int threads, ModularOptions modular, PruneOptions prune,
             ClusterableInit clusterableInit, SpectralOptions spectral) {
         this(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, modular, prune,
-                clusterableInit, spectral, null, null, null);
+                clusterableInit, spectral, null, null, null, null);
     }
 
     /** A config whose L1 penalty, if any, acts on every layer. */
@@ -80,7 +83,15 @@ public record TrainConfig(
             float l2, long seed, Device.Kind backend, int threads, ModularOptions modular, PruneOptions prune,
             ClusterableInit clusterableInit, SpectralOptions spectral, String arch, String inputShape) {
         this(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, modular, prune,
-                clusterableInit, spectral, arch, inputShape, null);
+                clusterableInit, spectral, arch, inputShape, null, null);
+    }
+
+    /** A config whose L2 penalty, if any, acts on every layer. */
+    public TrainConfig(String dataset, String dataDir, int[] layers, int epochs, int batchSize, float lr, float dropout, float l1,
+            float l2, long seed, Device.Kind backend, int threads, ModularOptions modular, PruneOptions prune,
+            ClusterableInit clusterableInit, SpectralOptions spectral, String arch, String inputShape, String l1Layers) {
+        this(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, modular, prune,
+                clusterableInit, spectral, arch, inputShape, l1Layers, null);
     }
 
     @com.fasterxml.jackson.annotation.JsonCreator
@@ -147,6 +158,15 @@ public record TrainConfig(
                         + "is 0: give --l1 R as well, or leave --l1-layers out");
             }
         }
+        if (l2Layers != null) {
+            l2Layers = l2Layers.trim();
+            if (l2Layers.equals("all")) {
+                l2Layers = null;
+            } else if (!(l2 > 0f)) {
+                throw new InvalidInputException("--l2-layers " + l2Layers + " chooses the layers the L2 penalty acts on, but --l2 "
+                        + "is 0: give --l2 R as well, or leave --l2-layers out");
+            }
+        }
         if (threads < 1 || threads > 1024) {
             throw new InvalidInputException("--threads must be in [1, 1024], got " + threads);
         }
@@ -160,41 +180,53 @@ public record TrainConfig(
             throw new InvalidInputException("--warmup-epochs (" + modular.warmupEpochs() + ") must be less than --epochs ("
                     + epochs + "), or the enmeshment loss never runs");
         }
-        if (l1Layers != null) {
-            l1LayerIndices(l1Layers, layers != null ? layers.length - 1 : weightLayers(parsed));
+        if (l1Layers != null || l2Layers != null) {
+            int weightLayers = layers != null ? layers.length - 1 : weightLayers(parsed);
+            if (l1Layers != null) {
+                layerIndices(l1Layers, weightLayers, "--l1-layers");
+            }
+            if (l2Layers != null) {
+                layerIndices(l2Layers, weightLayers, "--l2-layers");
+            }
         }
     }
-
-    /** The L1 layer choices besides a list of indices. */
-    public static final java.util.List<String> L1_LAYER_CHOICES = java.util.List.of("all", "first", "hidden");
 
     /**
      * The L1 penalty's rate on each of the model's {@code weightLayers} linear and conv weights,
      * in order: l1 on the layers {@link #l1Layers} chooses (all without a choice), 0 on the others.
      */
     public float[] l1PerLayer(int weightLayers) {
+        return perLayer(l1, l1Layers, weightLayers, "--l1-layers");
+    }
+
+    /** As {@link #l1PerLayer} for the L2 penalty: l2 on the layers {@link #l2Layers} chooses. */
+    public float[] l2PerLayer(int weightLayers) {
+        return perLayer(l2, l2Layers, weightLayers, "--l2-layers");
+    }
+
+    private static float[] perLayer(float rate, String spec, int weightLayers, String option) {
         float[] rates = new float[weightLayers];
-        if (l1Layers == null) {
-            Arrays.fill(rates, l1);
+        if (spec == null) {
+            Arrays.fill(rates, rate);
         } else {
-            for (int l : l1LayerIndices(l1Layers, weightLayers)) {
-                rates[l] = l1;
+            for (int l : layerIndices(spec, weightLayers, option)) {
+                rates[l] = rate;
             }
         }
         return rates;
     }
 
     /** The weight-layer indices {@code spec} (first, hidden, all or a comma list) chooses among {@code weightLayers}. */
-    static int[] l1LayerIndices(String spec, int weightLayers) {
+    static int[] layerIndices(String spec, int weightLayers, String option) {
         String s = spec.trim();
         if (s.equals("first")) {
             return new int[] {0};
         }
         if (!s.equals("all") && !s.equals("hidden") && !s.matches("[0-9 ,+-]+")) {
-            throw new InvalidInputException("--l1-layers must be all, first, hidden or a comma list of weight-layer indices "
+            throw new InvalidInputException(option + " must be all, first, hidden or a comma list of weight-layer indices "
                     + "like 0,1; got '" + s + "'");
         }
-        return dev.cleave.modular.LayerSelection.indices(s, weightLayers, "--l1-layers").toArray();
+        return dev.cleave.modular.LayerSelection.indices(s, weightLayers, option).toArray();
     }
 
     /** How many linear and conv weights {@code arch} has. */
@@ -254,6 +286,9 @@ public record TrainConfig(
         }
         if (l2 > 0) {
             sb.append(" --l2 ").append(l2);
+        }
+        if (l2Layers != null) {
+            sb.append(" --l2-layers ").append(l2Layers);
         }
         if (modular != null) {
             sb.append(" --modular-lambda ").append(modular.lambda()).append(" --modular-k ").append(modular.k())
@@ -371,13 +406,13 @@ public record TrainConfig(
 
     public TrainConfig withEpochs(int newEpochs) {
         return new TrainConfig(dataset, dataDir, layers, newEpochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, prune, clusterableInit, spectral, arch, inputShape, l1Layers);
+                modular, prune, clusterableInit, spectral, arch, inputShape, l1Layers, l2Layers);
     }
 
     /** This config on {@code device}: its kind and threads. */
     public TrainConfig withDevice(Device device) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, device.kind(),
-                device.threads(), modular, prune, clusterableInit, spectral, arch, inputShape, l1Layers);
+                device.threads(), modular, prune, clusterableInit, spectral, arch, inputShape, l1Layers, l2Layers);
     }
 
     /**
@@ -387,28 +422,34 @@ public record TrainConfig(
     public TrainConfig withInputShape(Shape shape) {
         return new TrainConfig(dataset, dataDir, layers == null || arch != null ? null : layers, epochs, batchSize, lr, dropout,
                 l1, l2, seed, backend, threads, modular, prune, clusterableInit, spectral, arch,
-                shape.channels() + "x" + shape.height() + "x" + shape.width(), l1Layers);
+                shape.channels() + "x" + shape.height() + "x" + shape.width(), l1Layers, l2Layers);
     }
 
     /** This config with its L1 penalty on the layers {@code spec} chooses (null or "all": every layer). */
     public TrainConfig withL1Layers(String spec) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, prune, clusterableInit, spectral, arch, inputShape, spec);
+                modular, prune, clusterableInit, spectral, arch, inputShape, spec, l2Layers);
+    }
+
+    /** This config with its L2 penalty on the layers {@code spec} chooses (null or "all": every layer). */
+    public TrainConfig withL2Layers(String spec) {
+        return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
+                modular, prune, clusterableInit, spectral, arch, inputShape, l1Layers, spec);
     }
 
     public TrainConfig withModular(ModularOptions m) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads, m,
-                prune, clusterableInit, spectral, arch, inputShape, l1Layers);
+                prune, clusterableInit, spectral, arch, inputShape, l1Layers, l2Layers);
     }
 
     public TrainConfig withPrune(PruneOptions p) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, p, clusterableInit, spectral, arch, inputShape, l1Layers);
+                modular, p, clusterableInit, spectral, arch, inputShape, l1Layers, l2Layers);
     }
 
     public TrainConfig withClusterableInit(ClusterableInit c) {
         return new TrainConfig(dataset, dataDir, layers, epochs, batchSize, lr, dropout, l1, l2, seed, backend, threads,
-                modular, prune, c, spectral, arch, inputShape, l1Layers);
+                modular, prune, c, spectral, arch, inputShape, l1Layers, l2Layers);
     }
 
     /** The layer widths of the MLP path; null for a network (see {@link #network()}). */
@@ -443,6 +484,7 @@ public record TrainConfig(
                 + ", epochs=" + epochs + ", batchSize=" + batchSize + ", lr=" + lr + ", dropout=" + dropout + ", l1=" + l1
                 + ", l2=" + l2 + ", seed=" + seed + ", backend=" + backend + ", threads=" + threads + ", modular=" + modular
                 + ", prune=" + prune + ", clusterableInit=" + clusterableInit + ", spectral=" + spectral + ", arch=" + arch
-                + ", inputShape=" + inputShape + (l1Layers == null ? "" : ", l1Layers=" + l1Layers) + "]";
+                + ", inputShape=" + inputShape + (l1Layers == null ? "" : ", l1Layers=" + l1Layers)
+                + (l2Layers == null ? "" : ", l2Layers=" + l2Layers) + "]";
     }
 }

@@ -121,11 +121,10 @@ public final class Trainer implements AutoCloseable {
         penaltyRates();
     }
 
-    /** The L1 and L2 rates of each weight (--l1 on the --l1-layers, --l2 on all). */
+    /** The L1 and L2 rates of each weight (--l1 on the --l1-layers, --l2 on the --l2-layers). */
     private void penaltyRates() {
         l1PerLayer = config.l1PerLayer(weights.size());
-        l2PerLayer = new float[weights.size()];
-        java.util.Arrays.fill(l2PerLayer, config.l2());
+        l2PerLayer = config.l2PerLayer(weights.size());
         noPenalty = new float[weights.size()];
     }
 
@@ -393,8 +392,8 @@ public final class Trainer implements AutoCloseable {
             boolean foldPenalty = model != null && (modular == null || !modular.assigned()) && spectral == null;
             if ((config.l1() > 0 || config.l2() > 0) && !foldPenalty) {
                 for (int j = 0; j < weights.size(); j++) {
-                    if (l1PerLayer[j] > 0 || config.l2() > 0) {
-                        backend.weightPenalty(params.get(weights.get(j)), grads.get(weights.get(j)), l1PerLayer[j], config.l2());
+                    if (l1PerLayer[j] > 0 || l2PerLayer[j] > 0) {
+                        backend.weightPenalty(params.get(weights.get(j)), grads.get(weights.get(j)), l1PerLayer[j], l2PerLayer[j]);
                     }
                 }
             }

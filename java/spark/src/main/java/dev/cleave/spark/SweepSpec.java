@@ -93,7 +93,7 @@ public record SweepSpec(String name, List<Variant> variants, List<Long> seeds, M
     private static final Set<String> TOP = Set.of("name", "description", "base", "variants", "seeds", "measure",
             "threads_per_cell", "published");
     static final Set<String> TRAIN_KEYS = new LinkedHashSet<>(List.of("dataset", "data_dir", "layers", "epochs",
-            "prune_epochs", "batch_size", "lr", "dropout", "l1", "l1_layers", "l2", "clusterable_init", "modular", "modular_lambda",
+            "prune_epochs", "batch_size", "lr", "dropout", "l1", "l1_layers", "l2", "l2_layers", "clusterable_init", "modular", "modular_lambda",
             "modular_k", "modular_layers", "warmup_epochs", "assign", "spectral_lambda", "spectral_k", "spectral_rescale",
             "backend"));
     private static final Set<String> MEASURE = Set.of("k", "n_init", "shuffles", "method", "unpruned", "pruned");
@@ -271,7 +271,8 @@ public record SweepSpec(String name, List<Variant> variants, List<Long> seeds, M
                     o.has("backend") ? kind(o.get("backend"), at + "backend") : Device.Kind.CPU, threads, modular,
                     pruneEpochs == 0 ? null : PruneOptions.f21(pruneEpochs),
                     bool(o, "clusterable_init", false, at + "clusterable_init") ? ClusterableInit.f21() : null, spectral,
-                    null, null, o.has("l1_layers") ? text(o.get("l1_layers"), at + "l1_layers") : null);
+                    null, null, o.has("l1_layers") ? text(o.get("l1_layers"), at + "l1_layers") : null,
+                    o.has("l2_layers") ? text(o.get("l2_layers"), at + "l2_layers") : null);
         } catch (InvalidInputException e) {
             throw new InvalidInputException(where + ": " + e.getMessage().replace("--", "").replace('-', '_'), e);
         }

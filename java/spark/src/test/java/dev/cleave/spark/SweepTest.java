@@ -357,15 +357,37 @@ class SweepTest {
         assertFalse(Files.exists(tmp.resolve("x")));
     }
 
+    /** A finished cell is matched by what its config means, so fields added to the config since it ran do not refuse it. */
+    @Test
+    void finishedCellsMatchByTheirConfigsMeaning() throws IOException {
+        SweepSpec spec = SweepSpec.parse(tinySpec(), "tiny");
+        SweepSpec.Cell c = spec.cells().get(0), other = spec.cells().get(1);
+        com.fasterxml.jackson.databind.node.ObjectNode fp = (com.fasterxml.jackson.databind.node.ObjectNode) Json.mapper()
+                .readTree(CellRunner.fingerprint(spec, c));
+        com.fasterxml.jackson.databind.node.ObjectNode row = Json.mapper().createObjectNode();
+        row.put("fingerprint", Json.write(fp));
+        assertTrue(CellRunner.madeBy(spec, c, row));
+        assertFalse(CellRunner.madeBy(spec, other, row), "another seed");
+        // a config written before arch and input_shape existed
+        ((com.fasterxml.jackson.databind.node.ObjectNode) fp.get("config")).remove(List.of("arch", "input_shape"));
+        row.put("fingerprint", Json.write(fp));
+        assertTrue(CellRunner.madeBy(spec, c, row), row.toString());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) fp.get("measure")).put("shuffles", 99);
+        row.put("fingerprint", Json.write(fp));
+        assertFalse(CellRunner.madeBy(spec, c, row), "other measurements");
+        row.put("fingerprint", "{not json");
+        assertFalse(CellRunner.madeBy(spec, c, row));
+    }
+
     @Test
     void presetParsesAndLocalMastersRetry() {
         SweepSpec f21 = SweepSpec.load("f21-fashion-mlp");
         assertEquals(25, f21.cells().size());
         assertEquals(40, f21.variant("L1 5e-5").config(3, 1).totalEpochs());
         assertEquals(5e-5f, f21.variant("L1 5e-5").config(3, 1).l1());
-        // the L2 variant follows F21's code: L2 on every layer, L1 on the first layer only
+        // the L2 variant follows F21's code: L1 on the first layer, L2 on the others
         dev.cleave.train.TrainConfig l2 = f21.variant("L2 5e-5").config(3, 1);
-        assertEquals(5e-5f, l2.l2());
+        assertArrayEquals(new float[] {0f, 5e-5f, 5e-5f, 5e-5f, 5e-5f}, l2.l2PerLayer(5));
         assertArrayEquals(new float[] {5e-5f, 0f, 0f, 0f, 0f}, l2.l1PerLayer(5));
         assertArrayEquals(new float[] {5e-5f, 5e-5f, 5e-5f, 5e-5f, 5e-5f}, f21.variant("L1 5e-5").config(3, 1).l1PerLayer(5));
         assertEquals(-81.1, f21.published().get("clusterable init").get("pruned").z());

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** cleave train --l1-layers: recorded in config.json and the model's metadata, kept on resume, bad values exit 2. */
-class L1LayersCliTest {
+/** cleave train --l1-layers and --l2-layers: recorded in config.json and the model's metadata, kept on resume, bad values exit 2. */
+class PenaltyLayersCliTest {
     @TempDir
     static Path tmp;
     static Path data;
@@ -37,22 +37,29 @@ class L1LayersCliTest {
     @Test
     void theChoiceIsRecordedAndResumeKeepsIt() throws IOException {
         Path full = tmp.resolve("full"), part = tmp.resolve("part");
-        String[] opts = {"--l2", "5e-5", "--l1", "1e-3", "--l1-layers", "first"};
+        String[] opts = {"--l2", "5e-5", "--l2-layers", "1,2", "--l1", "1e-3", "--l1-layers", "first"};
         List<String> withEpochs = new java.util.ArrayList<>(List.of(opts));
         withEpochs.addAll(List.of("--epochs", "3"));
         CliTest.Result r = CliTest.cli(train(full, withEpochs.toArray(String[]::new)));
         assertEquals(0, r.code(), r.err());
-        assertEquals("first", RunDir.open(full).readConfig().l1Layers());
+        try (RunDir run = RunDir.open(full)) {
+            assertEquals("first", run.readConfig().l1Layers());
+            assertEquals("1,2", run.readConfig().l2Layers());
+        }
         assertTrue(Files.readString(full.resolve(RunDir.CONFIG)).contains("\"l1_layers\" : \"first\""));
         try (ModelFile.Loaded m = ModelFile.load(full.resolve(RunDir.MODEL))) {
             assertTrue(m.metadata().get("config").contains("\"l1_layers\":\"first\""), m.metadata().get("config"));
+            assertTrue(m.metadata().get("config").contains("\"l2_layers\":\"1,2\""), m.metadata().get("config"));
         }
 
         withEpochs.set(withEpochs.size() - 1, "1");
         assertEquals(0, CliTest.cli(train(part, withEpochs.toArray(String[]::new))).code());
         CliTest.Result resumed = CliTest.cli("train", "--resume", part.toString(), "--epochs", "3");
         assertEquals(0, resumed.code(), resumed.err());
-        assertEquals("first", RunDir.open(part).readConfig().l1Layers());
+        try (RunDir run = RunDir.open(part)) {
+            assertEquals("first", run.readConfig().l1Layers());
+            assertEquals("1,2", run.readConfig().l2Layers());
+        }
         try (ModelFile.Loaded a = ModelFile.load(full.resolve(RunDir.MODEL));
                 ModelFile.Loaded b = ModelFile.load(part.resolve(RunDir.MODEL))) {
             for (int l = 0; l < a.model().layers(); l++) {
@@ -70,11 +77,13 @@ class L1LayersCliTest {
             {"--l1", "1e-3", "--l1-layers", "last"},
             {"--l1", "1e-3", "--l1-layers", "0,5"},
             {"--l2", "5e-5", "--l1-layers", "first"},
+            {"--l1", "1e-3", "--l2-layers", "1"},
         };
         String[] expected = {
             "--l1-layers must be all, first, hidden or a comma list of weight-layer indices like 0,1; got 'last'",
             "--l1-layers: layer 5 does not exist (the model's weight layers are 0..2)",
             "--l1-layers first chooses the layers the L1 penalty acts on, but --l1 is 0",
+            "--l2-layers 1 chooses the layers the L2 penalty acts on, but --l2 is 0",
         };
         for (int i = 0; i < cases.length; i++) {
             Path out = tmp.resolve("bad" + i);
