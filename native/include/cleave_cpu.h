@@ -68,12 +68,14 @@ int cleave_spectral_gradient(const int32_t* widths, int layers, const float* w, 
  *    kept, every layer a dense piece and its mirror, layer l's nodes at operator rows
  *    rows_at[l]..) with the graph of w: |w| into the pieces, the degrees (summed as
  *    dev.cleave.graph.NetworkGraph.fromWeights sums them) and the scale d^-1/2 into degree[n],
- *    scale[n] (operator order) and the op; |w| also into abs (packed like w). *irregular = the number of weights that are 0 or not
- *    finite; when it is not 0 the op's contents are unspecified (build the graph the general way). */
+ *    scale[n] (operator order) and the op; |w| also into abs (packed like w). counts[0] = the
+ *    number of weights that are not finite (when it is not 0 the op's contents are unspecified:
+ *    build the graph the general way), counts[1 + l] = the weights of layer l that are 0 (kept in
+ *    the dense pieces as edges of weight 0); counts holds layers + 1 values. */
 typedef struct cleave_spectral_op cleave_spectral_op;
 int cleave_spectral_reg_graph(cleave_spectral_op* op, const int32_t* widths, int layers, const float* w,
                               const int64_t* rows_at, float* abs, double* degree, double* scale,
-                              int64_t* irregular);
+                              int64_t* counts);
 
 /* ---- linear_forward: y = x w^T + b, then ReLU when relu != 0 ----
  * x (batch x in), w (out x in), b (out) or NULL, y (batch x out). */

@@ -42,15 +42,38 @@ bool cholesky(double* g, int c) {
   return true;
 }
 
-// X[:, 0:c] = X[:, 0:c] R^-1 (R upper c x c), row by row.
+// X[:, 0:c] = X[:, 0:c] R^-1 (R upper c x c). Each row is an independent forward substitution
+// whose steps form one long dependent chain; eight rows at a time (transposed into a c x 8 tile)
+// run eight chains side by side in vector lanes. Every row still goes through the statements of
+// the scalar substitution, in the same order (s = x_j, s -= x_l r_lj for l < j, x_j = s / r_jj).
+// Built with GCC 12 the results equal the row-by-row loop's bit for bit (compared on random blocks
+// of 1 to 20 columns and on the eigenpairs of three benchmark graphs); explicit std::fma would
+// not: GCC does not fuse every step of the row-by-row loop.
 void right_solve_upper(int64_t n, double* x, int64_t ldx, int c, const double* r, int threads) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (n * c * c > (1 << 20))
-  for (int64_t i = 0; i < n; ++i) {
-    double* xi = x + i * ldx;
-    for (int j = 0; j < c; ++j) {
-      double s = xi[j];
-      for (int l = 0; l < j; ++l) s -= xi[l] * r[l * c + j];
-      xi[j] = s / r[j * c + j];
+  constexpr int64_t W = 8;
+#pragma omp parallel num_threads(threads) if (n * c * c > (1 << 20))
+  {
+    std::vector<double> tile((size_t)c * W);
+    double* t = tile.data();
+#pragma omp for schedule(static)
+    for (int64_t i0 = 0; i0 < n; i0 += W) {
+      const int64_t m = std::min(W, n - i0);
+      for (int64_t v = 0; v < m; ++v)
+        for (int j = 0; j < c; ++j) t[j * W + v] = x[(i0 + v) * ldx + j];
+      for (int64_t v = m; v < W; ++v)
+        for (int j = 0; j < c; ++j) t[j * W + v] = 0.0;
+      for (int j = 0; j < c; ++j) {
+        double s[W];
+        for (int64_t v = 0; v < W; ++v) s[v] = t[j * W + v];
+        for (int l = 0; l < j; ++l) {
+          const double rl = r[l * c + j];
+          for (int64_t v = 0; v < W; ++v) s[v] -= t[l * W + v] * rl;
+        }
+        const double d = r[j * c + j];
+        for (int64_t v = 0; v < W; ++v) t[j * W + v] = s[v] / d;
+      }
+      for (int64_t v = 0; v < m; ++v)
+        for (int j = 0; j < c; ++j) x[(i0 + v) * ldx + j] = t[j * W + v];
     }
   }
 }
@@ -109,6 +132,42 @@ void chebyshev_step(int64_t count, double f, double c, double g, const double* y
   for (int64_t i = 0; i < count; ++i) y2[i] = f * (y2[i] - c * y1[i]) - g * y0[i];
 }
 
+
+// Entries [r0, r1) x [s0, s1) of one chunk's partial Gram matrix pc (a x b), rows [i0, i1): each
+// entry is the sum over the rows in order of x_ir y_is, from zero.
+inline void gram_part(int64_t i0, int64_t i1, const double* x, int64_t ldx, const double* y, int64_t ldy, int b,
+                      int r0, int r1, int s0, int s1, double* pc) {
+  for (int r = r0; r < r1; ++r)
+    for (int s = s0; s < s1; ++s) pc[(size_t)r * b + s] = 0.0;
+  for (int64_t i = i0; i < i1; ++i) {
+    const double* xi = x + i * ldx;
+    const double* yi = y + i * ldy;
+    for (int r = r0; r < r1; ++r) {
+      const double xr = xi[r];
+      double* pr = pc + (size_t)r * b;
+      for (int s = s0; s < s1; ++s) pr[s] = std::fma(xr, yi[s], pr[s]);
+    }
+  }
+}
+
+// The same for a 4 x 8 tile at (r0, s0), its 32 sums held in registers over the rows (the same
+// fused multiply-adds in the same order as gram_part: the partial in memory started at zero as
+// well). The FMAs are explicit: the compiler does not contract every vectorized form by itself.
+inline void gram_tile(int64_t i0, int64_t i1, const double* x, int64_t ldx, const double* y, int64_t ldy, int b,
+                      int r0, int s0, double* pc) {
+  double acc[4][8] = {};
+  for (int64_t i = i0; i < i1; ++i) {
+    const double* xi = x + i * ldx + r0;
+    const double* yi = y + i * ldy + s0;
+    for (int r = 0; r < 4; ++r) {
+      const double xr = xi[r];
+      for (int s = 0; s < 8; ++s) acc[r][s] = std::fma(xr, yi[s], acc[r][s]);
+    }
+  }
+  for (int r = 0; r < 4; ++r)
+    for (int s = 0; s < 8; ++s) pc[(size_t)(r0 + r) * b + s0 + s] = acc[r][s];
+}
+
 }  // namespace
 
 void gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64_t ldy, int b,
@@ -116,35 +175,44 @@ void gram(int64_t n, const double* x, int64_t ldx, int a, const double* y, int64
   const int64_t ch = chunk_rows(n), chunks = (n + ch - 1) / ch;
   const size_t ab = (size_t)a * b;
   std::vector<double> part(chunks * ab, 0.0);
+  const int a4 = a - a % 4, b8 = b - b % 8;
 #pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > (1 << 20))
   for (int64_t c = 0; c < chunks; ++c) {
     double* pc = &part[c * ab];
-    const int64_t i1 = std::min(n, (c + 1) * ch);
-    for (int64_t i = c * ch; i < i1; ++i) {
-      const double* xi = x + i * ldx;
-      const double* yi = y + i * ldy;
-      for (int r = 0; r < a; ++r) {
-        const double xr = xi[r];
-        double* pr = pc + (size_t)r * b;
-        for (int s = 0; s < b; ++s) pr[s] += xr * yi[s];
-      }
-    }
+    const int64_t i0 = c * ch, i1 = std::min(n, (c + 1) * ch);
+    for (int r0 = 0; r0 < a4; r0 += 4)
+      for (int s0 = 0; s0 < b8; s0 += 8) gram_tile(i0, i1, x, ldx, y, ldy, b, r0, s0, pc);
+    if (b8 < b) gram_part(i0, i1, x, ldx, y, ldy, b, 0, a4, b8, b, pc);
+    if (a4 < a) gram_part(i0, i1, x, ldx, y, ldy, b, a4, a, 0, b, pc);
   }
   std::fill(g, g + ab, 0.0);
   for (int64_t c = 0; c < chunks; ++c)
     for (size_t e = 0; e < ab; ++e) g[e] += part[c * ab + e];
 }
 
+// Y -= X G row by row; each element of a row subtracts its a products in order of r (one fused
+// multiply-add each), eight elements held in registers across r.
 void sub_mul(int64_t n, const double* x, int64_t ldx, int a, const double* g, double* y,
              int64_t ldy, int b, int threads) {
+  const int b8 = b - b % 8;
 #pragma omp parallel for schedule(static) num_threads(threads) if (n * a * b > (1 << 20))
   for (int64_t i = 0; i < n; ++i) {
     const double* xi = x + i * ldx;
     double* yi = y + i * ldy;
+    for (int s0 = 0; s0 < b8; s0 += 8) {
+      double acc[8];
+      for (int s = 0; s < 8; ++s) acc[s] = yi[s0 + s];
+      for (int r = 0; r < a; ++r) {
+        const double xr = xi[r];
+        const double* gr = g + (size_t)r * b + s0;
+        for (int s = 0; s < 8; ++s) acc[s] = std::fma(-xr, gr[s], acc[s]);
+      }
+      for (int s = 0; s < 8; ++s) yi[s0 + s] = acc[s];
+    }
     for (int r = 0; r < a; ++r) {
       const double xr = xi[r];
       const double* gr = g + (size_t)r * b;
-      for (int s = 0; s < b; ++s) yi[s] -= xr * gr[s];
+      for (int s = b8; s < b; ++s) yi[s] = std::fma(-xr, gr[s], yi[s]);
     }
   }
 }

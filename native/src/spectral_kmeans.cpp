@@ -142,45 +142,71 @@ class KMeans {
     return s;
   }
 
+  // The trials' candidates of one center are drawn first (their draws depend on the potential of
+  // the centers chosen so far only), then scored in one pass over the points: each candidate's
+  // potential is still the sum over the points in index order, but the trials' sums advance side
+  // by side instead of one chain after another. Ties keep the earliest trial, as one at a time would.
   void seed_plusplus(uint64_t seed, double* centers) const {
     uint64_t draw = 0;
     const int trials = 2 + (int)std::log((double)k_);
-    std::vector<double> closest(n_), cum(n_), cand_d(n_), best_d(n_), tmp(kBlock);
+    std::vector<double> closest(n_), cum(n_), cand((size_t)trials * n_), tmp((size_t)trials * kBlock), pot(trials);
+    std::vector<int64_t> idx(trials);
     int64_t first = std::min<int64_t>(n_ - 1, (int64_t)(uniform(seed, draw++) * (double)n_));
     std::memcpy(centers, x_ + first * d_, sizeof(double) * d_);
     for (int64_t i0 = 0; i0 < n_; i0 += kBlock) dist_to(centers, i0, std::min(n_, i0 + kBlock), &closest[i0]);
     for (int c = 1; c < k_; ++c) {
       double s = 0.0;
       for (int64_t i = 0; i < n_; ++i) cum[i] = (s += closest[i]);
-      double best_pot = INFINITY;
-      int64_t best = -1;
       for (int t = 0; t < trials; ++t) {
         const double r = uniform(seed, draw++);
-        int64_t idx;
         if (s > 0.0) {
-          idx = std::upper_bound(cum.begin(), cum.end(), r * s) - cum.begin();
-          if (idx >= n_) idx = n_ - 1;
+          idx[t] = std::upper_bound(cum.begin(), cum.end(), r * s) - cum.begin();
+          if (idx[t] >= n_) idx[t] = n_ - 1;
         } else {
-          idx = std::min<int64_t>(n_ - 1, (int64_t)(r * (double)n_));
+          idx[t] = std::min<int64_t>(n_ - 1, (int64_t)(r * (double)n_));
         }
-        double p = 0.0;
-        for (int64_t i0 = 0; i0 < n_; i0 += kBlock) {
-          const int64_t i1 = std::min(n_, i0 + kBlock);
-          dist_to(x_ + idx * d_, i0, i1, tmp.data());
-          for (int64_t i = i0; i < i1; ++i) {
-            const double dd = std::min(closest[i], tmp[i - i0]);
-            cand_d[i] = dd;
-            p += dd;
-          }
-        }
-        if (p < best_pot) {
-          best_pot = p;
-          best = idx;
-          best_d.swap(cand_d);
+        pot[t] = 0.0;
+      }
+      for (int64_t i0 = 0; i0 < n_; i0 += kBlock) {
+        const int64_t i1 = std::min(n_, i0 + kBlock);
+        for (int t = 0; t < trials; ++t) dist_to(x_ + idx[t] * d_, i0, i1, &tmp[(size_t)t * kBlock]);
+        if (trials == 4) {
+          score<4>(i0, i1, closest.data(), tmp.data(), cand.data(), pot.data());
+        } else {
+          score<0>(i0, i1, closest.data(), tmp.data(), cand.data(), pot.data(), trials);
         }
       }
-      std::memcpy(centers + (size_t)c * d_, x_ + best * d_, sizeof(double) * d_);
-      closest.swap(best_d);
+      int best = 0;
+      for (int t = 1; t < trials; ++t)
+        if (pot[t] < pot[best]) best = t;
+      std::memcpy(centers + (size_t)c * d_, x_ + idx[best] * d_, sizeof(double) * d_);
+      std::memcpy(closest.data(), &cand[(size_t)best * n_], sizeof(double) * n_);
+    }
+  }
+
+  // For points [i0, i1) and each trial t: cand[t][i] = min(closest[i], tmp[t][i - i0]), added to
+  // pot[t] in index order (T > 0: the trial count fixed at compile time, the sums in registers).
+  template <int T>
+  void score(int64_t i0, int64_t i1, const double* closest, const double* tmp, double* cand, double* pot,
+             int trials = T) const {
+    const int nt = T > 0 ? T : trials;
+    double acc[T > 0 ? T : 1];
+    if (T > 0) {
+      for (int t = 0; t < T; ++t) acc[t] = pot[t];
+      for (int64_t i = i0; i < i1; ++i)
+        for (int t = 0; t < T; ++t) {
+          const double dd = std::min(closest[i], tmp[(size_t)t * kBlock + (i - i0)]);
+          cand[(size_t)t * n_ + i] = dd;
+          acc[t] += dd;
+        }
+      for (int t = 0; t < T; ++t) pot[t] = acc[t];
+    } else {
+      for (int64_t i = i0; i < i1; ++i)
+        for (int t = 0; t < nt; ++t) {
+          const double dd = std::min(closest[i], tmp[(size_t)t * kBlock + (i - i0)]);
+          cand[(size_t)t * n_ + i] = dd;
+          pot[t] += dd;
+        }
     }
   }
 
@@ -260,10 +286,12 @@ class KMeans {
 
   // Full assignment of the listed points (or of all when list is null), kBlock at a time: the
   // k x block distance matrix is computed vectorized across points, then the nearest and
-  // second-nearest center of each point. Returns how many labels changed.
+  // second-nearest center of each point (their square roots, the bounds, in one vector pass).
+  // sizes[c] (the points labelled c; label -1 counts nowhere) follows every label change.
+  // Returns how many labels changed.
   int64_t assign(const double* centers, const int64_t* list, int64_t count, int32_t* labels, double* dist,
-                 double* upper, double* lower, std::vector<double>& buf) const {
-    buf.resize((size_t)(k_ + d_ + 3) * kBlock);
+                 double* upper, double* lower, int64_t* sizes, std::vector<double>& buf) const {
+    buf.resize((size_t)(k_ + d_ + 5) * kBlock);
     double* D = buf.data();                          // k x kBlock
     double* P = buf.data() + (size_t)k_ * kBlock;     // d x kBlock: the block's points, transposed
     double* B = P + (size_t)d_ * kBlock;              // 3 x kBlock: best, second, best index
@@ -292,14 +320,25 @@ class KMeans {
       double* sd = B + kBlock;
       double* bc = B + 2 * kBlock;
       nearest_two(D, k_, m, kBlock, bd, sd, bc);
+      double* ub = B + 3 * kBlock;
+      double* lb = B + 4 * kBlock;
+      for (int64_t t = 0; t < m; ++t) {
+        ub[t] = std::sqrt(bd[t]);
+        lb[t] = std::sqrt(sd[t]);
+      }
       for (int64_t t = 0; t < m; ++t) {
         const int64_t i = list ? list[b0 + t] : b0 + t;
         const int best = (int)bc[t];
-        changed += labels[i] != best;
+        const int old = labels[i];
+        if (old != best) {
+          ++changed;
+          if (old >= 0) --sizes[old];
+          ++sizes[best];
+        }
         labels[i] = best;
         dist[i] = bd[t];
-        upper[i] = std::sqrt(bd[t]);
-        lower[i] = std::sqrt(sd[t]);
+        upper[i] = ub[t];
+        lower[i] = lb[t];
       }
     }
     return changed;
@@ -315,42 +354,32 @@ class KMeans {
     out.centers.assign((size_t)k_ * d_, 0.0);
     seed_plusplus(seed, out.centers.data());
     std::vector<double> dist(n_), prev((size_t)k_ * d_), upper(n_), lower(n_), half_gap(k_), moved(k_), buf;
-    std::vector<int64_t> todo(n_);
+    std::vector<int64_t> todo(n_), sizes(k_, 0);
     int32_t* lab = out.labels.data();
     double* cen = out.centers.data();
     bool strict = false;
     int it = 0;
+    int64_t nt = 0;  // the points the bounds could not rule out (from the previous iteration's last pass)
     while (it < max_iter) {
       ++it;
       int64_t changed = 0;
       if (it == 1) {
-        changed = assign(cen, nullptr, n_, lab, dist.data(), upper.data(), lower.data(), buf);
+        changed = assign(cen, nullptr, n_, lab, dist.data(), upper.data(), lower.data(), sizes.data(), buf);
       } else {
-        for (int c = 0; c < k_; ++c) {  // half the distance to the nearest other center
-          double m = INFINITY;
-          for (int o = 0; o < k_; ++o)
-            if (o != c) m = std::min(m, dist2(cen + (size_t)c * d_, cen + (size_t)o * d_));
-          half_gap[c] = 0.5 * std::sqrt(m);
-        }
-        int64_t nt = 0;
-        for (int64_t i = 0; i < n_; ++i) {  // branch-free: every index is written, the kept ones advance nt
-          todo[nt] = i;
-          nt += upper[i] > std::max(half_gap[lab[i]], lower[i]);
-        }
-        changed = assign(cen, todo.data(), nt, lab, dist.data(), upper.data(), lower.data(), buf);
+        changed = assign(cen, todo.data(), nt, lab, dist.data(), upper.data(), lower.data(), sizes.data(), buf);
       }
       if (changed == 0 && it > 1) {
         strict = true;
         break;
       }
       prev = out.centers;
-      std::vector<int64_t> count(k_, 0);
-      for (int64_t i = 0; i < n_; ++i) ++count[lab[i]];
       bool empty = false;
-      for (int c = 0; c < k_; ++c) empty |= count[c] == 0;
+      for (int c = 0; c < k_; ++c) empty |= sizes[c] == 0;
       if (empty) {  // exact distances for the relocation (rare)
         for (int64_t i = 0; i < n_; ++i) dist[i] = dist2(x_ + i * d_, cen + (size_t)lab[i] * d_);
         relocate_empty(lab, dist.data(), cen);
+        std::fill(sizes.begin(), sizes.end(), 0);
+        for (int64_t i = 0; i < n_; ++i) ++sizes[lab[i]];
       }
       update_means(lab, cen);
       double shift = 0.0, max_move = 0.0, second_move = 0.0;
@@ -367,17 +396,31 @@ class KMeans {
           second_move = moved[c];
         }
       }
+      for (int c = 0; c < k_; ++c) {  // half the distance from each new center to the nearest other one
+        double m = INFINITY;
+        for (int o = 0; o < k_; ++o)
+          if (o != c) m = std::min(m, dist2(cen + (size_t)c * d_, cen + (size_t)o * d_));
+        half_gap[c] = 0.5 * std::sqrt(m);
+      }
+      // The bounds follow the centers' moves, and in the same pass the points whose bounds can no
+      // longer rule out a label change are listed for the next assignment (branch-free: every
+      // index is written, the kept ones advance nt).
+      nt = 0;
       for (int64_t i = 0; i < n_; ++i) {
-        upper[i] += moved[lab[i]];
-        lower[i] -= lab[i] == max_at ? second_move : max_move;
-        if (empty) upper[i] = INFINITY;  // relocated points: every point is re-assigned
+        const int32_t l = lab[i];
+        const double u = empty ? INFINITY : upper[i] + moved[l];  // relocated points: every point is re-assigned
+        const double lo = lower[i] - (l == max_at ? second_move : max_move);
+        upper[i] = u;
+        lower[i] = lo;
+        todo[nt] = i;
+        nt += u > std::max(half_gap[l], lo);
       }
       if (shift <= shift_tol) break;
     }
     // Unless Lloyd converged strictly, a final assignment to the final centers, after which no
     // cluster may be left empty. Then exact distances for the inertia.
     if (!strict) {
-      assign(cen, nullptr, n_, lab, dist.data(), upper.data(), lower.data(), buf);
+      assign(cen, nullptr, n_, lab, dist.data(), upper.data(), lower.data(), sizes.data(), buf);
       relocate_empty(lab, dist.data(), cen);
     }
     double inertia = 0.0;

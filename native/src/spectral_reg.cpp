@@ -52,12 +52,63 @@ inline double norm2(const float* row, float bias, int in) {
   return s;
 }
 
+// The row sums below are sums in a fixed order (j ascending, one double accumulator per row), as
+// the Java reference sums them; one such sum is bound by the latency of its additions. The _block
+// forms run kRows rows' sums side by side (each still in its own order, so the results are the
+// same bits) to overlap those latencies.
+constexpr int kRows = 4;
+
+// out[r] = norm2(u[r], bias[r], in) for R rows.
+template <int R>
+inline void norm2_block(const float* const* u, const float* bias, int in, double* out) {
+  double s[R];
+  for (int r = 0; r < R; ++r) s[r] = (double)bias[r] * bias[r];
+  for (int j = 0; j < in; ++j)
+    for (int r = 0; r < R; ++r) s[r] += (double)u[r][j] * u[r][j];
+  for (int r = 0; r < R; ++r) out[r] = s[r];
+}
+
+// out[r] = init[r] + sum_j u[r][j] * g[r][j] (in j order) for R rows.
+template <int R>
+inline void dot_block(const float* const* u, float* const* g, const double* init, int in, double* out) {
+  double s[R];
+  for (int r = 0; r < R; ++r) s[r] = init[r];
+  for (int j = 0; j < in; ++j)
+    for (int r = 0; r < R; ++r) s[r] += (double)u[r][j] * g[r][j];
+  for (int r = 0; r < R; ++r) out[r] = s[r];
+}
+
+// out[r] = sum_j |a[r][j]| (in j order) for R rows.
+template <int R>
+inline void abs_sum_block(const float* const* a, int in, double* out) {
+  double s[R];
+  for (int r = 0; r < R; ++r) s[r] = 0;
+  for (int j = 0; j < in; ++j)
+    for (int r = 0; r < R; ++r) s[r] += std::fabs(a[r][j]);
+  for (int r = 0; r < R; ++r) out[r] = s[r];
+}
+
+// As the _block forms for cnt <= kRows rows (the last block of a layer may be short).
+inline void norm2_rows(const float* const* u, const float* bias, int in, int cnt, double* out) {
+  if (cnt == kRows) return norm2_block<kRows>(u, bias, in, out);
+  for (int r = 0; r < cnt; ++r) out[r] = norm2(u[r], bias[r], in);
+}
+inline void dot_rows(const float* const* u, float* const* g, const double* init, int in, int cnt, double* out) {
+  if (cnt == kRows) return dot_block<kRows>(u, g, init, in, out);
+  for (int r = 0; r < cnt; ++r) dot_block<1>(u + r, g + r, init + r, in, out + r);
+}
+inline void abs_sum_rows(const float* const* a, int in, int cnt, double* out) {
+  if (cnt == kRows) return abs_sum_block<kRows>(a, in, out);
+  for (int r = 0; r < cnt; ++r) abs_sum_block<1>(a + r, in, out + r);
+}
+
 // Row i of hidden step l's input: w0[l] with the previous step's compensation (divided by its
 // factor per column, a dead unit's column left alone), rounded to float as the reference does.
+// (A dead column is divided by 1, which gives back its float exactly: no branch in the loop.)
 inline const float* step_row(const float* w0, const double* prev, int in, int i, float* scratch) {
   const float* r = w0 + (int64_t)i * in;
   if (!prev) return r;
-  for (int j = 0; j < in; ++j) scratch[j] = prev[j] != 0 ? (float)(r[j] / prev[j]) : r[j];
+  for (int j = 0; j < in; ++j) scratch[j] = (float)(r[j] / (prev[j] != 0 ? prev[j] : 1.0));
   return scratch;
 }
 
@@ -79,27 +130,36 @@ extern "C" int cleave_spectral_canonical(const int32_t* widths, int layers, cons
       const bool hidden = l + 1 < layers;
       double* f = hidden ? factors + L.b[l] : nullptr;
       const int team = team_rows((int64_t)in * out);
+      const int blocks = (out + kRows - 1) / kRows;
 #pragma omp parallel num_threads(team) if (team > 1)
       {
-        std::vector<float> scratch(in);
+        std::vector<float> scratch((size_t)kRows * in);
 #pragma omp for schedule(static)
-        for (int i = 0; i < out; ++i) {
-          const float* u = step_row(w0, prev, in, i, scratch.data());
-          const double n = std::sqrt(norm2(u, b0[i], in));
-          float* dst = cw + L.w[l] + (int64_t)i * in;
-          if (n == 0) {  // a dead unit (or logit row) stays as it is
-            std::memcpy(dst, u, sizeof(float) * in);
-            if (hidden) f[i] = 0;
-            cb[L.b[l] + i] = b0[i];
-            continue;
-          }
-          const double s = std::sqrt(2.0) / n;
-          for (int j = 0; j < in; ++j) dst[j] = (float)(u[j] * s);
-          if (hidden) {
-            f[i] = s;
-            cb[L.b[l] + i] = (float)(b0[i] * s);
-          } else {
-            cb[L.b[l] + i] = b0[i];  // the logit biases are not part of the graph: kept as they are
+        for (int ib = 0; ib < blocks; ++ib) {
+          const int i0 = ib * kRows, cnt = std::min(kRows, out - i0);
+          const float* rows[kRows];
+          double n2[kRows];
+          for (int r = 0; r < cnt; ++r) rows[r] = step_row(w0, prev, in, i0 + r, scratch.data() + (size_t)r * in);
+          norm2_rows(rows, b0 + i0, in, cnt, n2);
+          for (int r = 0; r < cnt; ++r) {
+            const int i = i0 + r;
+            const float* u = rows[r];
+            const double n = std::sqrt(n2[r]);
+            float* dst = cw + L.w[l] + (int64_t)i * in;
+            if (n == 0) {  // a dead unit (or logit row) stays as it is
+              std::memcpy(dst, u, sizeof(float) * in);
+              if (hidden) f[i] = 0;
+              cb[L.b[l] + i] = b0[i];
+              continue;
+            }
+            const double s = std::sqrt(2.0) / n;
+            for (int j = 0; j < in; ++j) dst[j] = (float)(u[j] * s);
+            if (hidden) {
+              f[i] = s;
+              cb[L.b[l] + i] = (float)(b0[i] * s);
+            } else {
+              cb[L.b[l] + i] = b0[i];  // the logit biases are not part of the graph: kept as they are
+            }
           }
         }
       }
@@ -123,22 +183,33 @@ extern "C" int cleave_spectral_canonical_backward(const int32_t* widths, int lay
       const int l = layers - 1, in = widths[l], out = widths[l + 1];
       const double* prev = l > 0 ? factors + L.b[l - 1] : nullptr;
       const int team = team_rows((int64_t)in * out);
+      const int blocks = (out + kRows - 1) / kRows;
 #pragma omp parallel num_threads(team) if (team > 1)
       {
-        std::vector<float> scratch(in);
+        std::vector<float> scratch((size_t)kRows * in);
 #pragma omp for schedule(static)
-        for (int o = 0; o < out; ++o) {
-          const float* r = step_row(w + L.w[l], prev, in, o, scratch.data());
-          const float bo = b[L.b[l] + o];
-          const double n2 = norm2(r, bo, in);
-          if (n2 == 0) continue;
-          float* g = gw + L.w[l] + (int64_t)o * in;
-          float& gbo = gb[L.b[l] + o];
-          double dot = (double)bo * gbo;
-          for (int j = 0; j < in; ++j) dot += (double)r[j] * g[j];
-          const double radial = dot / n2, s = std::sqrt(2 / n2);
-          for (int j = 0; j < in; ++j) g[j] = (float)(s * (g[j] - radial * r[j]));
-          gbo = (float)(s * (gbo - radial * bo));
+        for (int ob = 0; ob < blocks; ++ob) {
+          const int o0 = ob * kRows, cnt = std::min(kRows, out - o0);
+          const float* rows[kRows];
+          float* grows[kRows];
+          double n2[kRows], init[kRows], dot[kRows];
+          for (int q = 0; q < cnt; ++q) {
+            rows[q] = step_row(w + L.w[l], prev, in, o0 + q, scratch.data() + (size_t)q * in);
+            grows[q] = gw + L.w[l] + (int64_t)(o0 + q) * in;
+            init[q] = (double)b[L.b[l] + o0 + q] * gb[L.b[l] + o0 + q];
+          }
+          norm2_rows(rows, b + L.b[l] + o0, in, cnt, n2);
+          dot_rows(rows, grows, init, in, cnt, dot);
+          for (int q = 0; q < cnt; ++q) {
+            if (n2[q] == 0) continue;
+            const float* r = rows[q];
+            const float bo = b[L.b[l] + o0 + q];
+            float* g = grows[q];
+            float& gbo = gb[L.b[l] + o0 + q];
+            const double radial = dot[q] / n2[q], s = std::sqrt(2 / n2[q]);
+            for (int j = 0; j < in; ++j) g[j] = (float)(s * (g[j] - radial * r[j]));
+            gbo = (float)(s * (gbo - radial * bo));
+          }
         }
       }
     }
@@ -151,8 +222,10 @@ extern "C" int cleave_spectral_canonical_backward(const int32_t* widths, int lay
       const double* prev = l > 0 ? factors + L.b[l - 1] : nullptr;
       const float* v = w + L.w[l + 1];
       float* gnext = gw + L.w[l + 1];
-      std::vector<double> vg(out, 0.0);
+      std::vector<double> vg(out, 0.0), inv(out);
+      for (int i = 0; i < out; ++i) inv[i] = f[i] == 0 ? 1.0 : 1.0 / f[i];
       const int team = team_rows((int64_t)out * (after + in));
+      const int blocks = (out + kRows - 1) / kRows;
 #pragma omp parallel num_threads(team) if (team > 1)
       {
         // v . g'_v per unit, then g'_v / t: each thread a range of units (columns), rows in order.
@@ -163,24 +236,35 @@ extern "C" int cleave_spectral_canonical_backward(const int32_t* widths, int lay
           float* gr = gnext + (int64_t)o * out;
           for (int i = i0; i < i1; ++i) {
             vg[i] += (double)vr[i] * gr[i];
-            gr[i] = (float)(gr[i] * (f[i] == 0 ? 1.0 : 1.0 / f[i]));
+            gr[i] = (float)(gr[i] * inv[i]);
           }
         }
 #pragma omp barrier
-        std::vector<float> scratch(in);
+        std::vector<float> scratch((size_t)kRows * in);
 #pragma omp for schedule(static)
-        for (int i = 0; i < out; ++i) {
-          if (f[i] == 0) continue;
-          const float* u = step_row(w + L.w[l], prev, in, i, scratch.data());
-          const float ub = b[L.b[l] + i];
-          const double n2 = norm2(u, ub, in);
-          float* g = gw + L.w[l] + (int64_t)i * in;
-          float& gbi = gb[L.b[l] + i];
-          double ug = (double)ub * gbi;
-          for (int j = 0; j < in; ++j) ug += (double)u[j] * g[j];
-          const double radial = ug / n2, back = vg[i] / (f[i] * n2);
-          for (int j = 0; j < in; ++j) g[j] = (float)(f[i] * (g[j] - radial * u[j]) + back * u[j]);
-          gbi = (float)(f[i] * (gbi - radial * ub) + back * ub);
+        for (int ib = 0; ib < blocks; ++ib) {
+          const int u0 = ib * kRows, cnt = std::min(kRows, out - u0);
+          const float* rows[kRows];
+          float* grows[kRows];
+          double n2[kRows], init[kRows], ug[kRows];
+          for (int q = 0; q < cnt; ++q) {
+            rows[q] = step_row(w + L.w[l], prev, in, u0 + q, scratch.data() + (size_t)q * in);
+            grows[q] = gw + L.w[l] + (int64_t)(u0 + q) * in;
+            init[q] = (double)b[L.b[l] + u0 + q] * gb[L.b[l] + u0 + q];
+          }
+          norm2_rows(rows, b + L.b[l] + u0, in, cnt, n2);
+          dot_rows(rows, grows, init, in, cnt, ug);
+          for (int q = 0; q < cnt; ++q) {
+            const int i = u0 + q;
+            if (f[i] == 0) continue;
+            const float* u = rows[q];
+            const float ub = b[L.b[l] + i];
+            float* g = grows[q];
+            float& gbi = gb[L.b[l] + i];
+            const double radial = ug[q] / n2[q], back = vg[i] / (f[i] * n2[q]);
+            for (int j = 0; j < in; ++j) g[j] = (float)(f[i] * (g[j] - radial * u[j]) + back * u[j]);
+            gbi = (float)(f[i] * (gbi - radial * ub) + back * ub);
+          }
         }
       }
     }
@@ -211,12 +295,15 @@ extern "C" int cleave_spectral_gradient(const int32_t* widths, int layers, const
 #pragma omp parallel num_threads(team) if (team > 1)
       {
         const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int blocks = (out + kRows - 1) / kRows;
 #pragma omp for schedule(static) nowait
-        for (int i = 0; i < out; ++i) {
-          double row = 0;
-          const float* r = wl + (int64_t)i * in;
-          for (int j = 0; j < in; ++j) row += std::fabs(r[j]);
-          dout[i] += row;
+        for (int ib = 0; ib < blocks; ++ib) {
+          const int i0 = ib * kRows, cnt = std::min(kRows, out - i0);
+          const float* rows[kRows];
+          double row[kRows];
+          for (int q = 0; q < cnt; ++q) rows[q] = wl + (int64_t)(i0 + q) * in;
+          abs_sum_rows(rows, in, cnt, row);
+          for (int q = 0; q < cnt; ++q) dout[i0 + q] += row[q];
         }
         const int j0 = (int)((int64_t)in * t / nt), j1 = (int)((int64_t)in * (t + 1) / nt);
         for (int i = 0; i < out; ++i) {
@@ -277,17 +364,19 @@ extern "C" int cleave_spectral_gradient(const int32_t* widths, int layers, const
 // cols: layer l) and piece 2l + 1 its mirror (the transpose). Writes |w| into both, the degrees
 // (in dev.cleave.graph.NetworkGraph.fromWeights' order of summation) and the scale d^-1/2 into
 // degree[], scale[] (operator order) and the op; |w| also into abs (packed like w) for the
-// caller's description of the op. irregular = the number of weights that are 0 or
-// not finite: when it is not 0 the op's contents are unspecified and the caller builds the graph
-// the general way (nodes of degree 0 are dropped there, zero-rich layers stored sparse).
+// caller's description of the op. counts[0] = the number of weights that are not finite: when
+// it is not 0 the op's contents are unspecified and the caller builds the graph the general way;
+// counts[1 + l] = the weights of layer l that are 0 (they stay in the dense pieces as 0 edges, as
+// the general path keeps them in a layer it stores dense; the caller decides whether it would:
+// nodes of degree 0 are dropped there, zero-rich layers stored sparse).
 extern "C" int cleave_spectral_reg_graph(cleave_spectral_op* op, const int32_t* widths, int layers, const float* w,
                                          const int64_t* rows_at, float* abs, double* degree, double* scale,
-                                         int64_t* irregular) {
+                                         int64_t* counts) {
   const char* name = "spectral_reg_graph";
   Layout L;
   if (const int status = layout(name, widths, layers, &L)) return status;
-  CLEAVE_REQUIRE(name, op && w && rows_at && abs && degree && scale && irregular,
-                 "op, w, rows_at, abs, degree, scale and irregular must not be null");
+  CLEAVE_REQUIRE(name, op && w && rows_at && abs && degree && scale && counts,
+                 "op, w, rows_at, abs, degree, scale and counts must not be null");
   const int64_t n = L.node[layers + 1];
   CLEAVE_REQUIRE(name, op->n == n && (int64_t)op->pieces.size() == 2 * (int64_t)layers,
                  "the op has %lld nodes and %lld pieces; these widths need %lld and %lld", (long long)op->n,
@@ -314,23 +403,35 @@ extern "C" int cleave_spectral_reg_graph(cleave_spectral_op* op, const int32_t* 
     double* dout = degree + rows_at[l + 1];
     double* din = degree + rows_at[l];
     const int team = team_rows((int64_t)in * out);
-#pragma omp parallel num_threads(team) if (team > 1) reduction(+ : bad)
+    int64_t zeros = 0;
+#pragma omp parallel num_threads(team) if (team > 1) reduction(+ : bad, zeros)
     {
       const int t = omp_get_thread_num(), nt = omp_get_num_threads();
       // |w| and the row sums (the degrees of layer l + 1's nodes as outputs, added first).
+      const int blocks = (out + kRows - 1) / kRows;
 #pragma omp for schedule(static)
-      for (int i = 0; i < out; ++i) {
-        const float* r = wl + (int64_t)i * in;
-        float* ar = a + (int64_t)i * in;
-        double row = 0;
-        for (int j = 0; j < in; ++j) {
-          const float x = std::fabs(r[j]);
-          bad += !(x > 0.0f && x <= 3.4028234663852886e38f);
-          ar[j] = x;
-          row += x;
+      for (int ib = 0; ib < blocks; ++ib) {
+        const int i0 = ib * kRows, cnt = std::min(kRows, out - i0);
+        const float* rows[kRows];
+        double row[kRows];
+        for (int q = 0; q < cnt; ++q) {
+          const int i = i0 + q;
+          const float* r = wl + (int64_t)i * in;
+          float* ar = a + (int64_t)i * in;
+          int64_t nonfinite = 0, zero = 0;
+          for (int j = 0; j < in; ++j) {
+            const float x = std::fabs(r[j]);
+            nonfinite += !(x <= 3.4028234663852886e38f);
+            zero += x == 0.0f;
+            ar[j] = x;
+          }
+          bad += nonfinite;
+          zeros += zero;
+          std::memcpy(al + (int64_t)i * in, ar, sizeof(float) * in);
+          rows[q] = ar;
         }
-        std::memcpy(al + (int64_t)i * in, ar, sizeof(float) * in);
-        dout[i] += row;
+        abs_sum_rows(rows, in, cnt, row);  // sums of the |w| just written: the same values
+        for (int q = 0; q < cnt; ++q) dout[i0 + q] += row[q];
       }
       // The column sums (layer l's nodes as inputs), each column's rows in order; then the
       // transpose, in 16 x 16 tiles over this thread's columns.
@@ -347,8 +448,9 @@ extern "C" int cleave_spectral_reg_graph(cleave_spectral_op* op, const int32_t* 
             for (int i = ib; i < ie; ++i) at[(int64_t)j * out + i] = a[(int64_t)i * in + j];
         }
     }
+    counts[1 + l] = zeros;
   }
-  *irregular = bad;
+  counts[0] = bad;
   if (bad != 0) return cleave::ok();
   for (int64_t t = 0; t < n; ++t) {
     scale[t] = 1.0 / std::sqrt(degree[t]);

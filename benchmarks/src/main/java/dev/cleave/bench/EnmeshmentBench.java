@@ -53,8 +53,10 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * </pre>
  *
  * (or {@code OMP_WAIT_POLICY=passive java -jar benchmarks/target/benchmarks.jar EnmeshmentBench
- * -f 1 -t 1} for the plain JMH table without the derived GB/s). The same computation in
- * PyTorch autograd: benchmarks/scripts/enmeshment_torch.py.
+ * -f 1 -t 1} for the plain JMH table without the derived GB/s). The comparison the README
+ * reports, the kernel against a STREAM-like triad counted with write-allocate and against
+ * PyTorch autograd and hand-written PyTorch, interleaved in one run:
+ * benchmarks/scripts/enmeshment_compare.py.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

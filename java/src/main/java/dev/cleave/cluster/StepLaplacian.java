@@ -18,9 +18,11 @@ import java.util.List;
  * weights.
  *
  * <p>That holds while the graph keeps its shape: every node kept and every layer stored dense,
- * which is certain when no weight is 0 and no degree negligible. {@link #refill} says when a
- * step's weights have a zero (or a non-finite value) or a node of negligible degree: that step
- * then takes the general path, and a later step refills again.
+ * which is certain when no degree is negligible and every layer keeps more nonzero weights than
+ * {@link GraphOperator} needs to store it dense (a few weights that an optimizer step leaves at
+ * exactly 0 are edges of weight 0 in both paths). {@link #refill} says when a step's weights have
+ * a non-finite value, a node of negligible degree or a layer so sparse that the general path
+ * would store it as CSR: that step then takes the general path, and a later step may refill again.
  * Not thread-safe; close it to free the native op.
  */
 public final class StepLaplacian implements AutoCloseable {
@@ -28,7 +30,7 @@ public final class StepLaplacian implements AutoCloseable {
     private final long[] rowsAt; // operator row of each neuron layer's first node
     private final GraphOperator g;
     private final NativeOperator h;
-    private final long[] irregular = new long[1];
+    private final long[] counts;  // spectral_reg_graph's: non-finite weights, then the zero weights per layer
     private final float[] abs;   // |w| packed, copied into the pieces' Java arrays
     private boolean filled;
 
@@ -38,6 +40,7 @@ public final class StepLaplacian implements AutoCloseable {
         this.g = g;
         this.h = h;
         this.filled = true;
+        this.counts = new long[widths.length];
         long size = 0;
         for (int l = 0; l + 1 < widths.length; l++) {
             size += (long) widths[l + 1] * widths[l];
@@ -86,16 +89,17 @@ public final class StepLaplacian implements AutoCloseable {
 
     /**
      * Refills the graph from {@code packed} (same layout as {@link #open}); false, leaving the
-     * solver unusable until a refill returns true, when a weight is 0 or not finite or a node's
-     * degree is negligible (the general path drops that node).
+     * solver unusable until a refill returns true, when a weight is not finite, a node's degree is
+     * negligible (the general path drops that node) or a layer has so many zero weights that the
+     * general path stores it sparse.
      */
     public boolean refill(float[] packed) {
         if (packed.length != abs.length) {
             throw new IllegalArgumentException("refill needs " + abs.length + " weights, got " + packed.length);
         }
         CpuKernels.check(CpuKernels.cleave_spectral_reg_graph(h.op(), widths, widths.length - 1, packed, rowsAt, abs,
-                g.degree, g.scale, irregular));
-        filled = irregular[0] == 0 && !negligibleDegree(g.degree);
+                g.degree, g.scale, counts));
+        filled = counts[0] == 0 && denseLayers() && !negligibleDegree(g.degree);
         if (filled) { // the Java description of the pieces (the solver reads their connected components)
             int at = 0;
             for (GraphOperator.Piece p : g.pieces) {
@@ -104,6 +108,21 @@ public final class StepLaplacian implements AutoCloseable {
             }
         }
         return filled;
+    }
+
+    /**
+     * Whether every layer keeps enough nonzero weights that {@link GraphOperator#of} stores it
+     * dense (as it was at {@link #open}): then its zero weights are edges of weight 0 in both
+     * paths, which add nothing to a degree or a product.
+     */
+    private boolean denseLayers() {
+        for (int l = 0; l + 1 < widths.length; l++) {
+            long size = (long) widths[l + 1] * widths[l];
+            if (!(size - counts[1 + l] > GraphOperator.CSR_FILL * size)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether a node's degree is so small that {@link NetworkGraph} would drop it ({@link NetworkGraph#NEGLIGIBLE_DEGREE}). */
@@ -127,7 +146,7 @@ public final class StepLaplacian implements AutoCloseable {
      */
     public EigenResult smallestFrom(EigenOptions options, double[] start, int startColumns) {
         if (!filled) {
-            throw new IllegalStateException("the last refill found a zero or non-finite weight: use the general path");
+            throw new IllegalStateException("the last refill found a non-finite weight, a negligible degree or a sparse layer: use the general path");
         }
         if (options.backend().kind() != Device.Kind.CPU) {
             throw new IllegalArgumentException("StepLaplacian runs on the cpu backend, got " + options.backend());

@@ -72,7 +72,7 @@ public final class CpuKernels {
     @CriticalRegion
     public static native int cleave_spectral_reg_graph(SpectralKernels.SpectralOp op, @Cast("const int32_t*") int[] widths,
             int layers, @Const float[] w, @Cast("const int64_t*") long[] rowsAt, float[] abs, double[] degree, double[] scale,
-            @Cast("int64_t*") long[] irregular);
+            @Cast("int64_t*") long[] counts);
 
     public static native int cleave_linear_forward(@Const FloatPointer x, @Const FloatPointer w,
             @Const FloatPointer b, FloatPointer y, int batch, int in, int out, int relu);

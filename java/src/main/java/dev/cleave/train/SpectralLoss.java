@@ -153,7 +153,7 @@ final class SpectralLoss implements AutoCloseable {
             r = solveStep(step);
             kept = null; // every node
         } else {
-            if (step != null) { // a zero weight (pruning?): the general path from now on
+            if (step != null) { // a non-finite weight, a dead neuron or a pruned (sparse) layer: the general path from now on
                 step.close();
                 step = null;
                 general = true;

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
  * spectral_reg_graph) against the general path it replaces (NetworkGraph.fromWeights,
  * GraphOperator.of, a fresh native op): the same degrees, scale and operator, and the same
  * eigenpairs bit for bit, over several steps of changing weights, warm-started, on 1 and 3
- * threads; a layer past the kernels' parallel threshold; the fallbacks (a zero or non-finite
- * weight, a node of degree 0).
+ * threads; a layer past the kernels' parallel threshold; zero weights (kept, as the general path
+ * keeps them); the fallbacks (a sparse layer, a non-finite weight, a node of degree 0).
  */
 class StepLaplacianTest {
     private static float[] weights(int[] widths, Random r) {
@@ -132,16 +132,49 @@ class StepLaplacianTest {
         }
     }
 
+    /**
+     * A few weights at exactly 0 (an optimizer step can leave one there) keep the graph's shape:
+     * the refill takes them as edges of weight 0, and the eigenpairs equal the general path's bit
+     * for bit, warm-started; then the same with 3 threads on a layer past the parallel threshold.
+     */
     @Test
-    void zeroOrNonFiniteWeightsFallBack() {
+    void zeroWeightsRefillAsTheGeneralPathBuildsThem() {
+        for (int[] widths : new int[][] {{6, 5, 4}, {300, 257, 17, 10}}) {
+            int threads = widths[0] > 100 ? 3 : 1;
+            Random r = new Random(widths[0]);
+            float[] w = weights(widths, r);
+            int pairs = 3;
+            EigenOptions o = options(pairs, threads);
+            try (StepLaplacian step = StepLaplacian.open(widths, w, threads)) {
+                EigenResult first = step.smallestFrom(o, null, 0);
+                float[] zero = w.clone();
+                zero[7] = 0f;
+                zero[zero.length - 2] = -0f;
+                zero[widths[1] * widths[0] + 3] = 0f;
+                assertTrue(step.refill(zero), "three zero weights");
+                GraphOperator want = GraphOperator.of(graph(widths, zero));
+                assertArrayEquals(want.degree, step.operator().degree, 0.0, "degrees");
+                assertArrayEquals(want.scale, step.operator().scale, 0.0, "scale");
+                assertEquals(want.pieces.size(), step.operator().pieces.size(), "pieces");
+                assertSame(LaplacianEigensolver.smallestFrom(graph(widths, zero), o, first.eigenvectors(), pairs),
+                        step.smallestFrom(o, first.eigenvectors(), pairs), java.util.Arrays.toString(widths) + " with zeros");
+            }
+        }
+    }
+
+    @Test
+    void sparseLayersOrNonFiniteWeightsFallBack() {
         int[] widths = {6, 5, 4};
         Random r = new Random(2);
         float[] w = weights(widths, r);
         try (StepLaplacian step = StepLaplacian.open(widths, w, 1)) {
             EigenOptions o = options(3, 1);
-            float[] zero = w.clone();
-            zero[7] = 0f;
-            assertFalse(step.refill(zero), "a zero weight");
+            float[] sparse = w.clone();
+            for (int i = 0; i < 30; i++) { // layer 0 (5 x 6) down to 6 nonzero weights, every node still
+                sparse[i] = i % 7 == 0 || i == 29 ? sparse[i] : 0f; // with an edge: the general path stores it as CSR
+            }
+            assertFalse(step.refill(sparse), "a sparse layer");
+            assertFalse(GraphOperator.of(graph(widths, sparse)).pieces.get(0).isDense(), "the general path's layer 0 is CSR");
             assertThrows(IllegalStateException.class, () -> step.smallestFrom(o, null, 0));
             float[] nan = w.clone();
             nan[3] = Float.NaN;

@@ -63,6 +63,24 @@ public final class CellRunner {
         return Json.write(f);
     }
 
+    /**
+     * Whether the finished row {@code done} was made by {@code spec}'s settings for {@code cell}:
+     * its recorded config read back equals the cell's (so a config written before a field was
+     * added, which reads back with that field's default, still matches) and so do the
+     * measurements.
+     */
+    public static boolean madeBy(SweepSpec spec, SweepSpec.Cell cell, JsonNode done) {
+        try {
+            JsonNode recorded = Json.mapper().readTree(done.path("fingerprint").asText());
+            JsonNode now = Json.mapper().readTree(fingerprint(spec, cell));
+            TrainConfig then = Json.mapper().treeToValue(recorded.path("config"), TrainConfig.class);
+            return then.equals(Json.mapper().treeToValue(now.path("config"), TrainConfig.class))
+                    && recorded.path("measure").equals(now.path("measure"));
+        } catch (IOException | RuntimeException e) {
+            return false; // unreadable or no longer a valid config: not this spec's
+        }
+    }
+
     /** The finished cell's row, or null when the cell has not finished. */
     public static JsonNode finished(Path sweepDir, SweepSpec.Cell cell) {
         Path file = folder(sweepDir, cell).resolve(CELL_FILE);
@@ -80,7 +98,7 @@ public final class CellRunner {
     public static String run(SweepSpec spec, Path sweepDir, SweepSpec.Cell cell) {
         JsonNode done = finished(sweepDir, cell);
         String fp = fingerprint(spec, cell);
-        if (done != null && fp.equals(done.path("fingerprint").asText())) {
+        if (done != null && madeBy(spec, cell, done)) {
             return Json.write(done);
         }
         Path dir = folder(sweepDir, cell);

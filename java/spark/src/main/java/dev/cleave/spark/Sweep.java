@@ -56,7 +56,7 @@ public final class Sweep {
             JsonNode done = CellRunner.finished(dir, c);
             if (done == null) {
                 todo.add(c);
-            } else if (!CellRunner.fingerprint(spec, c).equals(done.path("fingerprint").asText())) {
+            } else if (!CellRunner.madeBy(spec, c, done)) {
                 throw new InvalidInputException("--out " + dir + ": cell " + c.folder() + " was made by a different spec "
                         + "(other training options, threads_per_cell or measurements); choose another --out folder");
             }

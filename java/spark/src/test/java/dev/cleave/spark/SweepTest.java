@@ -357,6 +357,28 @@ class SweepTest {
         assertFalse(Files.exists(tmp.resolve("x")));
     }
 
+    /** A finished cell is matched by what its config means, so fields added to the config since it ran do not refuse it. */
+    @Test
+    void finishedCellsMatchByTheirConfigsMeaning() throws IOException {
+        SweepSpec spec = SweepSpec.parse(tinySpec(), "tiny");
+        SweepSpec.Cell c = spec.cells().get(0), other = spec.cells().get(1);
+        com.fasterxml.jackson.databind.node.ObjectNode fp = (com.fasterxml.jackson.databind.node.ObjectNode) Json.mapper()
+                .readTree(CellRunner.fingerprint(spec, c));
+        com.fasterxml.jackson.databind.node.ObjectNode row = Json.mapper().createObjectNode();
+        row.put("fingerprint", Json.write(fp));
+        assertTrue(CellRunner.madeBy(spec, c, row));
+        assertFalse(CellRunner.madeBy(spec, other, row), "another seed");
+        // a config written before arch and input_shape existed
+        ((com.fasterxml.jackson.databind.node.ObjectNode) fp.get("config")).remove(List.of("arch", "input_shape"));
+        row.put("fingerprint", Json.write(fp));
+        assertTrue(CellRunner.madeBy(spec, c, row), row.toString());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) fp.get("measure")).put("shuffles", 99);
+        row.put("fingerprint", Json.write(fp));
+        assertFalse(CellRunner.madeBy(spec, c, row), "other measurements");
+        row.put("fingerprint", "{not json");
+        assertFalse(CellRunner.madeBy(spec, c, row));
+    }
+
     @Test
     void presetParsesAndLocalMastersRetry() {
         SweepSpec f21 = SweepSpec.load("f21-fashion-mlp");
