@@ -114,10 +114,7 @@ public class TrainLoopBench {
         }
         pass.loadBatch(train.images(), train.labels(), order, first, 128);
         first += 128;
-        step++;
-        pass.forward(128, 0f, 0, step);
-        pass.lossAndBackward(128, 0f);
-        adam.step(backend, model, pass, null);
+        step();
     }
 
     @Benchmark

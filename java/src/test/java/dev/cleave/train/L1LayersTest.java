@@ -66,8 +66,8 @@ class L1LayersTest {
         assertNull(Json.mapper().readValue(plain, TrainConfig.class).l1Layers());
     }
 
-    /** sum |w| of each weight layer after a short training of {@code cfg}. */
-    private static double[] trainedL1Norms(TrainConfig cfg) {
+    /** sum of {@code f(w)} over each weight layer after a short training of {@code cfg}. */
+    static double[] trainedNorms(TrainConfig cfg, java.util.function.DoubleUnaryOperator f) {
         Dataset train = TrainerTest.blobs(320, 11), test = TrainerTest.blobs(64, 12);
         try (Backend backend = new CpuBackend(1); Mlp model = Mlp.glorotUniform(cfg.layers(), cfg.seed());
                 Trainer t = new Trainer(cfg.withDevice(backend.device()), backend, model)) {
@@ -77,7 +77,7 @@ class L1LayersTest {
             double[] norms = new double[model.layers()];
             for (int l = 0; l < model.layers(); l++) {
                 for (float v : model.weight(l).toArray()) {
-                    norms[l] += Math.abs(v);
+                    norms[l] += f.applyAsDouble(v);
                 }
             }
             return norms;
@@ -87,9 +87,9 @@ class L1LayersTest {
     @Test
     void l1OnTheFirstLayerShrinksTheFirstLayerOnly() {
         float l1 = 3e-3f, l2 = 1e-4f;
-        double[] none = trainedL1Norms(config(0f, l2, null));
-        double[] first = trainedL1Norms(config(l1, l2, "first"));
-        double[] all = trainedL1Norms(config(l1, l2, null));
+        double[] none = trainedNorms(config(0f, l2, null), Math::abs);
+        double[] first = trainedNorms(config(l1, l2, "first"), Math::abs);
+        double[] all = trainedNorms(config(l1, l2, null), Math::abs);
         List<String> why = new ArrayList<>(List.of("no L1 " + java.util.Arrays.toString(none), "first "
                 + java.util.Arrays.toString(first), "all " + java.util.Arrays.toString(all)));
         // the first layer: as small as with L1 everywhere, far smaller than without L1
@@ -101,7 +101,7 @@ class L1LayersTest {
             assertTrue(first[l] > 1.1 * all[l], "layer " + l + ": " + why);
         }
         // all layers named one by one is the default, bit for bit
-        assertArrayEquals(all, trainedL1Norms(config(l1, l2, "0,1,2")));
+        assertArrayEquals(all, trainedNorms(config(l1, l2, "0,1,2"), Math::abs));
     }
 
     /** sum |w| of each conv and linear weight of the small CNN after a short training with these penalties. */

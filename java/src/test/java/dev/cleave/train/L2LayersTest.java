@@ -7,14 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cleave.data.Dataset;
 import dev.cleave.io.Json;
-import dev.cleave.nn.Backend;
-import dev.cleave.nn.CpuBackend;
 import dev.cleave.nn.Device;
-import dev.cleave.nn.Mlp;
 import dev.cleave.util.InvalidInputException;
-import dev.cleave.util.ProgressListener;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -61,30 +56,12 @@ class L2LayersTest {
         assertNull(Json.mapper().readValue(plain, TrainConfig.class).l2Layers());
     }
 
-    /** sum w^2 of each weight layer after a short training of {@code cfg}. */
-    private static double[] trainedSquaredNorms(TrainConfig cfg) {
-        Dataset train = TrainerTest.blobs(320, 11), test = TrainerTest.blobs(64, 12);
-        try (Backend backend = new CpuBackend(1); Mlp model = Mlp.glorotUniform(cfg.layers(), cfg.seed());
-                Trainer t = new Trainer(cfg.withDevice(backend.device()), backend, model)) {
-            for (int e = 0; e < cfg.epochs(); e++) {
-                t.runEpoch(train, test, ProgressListener.NONE);
-            }
-            double[] norms = new double[model.layers()];
-            for (int l = 0; l < model.layers(); l++) {
-                for (float v : model.weight(l).toArray()) {
-                    norms[l] += (double) v * v;
-                }
-            }
-            return norms;
-        }
-    }
-
     @Test
     void l2OnTheLaterLayersShrinksThoseOnly() {
         float l2 = 3e-2f;
-        double[] none = trainedSquaredNorms(config(0f, null, 0f, null));
-        double[] later = trainedSquaredNorms(config(0f, null, l2, "1,2"));
-        double[] all = trainedSquaredNorms(config(0f, null, l2, null));
+        double[] none = L1LayersTest.trainedNorms(config(0f, null, 0f, null), v -> v * v);
+        double[] later = L1LayersTest.trainedNorms(config(0f, null, l2, "1,2"), v -> v * v);
+        double[] all = L1LayersTest.trainedNorms(config(0f, null, l2, null), v -> v * v);
         String why = "no L2 " + Arrays.toString(none) + " / 1,2 " + Arrays.toString(later) + " / all " + Arrays.toString(all);
         // the first layer has no L2 of its own: near its size without L2, many times its size with L2 everywhere
         assertEquals(none[0], later[0], 0.15 * none[0], why);
@@ -94,6 +71,6 @@ class L2LayersTest {
             assertTrue(later[l] < 0.6 * none[l], "layer " + l + ": " + why);
         }
         // every layer named one by one is the default, bit for bit
-        assertArrayEquals(all, trainedSquaredNorms(config(0f, null, l2, "0,1,2")));
+        assertArrayEquals(all, L1LayersTest.trainedNorms(config(0f, null, l2, "0,1,2"), v -> v * v));
     }
 }
