@@ -9,10 +9,13 @@
 namespace cleave::spectral {
 
 // One block of A: y[dst + i] += sum_j A_ij x[src + j]. Dense blocks hold float row-major
-// (rows x cols); CSR blocks hold offsets/columns/weights with columns relative to src.
+// (rows x cols); CSR blocks hold offsets/columns/weights with columns relative to src. A dense
+// block added with its mirror names it in twin (the index of the piece holding A^T; -1: none),
+// whose matrix the application reads as this block's column-major copy.
 struct Piece {
   int64_t dst = 0, rows = 0, src = 0, cols = 0;
   bool dense = true;
+  int64_t twin = -1;
   std::vector<float> a;
   std::vector<int64_t> off;
   std::vector<int32_t> col;
