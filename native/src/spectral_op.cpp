@@ -127,7 +127,7 @@ __attribute__((target("avx512f"))) void row_range512(const float* a, int64_t L, 
 // at is the block's transpose (cols x rows, row length lda), pointing at the tile's first row.
 // Each step j converts 8V consecutive entries of column j of the block to doubles and multiplies
 // them by broadcasts of x[j][0:C], so a narrow x (4 to 12 columns) still fills whole registers,
-// which the row tiles above cannot (they run 2 to 3x below this at 4 to 12 columns). Every y
+// which the row tiles above cannot (they run 1.5 to 3x below this at 4 to 12 columns). Every y
 // element is the same chain of FMAs over j from zero, then added to y: the row tiles' bits.
 template <int V, int C>
 __attribute__((target("avx512f"))) inline void panel_tile512(const float* at, int64_t lda, int64_t cols,
